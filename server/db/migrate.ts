@@ -1,0 +1,20 @@
+// Applies the committed graphile-migrate migrations in sql/committed to a database.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { migrate } from 'graphile-migrate';
+import { Logger as MigrateLogger } from '@graphile/logger';
+import type { Logger } from '../log.ts';
+
+export const migrationsFolder = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../sql');
+
+/** Runs pending migrations; graphile-migrate's own chatter goes to our logger at debug. */
+export async function runMigrations(connectionString: string, log: Logger): Promise<void> {
+  const logger = new MigrateLogger(() => (level, message) => {
+    if (level === 'error') log.error({ component: 'migrate' }, message);
+    else log.debug({ component: 'migrate' }, message);
+  });
+  await migrate({ connectionString, migrationsFolder, logger });
+  // graphile-migrate ends its pool ~200 ms after returning and exits the process if that pool
+  // errors meanwhile: let it finish before anyone touches the database.
+  await new Promise((resolve) => setTimeout(resolve, 300));
+}

@@ -1,0 +1,97 @@
+// Tenant lookups for the ingest path and the usage reads served from the report views.
+import type { Pool } from './pool.ts';
+
+export interface TenantRef {
+  id: number;
+  slug: string;
+  /** Earliest occurred_at accepted: the start of the previous billing period. */
+  earliestAllowed: number;
+}
+
+export interface Usage {
+  tenant: string;
+  tenantName: string;
+  totalTokens: number;
+  monthlyQuota: number;
+  quotaPercent: number;
+  eventCount: number;
+  periodStart: string;
+  periodEnd: string;
+  billingDay: number;
+  timezone: string;
+}
+
+export interface FeatureUsage { feature: string; tokens: number; eventCount: number; percent: number }
+
+const tenantRefSql = `
+select t.id, t.slug, prev.period_start as earliest_allowed
+from flagmeter.tenants t
+cross join lateral flagmeter.billing_period(t.billing_day, t.timezone, now()) cur
+cross join lateral flagmeter.billing_period(t.billing_day, t.timezone, cur.period_start - interval '1 microsecond') prev`;
+
+type TenantRefRow = { id: number; slug: string; earliest_allowed: Date };
+const toRef = (r: TenantRefRow): TenantRef => ({ id: r.id, slug: r.slug, earliestAllowed: r.earliest_allowed.getTime() });
+
+export async function loadTenantRefs(pool: Pool, slugs?: string[]): Promise<TenantRef[]> {
+  const { rows } = slugs
+    ? await pool.query<TenantRefRow>(`${tenantRefSql} where t.slug = any($1::text[])`, [slugs])
+    : await pool.query<TenantRefRow>(tenantRefSql);
+  return rows.map(toRef);
+}
+
+const usageColumns = `tenant, tenant_name, used_tokens, monthly_quota, percent_used, event_count,
+  period_start, period_end, billing_day, timezone`;
+
+type UsageRow = {
+  tenant: string; tenant_name: string; used_tokens: number; monthly_quota: number; percent_used: number;
+  event_count: number; period_start: Date; period_end: Date; billing_day: number; timezone: string;
+};
+const toUsage = (r: UsageRow): Usage => ({
+  tenant: r.tenant,
+  tenantName: r.tenant_name,
+  totalTokens: r.used_tokens,
+  monthlyQuota: r.monthly_quota,
+  quotaPercent: r.percent_used,
+  eventCount: r.event_count,
+  periodStart: r.period_start.toISOString(),
+  periodEnd: r.period_end.toISOString(),
+  billingDay: r.billing_day,
+  timezone: r.timezone,
+});
+
+export async function listUsage(pool: Pool): Promise<Usage[]> {
+  const { rows } = await pool.query<UsageRow>(`select ${usageColumns} from report.usage_current order by tenant`);
+  return rows.map(toUsage);
+}
+
+export async function getUsage(pool: Pool, slug: string): Promise<Usage | undefined> {
+  const { rows: [row] } = await pool.query<UsageRow>(
+    { name: 'usage_current', text: `select ${usageColumns} from report.usage_current where tenant = $1::text`, values: [slug] });
+  return row && toUsage(row);
+}
+
+export async function getFeatureUsage(pool: Pool, slug: string): Promise<FeatureUsage[]> {
+  const { rows } = await pool.query<{ feature: string; tokens: number; event_count: number; percent_of_tenant: number }>(
+    { name: 'usage_by_feature', text: `select feature, tokens, event_count, percent_of_tenant from report.usage_by_feature
+      where tenant = $1::text order by tokens desc, feature`, values: [slug] });
+  return rows.map((r) => ({ feature: r.feature, tokens: r.tokens, eventCount: r.event_count, percent: r.percent_of_tenant }));
+}
+
+export interface NewTenant { slug: string; name: string; monthlyQuota?: number; billingDay?: number; timezone?: string }
+
+/** Creates the tenants that do not exist yet (by slug); returns how many it created. */
+export async function ensureTenants(pool: Pool, tenants: NewTenant[]): Promise<number> {
+  const { rowCount } = await pool.query(
+    `insert into flagmeter.tenants (slug, name, monthly_quota, billing_day, timezone)
+     select slug, name, coalesce(quota, 1000000), coalesce(billing_day, 1), coalesce(tz, 'UTC')
+     from unnest($1::text[], $2::text[], $3::bigint[], $4::int[], $5::text[]) as t(slug, name, quota, billing_day, tz)
+     on conflict (slug) do nothing`,
+    [tenants.map((t) => t.slug), tenants.map((t) => t.name), tenants.map((t) => t.monthlyQuota ?? null),
+      tenants.map((t) => t.billingDay ?? null), tenants.map((t) => t.timezone ?? null)]);
+  return rowCount ?? 0;
+}
+
+export async function countTenants(pool: Pool): Promise<number> {
+  const { rows: [row] } = await pool.query<{ n: number }>('select count(*)::int as n from flagmeter.tenants');
+  return row?.n ?? 0;
+}

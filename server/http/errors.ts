@@ -1,0 +1,55 @@
+// The single error type the app throws on purpose, and the single handler that answers every error.
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { Logger } from '../log.ts';
+
+export interface ErrorDetail { index?: number; field: string; message: string }
+
+export class AppError extends Error {
+  readonly status: number;
+  readonly code: string;
+  readonly details: ErrorDetail[] | undefined;
+  readonly headers: Record<string, string>;
+
+  constructor(status: number, code: string, message: string, opts: { details?: ErrorDetail[]; headers?: Record<string, string> } = {}) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.details = opts.details;
+    this.headers = opts.headers ?? {};
+  }
+}
+
+export const unavailable = (code: string, message: string, retryAfterSeconds = 1) =>
+  new AppError(503, code, message, { headers: { 'Retry-After': String(retryAfterSeconds) } });
+
+// body-parser reports its failures as errors with a `type`; map each to a clear client error.
+const bodyParserErrors: Record<string, [number, string, string]> = {
+  'entity.parse.failed': [400, 'invalid_json', 'The request body is not valid JSON.'],
+  'entity.too.large': [413, 'body_too_large', 'The request body is larger than the limit'],
+  'encoding.unsupported': [415, 'unsupported_encoding', 'The request body encoding is not supported.'],
+  'charset.unsupported': [415, 'unsupported_charset', 'The request body charset is not supported; send UTF-8.'],
+  'request.aborted': [400, 'request_aborted', 'The client closed the request before its body arrived.'],
+  'request.size.invalid': [400, 'invalid_length', 'The request body length does not match Content-Length.'],
+};
+
+export const notFound: RequestHandler = (req, _res, next) =>
+  next(new AppError(404, 'not_found', `No route for ${req.method} ${req.path}.`));
+
+export function errorHandler(log: Logger): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    let error: AppError;
+    if (err instanceof AppError) {
+      error = err;
+    } else if (typeof err?.type === 'string' && bodyParserErrors[err.type]) {
+      const [status, code, message] = bodyParserErrors[err.type]!;
+      error = new AppError(status, code, code === 'body_too_large' ? `${message} (${err.limit} bytes).` : message);
+    } else {
+      log.error({ err, method: req.method, path: req.path }, 'unhandled error');
+      error = new AppError(500, 'internal_error', 'Something went wrong on our side; it has been logged.');
+    }
+    if (res.headersSent) return void res.end();
+    res.status(error.status).set(error.headers).json({
+      error: { code: error.code, message: error.message, ...(error.details ? { details: error.details } : {}) },
+    });
+  };
+}

@@ -1,0 +1,156 @@
+// Concurrent requests join one in-memory batch that is written as a single INSERT when it holds
+// maxEvents events or is maxWaitMs old. A request is answered only once its batch has committed.
+// The buffer is bounded: past bufferMax events (waiting + being written), writes are refused with a
+// 503 so memory stays flat when Postgres cannot keep up.
+import type { EventRow } from '../db/events.ts';
+import type { Logger } from '../log.ts';
+import { unavailable } from '../http/errors.ts';
+
+export interface WriteResult {
+  /** Event id per event, in request order (the original id for a duplicate). */
+  eventIds: string[];
+  /** Per event: true when an event with the same tenant and id was already counted. */
+  duplicates: boolean[];
+}
+
+export interface BatchStore {
+  /** Stores rows in one transaction; returns the positions of duplicates (not stored). */
+  insert(rows: readonly EventRow[]): Promise<number[]>;
+  /** Event ids already stored under these keys (called after commit, for duplicates only). */
+  idsForKeys(tenantIds: number[], keys: string[]): Promise<Map<string, string>>;
+}
+
+export interface BatchWriterOptions {
+  maxEvents: number;
+  maxWaitMs: number;
+  maxConcurrent: number;
+  bufferMax: number;
+  log: Logger;
+}
+
+interface Pending {
+  rows: EventRow[];
+  resolve(result: WriteResult): void;
+  reject(err: Error): void;
+}
+
+export interface BatchWriterStats { waiting: number; writing: number; capacity: number; flushes: number; failedFlushes: number }
+
+export class BatchWriter {
+  private queue: Pending[] = [];
+  private waitingEvents = 0;
+  private writingEvents = 0;
+  private activeFlushes = new Set<Promise<void>>();
+  private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private flushes = 0;
+  private failedFlushes = 0;
+  private readonly store: BatchStore;
+  private readonly opts: BatchWriterOptions;
+
+  constructor(store: BatchStore, opts: BatchWriterOptions) {
+    this.store = store;
+    this.opts = opts;
+  }
+
+  write(rows: EventRow[]): Promise<WriteResult> {
+    if (this.closed) return Promise.reject(unavailable('shutting_down', 'FlagMeter is shutting down; retry against another instance.'));
+    if (this.waitingEvents + this.writingEvents + rows.length > this.opts.bufferMax) {
+      return Promise.reject(unavailable('buffer_full', 'The write buffer is full (the database is not keeping up); retry shortly.'));
+    }
+    return new Promise<WriteResult>((resolve, reject) => {
+      this.queue.push({ rows, resolve, reject });
+      this.waitingEvents += rows.length;
+      if (this.waitingEvents >= this.opts.maxEvents) this.kick();
+      else this.timer ??= setTimeout(() => this.kick(), this.opts.maxWaitMs);
+    });
+  }
+
+  stats(): BatchWriterStats {
+    return { waiting: this.waitingEvents, writing: this.writingEvents, capacity: this.opts.bufferMax, flushes: this.flushes, failedFlushes: this.failedFlushes };
+  }
+
+  /**
+   * Stops taking writes and writes out everything already accepted. Whatever has not committed
+   * when the timeout passes is answered with a 503, so no request is left hanging.
+   */
+  async close(timeoutMs: number): Promise<void> {
+    this.closed = true;
+    const drained = (async () => {
+      while (this.queue.length > 0 || this.activeFlushes.size > 0) {
+        this.kick();
+        await Promise.race(this.activeFlushes);
+      }
+    })();
+    let timeout: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<boolean>((resolve) => { timeout = setTimeout(() => resolve(true), timeoutMs); });
+    const late = await Promise.race([drained.then(() => false), timedOut]);
+    clearTimeout(timeout);
+    if (late) {
+      const err = unavailable('shutting_down', 'FlagMeter shut down before this batch could be written; it was not stored.');
+      for (const p of this.queue.splice(0)) p.reject(err);
+      this.waitingEvents = 0;
+      this.opts.log.error({ writing: this.writingEvents }, 'shutdown timeout: batches still being written will be answered by their own outcome');
+    }
+  }
+
+  /** Starts as many flushes as the concurrency limit allows. */
+  private kick(): void {
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    while (this.queue.length > 0 && this.activeFlushes.size < this.opts.maxConcurrent) {
+      const batch: Pending[] = [];
+      let size = 0;
+      // whole requests only: a request's events commit (or fail) together
+      while (this.queue.length > 0 && (batch.length === 0 || size + this.queue[0]!.rows.length <= this.opts.maxEvents)) {
+        const p = this.queue.shift()!;
+        batch.push(p);
+        size += p.rows.length;
+      }
+      this.waitingEvents -= size;
+      this.writingEvents += size;
+      const flush = this.flush(batch, size).finally(() => {
+        this.writingEvents -= size;
+        this.activeFlushes.delete(flush);
+        // what queued up while every connection was busy has waited long enough
+        if (this.queue.length > 0) this.kick();
+      });
+      this.activeFlushes.add(flush);
+    }
+  }
+
+  /** Never throws: every request in the batch is resolved or rejected. */
+  private async flush(batch: Pending[], size: number): Promise<void> {
+    const rows = batch.length === 1 ? batch[0]!.rows : batch.flatMap((p) => p.rows);
+    try {
+      const duplicatePositions = await this.store.insert(rows);
+      this.flushes++;
+      const duplicate = new Array<boolean>(rows.length).fill(false);
+      for (const i of duplicatePositions) duplicate[i] = true;
+      const eventIds = rows.map((r) => r.id);
+      if (duplicatePositions.length > 0) await this.originalIds(rows, duplicatePositions, eventIds);
+      let offset = 0;
+      for (const p of batch) {
+        const end = offset + p.rows.length;
+        p.resolve({ eventIds: eventIds.slice(offset, end), duplicates: duplicate.slice(offset, end) });
+        offset = end;
+      }
+    } catch (err) {
+      this.failedFlushes++;
+      this.opts.log.error({ err: (err as Error).message, events: size, requests: batch.length }, 'batch insert failed; its requests get 503');
+      const reply = unavailable('database_unavailable', 'The events could not be confirmed as stored (database unavailable). Retry shortly; events sent with an id are never counted twice.', 2);
+      for (const p of batch) p.reject(reply);
+    }
+  }
+
+  /** A duplicate answers with the id its first copy was stored under (best effort: the batch has committed). */
+  private async originalIds(rows: EventRow[], positions: number[], eventIds: string[]): Promise<void> {
+    try {
+      const dups = positions.map((i) => rows[i]!);
+      const original = await this.store.idsForKeys(dups.map((r) => r.tenantId), dups.map((r) => r.key!));
+      for (const i of positions) eventIds[i] = original.get(`${rows[i]!.tenantId}\u0000${rows[i]!.key}`) ?? eventIds[i]!;
+    } catch (err) {
+      this.opts.log.warn({ err: (err as Error).message }, 'could not look up the original ids of duplicates');
+    }
+  }
+}

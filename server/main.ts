@@ -1,0 +1,56 @@
+#!/usr/bin/env node
+// flagmeter [all|serve|migrate]: one binary, several roles.
+import { ConfigError, loadConfig } from './config.ts';
+import { makeLogger } from './log.ts';
+import { runMigrations } from './db/migrate.ts';
+import { startFlagMeter } from './runtime.ts';
+
+const roles = ['all', 'serve', 'migrate'] as const;
+type CliRole = (typeof roles)[number];
+
+async function main(): Promise<void> {
+  const role = (process.argv[2] ?? 'all') as CliRole;
+  if (!roles.includes(role)) {
+    console.error(`usage: flagmeter [${roles.join('|')}]   (got '${role}')`);
+    process.exit(2);
+  }
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(err.message);
+      process.exit(2);
+    }
+    throw err;
+  }
+  const log = makeLogger(config.LOG_LEVEL);
+
+  if (role === 'migrate') {
+    if (!config.DATABASE_URL) throw new Error('flagmeter migrate needs DATABASE_URL (the embedded server migrates itself on `flagmeter all`).');
+    await runMigrations(config.DATABASE_URL, log);
+    log.info('migrations applied');
+    return;
+  }
+
+  const app = await startFlagMeter(config, role, log);
+  let signals = 0;
+  const shutdown = (signal: string) => {
+    if (++signals > 1) {
+      log.warn({ signal }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    log.info({ signal }, 'signal received');
+    app.stop().then(() => process.exit(0), (err: Error) => {
+      log.error({ err }, 'shutdown failed');
+      process.exit(1);
+    });
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+main().catch((err: Error) => {
+  console.error(`flagmeter: ${err.message}`);
+  process.exit(1);
+});
