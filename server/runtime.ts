@@ -85,9 +85,11 @@ export async function startFlagMeter(config: Config, role: Role, log: Logger): P
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
     server.closeIdleConnections();
     await writer.close(config.SHUTDOWN_TIMEOUT_MS);
-    // every request has its answer now; give the sockets a moment to send it, then cut them
+    // every request has its answer now: close keep-alive sockets as they go idle, cut stragglers after 1 s
+    const idle = setInterval(() => server.closeIdleConnections(), 20);
     const cut = setTimeout(() => server.closeAllConnections(), 1000);
     await closed;
+    clearInterval(idle);
     clearTimeout(cut);
     await pool.end();
     await embedded?.server.stop();

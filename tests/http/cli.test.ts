@@ -1,0 +1,67 @@
+// `npm start` as a user runs it: the real CLI process, an embedded PostgreSQL 18 of its own in a
+// fresh data folder, demo tenants, and a clean exit on SIGTERM. Then a restart reuses the folder.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, expect, test } from '@jest/globals';
+import { get, post } from '../helpers/app.ts';
+
+const dataDir = await mkdtemp(path.join(os.tmpdir(), 'flagmeter-cli-'));
+afterAll(() => rm(dataDir, { recursive: true, force: true }));
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const srv = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+async function start(port: number, pgPort: number): Promise<{ child: ChildProcess; logs: () => string }> {
+  const env: NodeJS.ProcessEnv = { ...process.env, FLAGMETER_DATA_DIR: dataDir, PORT: String(port), EMBEDDED_PG_PORT: String(pgPort), LOG_LEVEL: 'info', HOST: '127.0.0.1' };
+  delete env.DATABASE_URL;
+  const child = spawn(process.execPath, ['server/main.ts', 'all'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d) => { out += d; });
+  child.stderr!.on('data', (d) => { out += d; });
+  const deadline = Date.now() + 30_000;
+  while (!out.includes('FlagMeter is listening')) {
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`did not start:\n${out}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return { child, logs: () => out };
+}
+
+const exited = (child: ChildProcess) => new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+
+test('starts with an embedded PostgreSQL and demo data, serves, stops on SIGTERM, restarts on the same data', async () => {
+  const [port, pgPort] = [await freePort(), await freePort()];
+  const base = `http://127.0.0.1:${port}`;
+  const first = await start(port, pgPort);
+  const tenants = await get(base, '/api/tenants');
+  expect(tenants.body.tenants.map((t: { tenant: string }) => t.tenant)).toEqual(['acme-corp', 'globex-inc', 'initech-llc']);
+  expect(tenants.body.tenants.every((t: { monthlyQuota: number; totalTokens: number }) => t.monthlyQuota === 1_000_000 && t.totalTokens > 0)).toBe(true);
+  const before = (await get(base, '/api/usage/initech-llc')).body.totalTokens;
+  expect((await post(base, { tenant: 'initech-llc', feature: 'cli', tokens: 7 })).status).toBe(201);
+  // logs are JSON lines when not on a terminal
+  expect(() => JSON.parse(first.logs().split('\n')[0]!)).not.toThrow();
+
+  const code = exited(first.child);
+  first.child.kill('SIGTERM');
+  expect(await code).toBe(0);
+  expect(first.logs()).toContain('"msg":"stopped"');
+
+  const second = await start(port, pgPort);
+  try {
+    // same data folder: the demo is not seeded twice and the event is still counted
+    expect((await get(base, '/api/usage/initech-llc')).body.totalTokens).toBe(before + 7);
+    expect(second.logs()).not.toContain('seeded demo');
+  } finally {
+    const code2 = exited(second.child);
+    second.child.kill('SIGINT');
+    expect(await code2).toBe(0);
+  }
+}, 60_000);

@@ -1,0 +1,24 @@
+import { describe, expect, test } from '@jest/globals';
+import { ConfigError, loadConfig } from '../../server/config.ts';
+
+describe('loadConfig', () => {
+  test('defaults give a working embedded setup', () => {
+    const c = loadConfig({});
+    expect(c).toMatchObject({ PORT: 3000, FLAGMETER_DATA_DIR: './.flagmeter', FLAGMETER_DEMO: true, BATCH_MAX_EVENTS: 1000 });
+    expect(c.DATABASE_URL).toBeUndefined();
+  });
+  test('a bad value names the variable and what is wrong', () => {
+    expect(() => loadConfig({ PORT: 'eighty' })).toThrow(ConfigError);
+    expect(() => loadConfig({ PORT: 'eighty' })).toThrow(/PORT="eighty"/);
+    expect(() => loadConfig({ DATABASE_URL: 'mysql://x' })).toThrow(/DATABASE_URL=.*postgres:\/\//);
+    expect(() => loadConfig({ LOG_LEVEL: 'loud' })).toThrow(/LOG_LEVEL/);
+  });
+  test('inconsistent limits are refused with the fix', () => {
+    expect(() => loadConfig({ EVENTS_MAX_PER_REQUEST: '2000', BATCH_MAX_EVENTS: '1000' })).toThrow(/BATCH_MAX_EVENTS \(1000\) must be at least EVENTS_MAX_PER_REQUEST/);
+    expect(() => loadConfig({ BUFFER_MAX_EVENTS: '10' })).toThrow(/BUFFER_MAX_EVENTS/);
+  });
+  test('booleans accept true/false/1/0 only', () => {
+    expect(loadConfig({ FLAGMETER_DEMO: '0' }).FLAGMETER_DEMO).toBe(false);
+    expect(() => loadConfig({ FLAGMETER_DEMO: 'yes' })).toThrow(/FLAGMETER_DEMO/);
+  });
+});
