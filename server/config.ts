@@ -28,6 +28,9 @@ const schema = z.object({
 
 export type Config = z.infer<typeof schema>;
 
+/** Every variable FlagMeter reads (a test checks .env.example documents each one). */
+export const configKeys = schema.keyof().options;
+
 export class ConfigError extends Error {}
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
