@@ -6,6 +6,7 @@ import type { BatchWriter } from './ingest/batch-writer.ts';
 import type { Logger } from './log.ts';
 import type { TenantCache } from './tenant-cache.ts';
 import { errorHandler, notFound } from './http/errors.ts';
+import { alertsRouter } from './http/routes/alerts.ts';
 import { eventsRouter } from './http/routes/events.ts';
 import { healthRouter } from './http/routes/health.ts';
 import { usageRouter } from './http/routes/usage.ts';
@@ -43,7 +44,7 @@ export function makeApp(deps: AppDeps): Express {
     if (deps.state.shuttingDown) res.set('Connection', 'close');
     next();
   });
-  app.use('/api', eventsRouter(deps), usageRouter(deps), healthRouter(deps));
+  app.use('/api', eventsRouter(deps), usageRouter(deps), alertsRouter(deps), healthRouter(deps));
   app.use(notFound);
   app.use(errorHandler(deps.log));
   return app;

@@ -24,6 +24,15 @@ const schema = z.object({
   BUFFER_MAX_EVENTS: int(1, 10_000_000, 50_000),
   TENANT_CACHE_TTL_MS: int(0, 3_600_000, 5000),
   SHUTDOWN_TIMEOUT_MS: int(0, 600_000, 10_000),
+  SLACK_WEBHOOK_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  ALERT_MAX_ATTEMPTS: int(1, 50, 6),
+  ALERT_RETRY_BASE_MS: int(1, 3_600_000, 2000),
+  ALERT_RETRY_MAX_MS: int(1, 86_400_000, 300_000),
+  ALERT_HTTP_TIMEOUT_MS: int(100, 120_000, 5000),
+  ALERT_CHECK_INTERVAL_MS: int(0, 3_600_000, 10_000),
+  EVENTS_RETENTION_MONTHS: int(3, 1200, 13),
+  ROLLUP_COMPACT_AFTER_DAYS: int(1, 3650, 3),
+  IDEMPOTENCY_WINDOW_DAYS: int(1, 3650, 7),
 });
 
 export type Config = z.infer<typeof schema>;

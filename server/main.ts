@@ -1,11 +1,11 @@
 #!/usr/bin/env node
-// flagmeter [all|serve|migrate]: one binary, several roles.
+// flagmeter [all|serve|worker|migrate]: one binary, several roles.
 import { ConfigError, loadConfig } from './config.ts';
 import { makeLogger } from './log.ts';
 import { runMigrations } from './db/migrate.ts';
 import { startFlagMeter } from './runtime.ts';
 
-const roles = ['all', 'serve', 'migrate'] as const;
+const roles = ['all', 'serve', 'worker', 'migrate'] as const;
 type CliRole = (typeof roles)[number];
 
 async function main(): Promise<void> {

@@ -14,15 +14,19 @@ import { insertEvents, eventIdsForKeys } from './db/events.ts';
 import { seedDemo } from './db/demo.ts';
 import { BatchWriter } from './ingest/batch-writer.ts';
 import { TenantCache } from './tenant-cache.ts';
+import { startWorker, type Worker } from './jobs/worker.ts';
 
-export type Role = 'all' | 'serve';
+/** all: migrate, serve and run the jobs; serve: HTTP only; worker: jobs only. */
+export type Role = 'all' | 'serve' | 'worker';
 
 export interface FlagMeter {
+  /** Where the API listens ('' for the worker role, which serves no HTTP). */
   url: string;
   databaseUrl: string;
   pool: Pool;
   writer: BatchWriter;
   tenants: TenantCache;
+  worker: Worker | undefined;
   stop(): Promise<void>;
 }
 
@@ -60,6 +64,15 @@ export async function startFlagMeter(config: Config, role: Role, log: Logger): P
     throw err;
   }
 
+  let worker: Worker | undefined;
+  try {
+    if (role !== 'serve') worker = await startWorker({ config, pool, databaseUrl, log });
+  } catch (err) {
+    await pool.end();
+    await embedded?.server.stop();
+    throw err;
+  }
+
   const tenants = new TenantCache(pool, config.TENANT_CACHE_TTL_MS, log);
   const writer = new BatchWriter(
     { insert: (rows) => insertEvents(pool, rows), idsForKeys: (ids, keys) => eventIdsForKeys(pool, ids, keys) },
@@ -68,33 +81,40 @@ export async function startFlagMeter(config: Config, role: Role, log: Logger): P
       maxConcurrent: config.BATCH_MAX_CONCURRENT, bufferMax: config.BUFFER_MAX_EVENTS, log,
     });
   const state = { shuttingDown: false };
-  const app = makeApp({ config, pool, writer, tenants, log, state });
-  const server = http.createServer({ keepAliveTimeout: 65_000 }, app);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.PORT, config.HOST, () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  const url = `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${port}`;
-  log.info({ url, role, database: embedded ? 'embedded' : 'DATABASE_URL' }, 'FlagMeter is listening');
+  let server: http.Server | undefined;
+  let url = '';
+  if (role !== 'worker') {
+    const app = makeApp({ config, pool, writer, tenants, log, state });
+    server = http.createServer({ keepAliveTimeout: 65_000 }, app);
+    await new Promise<void>((resolve, reject) => {
+      server!.once('error', reject);
+      server!.listen(config.PORT, config.HOST, () => resolve());
+    });
+    const { port } = server.address() as AddressInfo;
+    url = `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${port}`;
+  }
+  log.info({ url: url || undefined, role, database: embedded ? 'embedded' : 'DATABASE_URL' }, role === 'worker' ? 'FlagMeter worker is running' : 'FlagMeter is listening');
 
   let stopping: Promise<void> | undefined;
   const stop = () => stopping ??= (async () => {
     log.info('shutting down: no new connections, writing out buffered events');
     state.shuttingDown = true;
-    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeIdleConnections();
-    await writer.close(config.SHUTDOWN_TIMEOUT_MS);
-    // every request has its answer now: close keep-alive sockets as they go idle, cut stragglers after 1 s
-    const idle = setInterval(() => server.closeIdleConnections(), 20);
-    const cut = setTimeout(() => server.closeAllConnections(), 1000);
-    await closed;
-    clearInterval(idle);
-    clearTimeout(cut);
+    if (server) {
+      const closed = new Promise<void>((resolve) => server!.close(() => resolve()));
+      server.closeIdleConnections();
+      await writer.close(config.SHUTDOWN_TIMEOUT_MS);
+      // every request has its answer now: close keep-alive sockets as they go idle, cut stragglers after 1 s
+      const idle = setInterval(() => server!.closeIdleConnections(), 20);
+      const cut = setTimeout(() => server!.closeAllConnections(), 1000);
+      await closed;
+      clearInterval(idle);
+      clearTimeout(cut);
+    }
+    await worker?.stop();
     await pool.end();
     await embedded?.server.stop();
     log.info('stopped');
   })();
 
-  return { url, databaseUrl, pool, writer, tenants, stop };
+  return { url, databaseUrl, pool, writer, tenants, worker, stop };
 }

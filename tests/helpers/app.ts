@@ -1,14 +1,14 @@
 // Starts a real FlagMeter (HTTP server + batch writer) on a test database, on a free port.
 import { loadConfig } from '../../server/config.ts';
-import { startFlagMeter, type FlagMeter } from '../../server/runtime.ts';
+import { startFlagMeter, type FlagMeter, type Role } from '../../server/runtime.ts';
 import { silentLog } from './db.ts';
 
-export async function startTestApp(databaseUrl: string, env: Record<string, string> = {}): Promise<FlagMeter> {
+export async function startTestApp(databaseUrl: string, env: Record<string, string> = {}, role: Role = 'serve'): Promise<FlagMeter> {
   const config = loadConfig({
     DATABASE_URL: databaseUrl, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', FLAGMETER_DEMO: 'false',
     TENANT_CACHE_TTL_MS: '0', ...env,
   });
-  return startFlagMeter(config, 'serve', silentLog);
+  return startFlagMeter(config, role, silentLog);
 }
 
 export async function post(base: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any; headers: Headers }> {

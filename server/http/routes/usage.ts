@@ -2,6 +2,7 @@
 import { Router } from 'express';
 import { AppError } from '../errors.ts';
 import { getFeatureUsage, getUsage, listUsage } from '../../db/tenants.ts';
+import { listAlerts } from '../../db/alerts.ts';
 import type { AppDeps } from '../../app.ts';
 
 export function usageRouter({ pool }: AppDeps): Router {
@@ -9,9 +10,10 @@ export function usageRouter({ pool }: AppDeps): Router {
 
   router.get('/usage/:tenant', async (req, res) => {
     const slug = req.params.tenant!;
-    const [usage, features] = await Promise.all([getUsage(pool, slug), getFeatureUsage(pool, slug)]);
+    const [usage, features, alerts] = await Promise.all([
+      getUsage(pool, slug), getFeatureUsage(pool, slug), listAlerts(pool, { tenant: slug, limit: 20 })]);
     if (!usage) throw new AppError(404, 'unknown_tenant', `No tenant '${slug}'.`);
-    res.json({ ...usage, features });
+    res.json({ ...usage, features, alerts });
   });
 
   router.get('/tenants', async (_req, res) => {

@@ -1,0 +1,61 @@
+// Delivers one alert to Slack. The alert row is locked for the attempt, so a duplicate job waits
+// and then finds it delivered. A failed attempt schedules the next one (exponential backoff with
+// jitter, or the 429's Retry-After when longer) in the same transaction that records the failure.
+import type { Config } from '../config.ts';
+import type { Pool } from '../db/pool.ts';
+import { lockAlertForDelivery, recordAttempt } from '../db/alerts.ts';
+import { alertText, postToSlack } from './slack.ts';
+import type { EnqueueDelivery } from './tick.ts';
+
+export type DeliveryOutcome =
+  | { status: 'delivered' | 'failed' | 'skipped' | 'stale'; attempts?: number; error?: string }
+  | { status: 'retrying'; attempts: number; error: string; retryInMs: number };
+
+/** "Equal jitter": half the exponential delay, plus a random part of the other half. */
+export function backoffMs(attempt: number, config: Pick<Config, 'ALERT_RETRY_BASE_MS' | 'ALERT_RETRY_MAX_MS'>, random = Math.random()): number {
+  const exp = Math.min(config.ALERT_RETRY_MAX_MS, config.ALERT_RETRY_BASE_MS * 2 ** Math.min(attempt - 1, 30));
+  return Math.round(exp / 2 + (exp / 2) * random);
+}
+
+const MAX_RETRY_AFTER_MS = 86_400_000;
+
+export async function deliverAlert(pool: Pool, enqueue: EnqueueDelivery, config: Config, alertId: number): Promise<DeliveryOutcome> {
+  const client = await pool.connect();
+  try {
+    await client.query('begin');
+    const alert = await lockAlertForDelivery(client, alertId);
+    let outcome: DeliveryOutcome;
+    if (!alert || alert.status !== 'pending') {
+      outcome = { status: 'stale' };
+    } else {
+      const url = alert.webhookUrl ? (alert.webhookEnabled ? alert.webhookUrl : null) : config.SLACK_WEBHOOK_URL ?? null;
+      if (!url) {
+        const error = alert.webhookUrl ? "the tenant's webhook is disabled" : 'no webhook configured (tenant or SLACK_WEBHOOK_URL)';
+        await recordAttempt(client, alertId, { status: 'skipped', attempted: false, error });
+        outcome = { status: 'skipped', error };
+      } else {
+        const result = await postToSlack(url, alertText(alert.tenant, alert.usedTokens, alert.quota), config.ALERT_HTTP_TIMEOUT_MS);
+        const attempts = alert.attempts + 1;
+        if (result.ok) {
+          await recordAttempt(client, alertId, { status: 'delivered', attempted: true, error: null });
+          outcome = { status: 'delivered', attempts };
+        } else if (attempts >= config.ALERT_MAX_ATTEMPTS) {
+          await recordAttempt(client, alertId, { status: 'failed', attempted: true, error: result.error! });
+          outcome = { status: 'failed', attempts, error: result.error! };
+        } else {
+          const retryInMs = Math.max(backoffMs(attempts, config), Math.min(result.retryAfterMs ?? 0, MAX_RETRY_AFTER_MS));
+          await recordAttempt(client, alertId, { status: 'pending', attempted: true, error: result.error! });
+          await enqueue(client, alertId, Math.ceil(retryInMs / 1000));
+          outcome = { status: 'retrying', attempts, error: result.error!, retryInMs };
+        }
+      }
+    }
+    await client.query('commit');
+    return outcome;
+  } catch (err) {
+    await client.query('rollback').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}

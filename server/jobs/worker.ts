@@ -1,0 +1,74 @@
+// The jobs of `flagmeter worker`: pg-boss (in its own `pgboss` schema) runs the minute tick as a
+// cron singleton across replicas and delivers alerts; a local timer runs the fast crossing check.
+import { PgBoss } from 'pg-boss';
+import type { Config } from '../config.ts';
+import type { Pool } from '../db/pool.ts';
+import type { Logger } from '../log.ts';
+import { deliverAlert } from './deliver.ts';
+import { runTick, type EnqueueDelivery } from './tick.ts';
+
+export const TICK_QUEUE = 'flagmeter-tick';
+export const ALERT_QUEUE = 'alert-delivery';
+const FAST_CHECK_WINDOW = '10 minutes';
+
+export interface Worker {
+  boss: PgBoss;
+  enqueue: EnqueueDelivery;
+  stop(): Promise<void>;
+}
+
+/** Starts pg-boss and creates our queues; with `work`, also the schedule, the handlers and the fast check. */
+export async function startWorker(opts: { config: Config; pool: Pool; databaseUrl: string; log: Logger; work?: boolean }): Promise<Worker> {
+  const { config, pool, databaseUrl, log } = opts;
+  const boss = new PgBoss({ connectionString: databaseUrl, schema: 'pgboss', application_name: 'flagmeter-worker', max: 4 });
+  boss.on('error', (err: Error) => log.error({ err: err.message }, 'pg-boss error'));
+  await boss.start();
+  // the tick only ever runs once at a time, across every replica
+  await boss.createQueue(TICK_QUEUE, { policy: 'singleton', retryLimit: 0, expireInSeconds: 300 });
+  // our handler schedules its own retries (to honour Retry-After); pg-boss's retries cover crashes
+  await boss.createQueue(ALERT_QUEUE, { retryLimit: 3, retryDelay: 10, retryBackoff: true, retryDelayMax: 600, expireInSeconds: 120 });
+
+  const enqueue: EnqueueDelivery = async (client, alertId, startAfterSeconds) => {
+    await boss.send(ALERT_QUEUE, { alertId }, {
+      db: { executeSql: (text, values) => client.query(text, values as unknown[]) },
+      ...(startAfterSeconds ? { startAfter: startAfterSeconds } : {}),
+    });
+  };
+
+  let timer: NodeJS.Timeout | undefined;
+  if (opts.work !== false) {
+    await boss.schedule(TICK_QUEUE, '* * * * *');
+    await boss.work(TICK_QUEUE, async () => {
+      const result = await runTick(pool, enqueue, config);
+      log.info({ job: 'tick', ...result }, 'tick');
+    });
+    await boss.work<{ alertId: number }>(ALERT_QUEUE, { localConcurrency: 2 }, async ([job]) => {
+      const outcome = await deliverAlert(pool, enqueue, config, job!.data.alertId);
+      log[outcome.status === 'failed' ? 'error' : 'info']({ job: 'alert', alertId: job!.data.alertId, ...outcome }, 'alert delivery');
+    });
+    if (config.ALERT_CHECK_INTERVAL_MS > 0) {
+      let busy = false;
+      timer = setInterval(async () => {
+        if (busy) return;
+        busy = true;
+        try {
+          const { alerts } = await runTick(pool, enqueue, config, { recent: FAST_CHECK_WINDOW });
+          if (alerts.length > 0) log.info({ alerts }, 'fast check: new threshold crossings');
+        } catch (err) {
+          log.warn({ err: (err as Error).message }, 'fast crossing check failed; the minute tick will catch up');
+        } finally {
+          busy = false;
+        }
+      }, config.ALERT_CHECK_INTERVAL_MS);
+    }
+  }
+
+  return {
+    boss,
+    enqueue,
+    stop: async () => {
+      clearInterval(timer);
+      await boss.stop({ graceful: true, timeout: config.SHUTDOWN_TIMEOUT_MS });
+    },
+  };
+}
