@@ -14,6 +14,8 @@ describe.each(['compose.yml', 'coolify.yaml'])('%s', (file) => {
     expect(doc.services.migrate.command).toEqual(['migrate']);
     expect(doc.services.app.depends_on.migrate.condition).toBe('service_completed_successfully');
     expect(doc.services.migrate.depends_on.postgres.condition).toBe('service_healthy');
+    expect(doc.services.worker.command).toEqual(['worker']);
+    expect(doc.services.worker.depends_on.migrate.condition).toBe('service_completed_successfully');
   });
 });
 
