@@ -16,7 +16,7 @@ COPY package.json package-lock.json ./
 RUN npm install --omit=dev --omit=optional --no-audit --no-fund && npm cache clean --force
 
 FROM node:24-bookworm-slim
-ENV NODE_ENV=production PORT=3000 HOST=0.0.0.0
+ENV NODE_ENV=production PORT=3000 HOST=0.0.0.0 METRICS_PORT=9464
 WORKDIR /app
 COPY --from=prod-deps /app/node_modules ./node_modules
 COPY package.json .gmrc ./
@@ -24,8 +24,10 @@ COPY server ./server
 COPY sql ./sql
 COPY --from=build /app/web/dist ./web/dist
 USER node
-EXPOSE 3000
-HEALTHCHECK --interval=10s --timeout=3s --start-period=10s --retries=3 \
-  CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/api/health').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"
+# 3000: the API (serve, all); 9464: /metrics and /api/health of the worker, which serves no API
+EXPOSE 3000 9464
+# The API's /api/health; when nothing listens on PORT (the worker role), the worker's on METRICS_PORT.
+HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 \
+  CMD node -e "const h=(p)=>fetch('http://127.0.0.1:'+p+'/api/health').then((r)=>r.ok);h(process.env.PORT||3000).catch(()=>h(process.env.METRICS_PORT||9464)).then((ok)=>process.exit(ok?0:1),()=>process.exit(1))"
 ENTRYPOINT ["node", "server/main.ts"]
 CMD ["serve"]

@@ -4,12 +4,22 @@ import type { Config } from './config.ts';
 import type { Pool } from './db/pool.ts';
 import type { BatchWriter } from './ingest/batch-writer.ts';
 import type { Logger } from './log.ts';
+import { httpTiming, metricsRoute, type Metrics } from './metrics.ts';
 import type { TenantCache } from './tenant-cache.ts';
 import { errorHandler, notFound } from './http/errors.ts';
 import { alertsRouter } from './http/routes/alerts.ts';
 import { eventsRouter } from './http/routes/events.ts';
 import { healthRouter } from './http/routes/health.ts';
+import { seriesRouter } from './http/routes/series.ts';
+import { usageStream } from './http/routes/stream.ts';
 import { usageRouter } from './http/routes/usage.ts';
+import { staticSite } from './http/static.ts';
+import { adminRouter } from './http/routes/admin.ts';
+import { docsRouter } from './http/routes/docs.ts';
+import { securityHeaders } from './http/security-headers.ts';
+import { authenticate } from './auth/middleware.ts';
+import type { KeyCache } from './auth/key-cache.ts';
+import type { RateLimiter } from './ratelimit.ts';
 
 export interface AppDeps {
   config: Config;
@@ -17,8 +27,15 @@ export interface AppDeps {
   writer: BatchWriter;
   tenants: TenantCache;
   log: Logger;
+  /** Prometheus metrics; without them /metrics is a 404 (tests, bench). */
+  metrics?: Metrics;
   /** Flipped by shutdown: health turns 503 and connections are not kept alive. */
   state: { shuttingDown: boolean };
+  /** API key lookups; undefined when FLAGMETER_AUTH is off (every caller may do everything). */
+  keys: KeyCache | undefined;
+  limiter: RateLimiter;
+  /** Shown in the OpenAPI document. */
+  version: string;
 }
 
 /** One debug line per request; costs nothing when debug is off. */
@@ -40,11 +57,20 @@ export function makeApp(deps: AppDeps): Express {
   app.set('etag', false);
 
   app.use(requestLog(deps.log));
+  app.use(httpTiming(deps.metrics));
   app.use((_req, res, next) => {
     if (deps.state.shuttingDown) res.set('Connection', 'close');
     next();
   });
-  app.use('/api', eventsRouter(deps), usageRouter(deps), alertsRouter(deps), healthRouter(deps));
+  // public: health, metrics, the API description
+  app.use('/api', healthRouter(deps));
+  app.get('/metrics', metricsRoute(deps.metrics));
+  app.use(docsRouter(deps.version));
+  // everything else under /api needs a key (each route then asks for its scope)
+  app.use('/api', authenticate(deps.keys));
+  app.use('/api', eventsRouter(deps), seriesRouter(deps), usageRouter(deps), alertsRouter(deps), adminRouter(deps), usageStream(deps).router);
+  app.use(securityHeaders);
+  app.use(staticSite());
   app.use(notFound);
   app.use(errorHandler(deps.log));
   return app;

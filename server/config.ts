@@ -13,6 +13,7 @@ const schema = z.object({
   FLAGMETER_DEMO: bool(true).describe('seed the three demo tenants into an empty database'),
   PORT: int(0, 65535, 3000),
   HOST: z.string().min(1).default('0.0.0.0'),
+  METRICS_PORT: int(0, 65535, 9464).describe('the worker role serves /metrics and /api/health here'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   PG_POOL_MAX: int(1, 200, 10),
   BODY_LIMIT_BYTES: int(1024, 64 * 1024 * 1024, 1024 * 1024),
@@ -33,6 +34,11 @@ const schema = z.object({
   EVENTS_RETENTION_MONTHS: int(3, 1200, 13),
   ROLLUP_COMPACT_AFTER_DAYS: int(1, 3650, 3),
   IDEMPOTENCY_WINDOW_DAYS: int(1, 3650, 7),
+  FLAGMETER_AUTH: bool(true).describe('require API keys (turn off only for local experiments)'),
+  FLAGMETER_ADMIN_KEY: z.string().regex(/^fm_live_[a-z0-9]{12}_[A-Za-z0-9_-]{32}$/, 'must look like fm_live_<12 lowercase letters/digits>_<32 base64url characters>').optional(),
+  KEY_CACHE_TTL_MS: int(0, 600_000, 5000),
+  RATE_LIMIT_PER_SECOND: int(1, 10_000_000, 10_000),
+  RATE_LIMIT_BURST: int(1, 100_000_000, 20_000),
 });
 
 export type Config = z.infer<typeof schema>;

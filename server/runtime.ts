@@ -1,5 +1,6 @@
 // Starts and stops one FlagMeter process: database (embedded or DATABASE_URL), migrations, the
 // batch writer and the HTTP server. main.ts, the tests and the bench all start FlagMeter here.
+import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
@@ -7,6 +8,10 @@ import pg from 'pg';
 import type { Config } from './config.ts';
 import type { Logger } from './log.ts';
 import { makeApp } from './app.ts';
+import type { Express } from 'express';
+import { bootstrapKeys } from './auth/bootstrap.ts';
+import { KeyCache } from './auth/key-cache.ts';
+import { LocalRateLimiter } from './ratelimit.ts';
 import { startEmbedded, type EmbeddedServer } from './db/embedded.ts';
 import { runMigrations } from './db/migrate.ts';
 import { makePool, type Pool } from './db/pool.ts';
@@ -14,7 +19,9 @@ import { insertEvents, eventIdsForKeys } from './db/events.ts';
 import { seedDemo } from './db/demo.ts';
 import { BatchWriter } from './ingest/batch-writer.ts';
 import { TenantCache } from './tenant-cache.ts';
-import { startWorker, type Worker } from './jobs/worker.ts';
+import { ALERT_QUEUE, TICK_QUEUE, startWorker, type Worker } from './jobs/worker.ts';
+import { queueDepths } from './db/queue-depth.ts';
+import { makeMetrics, startMetricsServer, type Metrics } from './metrics.ts';
 
 /** all: migrate, serve and run the jobs; serve: HTTP only; worker: jobs only. */
 export type Role = 'all' | 'serve' | 'worker';
@@ -22,15 +29,21 @@ export type Role = 'all' | 'serve' | 'worker';
 export interface FlagMeter {
   /** Where the API listens ('' for the worker role, which serves no HTTP). */
   url: string;
+  /** The Express app behind url (undefined for the worker role). */
+  app: Express | undefined;
   databaseUrl: string;
   pool: Pool;
   writer: BatchWriter;
   tenants: TenantCache;
   worker: Worker | undefined;
+  metrics: Metrics;
+  /** Where GET /metrics answers: the API for serve/all, METRICS_PORT for the worker. */
+  metricsUrl: string;
   stop(): Promise<void>;
 }
 
 const EMBEDDED_DB = 'flagmeter';
+const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
 /** Starts the embedded server and makes sure our database exists in it. */
 async function embeddedDatabase(config: Config, log: Logger): Promise<{ url: string; server: EmbeddedServer }> {
@@ -56,7 +69,8 @@ export async function startFlagMeter(config: Config, role: Role, log: Logger): P
     if (role === 'all') {
       await runMigrations(databaseUrl, log);
       await pool.query('select flagmeter.ensure_event_partitions()');
-      if (config.FLAGMETER_DEMO) await seedDemo(pool, log);
+      const demoTenant = config.FLAGMETER_DEMO ? await seedDemo(pool, log) : undefined;
+      if (config.FLAGMETER_AUTH) await bootstrapKeys(pool, config, log, demoTenant);
     }
   } catch (err) {
     await pool.end();
@@ -64,27 +78,34 @@ export async function startFlagMeter(config: Config, role: Role, log: Logger): P
     throw err;
   }
 
+  const metrics = makeMetrics();
   let worker: Worker | undefined;
   try {
-    if (role !== 'serve') worker = await startWorker({ config, pool, databaseUrl, log });
+    if (role !== 'serve') worker = await startWorker({ config, pool, databaseUrl, log, metrics });
   } catch (err) {
     await pool.end();
     await embedded?.server.stop();
     throw err;
   }
+  if (worker) metrics.sources.queueDepth = () => queueDepths(pool, [TICK_QUEUE, ALERT_QUEUE]);
 
   const tenants = new TenantCache(pool, config.TENANT_CACHE_TTL_MS, log);
   const writer = new BatchWriter(
     { insert: (rows) => insertEvents(pool, rows), idsForKeys: (ids, keys) => eventIdsForKeys(pool, ids, keys) },
     {
       maxEvents: config.BATCH_MAX_EVENTS, maxWaitMs: config.BATCH_MAX_WAIT_MS,
-      maxConcurrent: config.BATCH_MAX_CONCURRENT, bufferMax: config.BUFFER_MAX_EVENTS, log,
+      maxConcurrent: config.BATCH_MAX_CONCURRENT, bufferMax: config.BUFFER_MAX_EVENTS, log, onFlush: metrics.onFlush,
     });
+  metrics.sources.bufferEvents = () => { const s = writer.stats(); return s.waiting + s.writing; };
   const state = { shuttingDown: false };
   let server: http.Server | undefined;
+  let app: Express | undefined;
   let url = '';
   if (role !== 'worker') {
-    const app = makeApp({ config, pool, writer, tenants, log, state });
+    const keys = config.FLAGMETER_AUTH ? new KeyCache(pool, config.KEY_CACHE_TTL_MS) : undefined;
+    // a serve replica may be the first to start: it makes sure an admin key exists too
+    if (keys && role === 'serve') await bootstrapKeys(pool, config, log);
+    app = makeApp({ config, pool, writer, tenants, log, state, metrics, keys, limiter: new LocalRateLimiter(), version });
     server = http.createServer({ keepAliveTimeout: 65_000 }, app);
     await new Promise<void>((resolve, reject) => {
       server!.once('error', reject);
@@ -93,6 +114,9 @@ export async function startFlagMeter(config: Config, role: Role, log: Logger): P
     const { port } = server.address() as AddressInfo;
     url = `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${port}`;
   }
+  const metricsServer = role === 'worker'
+    ? await startMetricsServer(metrics, config.METRICS_PORT, config.HOST, () => pool.query('select 1').then(() => !state.shuttingDown, () => false))
+    : undefined;
   log.info({ url: url || undefined, role, database: embedded ? 'embedded' : 'DATABASE_URL' }, role === 'worker' ? 'FlagMeter worker is running' : 'FlagMeter is listening');
 
   let stopping: Promise<void> | undefined;
@@ -111,10 +135,11 @@ export async function startFlagMeter(config: Config, role: Role, log: Logger): P
       clearTimeout(cut);
     }
     await worker?.stop();
+    await metricsServer?.close();
     await pool.end();
     await embedded?.server.stop();
     log.info('stopped');
   })();
 
-  return { url, databaseUrl, pool, writer, tenants, worker, stop };
+  return { url, app, databaseUrl, pool, writer, tenants, worker, metrics, metricsUrl: metricsServer?.url ?? url, stop };
 }

@@ -15,8 +15,9 @@ const features = ['gpt-4o', 'gpt-4o-mini', 'claude-sonnet', 'text-embedding-3'];
 const QUOTA = 1_000_000;
 const EVENTS_PER_TENANT = 400;
 
-export async function seedDemo(pool: Pool, log: Logger): Promise<void> {
-  if ((await countTenants(pool)) > 0) return;
+/** Seeds an empty database; returns the slug of a demo tenant when it did, for the demo keys. */
+export async function seedDemo(pool: Pool, log: Logger): Promise<string | undefined> {
+  if ((await countTenants(pool)) > 0) return undefined;
   await ensureTenants(pool, demoTenants.map(({ slug, name }) => ({ slug, name, monthlyQuota: QUOTA })));
   const { rows } = await pool.query<{ id: number; slug: string; period_start: Date }>(
     `select t.id, t.slug, p.period_start from flagmeter.tenants t
@@ -37,4 +38,5 @@ export async function seedDemo(pool: Pool, log: Logger): Promise<void> {
   }
   await insertEvents(pool, events);
   log.info({ tenants: demoTenants.map((t) => t.slug) }, 'seeded demo tenants and usage');
+  return demoTenants[0]!.slug;
 }

@@ -6,6 +6,9 @@ export interface TenantRef {
   slug: string;
   /** Earliest occurred_at accepted: the start of the previous billing period. */
   earliestAllowed: number;
+  /** The tenant's own rate limit, or null for the server default. */
+  rateLimitPerSecond: number | null;
+  rateLimitBurst: number | null;
 }
 
 export interface Usage {
@@ -24,13 +27,16 @@ export interface Usage {
 export interface FeatureUsage { feature: string; tokens: number; eventCount: number; percent: number }
 
 const tenantRefSql = `
-select t.id, t.slug, prev.period_start as earliest_allowed
+select t.id, t.slug, prev.period_start as earliest_allowed, t.rate_limit_per_second, t.rate_limit_burst
 from flagmeter.tenants t
 cross join lateral flagmeter.billing_period(t.billing_day, t.timezone, now()) cur
 cross join lateral flagmeter.billing_period(t.billing_day, t.timezone, cur.period_start - interval '1 microsecond') prev`;
 
-type TenantRefRow = { id: number; slug: string; earliest_allowed: Date };
-const toRef = (r: TenantRefRow): TenantRef => ({ id: r.id, slug: r.slug, earliestAllowed: r.earliest_allowed.getTime() });
+type TenantRefRow = { id: number; slug: string; earliest_allowed: Date; rate_limit_per_second: number | null; rate_limit_burst: number | null };
+const toRef = (r: TenantRefRow): TenantRef => ({
+  id: r.id, slug: r.slug, earliestAllowed: r.earliest_allowed.getTime(),
+  rateLimitPerSecond: r.rate_limit_per_second, rateLimitBurst: r.rate_limit_burst,
+});
 
 export async function loadTenantRefs(pool: Pool, slugs?: string[]): Promise<TenantRef[]> {
   const { rows } = slugs

@@ -1,5 +1,6 @@
 // The single error type the app throws on purpose, and the single handler that answers every error.
 import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { z } from 'zod';
 import type { Logger } from '../log.ts';
 
 export interface ErrorDetail { index?: number; field: string; message: string }
@@ -18,6 +19,29 @@ export class AppError extends Error {
     this.headers = opts.headers ?? {};
   }
 }
+
+/** The details of a zod failure, one per issue; `index` places it in a batch. */
+export function zodDetails(issues: z.core.$ZodIssue[], index?: number): ErrorDetail[] {
+  return issues.map((issue) => ({
+    ...(index === undefined ? {} : { index }),
+    field: issue.code === 'unrecognized_keys' ? issue.keys.join(',') : issue.path.join('.') || '(body)',
+    message: issue.message,
+  }));
+}
+
+export const zodError = (error: z.ZodError, message: string) => {
+  const details = zodDetails(error.issues);
+  return new AppError(400, 'invalid_request', `${message}: ${details.map((d) => `${d.field}: ${d.message}`).join('; ')}`, { details });
+};
+
+// Constraint violations that reach the handler are the client's doing (a duplicate slug, a value
+// the database refuses): name the constraint, never pass the driver's message through.
+const pgErrors: Record<string, [number, string, string]> = {
+  '23505': [409, 'conflict', 'That already exists'],
+  '23514': [400, 'invalid_value', 'A value is out of range'],
+  '23503': [409, 'conflict', 'A referenced object does not exist'],
+  '22P02': [400, 'invalid_value', 'A value has the wrong format'],
+};
 
 export const unavailable = (code: string, message: string, retryAfterSeconds = 1) =>
   new AppError(503, code, message, { headers: { 'Retry-After': String(retryAfterSeconds) } });
@@ -40,6 +64,9 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
     let error: AppError;
     if (err instanceof AppError) {
       error = err;
+    } else if (typeof err?.code === 'string' && pgErrors[err.code]) {
+      const [status, code, message] = pgErrors[err.code]!;
+      error = new AppError(status, code, `${message}${err.constraint ? ` (${err.constraint})` : ''}.`);
     } else if (typeof err?.type === 'string' && bodyParserErrors[err.type]) {
       const [status, code, message] = bodyParserErrors[err.type]!;
       error = new AppError(status, code, code === 'body_too_large' ? `${message} (${err.limit} bytes).` : message);

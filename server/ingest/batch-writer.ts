@@ -26,7 +26,11 @@ export interface BatchWriterOptions {
   maxConcurrent: number;
   bufferMax: number;
   log: Logger;
+  /** Called once per flush (metrics); must be cheap and must not throw. */
+  onFlush?: (stats: FlushStats) => void;
 }
+
+export interface FlushStats { events: number; durationMs: number; ok: boolean; duplicates: number }
 
 interface Pending {
   rows: EventRow[];
@@ -122,9 +126,11 @@ export class BatchWriter {
   /** Never throws: every request in the batch is resolved or rejected. */
   private async flush(batch: Pending[], size: number): Promise<void> {
     const rows = batch.length === 1 ? batch[0]!.rows : batch.flatMap((p) => p.rows);
+    const started = performance.now();
     try {
       const duplicatePositions = await this.store.insert(rows);
       this.flushes++;
+      this.opts.onFlush?.({ events: size, durationMs: performance.now() - started, ok: true, duplicates: duplicatePositions.length });
       const duplicate = new Array<boolean>(rows.length).fill(false);
       for (const i of duplicatePositions) duplicate[i] = true;
       const eventIds = rows.map((r) => r.id);
@@ -137,6 +143,7 @@ export class BatchWriter {
       }
     } catch (err) {
       this.failedFlushes++;
+      this.opts.onFlush?.({ events: size, durationMs: performance.now() - started, ok: false, duplicates: 0 });
       this.opts.log.error({ err: (err as Error).message, events: size, requests: batch.length }, 'batch insert failed; its requests get 503');
       const reply = unavailable('database_unavailable', 'The events could not be confirmed as stored (database unavailable). Retry shortly; events sent with an id are never counted twice.', 2);
       for (const p of batch) p.reject(reply);

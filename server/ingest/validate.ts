@@ -1,10 +1,10 @@
 // Turns a POST /api/events body into rows ready to insert, or one 400 that names every bad index
 // and field. Nothing of a batch is stored unless all of it is valid.
 import { randomUUID } from 'node:crypto';
-import type { z } from 'zod';
-import { AppError, type ErrorDetail } from '../http/errors.ts';
+import { AppError, zodDetails, type ErrorDetail } from '../http/errors.ts';
 import type { EventRow } from '../db/events.ts';
 import type { TenantCache } from '../tenant-cache.ts';
+import type { TenantRef } from '../db/tenants.ts';
 import { eventSchema, type EventInput } from './event-schema.ts';
 
 export interface ValidateOptions {
@@ -14,15 +14,7 @@ export interface ValidateOptions {
   now?: number;
 }
 
-export interface ParsedBody { rows: EventRow[]; single: boolean }
-
-function issueDetails(issues: z.core.$ZodIssue[], index: number | undefined): ErrorDetail[] {
-  return issues.map((issue) => ({
-    ...(index === undefined ? {} : { index }),
-    field: issue.code === 'unrecognized_keys' ? issue.keys.join(',') : issue.path.join('.') || '(event)',
-    message: issue.message,
-  }));
-}
+export interface ParsedBody { rows: EventRow[]; single: boolean; tenantsById: Map<number, TenantRef> }
 
 export async function validateEvents(body: unknown, opts: ValidateOptions): Promise<ParsedBody> {
   const single = !Array.isArray(body);
@@ -36,7 +28,7 @@ export async function validateEvents(body: unknown, opts: ValidateOptions): Prom
   const valid: (EventInput | undefined)[] = items.map((item, i) => {
     const parsed = eventSchema.safeParse(item);
     if (parsed.success) return parsed.data;
-    details.push(...issueDetails(parsed.error.issues, single ? undefined : i));
+    details.push(...zodDetails(parsed.error.issues, single ? undefined : i));
     return undefined;
   });
 
@@ -44,6 +36,7 @@ export async function validateEvents(body: unknown, opts: ValidateOptions): Prom
   const now = opts.now ?? Date.now();
   const receivedAt = new Date(now).toISOString();
   const rows: EventRow[] = [];
+  const tenantsById = new Map<number, TenantRef>();
   valid.forEach((e, i) => {
     if (!e) return;
     const index = single ? {} : { index: i };
@@ -69,6 +62,7 @@ export async function validateEvents(body: unknown, opts: ValidateOptions): Prom
       }
       occurredAt = new Date(t).toISOString();
     }
+    tenantsById.set(tenant.id, tenant);
     rows.push({
       id: randomUUID(),
       tenantId: tenant.id,
@@ -84,5 +78,5 @@ export async function validateEvents(body: unknown, opts: ValidateOptions): Prom
     const what = single ? 'The event is invalid' : `${new Set(details.map((d) => d.index)).size} of ${items.length} events are invalid; none was stored`;
     throw new AppError(400, 'invalid_events', `${what}: ${details.slice(0, 3).map((d) => `${d.index === undefined ? '' : `[${d.index}] `}${d.field}: ${d.message}`).join('; ')}${details.length > 3 ? '; …' : ''}`, { details });
   }
-  return { rows, single };
+  return { rows, single, tenantsById };
 }

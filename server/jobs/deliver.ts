@@ -45,7 +45,9 @@ export async function deliverAlert(pool: Pool, enqueue: EnqueueDelivery, config:
         } else {
           const retryInMs = Math.max(backoffMs(attempts, config), Math.min(result.retryAfterMs ?? 0, MAX_RETRY_AFTER_MS));
           await recordAttempt(client, alertId, { status: 'pending', attempted: true, error: result.error! });
-          await enqueue(client, alertId, Math.ceil(retryInMs / 1000));
+          // an absolute time: pg-boss would count seconds from the transaction's start, which
+          // was before the POST, and so retry early by however long the POST took
+          await enqueue(client, alertId, new Date(Date.now() + retryInMs));
           outcome = { status: 'retrying', attempts, error: result.error!, retryInMs };
         }
       }

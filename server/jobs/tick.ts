@@ -12,8 +12,8 @@ export interface TickResult {
   keysPruned: number;
 }
 
-/** Enqueues the delivery of an alert through the given transaction's connection. */
-export type EnqueueDelivery = (client: pg.ClientBase, alertId: number, startAfterSeconds?: number) => Promise<void>;
+/** Enqueues the delivery of an alert through the given transaction's connection, to start no sooner than startAfter. */
+export type EnqueueDelivery = (client: pg.ClientBase, alertId: number, startAfter?: Date) => Promise<void>;
 
 export interface TickOptions {
   /** Only tenants with usage this recent (e.g. '10 minutes'), and no maintenance: the fast check. */

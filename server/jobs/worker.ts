@@ -4,6 +4,7 @@ import { PgBoss } from 'pg-boss';
 import type { Config } from '../config.ts';
 import type { Pool } from '../db/pool.ts';
 import type { Logger } from '../log.ts';
+import type { Metrics } from '../metrics.ts';
 import { deliverAlert } from './deliver.ts';
 import { runTick, type EnqueueDelivery } from './tick.ts';
 
@@ -18,7 +19,7 @@ export interface Worker {
 }
 
 /** Starts pg-boss and creates our queues; with `work`, also the schedule, the handlers and the fast check. */
-export async function startWorker(opts: { config: Config; pool: Pool; databaseUrl: string; log: Logger; work?: boolean }): Promise<Worker> {
+export async function startWorker(opts: { config: Config; pool: Pool; databaseUrl: string; log: Logger; work?: boolean; metrics?: Pick<Metrics, 'alertsSent' | 'alertsFailed'> }): Promise<Worker> {
   const { config, pool, databaseUrl, log } = opts;
   const boss = new PgBoss({ connectionString: databaseUrl, schema: 'pgboss', application_name: 'flagmeter-worker', max: 4 });
   boss.on('error', (err: Error) => log.error({ err: err.message }, 'pg-boss error'));
@@ -28,10 +29,10 @@ export async function startWorker(opts: { config: Config; pool: Pool; databaseUr
   // our handler schedules its own retries (to honour Retry-After); pg-boss's retries cover crashes
   await boss.createQueue(ALERT_QUEUE, { retryLimit: 3, retryDelay: 10, retryBackoff: true, retryDelayMax: 600, expireInSeconds: 120 });
 
-  const enqueue: EnqueueDelivery = async (client, alertId, startAfterSeconds) => {
+  const enqueue: EnqueueDelivery = async (client, alertId, startAfter) => {
     await boss.send(ALERT_QUEUE, { alertId }, {
       db: { executeSql: (text, values) => client.query(text, values as unknown[]) },
-      ...(startAfterSeconds ? { startAfter: startAfterSeconds } : {}),
+      ...(startAfter ? { startAfter } : {}),
     });
   };
 
@@ -44,6 +45,8 @@ export async function startWorker(opts: { config: Config; pool: Pool; databaseUr
     });
     await boss.work<{ alertId: number }>(ALERT_QUEUE, { localConcurrency: 2 }, async ([job]) => {
       const outcome = await deliverAlert(pool, enqueue, config, job!.data.alertId);
+      if (outcome.status === 'delivered') opts.metrics?.alertsSent.inc();
+      else if (outcome.status === 'failed') opts.metrics?.alertsFailed.inc();
       log[outcome.status === 'failed' ? 'error' : 'info']({ job: 'alert', alertId: job!.data.alertId, ...outcome }, 'alert delivery');
     });
     if (config.ALERT_CHECK_INTERVAL_MS > 0) {

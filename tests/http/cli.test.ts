@@ -1,12 +1,12 @@
 // `npm start` as a user runs it: the real CLI process, an embedded PostgreSQL 18 of its own in a
 // fresh data folder, demo tenants, and a clean exit on SIGTERM. Then a restart reuses the folder.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, expect, test } from '@jest/globals';
-import { get, post } from '../helpers/app.ts';
+import { post } from '../helpers/app.ts';
 
 const dataDir = await mkdtemp(path.join(os.tmpdir(), 'flagmeter-cli-'));
 afterAll(() => rm(dataDir, { recursive: true, force: true }));
@@ -41,13 +41,24 @@ test('starts with an embedded PostgreSQL and demo data, serves, stops on SIGTERM
   const [port, pgPort] = [await freePort(), await freePort()];
   const base = `http://127.0.0.1:${port}`;
   const first = await start(port, pgPort);
+  // auth is on: the demo's keys were printed once and saved in the data folder
+  const saved = Object.fromEntries((await readFile(path.join(dataDir, 'demo-keys.txt'), 'utf8')).trim().split('\n').map((l) => l.split('\t')));
+  const readKey = saved['demo dashboard (read)']!;
+  const ingestKey = saved['demo ingest (all tenants)']!;
+  expect(first.logs()).toContain(readKey);
+  const get = async (base: string, p: string) => {
+    const res = await fetch(`${base}${p}`, { headers: { authorization: `Bearer ${readKey}` } });
+    return { status: res.status, body: await res.json() };
+  };
+  expect((await fetch(`${base}/api/tenants`)).status).toBe(401);
   const tenants = await get(base, '/api/tenants');
   expect(tenants.body.tenants.map((t: { tenant: string }) => t.tenant)).toEqual(['acme-corp', 'globex-inc', 'initech-llc']);
   expect(tenants.body.tenants.every((t: { monthlyQuota: number; totalTokens: number }) => t.monthlyQuota === 1_000_000 && t.totalTokens > 0)).toBe(true);
   const before = (await get(base, '/api/usage/initech-llc')).body.totalTokens;
-  expect((await post(base, { tenant: 'initech-llc', feature: 'cli', tokens: 7 })).status).toBe(201);
-  // logs are JSON lines when not on a terminal
+  expect((await post(base, { tenant: 'initech-llc', feature: 'cli', tokens: 7 }, { authorization: `Bearer ${ingestKey}` })).status).toBe(201);
+  // logs are JSON lines when not on a terminal (the key banner goes to stderr, apart)
   expect(() => JSON.parse(first.logs().split('\n')[0]!)).not.toThrow();
+  expect(first.logs().match(/^\{.*fm_live_.*\}$/m)).toBeNull(); // no secret in a log line
 
   const code = exited(first.child);
   first.child.kill('SIGTERM');
@@ -59,6 +70,7 @@ test('starts with an embedded PostgreSQL and demo data, serves, stops on SIGTERM
     // same data folder: the demo is not seeded twice and the event is still counted
     expect((await get(base, '/api/usage/initech-llc')).body.totalTokens).toBe(before + 7);
     expect(second.logs()).not.toContain('seeded demo');
+    expect(second.logs()).not.toContain('fm_live_'); // keys are printed once, at creation
   } finally {
     const code2 = exited(second.child);
     second.child.kill('SIGINT');

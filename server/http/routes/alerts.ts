@@ -1,25 +1,19 @@
 // GET /api/alerts: quota alerts with their delivery state, newest first.
 import { Router } from 'express';
-import { z } from 'zod';
-import { AppError } from '../errors.ts';
+import { parseWith } from '../json-body.ts';
+import { alertsQuery } from '../schemas.ts';
+import { assertTenantAllowed, requireScope } from '../../auth/middleware.ts';
 import { listAlerts } from '../../db/alerts.ts';
 import type { AppDeps } from '../../app.ts';
 
-const query = z.strictObject({
-  tenant: z.string().min(1).max(128).optional(),
-  limit: z.coerce.number().int().min(1).max(1000).default(100),
-});
-
 export function alertsRouter({ pool }: AppDeps): Router {
   const router = Router();
-  router.get('/alerts', async (req, res) => {
-    const parsed = query.safeParse(req.query);
-    if (!parsed.success) {
-      throw new AppError(400, 'invalid_query', 'Query parameters: tenant (slug), limit (1-1000).', {
-        details: parsed.error.issues.map((i) => ({ field: i.path.join('.') || String((i as { keys?: string[] }).keys ?? ''), message: i.message })),
-      });
-    }
-    res.json({ alerts: await listAlerts(pool, parsed.data) });
+  router.get('/alerts', requireScope('read'), async (req, res) => {
+    const params = parseWith(alertsQuery, req.query, 'The query');
+    if (params.tenant) assertTenantAllowed(req.caller, params.tenant);
+    // a tenant-bound key sees its own tenant's alerts only
+    const tenant = params.tenant ?? req.caller?.tenant ?? undefined;
+    res.json({ alerts: await listAlerts(pool, { ...params, tenant }) });
   });
   return router;
 }

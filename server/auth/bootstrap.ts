@@ -1,0 +1,60 @@
+// The first admin key: FLAGMETER_ADMIN_KEY when set, otherwise one generated and printed once,
+// when no admin key exists. In demo mode, keys for trying the API are made with the demo tenants.
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { Config } from '../config.ts';
+import type { Pool } from '../db/pool.ts';
+import { countAdminKeys, findKey, insertKey } from '../db/keys.ts';
+import type { Logger } from '../log.ts';
+import { generateKey, hashKey, parseKey, type Scope } from './keys.ts';
+
+interface Printed { name: string; key: string; scopes: Scope[]; tenant?: string }
+
+function banner(keys: Printed[], savedTo?: string): string {
+  const lines = keys.map((k) => `  ${k.name.padEnd(26)} ${k.key}   (${k.scopes.join(', ')}${k.tenant ? `; tenant ${k.tenant} only` : ''})`);
+  return ['', '='.repeat(100), 'FlagMeter API keys, shown once (only their hashes are stored):', ...lines,
+    ...(savedTo ? [`  (demo mode: also written to ${savedTo})`] : []), '='.repeat(100), ''].join('\n');
+}
+
+export async function bootstrapKeys(pool: Pool, config: Config, log: Logger, demoTenant?: string): Promise<void> {
+  const client = await pool.connect();
+  const printed: Printed[] = [];
+  try {
+    await client.query('begin');
+    // replicas starting together: one of them bootstraps, the others then find its key
+    await client.query(`select pg_advisory_xact_lock(hashtext('flagmeter.bootstrap_keys'))`);
+    const add = async (name: string, scopes: Scope[], tenant?: string) => {
+      const fresh = generateKey();
+      const tenantId = tenant ? (await client.query('select id from flagmeter.tenants where slug = $1', [tenant])).rows[0]?.id ?? null : null;
+      await insertKey(client, { keyId: fresh.keyId, hash: fresh.hash, name, scopes, tenantId, createdBy: null });
+      printed.push({ name, key: fresh.key, scopes, ...(tenant ? { tenant } : {}) });
+    };
+
+    if (config.FLAGMETER_ADMIN_KEY) {
+      const keyId = parseKey(config.FLAGMETER_ADMIN_KEY)!;
+      if (!(await findKey(client, keyId))) {
+        await insertKey(client, { keyId, hash: hashKey(config.FLAGMETER_ADMIN_KEY), name: 'admin (FLAGMETER_ADMIN_KEY)', scopes: ['admin', 'read', 'ingest'], tenantId: null, createdBy: null });
+        log.info({ keyId }, 'admin key from FLAGMETER_ADMIN_KEY registered');
+      }
+    } else if ((await countAdminKeys(client)) === 0) {
+      await add('admin (generated)', ['admin', 'read', 'ingest']);
+    }
+    if (demoTenant) {
+      await add('demo ingest (all tenants)', ['ingest']);
+      await add('demo dashboard (read)', ['read']);
+      await add(`demo ${demoTenant}`, ['ingest', 'read'], demoTenant);
+    }
+    await client.query('commit');
+  } catch (err) {
+    await client.query('rollback').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+  if (printed.length === 0) return;
+  // A demo's keys are also kept in its data folder (0600) so a restarted demo can still be used.
+  const savedTo = demoTenant && !config.DATABASE_URL ? path.join(config.FLAGMETER_DATA_DIR, 'demo-keys.txt') : undefined;
+  if (savedTo) await writeFile(savedTo, printed.map((k) => `${k.name}\t${k.key}`).join('\n') + '\n', { mode: 0o600 });
+  process.stderr.write(banner(printed, savedTo));
+  log.warn({ keys: printed.map((k) => k.name) }, 'API keys were created and printed once on stderr');
+}

@@ -1,0 +1,31 @@
+// API key format and hashing. A key is `fm_live_<key_id>_<secret>`: the key id finds the row, the
+// SHA-256 of the whole string is what is stored and compared (in constant time).
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+
+export const SCOPES = ['ingest', 'read', 'admin'] as const;
+export type Scope = (typeof SCOPES)[number];
+
+const KEY_PATTERN = /^fm_live_([a-z0-9]{12})_([A-Za-z0-9_-]{32})$/;
+const ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
+
+export interface NewKey { keyId: string; key: string; hash: Buffer }
+
+export function generateKey(): NewKey {
+  const bytes = randomBytes(12);
+  const keyId = Array.from(bytes, (b) => ID_ALPHABET[b % ID_ALPHABET.length]).join('');
+  const key = `fm_live_${keyId}_${randomBytes(24).toString('base64url')}`;
+  return { keyId, key, hash: hashKey(key) };
+}
+
+export function hashKey(key: string): Buffer {
+  return createHash('sha256').update(key).digest();
+}
+
+/** The key id of a well-formed key, or undefined. */
+export function parseKey(key: string): string | undefined {
+  return KEY_PATTERN.exec(key)?.[1];
+}
+
+export function sameHash(a: Buffer, b: Buffer): boolean {
+  return a.length === b.length && timingSafeEqual(a, b);
+}

@@ -1,0 +1,115 @@
+// Admin changes to tenants and webhooks. Each change and its audit entry commit together.
+import type pg from 'pg';
+import type { Pool } from './pool.ts';
+
+export interface TenantSettings {
+  tenant: string;
+  name: string;
+  monthlyQuota: number;
+  billingDay: number;
+  timezone: string;
+  alertThresholds: number[];
+  rateLimitPerSecond: number | null;
+  rateLimitBurst: number | null;
+  webhook: { url: string; enabled: boolean } | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface AuditEntry { action: string; target: string; before: unknown; after: unknown }
+
+/** Runs fn in a transaction and appends its audit entry (when it returns one) before committing. */
+export async function audited<T>(pool: Pool, keyDbId: number | null, fn: (client: pg.PoolClient) => Promise<{ result: T; audit?: AuditEntry }>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('begin');
+    const { result, audit } = await fn(client);
+    if (audit) {
+      await client.query(
+        `insert into flagmeter.audit_log (key_id, action, target, before, after) values ($1::bigint, $2::text, $3::text, $4::jsonb, $5::jsonb)`,
+        [keyDbId, audit.action, audit.target, JSON.stringify(audit.before ?? null), JSON.stringify(audit.after ?? null)]);
+    }
+    await client.query('commit');
+    return result;
+  } catch (err) {
+    await client.query('rollback').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}
+
+const settingsSql = `
+select t.slug, t.name, t.monthly_quota, t.billing_day, t.timezone, t.alert_thresholds, t.rate_limit_per_second,
+  t.rate_limit_burst, w.url, w.enabled, t.created_at, t.updated_at
+from flagmeter.tenants t left join flagmeter.slack_webhooks w on w.tenant_id = t.id`;
+
+const toSettings = (r: Record<string, any>): TenantSettings => ({
+  tenant: r.slug, name: r.name, monthlyQuota: r.monthly_quota, billingDay: r.billing_day, timezone: r.timezone,
+  alertThresholds: r.alert_thresholds, rateLimitPerSecond: r.rate_limit_per_second, rateLimitBurst: r.rate_limit_burst,
+  webhook: r.url ? { url: r.url, enabled: r.enabled } : null,
+  createdAt: r.created_at.toISOString(), updatedAt: r.updated_at.toISOString(),
+});
+
+export async function getTenantSettings(db: Pool | pg.ClientBase, slug: string, lock = false): Promise<TenantSettings | undefined> {
+  const { rows: [r] } = await db.query(`${settingsSql} where t.slug = $1::text${lock ? ' for update of t' : ''}`, [slug]);
+  return r && toSettings(r);
+}
+
+export interface TenantInput {
+  slug?: string; name?: string; monthlyQuota?: number; billingDay?: number; timezone?: string;
+  alertThresholds?: number[]; rateLimitPerSecond?: number | null; rateLimitBurst?: number | null;
+}
+
+export async function insertTenant(client: pg.ClientBase, t: TenantInput & { slug: string; name: string }): Promise<TenantSettings> {
+  await client.query(
+    `insert into flagmeter.tenants (slug, name, monthly_quota, billing_day, timezone, alert_thresholds, rate_limit_per_second, rate_limit_burst)
+     values ($1::text, $2::text, coalesce($3::bigint, 1000000), coalesce($4::int, 1), coalesce($5::text, 'UTC'),
+             coalesce($6::int[], '{80,100}'), $7::int, $8::int)`,
+    [t.slug, t.name, t.monthlyQuota ?? null, t.billingDay ?? null, t.timezone ?? null, t.alertThresholds ?? null,
+      t.rateLimitPerSecond ?? null, t.rateLimitBurst ?? null]);
+  return (await getTenantSettings(client, t.slug))!;
+}
+
+/** Applies the fields that are present (undefined: unchanged; null: back to the default where allowed). */
+export async function updateTenant(client: pg.ClientBase, slug: string, t: TenantInput): Promise<void> {
+  const has = (k: keyof TenantInput) => t[k] !== undefined;
+  await client.query(
+    `update flagmeter.tenants set
+       name = case when $2::boolean then $3::text else name end,
+       monthly_quota = case when $4::boolean then $5::bigint else monthly_quota end,
+       billing_day = case when $6::boolean then $7::int else billing_day end,
+       timezone = case when $8::boolean then $9::text else timezone end,
+       alert_thresholds = case when $10::boolean then $11::int[] else alert_thresholds end,
+       rate_limit_per_second = case when $12::boolean then $13::int else rate_limit_per_second end,
+       rate_limit_burst = case when $14::boolean then $15::int else rate_limit_burst end,
+       updated_at = now()
+     where slug = $1::text`,
+    [slug, has('name'), t.name ?? null, has('monthlyQuota'), t.monthlyQuota ?? null, has('billingDay'), t.billingDay ?? null,
+      has('timezone'), t.timezone ?? null, has('alertThresholds'), t.alertThresholds ?? null,
+      has('rateLimitPerSecond'), t.rateLimitPerSecond ?? null, has('rateLimitBurst'), t.rateLimitBurst ?? null]);
+}
+
+export async function setWebhook(client: pg.ClientBase, slug: string, url: string, enabled: boolean): Promise<void> {
+  await client.query(
+    `insert into flagmeter.slack_webhooks (tenant_id, url, enabled)
+     select id, $2::text, $3::boolean from flagmeter.tenants where slug = $1::text
+     on conflict (tenant_id) do update set url = excluded.url, enabled = excluded.enabled, updated_at = now()`,
+    [slug, url, enabled]);
+}
+
+export async function deleteWebhook(client: pg.ClientBase, slug: string): Promise<void> {
+  await client.query(`delete from flagmeter.slack_webhooks where tenant_id = (select id from flagmeter.tenants where slug = $1::text)`, [slug]);
+}
+
+export async function deleteTenant(client: pg.ClientBase, slug: string): Promise<{ eventsDeleted: number } | undefined> {
+  const { rows: [r] } = await client.query<{ result: { eventsDeleted: number } | null }>('select flagmeter.delete_tenant($1::text) as result', [slug]);
+  return r?.result ?? undefined;
+}
+
+export interface AuditView { id: number; at: string; keyId: string | null; keyName: string | null; action: string; target: string; before: unknown; after: unknown }
+
+export async function listAudit(pool: Pool, limit: number): Promise<AuditView[]> {
+  const { rows } = await pool.query(`select * from report.audit_log order by id desc limit $1::int`, [limit]);
+  return rows.map((r) => ({ id: r.id, at: r.at.toISOString(), keyId: r.key_id, keyName: r.key_name, action: r.action, target: r.target, before: r.before, after: r.after }));
+}

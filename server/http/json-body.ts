@@ -1,0 +1,21 @@
+// JSON request bodies: 415 unless the client says JSON, 413 past the limit, 400 when not JSON.
+import express, { type RequestHandler } from 'express';
+import type { z } from 'zod';
+import { AppError, zodError } from './errors.ts';
+
+export function jsonBody(limitBytes: number): RequestHandler[] {
+  const parse = express.json({ limit: limitBytes, strict: false, type: () => true });
+  return [
+    (req, _res, next) => next(req.is('application/json')
+      ? undefined
+      : new AppError(415, 'unsupported_media_type', 'Send JSON with Content-Type: application/json.')),
+    parse,
+  ];
+}
+
+/** Parses with a zod schema or throws a 400 naming every bad field. */
+export function parseWith<S extends z.ZodType>(schema: S, value: unknown, what: string): z.infer<S> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw zodError(parsed.error, `${what} is invalid`);
+  return parsed.data;
+}

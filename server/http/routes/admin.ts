@@ -1,0 +1,129 @@
+// The admin API: tenants, their webhook, API keys and the audit log. Every change is audited.
+import { Router, type Request } from 'express';
+import { AppError } from '../errors.ts';
+import { jsonBody, parseWith } from '../json-body.ts';
+import { createKeyBody, createTenantBody, deleteTenantQuery, limitQuery, updateTenantBody, webhookBody } from '../schemas.ts';
+import { assertTenantAllowed, requireScope } from '../../auth/middleware.ts';
+import { generateKey } from '../../auth/keys.ts';
+import { audited, deleteTenant, deleteWebhook, getTenantSettings, insertTenant, listAudit, setWebhook, updateTenant } from '../../db/admin.ts';
+import { insertKey, listKeys, revokeKey } from '../../db/keys.ts';
+import type { AppDeps } from '../../app.ts';
+
+// with middleware spread before the handler, Express's types no longer infer the path parameters
+const param = (req: Request, name: string) => String(req.params[name]);
+const noTenant = (slug: string) => new AppError(404, 'unknown_tenant', `No tenant '${slug}'.`);
+
+export function adminRouter({ config, pool, tenants, keys }: AppDeps): Router {
+  const router = Router();
+  const admin = requireScope('admin');
+  const body = jsonBody(config.BODY_LIMIT_BYTES);
+
+  router.get('/tenants/:tenant', requireScope('read'), async (req, res) => {
+    const slug = param(req, 'tenant');
+    assertTenantAllowed(req.caller, slug);
+    const settings = await getTenantSettings(pool, slug);
+    if (!settings) throw noTenant(slug);
+    res.json(settings);
+  });
+
+  router.post('/tenants', admin, ...body, async (req, res) => {
+    const input = parseWith(createTenantBody, req.body, 'The tenant');
+    const created = await audited(pool, req.caller!.keyDbId, async (client) => {
+      const after = await insertTenant(client, input);
+      return { result: after, audit: { action: 'tenant.create', target: `tenant:${input.slug}`, before: null, after } };
+    });
+    tenants.invalidate();
+    res.status(201).json(created);
+  });
+
+  router.patch('/tenants/:tenant', admin, ...body, async (req, res) => {
+    const slug = param(req, 'tenant');
+    const input = parseWith(updateTenantBody, req.body, 'The change');
+    const updated = await audited(pool, req.caller!.keyDbId, async (client) => {
+      const before = await getTenantSettings(client, slug, true);
+      if (!before) throw noTenant(slug);
+      await updateTenant(client, slug, input);
+      const after = (await getTenantSettings(client, slug))!;
+      return { result: after, audit: { action: 'tenant.update', target: `tenant:${slug}`, before, after } };
+    });
+    tenants.invalidate();
+    res.json(updated);
+  });
+
+  router.delete('/tenants/:tenant', admin, async (req, res) => {
+    const slug = param(req, 'tenant');
+    const { confirm } = parseWith(deleteTenantQuery, req.query, 'The query');
+    if (confirm !== slug) {
+      throw new AppError(400, 'confirmation_required', `Deleting a tenant deletes all its data: repeat its slug, DELETE /api/tenants/${slug}?confirm=${slug}.`);
+    }
+    const result = await audited(pool, req.caller!.keyDbId, async (client) => {
+      const before = await getTenantSettings(client, slug, true);
+      if (!before) throw noTenant(slug);
+      const { eventsDeleted } = (await deleteTenant(client, slug))!;
+      return { result: { deleted: slug, eventsDeleted }, audit: { action: 'tenant.delete', target: `tenant:${slug}`, before, after: null } };
+    });
+    tenants.invalidate();
+    res.json(result);
+  });
+
+  router.put('/tenants/:tenant/webhook', admin, ...body, async (req, res) => {
+    const slug = param(req, 'tenant');
+    const { url, enabled } = parseWith(webhookBody, req.body, 'The webhook');
+    const after = await audited(pool, req.caller!.keyDbId, async (client) => {
+      const before = await getTenantSettings(client, slug, true);
+      if (!before) throw noTenant(slug);
+      await setWebhook(client, slug, url, enabled);
+      const webhook = (await getTenantSettings(client, slug))!.webhook;
+      return { result: webhook, audit: { action: 'webhook.set', target: `tenant:${slug}`, before: before.webhook, after: webhook } };
+    });
+    res.json(after);
+  });
+
+  router.delete('/tenants/:tenant/webhook', admin, async (req, res) => {
+    const slug = param(req, 'tenant');
+    await audited(pool, req.caller!.keyDbId, async (client) => {
+      const before = await getTenantSettings(client, slug, true);
+      if (!before) throw noTenant(slug);
+      await deleteWebhook(client, slug);
+      return { result: null, audit: before.webhook ? { action: 'webhook.delete', target: `tenant:${slug}`, before: before.webhook, after: null } : undefined };
+    });
+    res.status(204).end();
+  });
+
+  router.post('/keys', admin, ...body, async (req, res) => {
+    const input = parseWith(createKeyBody, req.body, 'The key');
+    const created = await audited(pool, req.caller!.keyDbId, async (client) => {
+      let tenantId: number | null = null;
+      if (input.tenant) {
+        const { rows: [t] } = await client.query('select id from flagmeter.tenants where slug = $1::text', [input.tenant]);
+        if (!t) throw noTenant(input.tenant);
+        tenantId = t.id;
+      }
+      const fresh = generateKey();
+      const view = await insertKey(client, { keyId: fresh.keyId, hash: fresh.hash, name: input.name, scopes: input.scopes, tenantId, createdBy: req.caller!.keyDbId });
+      return { result: { ...view, key: fresh.key }, audit: { action: 'key.create', target: `key:${view.id}`, before: null, after: view } };
+    });
+    res.status(201).json(created);
+  });
+
+  router.get('/keys', admin, async (_req, res) => {
+    res.json({ keys: await listKeys(pool) });
+  });
+
+  router.delete('/keys/:id', admin, async (req, res) => {
+    const keyId = param(req, 'id');
+    const revoked = await audited(pool, req.caller!.keyDbId, async (client) => {
+      const change = await revokeKey(client, keyId);
+      if (!change) throw new AppError(404, 'unknown_key', `No key '${keyId}'.`);
+      return { result: change.after, audit: { action: 'key.revoke', target: `key:${keyId}`, ...change } };
+    });
+    keys?.forget(keyId);
+    res.json(revoked);
+  });
+
+  router.get('/audit', admin, async (req, res) => {
+    const { limit } = parseWith(limitQuery, req.query, 'The query');
+    res.json({ entries: await listAudit(pool, limit) });
+  });
+  return router;
+}

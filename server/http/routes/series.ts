@@ -1,0 +1,21 @@
+// GET /api/usage/:tenant/series?bucket=hour|day: the dashboard's chart of the current billing period.
+import { Router } from 'express';
+import { AppError } from '../errors.ts';
+import { parseWith } from '../json-body.ts';
+import { seriesQuery } from '../schemas.ts';
+import { assertTenantAllowed, requireScope } from '../../auth/middleware.ts';
+import { getUsageSeries } from '../../db/series.ts';
+import type { AppDeps } from '../../app.ts';
+
+export function seriesRouter({ pool }: AppDeps): Router {
+  const router = Router();
+  router.get('/usage/:tenant/series', requireScope('read'), async (req, res) => {
+    const slug = req.params.tenant as string;
+    assertTenantAllowed(req.caller, slug);
+    const { bucket } = parseWith(seriesQuery, req.query, 'The query');
+    const series = await getUsageSeries(pool, slug, bucket);
+    if (!series) throw new AppError(404, 'unknown_tenant', `No tenant '${slug}'.`);
+    res.json(series);
+  });
+  return router;
+}

@@ -1,0 +1,46 @@
+// Request bodies and queries of the admin and read API, as zod schemas: the routes parse with
+// them and the OpenAPI document is generated from them.
+import { z } from 'zod';
+import { SCOPES } from '../auth/keys.ts';
+import { buckets } from '../db/series.ts';
+
+const isTimezone = (tz: string) => {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+export const slug = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,127}$/, 'lowercase letters, digits, . _ - (1-128 characters, starting with a letter or digit)');
+
+const tenantFields = {
+  name: z.string().min(1).max(200),
+  monthlyQuota: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
+  billingDay: z.number().int().min(1).max(28).describe('day of month on which a billing period starts (1-28)'),
+  timezone: z.string().refine(isTimezone, 'unknown IANA time zone').describe('e.g. Europe/Berlin'),
+  alertThresholds: z.array(z.number().int().min(1).max(1000)).max(10).describe('percentages of the quota that alert (default [80, 100])'),
+  rateLimitPerSecond: z.number().int().positive().nullable().describe('sustained events/s (null: server default)'),
+  rateLimitBurst: z.number().int().positive().nullable().describe('events allowed at once (null: server default)'),
+};
+
+export const createTenantBody = z.strictObject({ slug, ...tenantFields }).partial().required({ slug: true, name: true });
+export const updateTenantBody = z.strictObject(tenantFields).partial()
+  .refine((b) => Object.keys(b).length > 0, 'send at least one field to change');
+export const deleteTenantQuery = z.strictObject({ confirm: z.string().describe('the tenant slug again, to confirm') });
+export const webhookBody = z.strictObject({
+  url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
+  enabled: z.boolean().default(true),
+});
+export const createKeyBody = z.strictObject({
+  name: z.string().min(1).max(200),
+  scopes: z.array(z.enum(SCOPES)).min(1),
+  tenant: slug.optional().describe('bind the key to one tenant (not allowed with the admin scope)'),
+}).refine((k) => !(k.tenant && k.scopes.includes('admin')), { message: 'an admin key cannot be bound to a tenant', path: ['scopes'] });
+export const limitQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(1000).default(100) });
+export const alertsQuery = z.strictObject({
+  tenant: slug.optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+export const seriesQuery = z.strictObject({ bucket: z.enum(buckets).default('day') });

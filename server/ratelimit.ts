@@ -1,0 +1,61 @@
+// Per-tenant token buckets: `burst` events at once, refilled at `perSecond`. A request costs its
+// number of events, for each tenant it touches; it passes only if every bucket it touches can pay,
+// and then all of them pay (so a refused request costs nothing).
+
+export interface Limit { perSecond: number; burst: number }
+export interface Charge { key: string; cost: number; limit: Limit }
+
+export interface Decision {
+  allowed: boolean;
+  /** For the RateLimit-* headers: the most constrained bucket of the request. */
+  limit: number;
+  remaining: number;
+  /** Seconds until that bucket is full again. */
+  resetSeconds: number;
+  /** When refused: seconds until the request could pass. */
+  retryAfterSeconds: number;
+}
+
+export interface RateLimiter {
+  take(charges: Charge[]): Promise<Decision>;
+}
+
+interface Bucket { tokens: number; at: number }
+
+const MAX_BUCKETS = 100_000;
+
+export class LocalRateLimiter implements RateLimiter {
+  private buckets = new Map<string, Bucket>();
+  private readonly now: () => number;
+
+  constructor(now: () => number = Date.now) {
+    this.now = now;
+  }
+
+  async take(charges: Charge[]): Promise<Decision> {
+    const now = this.now();
+    const levels = charges.map((c) => {
+      const b = this.buckets.get(c.key);
+      const tokens = b ? Math.min(c.limit.burst, b.tokens + ((now - b.at) / 1000) * c.limit.perSecond) : c.limit.burst;
+      return { c, tokens };
+    });
+    const refused = levels.filter(({ c, tokens }) => tokens < c.cost);
+    if (refused.length === 0) {
+      if (this.buckets.size > MAX_BUCKETS) this.buckets.clear();
+      for (const { c, tokens } of levels) this.buckets.set(c.key, { tokens: tokens - c.cost, at: now });
+    }
+    // report the bucket closest to empty (after this request)
+    const shown = (refused.length ? refused : levels).reduce((a, b) =>
+      (b.tokens - b.c.cost) / b.c.limit.burst < (a.tokens - a.c.cost) / a.c.limit.burst ? b : a);
+    const after = refused.length ? shown.tokens : shown.tokens - shown.c.cost;
+    return {
+      allowed: refused.length === 0,
+      limit: shown.c.limit.burst,
+      remaining: Math.max(0, Math.floor(after)),
+      resetSeconds: Math.ceil((shown.c.limit.burst - after) / shown.c.limit.perSecond),
+      retryAfterSeconds: refused.length
+        ? Math.max(...refused.map(({ c, tokens }) => c.cost > c.limit.burst ? Infinity : Math.ceil((c.cost - tokens) / c.limit.perSecond)))
+        : 0,
+    };
+  }
+}

@@ -1,0 +1,83 @@
+// Number and date formatting shared by the views. Pure functions: unit-tested in tests/unit.
+
+const units: [string, number][] = [['K', 1e3], ['M', 1e6], ['B', 1e9], ['T', 1e12]];
+
+/** 950, 12.3K, 123K, 1.2M: one decimal below 100 of a unit, rounded so 999,999 reads 1M, not 1000K. */
+export function formatTokens(n: number): string {
+  if (!Number.isFinite(n)) return '–';
+  const sign = n < 0 ? '-' : '';
+  const a = Math.abs(n);
+  if (a < 999.5) return sign + String(Math.round(a));
+  for (let i = 0; i < units.length; i++) {
+    const [suffix, size] = units[i]!;
+    const v = a / size;
+    const r = v < 99.95 ? Math.round(v * 10) / 10 : Math.round(v);
+    if (r < 1000 || i === units.length - 1) return sign + String(r) + suffix;
+  }
+  return sign + String(a);
+}
+
+/** 1,234,567: the exact number, for titles and tooltips. */
+export const formatExact = (n: number): string => Math.round(n).toLocaleString('en-US');
+
+/**
+ * 79.9%, 82%, 123%. Rounded down, so a tenant at 79.96% never reads "80%" while it is not yet
+ * over the threshold, nor 99.97% as "100%".
+ */
+export function formatPercent(p: number): string {
+  if (!Number.isFinite(p)) return '–';
+  if (p >= 100) return `${Math.floor(p)}%`;
+  const v = Math.floor(p * 10) / 10;
+  return `${v}%`;
+}
+
+export type Level = 'ok' | 'warning' | 'over';
+export const WARNING_PERCENT = 80;
+
+export function usageLevel(percent: number): Level {
+  if (percent >= 100) return 'over';
+  if (percent >= WARNING_PERCENT) return 'warning';
+  return 'ok';
+}
+
+const dayFormats = new Map<string, Intl.DateTimeFormat>();
+function dayFormat(timeZone: string, year: boolean): Intl.DateTimeFormat {
+  const key = `${timeZone}|${year}`;
+  let f = dayFormats.get(key);
+  if (!f) {
+    f = new Intl.DateTimeFormat('en-US', { month: 'short', day: 'numeric', ...(year ? { year: 'numeric' } : {}), timeZone });
+    dayFormats.set(key, f);
+  }
+  return f;
+}
+
+/** "Nov 1", in the tenant's time zone. */
+export const formatDay = (iso: string | number, timeZone = 'UTC', year = false): string =>
+  dayFormat(timeZone, year).format(new Date(iso));
+
+/** "Nov 1 – Nov 30, 2025": the end is exclusive, so the last day shown is the one before it. */
+export function formatPeriod(startIso: string, endIso: string, timeZone = 'UTC'): string {
+  const lastDay = new Date(endIso).getTime() - 1;
+  return `${formatDay(startIso, timeZone)} – ${formatDay(lastDay, timeZone, true)}`;
+}
+
+/** "in 3 days", "in 5 hours", "in 12 minutes". */
+export function formatUntil(iso: string, now: number = Date.now()): string {
+  const ms = new Date(iso).getTime() - now;
+  if (ms <= 0) return 'now';
+  const minutes = Math.round(ms / 60_000);
+  if (minutes < 60) return `in ${minutes} minute${minutes === 1 ? '' : 's'}`;
+  const hours = Math.round(ms / 3_600_000);
+  if (hours < 48) return `in ${hours} hour${hours === 1 ? '' : 's'}`;
+  const days = Math.round(ms / 86_400_000);
+  return `in ${days} days`;
+}
+
+/** "5 min ago", "2 h ago", "Nov 3, 14:05". */
+export function formatAgo(iso: string, now: number = Date.now()): string {
+  const ms = now - new Date(iso).getTime();
+  if (ms < 60_000) return 'just now';
+  if (ms < 3_600_000) return `${Math.floor(ms / 60_000)} min ago`;
+  if (ms < 86_400_000) return `${Math.floor(ms / 3_600_000)} h ago`;
+  return new Date(iso).toLocaleString('en-US', { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hour12: false });
+}

@@ -1,0 +1,21 @@
+// Hash routes: #/ (overview) and #/tenant/<slug>. The server serves one index.html, nothing else.
+import { signal } from '@preact/signals';
+
+export type Route = { name: 'overview' } | { name: 'tenant'; slug: string };
+
+export function parseHash(hash: string): Route {
+  const m = /^#\/tenant\/([^/?#]+)/.exec(hash);
+  if (m) {
+    try {
+      return { name: 'tenant', slug: decodeURIComponent(m[1]!) };
+    } catch {
+      // a malformed escape falls through to the overview
+    }
+  }
+  return { name: 'overview' };
+}
+
+export const route = signal<Route>(parseHash(location.hash));
+window.addEventListener('hashchange', () => { route.value = parseHash(location.hash); });
+
+export const tenantHref = (slug: string) => `#/tenant/${encodeURIComponent(slug)}`;
