@@ -20,6 +20,7 @@ import { securityHeaders } from './http/security-headers.ts';
 import { authenticate } from './auth/middleware.ts';
 import type { KeyCache } from './auth/key-cache.ts';
 import type { RateLimiter } from './ratelimit.ts';
+import type { Valkey } from './valkey/connection.ts';
 
 export interface AppDeps {
   config: Config;
@@ -36,6 +37,8 @@ export interface AppDeps {
   limiter: RateLimiter;
   /** Shown in the OpenAPI document. */
   version: string;
+  /** Optional Valkey: hot cache and backpressure buffer. */
+  valkey?: Valkey;
 }
 
 /** One debug line per request; costs nothing when debug is off. */

@@ -39,6 +39,13 @@ const schema = z.object({
   KEY_CACHE_TTL_MS: int(0, 600_000, 5000),
   RATE_LIMIT_PER_SECOND: int(1, 10_000_000, 10_000),
   RATE_LIMIT_BURST: int(1, 100_000_000, 20_000),
+  VALKEY_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
+  VALKEY_PREFIX: z.string().min(1).max(100).default('flagmeter:'),
+  VALKEY_COMMAND_TIMEOUT_MS: int(10, 60_000, 500),
+  USAGE_CACHE_TTL_MS: int(0, 3_600_000, 1000),
+  VALKEY_BUFFER_MAX_EVENTS: int(1, 1_000_000_000, 5_000_000),
+  BUFFER_HIGH_WATER_EVENTS: int(1, 10_000_000, 25_000),
+  DRAIN_BATCH_EVENTS: int(1, 100_000, 5000),
 });
 
 export type Config = z.infer<typeof schema>;

@@ -12,6 +12,7 @@ import type { Express } from 'express';
 import { bootstrapKeys } from './auth/bootstrap.ts';
 import { KeyCache } from './auth/key-cache.ts';
 import { LocalRateLimiter } from './ratelimit.ts';
+import { connectValkey, type Valkey } from './valkey/connection.ts';
 import { startEmbedded, type EmbeddedServer } from './db/embedded.ts';
 import { runMigrations } from './db/migrate.ts';
 import { makePool, type Pool } from './db/pool.ts';
@@ -79,6 +80,9 @@ export async function startFlagMeter(config: Config, role: Role, log: Logger): P
   }
 
   const metrics = makeMetrics();
+  const valkey: Valkey | undefined = config.VALKEY_URL
+    ? connectValkey({ url: config.VALKEY_URL, prefix: config.VALKEY_PREFIX, commandTimeoutMs: config.VALKEY_COMMAND_TIMEOUT_MS, log })
+    : undefined;
   let worker: Worker | undefined;
   try {
     if (role !== 'serve') worker = await startWorker({ config, pool, databaseUrl, log, metrics });
@@ -105,7 +109,7 @@ export async function startFlagMeter(config: Config, role: Role, log: Logger): P
     const keys = config.FLAGMETER_AUTH ? new KeyCache(pool, config.KEY_CACHE_TTL_MS) : undefined;
     // a serve replica may be the first to start: it makes sure an admin key exists too
     if (keys && role === 'serve') await bootstrapKeys(pool, config, log);
-    app = makeApp({ config, pool, writer, tenants, log, state, metrics, keys, limiter: new LocalRateLimiter(), version });
+    app = makeApp({ config, pool, writer, tenants, log, state, metrics, keys, limiter: new LocalRateLimiter(), version, valkey });
     server = http.createServer({ keepAliveTimeout: 65_000 }, app);
     await new Promise<void>((resolve, reject) => {
       server!.once('error', reject);
@@ -136,6 +140,7 @@ export async function startFlagMeter(config: Config, role: Role, log: Logger): P
     }
     await worker?.stop();
     await metricsServer?.close();
+    valkey?.disconnect();
     await pool.end();
     await embedded?.server.stop();
     log.info('stopped');
