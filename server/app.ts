@@ -21,6 +21,7 @@ import { authenticate } from './auth/middleware.ts';
 import type { KeyCache } from './auth/key-cache.ts';
 import type { RateLimiter } from './ratelimit.ts';
 import type { Valkey } from './valkey/connection.ts';
+import type { ValkeyBuffer } from './valkey/buffer.ts';
 
 export interface AppDeps {
   config: Config;
@@ -39,6 +40,7 @@ export interface AppDeps {
   version: string;
   /** Optional Valkey: hot cache and backpressure buffer. */
   valkey?: Valkey;
+  buffer?: ValkeyBuffer;
 }
 
 /** One debug line per request; costs nothing when debug is off. */

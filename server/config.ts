@@ -56,7 +56,8 @@ export const configKeys = schema.keyof().options;
 export class ConfigError extends Error {}
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = schema.safeParse(env);
+  // `VAR=` (from .env files or compose's ${VAR:-}) means unset, not "the empty string"
+  const parsed = schema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')));
   if (parsed.success) {
     const cfg = parsed.data;
     if (cfg.BATCH_MAX_EVENTS < cfg.EVENTS_MAX_PER_REQUEST) {

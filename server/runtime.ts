@@ -13,6 +13,8 @@ import { bootstrapKeys } from './auth/bootstrap.ts';
 import { KeyCache } from './auth/key-cache.ts';
 import { LocalRateLimiter } from './ratelimit.ts';
 import { connectValkey, type Valkey } from './valkey/connection.ts';
+import { ValkeyBuffer } from './valkey/buffer.ts';
+import { Drainer } from './valkey/drainer.ts';
 import { startEmbedded, type EmbeddedServer } from './db/embedded.ts';
 import { runMigrations } from './db/migrate.ts';
 import { makePool, type Pool } from './db/pool.ts';
@@ -37,6 +39,7 @@ export interface FlagMeter {
   writer: BatchWriter;
   tenants: TenantCache;
   worker: Worker | undefined;
+  drainer: Drainer | undefined;
   metrics: Metrics;
   /** Where GET /metrics answers: the API for serve/all, METRICS_PORT for the worker. */
   metricsUrl: string;
@@ -93,12 +96,18 @@ export async function startFlagMeter(config: Config, role: Role, log: Logger): P
   }
   if (worker) metrics.sources.queueDepth = () => queueDepths(pool, [TICK_QUEUE, ALERT_QUEUE]);
 
+  const buffer = valkey ? new ValkeyBuffer(valkey, config.VALKEY_BUFFER_MAX_EVENTS) : undefined;
+  // the drainer is one of the jobs: it runs where the worker runs
+  const drainer = valkey && role !== 'serve' ? new Drainer({ client: valkey, pool, log, batchEvents: config.DRAIN_BATCH_EVENTS }) : undefined;
+  drainer?.start();
+
   const tenants = new TenantCache(pool, config.TENANT_CACHE_TTL_MS, log);
   const writer = new BatchWriter(
     { insert: (rows) => insertEvents(pool, rows), idsForKeys: (ids, keys) => eventIdsForKeys(pool, ids, keys) },
     {
       maxEvents: config.BATCH_MAX_EVENTS, maxWaitMs: config.BATCH_MAX_WAIT_MS,
       maxConcurrent: config.BATCH_MAX_CONCURRENT, bufferMax: config.BUFFER_MAX_EVENTS, log, onFlush: metrics.onFlush,
+      ...(buffer ? { fallback: buffer, highWater: config.BUFFER_HIGH_WATER_EVENTS } : {}),
     });
   metrics.sources.bufferEvents = () => { const s = writer.stats(); return s.waiting + s.writing; };
   const state = { shuttingDown: false };
@@ -109,7 +118,7 @@ export async function startFlagMeter(config: Config, role: Role, log: Logger): P
     const keys = config.FLAGMETER_AUTH ? new KeyCache(pool, config.KEY_CACHE_TTL_MS) : undefined;
     // a serve replica may be the first to start: it makes sure an admin key exists too
     if (keys && role === 'serve') await bootstrapKeys(pool, config, log);
-    app = makeApp({ config, pool, writer, tenants, log, state, metrics, keys, limiter: new LocalRateLimiter(), version, valkey });
+    app = makeApp({ config, pool, writer, tenants, log, state, metrics, keys, limiter: new LocalRateLimiter(), version, valkey, buffer });
     server = http.createServer({ keepAliveTimeout: 65_000 }, app);
     await new Promise<void>((resolve, reject) => {
       server!.once('error', reject);
@@ -139,6 +148,7 @@ export async function startFlagMeter(config: Config, role: Role, log: Logger): P
       clearTimeout(cut);
     }
     await worker?.stop();
+    await drainer?.stop();
     await metricsServer?.close();
     valkey?.disconnect();
     await pool.end();
@@ -146,5 +156,5 @@ export async function startFlagMeter(config: Config, role: Role, log: Logger): P
     log.info('stopped');
   })();
 
-  return { url, app, databaseUrl, pool, writer, tenants, worker, metrics, metricsUrl: metricsServer?.url ?? url, stop };
+  return { url, app, databaseUrl, pool, writer, tenants, worker, drainer, metrics, metricsUrl: metricsServer?.url ?? url, stop };
 }

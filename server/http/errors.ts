@@ -43,6 +43,14 @@ const pgErrors: Record<string, [number, string, string]> = {
   '22P02': [400, 'invalid_value', 'A value has the wrong format'],
 };
 
+/** The database cannot be reached or is going away: the client should retry, not give up. */
+function isDatabaseUnavailable(err: { code?: unknown; errno?: unknown; message?: unknown }): boolean {
+  const code = typeof err.code === 'string' ? err.code : '';
+  return code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03'
+    || ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE'].includes(code)
+    || /Connection terminated|timeout exceeded when trying to connect/i.test(String(err.message ?? ''));
+}
+
 export const unavailable = (code: string, message: string, retryAfterSeconds = 1) =>
   new AppError(503, code, message, { headers: { 'Retry-After': String(retryAfterSeconds) } });
 
@@ -64,6 +72,9 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
     let error: AppError;
     if (err instanceof AppError) {
       error = err;
+    } else if (err && isDatabaseUnavailable(err)) {
+      log.warn({ err: err.message, method: req.method, path: req.path }, 'database unavailable');
+      error = unavailable('database_unavailable', 'The database is not reachable right now; retry shortly.', 2);
     } else if (typeof err?.code === 'string' && pgErrors[err.code]) {
       const [status, code, message] = pgErrors[err.code]!;
       error = new AppError(status, code, `${message}${err.constraint ? ` (${err.constraint})` : ''}.`);

@@ -24,7 +24,7 @@ export interface RouteDoc {
 export const routeDocs: RouteDoc[] = [
   { method: 'post', path: '/api/events', summary: 'Ingest one event or a batch (an array). Answered after commit.', scope: 'ingest',
     body: z.union([eventSchema, z.array(eventSchema)]),
-    responses: { 201: 'Stored: {success, eventId, duplicate} for one event, {success, accepted, duplicates} for a batch', 200: 'A single event whose id was already counted (duplicate: true)', 400: 'Invalid events: every bad index and field', 403: 'An event of another tenant than the key\'s', 413: 'Body too large', 415: 'Not JSON', 429: 'Rate limit', 503: 'Buffer full, database down or shutting down (Retry-After)' } },
+    responses: { 201: 'Stored: {success, eventId, duplicate} for one event, {success, accepted, duplicates} for a batch', 200: 'A single event whose id was already counted (duplicate: true)', 202: 'Buffered in Valkey while the database is slow or down: {success, eventId, buffered} or {success, accepted, buffered}; counted once drained', 400: 'Invalid events: every bad index and field', 403: 'An event of another tenant than the key\'s', 413: 'Body too large', 415: 'Not JSON', 429: 'Rate limit', 503: 'Buffer full, database down or shutting down (Retry-After)' } },
   { method: 'get', path: '/api/usage/{tenant}', summary: 'Usage of one tenant in its current billing period, per feature, with recent alerts.', scope: 'read',
     responses: { 200: 'Usage', 404: 'Unknown tenant' } },
   { method: 'get', path: '/api/usage/{tenant}/series', summary: 'Tokens per hour or day over the current billing period, and the running total.', scope: 'read',

@@ -11,6 +11,13 @@ export interface WriteResult {
   eventIds: string[];
   /** Per event: true when an event with the same tenant and id was already counted. */
   duplicates: boolean[];
+  /** True when the events were put in the Valkey buffer (not yet counted; duplicates unknown). */
+  buffered: boolean;
+}
+
+/** Where batches go when PostgreSQL cannot take them (the Valkey buffer). */
+export interface Fallback {
+  append(rows: readonly EventRow[]): Promise<void>;
 }
 
 export interface BatchStore {
@@ -26,6 +33,11 @@ export interface BatchWriterOptions {
   maxConcurrent: number;
   bufferMax: number;
   log: Logger;
+  /** With a fallback: past this many events in memory, or while PostgreSQL fails, writes go there. */
+  fallback?: Fallback;
+  highWater?: number;
+  /** After a failed flush, how long new writes skip PostgreSQL and go to the fallback. */
+  dbRetryMs?: number;
   /** Called once per flush (metrics); must be cheap and must not throw. */
   onFlush?: (stats: FlushStats) => void;
 }
@@ -38,7 +50,11 @@ interface Pending {
   reject(err: Error): void;
 }
 
-export interface BatchWriterStats { waiting: number; writing: number; capacity: number; flushes: number; failedFlushes: number }
+export interface BatchWriterStats {
+  waiting: number; writing: number; capacity: number; flushes: number; failedFlushes: number;
+  /** Events handed to the fallback so far, and whether PostgreSQL is being skipped right now. */
+  buffered: number; databaseSkipped: boolean;
+}
 
 export class BatchWriter {
   private queue: Pending[] = [];
@@ -49,6 +65,9 @@ export class BatchWriter {
   private closed = false;
   private flushes = 0;
   private failedFlushes = 0;
+  private bufferedEvents = 0;
+  private appending = 0;
+  private dbDownUntil = 0;
   private readonly store: BatchStore;
   private readonly opts: BatchWriterOptions;
 
@@ -59,7 +78,11 @@ export class BatchWriter {
 
   write(rows: EventRow[]): Promise<WriteResult> {
     if (this.closed) return Promise.reject(unavailable('shutting_down', 'FlagMeter is shutting down; retry against another instance.'));
-    if (this.waitingEvents + this.writingEvents + rows.length > this.opts.bufferMax) {
+    const held = this.waitingEvents + this.writingEvents + rows.length;
+    if (this.opts.fallback && (Date.now() < this.dbDownUntil || held > (this.opts.highWater ?? this.opts.bufferMax))) {
+      return this.toFallback(rows);
+    }
+    if (held > this.opts.bufferMax) {
       return Promise.reject(unavailable('buffer_full', 'The write buffer is full (the database is not keeping up); retry shortly.'));
     }
     return new Promise<WriteResult>((resolve, reject) => {
@@ -71,7 +94,10 @@ export class BatchWriter {
   }
 
   stats(): BatchWriterStats {
-    return { waiting: this.waitingEvents, writing: this.writingEvents, capacity: this.opts.bufferMax, flushes: this.flushes, failedFlushes: this.failedFlushes };
+    return {
+      waiting: this.waitingEvents, writing: this.writingEvents, capacity: this.opts.bufferMax, flushes: this.flushes,
+      failedFlushes: this.failedFlushes, buffered: this.bufferedEvents, databaseSkipped: Date.now() < this.dbDownUntil,
+    };
   }
 
   /**
@@ -138,15 +164,39 @@ export class BatchWriter {
       let offset = 0;
       for (const p of batch) {
         const end = offset + p.rows.length;
-        p.resolve({ eventIds: eventIds.slice(offset, end), duplicates: duplicate.slice(offset, end) });
+        p.resolve({ eventIds: eventIds.slice(offset, end), duplicates: duplicate.slice(offset, end), buffered: false });
         offset = end;
       }
     } catch (err) {
       this.failedFlushes++;
       this.opts.onFlush?.({ events: size, durationMs: performance.now() - started, ok: false, duplicates: 0 });
+      if (this.opts.fallback) {
+        this.dbDownUntil = Date.now() + (this.opts.dbRetryMs ?? 1000);
+        this.opts.log.warn({ err: (err as Error).message, events: size }, 'batch insert failed; buffering in Valkey');
+        await Promise.all(batch.map((p) => this.toFallback(p.rows).then(p.resolve, p.reject)));
+        return;
+      }
       this.opts.log.error({ err: (err as Error).message, events: size, requests: batch.length }, 'batch insert failed; its requests get 503');
       const reply = unavailable('database_unavailable', 'The events could not be confirmed as stored (database unavailable). Retry shortly; events sent with an id are never counted twice.', 2);
       for (const p of batch) p.reject(reply);
+    }
+  }
+
+  /** Hands rows to the fallback; the answer waits for its confirmation. Bounded like the memory buffer. */
+  private async toFallback(rows: EventRow[]): Promise<WriteResult> {
+    if (this.appending + rows.length > this.opts.bufferMax) {
+      throw unavailable('buffer_full', 'The write buffer is full; retry shortly.');
+    }
+    this.appending += rows.length;
+    try {
+      await this.opts.fallback!.append(rows);
+      this.bufferedEvents += rows.length;
+      return { eventIds: rows.map((r) => r.id), duplicates: rows.map(() => false), buffered: true };
+    } catch (err) {
+      this.opts.log.warn({ err: (err as Error).message, events: rows.length }, 'Valkey buffer refused the events; answering 503');
+      throw unavailable('buffer_unavailable', 'Neither the database nor the Valkey buffer can take the events now; nothing was stored. Retry shortly.', 2);
+    } finally {
+      this.appending -= rows.length;
     }
   }
 

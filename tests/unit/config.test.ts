@@ -17,6 +17,12 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ EVENTS_MAX_PER_REQUEST: '2000', BATCH_MAX_EVENTS: '1000' })).toThrow(/BATCH_MAX_EVENTS \(1000\) must be at least EVENTS_MAX_PER_REQUEST/);
     expect(() => loadConfig({ BUFFER_MAX_EVENTS: '10' })).toThrow(/BUFFER_MAX_EVENTS/);
   });
+  test('an empty value means unset (as .env files and compose ${VAR:-} give them)', () => {
+    const c = loadConfig({ DATABASE_URL: '', SLACK_WEBHOOK_URL: '', VALKEY_URL: '', FLAGMETER_ADMIN_KEY: '', PORT: '' });
+    expect(c.DATABASE_URL).toBeUndefined();
+    expect(c.SLACK_WEBHOOK_URL).toBeUndefined();
+    expect(c.PORT).toBe(3000);
+  });
   test('booleans accept true/false/1/0 only', () => {
     expect(loadConfig({ FLAGMETER_DEMO: '0' }).FLAGMETER_DEMO).toBe(false);
     expect(() => loadConfig({ FLAGMETER_DEMO: 'yes' })).toThrow(/FLAGMETER_DEMO/);

@@ -55,6 +55,11 @@ export function eventsRouter({ config, tenants, writer, limiter }: AppDeps): Rou
     });
     await enforceRateLimit(limiter, defaults, rows, tenantsById, res);
     const result = await writer.write(rows);
+    if (result.buffered) {
+      // accepted and durable in Valkey, counted once the drainer has moved it (duplicates are found then)
+      res.status(202).json(single ? { success: true, eventId: result.eventIds[0], buffered: true } : { success: true, accepted: rows.length, buffered: true });
+      return;
+    }
     if (single) {
       const duplicate = result.duplicates[0]!;
       res.status(duplicate ? 200 : 201).json({ success: true, eventId: result.eventIds[0], duplicate });

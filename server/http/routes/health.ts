@@ -1,10 +1,13 @@
-// GET /api/health: 200 while the database answers, 503 when it does not; shows the write buffer.
+// GET /api/health: 200 while the database answers, 503 when it does not. It says honestly what is
+// degraded: the database down while Valkey buffers (events are accepted but not yet counted),
+// Valkey down (reads and writes go to PostgreSQL), and how many events wait where.
 import { Router } from 'express';
+import { isReady } from '../../valkey/connection.ts';
 import type { AppDeps } from '../../app.ts';
 
 const DB_TIMEOUT_MS = 2000;
 
-export function healthRouter({ pool, writer, state }: AppDeps): Router {
+export function healthRouter({ pool, writer, state, valkey, buffer }: AppDeps): Router {
   const router = Router();
   router.get('/health', async (_req, res) => {
     let timer: NodeJS.Timeout | undefined;
@@ -13,12 +16,16 @@ export function healthRouter({ pool, writer, state }: AppDeps): Router {
       new Promise<'down'>((resolve) => { timer = setTimeout(() => resolve('down'), DB_TIMEOUT_MS); }),
     ]);
     clearTimeout(timer);
-    const healthy = database === 'up' && !state.shuttingDown;
-    res.status(healthy ? 200 : 503).json({
-      status: state.shuttingDown ? 'shutting_down' : healthy ? 'healthy' : 'unhealthy',
+    const valkeyState = !valkey ? 'not_configured' : isReady(valkey) ? 'up' : 'down';
+    const inValkey = valkeyState === 'up' ? await buffer?.size() : undefined;
+    const status = state.shuttingDown ? 'shutting_down'
+      : database === 'down' ? (valkeyState === 'up' ? 'degraded' : 'unhealthy')
+      : valkeyState === 'down' || (inValkey ?? 0) > 0 ? 'degraded' : 'healthy';
+    res.status(database === 'up' && !state.shuttingDown ? 200 : 503).json({
+      status,
       timestamp: new Date().toISOString(),
-      services: { database, valkey: 'not_configured' },
-      buffer: writer.stats(),
+      services: { database, valkey: valkeyState },
+      buffer: { ...writer.stats(), ...(inValkey === undefined ? {} : { inValkey }) },
     });
   });
   return router;
