@@ -1,7 +1,9 @@
 // The dashboard in a real Chromium against a real FlagMeter on a test database: usage posted
 // through the API shows up on the page without a reload, red from 80%, and the tenant view draws
-// its features and chart. Writes docs/screenshots/{overview,tenant}.png on the way.
+// its features and chart. Takes screenshots of both on the way: into docs/screenshots (the README's)
+// with UPDATE_SCREENSHOTS=1, otherwise into a temporary folder so a test run leaves the tree clean.
 import { mkdir } from 'node:fs/promises';
+import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import type { Page } from 'playwright-core';
@@ -12,7 +14,9 @@ import { createTestDb, type TestDb } from '../helpers/db.ts';
 import { launchChromium, type Browser } from './chromium.ts';
 import { addDemoTenants, postDemoUsage } from './demo-usage.ts';
 
-const screenshots = path.resolve(import.meta.dirname, '../../docs/screenshots');
+const screenshots = process.env.UPDATE_SCREENSHOTS === '1'
+  ? path.resolve(import.meta.dirname, '../../docs/screenshots')
+  : path.join(os.tmpdir(), 'flagmeter-screenshots');
 
 let db: TestDb;
 let app: FlagMeter;
