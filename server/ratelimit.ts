@@ -39,23 +39,27 @@ export class LocalRateLimiter implements RateLimiter {
       const tokens = b ? Math.min(c.limit.burst, b.tokens + ((now - b.at) / 1000) * c.limit.perSecond) : c.limit.burst;
       return { c, tokens };
     });
-    const refused = levels.filter(({ c, tokens }) => tokens < c.cost);
-    if (refused.length === 0) {
+    const allowed = levels.every(({ c, tokens }) => tokens >= c.cost);
+    if (allowed) {
       if (this.buckets.size > MAX_BUCKETS) this.buckets.clear();
       for (const { c, tokens } of levels) this.buckets.set(c.key, { tokens: tokens - c.cost, at: now });
     }
-    // report the bucket closest to empty (after this request)
-    const shown = (refused.length ? refused : levels).reduce((a, b) =>
-      (b.tokens - b.c.cost) / b.c.limit.burst < (a.tokens - a.c.cost) / a.c.limit.burst ? b : a);
-    const after = refused.length ? shown.tokens : shown.tokens - shown.c.cost;
-    return {
-      allowed: refused.length === 0,
-      limit: shown.c.limit.burst,
-      remaining: Math.max(0, Math.floor(after)),
-      resetSeconds: Math.ceil((shown.c.limit.burst - after) / shown.c.limit.perSecond),
-      retryAfterSeconds: refused.length
-        ? Math.max(...refused.map(({ c, tokens }) => c.cost > c.limit.burst ? Infinity : Math.ceil((c.cost - tokens) / c.limit.perSecond)))
-        : 0,
-    };
+    return decide(levels, allowed);
   }
+}
+
+/** The answer for a request, from the levels of the buckets it touches measured before charging. */
+export function decide(levels: { c: Charge; tokens: number }[], allowed: boolean): Decision {
+  const refused = levels.filter(({ c, tokens }) => tokens < c.cost);
+  const shown = (refused.length ? refused : levels).reduce((a, b) =>
+    (b.tokens - b.c.cost) / b.c.limit.burst < (a.tokens - a.c.cost) / a.c.limit.burst ? b : a);
+  const after = allowed ? shown.tokens - shown.c.cost : shown.tokens;
+  return {
+    allowed,
+    limit: shown.c.limit.burst,
+    remaining: Math.max(0, Math.floor(after)),
+    resetSeconds: Math.ceil((shown.c.limit.burst - after) / shown.c.limit.perSecond),
+    retryAfterSeconds: allowed ? 0
+      : Math.max(...refused.map(({ c, tokens }) => (c.cost > c.limit.burst ? Infinity : Math.ceil((c.cost - tokens) / c.limit.perSecond)))),
+  };
 }

@@ -15,6 +15,7 @@ import { LocalRateLimiter } from './ratelimit.ts';
 import { connectValkey, type Valkey } from './valkey/connection.ts';
 import { ValkeyBuffer } from './valkey/buffer.ts';
 import { Drainer } from './valkey/drainer.ts';
+import { ValkeyRateLimiter } from './valkey/rate-limiter.ts';
 import { startEmbedded, type EmbeddedServer } from './db/embedded.ts';
 import { runMigrations } from './db/migrate.ts';
 import { makePool, type Pool } from './db/pool.ts';
@@ -116,9 +117,11 @@ export async function startFlagMeter(config: Config, role: Role, log: Logger): P
   let url = '';
   if (role !== 'worker') {
     const keys = config.FLAGMETER_AUTH ? new KeyCache(pool, config.KEY_CACHE_TTL_MS) : undefined;
+    // with Valkey every replica draws from the same buckets; without it (or while it is away), each its own
+    const limiter = valkey ? new ValkeyRateLimiter(valkey, new LocalRateLimiter()) : new LocalRateLimiter();
     // a serve replica may be the first to start: it makes sure an admin key exists too
     if (keys && role === 'serve') await bootstrapKeys(pool, config, log);
-    app = makeApp({ config, pool, writer, tenants, log, state, metrics, keys, limiter: new LocalRateLimiter(), version, valkey, buffer });
+    app = makeApp({ config, pool, writer, tenants, log, state, metrics, keys, limiter, version, valkey, buffer });
     server = http.createServer({ keepAliveTimeout: 65_000 }, app);
     await new Promise<void>((resolve, reject) => {
       server!.once('error', reject);

@@ -133,3 +133,32 @@ describe('Valkey stopped', () => {
     }
   }, 30_000);
 });
+
+describe('rate limits with Valkey', () => {
+  test('two replicas draw from the same per-tenant bucket; with Valkey gone each falls back to its own', async () => {
+    const valkey = await startPrivateValkey();
+    const env = { ...appEnv(), VALKEY_URL: valkey.url };
+    await pool.query(`insert into flagmeter.tenants (slug, name, rate_limit_per_second, rate_limit_burst) values ('shared-limit', 's', 1, 10)`);
+    const [a, b] = [await startTestApp(pg.url, env), await startTestApp(pg.url, env)];
+    try {
+      await waitUntil(async () => (await (await fetch(`${a.url}/api/health`)).json()).services.valkey === 'up', 5000);
+      await waitUntil(async () => (await (await fetch(`${b.url}/api/health`)).json()).services.valkey === 'up', 5000);
+      const batch = (n: number) => Array.from({ length: n }, () => ({ tenant: 'shared-limit', feature: 'rl', tokens: 1 }));
+      expect((await post(a.url, batch(6))).status).toBe(201);
+      const second = await post(b.url, batch(6)); // 4 left in the shared bucket, not 10 in b's own
+      expect(second.status).toBe(429);
+      expect(second.headers.get('retry-after')).toBe('2');
+      expect((await post(b.url, batch(4))).status).toBe(201);
+      expect((await post(a.url, batch(1))).status).toBe(429);
+
+      await valkey.stop();
+      // each replica now limits on its own: a fresh local bucket of 10
+      expect((await post(b.url, batch(10))).status).toBe(201);
+      expect((await post(b.url, batch(1))).status).toBe(429);
+    } finally {
+      await a.stop();
+      await b.stop();
+      await valkey.stop();
+    }
+  }, 30_000);
+});
