@@ -3,7 +3,7 @@
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config.ts';
-import type { Pool } from '../db/pool.ts';
+import { withTransaction, type Pool } from '../db/pool.ts';
 import { countAdminKeys, findKey, insertKey } from '../db/keys.ts';
 import type { Logger } from '../log.ts';
 import { generateKey, hashKey, parseKey, type Scope } from './keys.ts';
@@ -17,10 +17,8 @@ function banner(keys: Printed[], savedTo?: string): string {
 }
 
 export async function bootstrapKeys(pool: Pool, config: Config, log: Logger, demoTenant?: string): Promise<void> {
-  const client = await pool.connect();
   const printed: Printed[] = [];
-  try {
-    await client.query('begin');
+  await withTransaction(pool, async (client) => {
     // replicas starting together: one of them bootstraps, the others then find its key
     await client.query(`select pg_advisory_xact_lock(hashtext('flagmeter.bootstrap_keys'))`);
     const add = async (name: string, scopes: Scope[], tenant?: string) => {
@@ -44,13 +42,7 @@ export async function bootstrapKeys(pool: Pool, config: Config, log: Logger, dem
       await add('demo dashboard (read)', ['read']);
       await add(`demo ${demoTenant}`, ['ingest', 'read'], demoTenant);
     }
-    await client.query('commit');
-  } catch (err) {
-    await client.query('rollback').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
   if (printed.length === 0) return;
   // A demo's keys are also kept in its data folder (0600) so a restarted demo can still be used.
   const savedTo = demoTenant && !config.DATABASE_URL ? path.join(config.FLAGMETER_DATA_DIR, 'demo-keys.txt') : undefined;

@@ -1,6 +1,6 @@
 // Admin changes to tenants and webhooks. Each change and its audit entry commit together.
 import type pg from 'pg';
-import type { Pool } from './pool.ts';
+import { withTransaction, type Pool } from './pool.ts';
 
 export interface TenantSettings {
   tenant: string;
@@ -20,23 +20,15 @@ export interface AuditEntry { action: string; target: string; before: unknown; a
 
 /** Runs fn in a transaction and appends its audit entry (when it returns one) before committing. */
 export async function audited<T>(pool: Pool, keyDbId: number | null, fn: (client: pg.PoolClient) => Promise<{ result: T; audit?: AuditEntry }>): Promise<T> {
-  const client = await pool.connect();
-  try {
-    await client.query('begin');
+  return withTransaction(pool, async (client) => {
     const { result, audit } = await fn(client);
     if (audit) {
       await client.query(
         `insert into flagmeter.audit_log (key_id, action, target, before, after) values ($1::bigint, $2::text, $3::text, $4::jsonb, $5::jsonb)`,
         [keyDbId, audit.action, audit.target, JSON.stringify(audit.before ?? null), JSON.stringify(audit.after ?? null)]);
     }
-    await client.query('commit');
     return result;
-  } catch (err) {
-    await client.query('rollback').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }
 
 const settingsSql = `

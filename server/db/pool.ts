@@ -19,3 +19,19 @@ export function makePool(connectionString: string, max: number, log: Logger): Po
   pool.on('error', (err) => log.warn({ err: err.message }, 'idle database connection failed'));
   return pool;
 }
+
+/** Runs fn in a transaction on one connection: commit when it returns, roll back when it throws. */
+export async function withTransaction<T>(pool: Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('begin');
+    const result = await fn(client);
+    await client.query('commit');
+    return result;
+  } catch (err) {
+    await client.query('rollback').catch(() => undefined);
+    throw err;
+  } finally {
+    client.release();
+  }
+}

@@ -2,7 +2,7 @@
 // and then finds it delivered. A failed attempt schedules the next one (exponential backoff with
 // jitter, or the 429's Retry-After when longer) in the same transaction that records the failure.
 import type { Config } from '../config.ts';
-import type { Pool } from '../db/pool.ts';
+import { withTransaction, type Pool } from '../db/pool.ts';
 import { lockAlertForDelivery, recordAttempt } from '../db/alerts.ts';
 import { alertText, postToSlack } from './slack.ts';
 import type { EnqueueDelivery } from './tick.ts';
@@ -20,44 +20,33 @@ export function backoffMs(attempt: number, config: Pick<Config, 'ALERT_RETRY_BAS
 const MAX_RETRY_AFTER_MS = 86_400_000;
 
 export async function deliverAlert(pool: Pool, enqueue: EnqueueDelivery, config: Config, alertId: number): Promise<DeliveryOutcome> {
-  const client = await pool.connect();
-  try {
-    await client.query('begin');
+  return withTransaction(pool, async (client): Promise<DeliveryOutcome> => {
     const alert = await lockAlertForDelivery(client, alertId);
-    let outcome: DeliveryOutcome;
-    if (!alert || alert.status !== 'pending') {
-      outcome = { status: 'stale' };
-    } else {
-      const url = alert.webhookUrl ? (alert.webhookEnabled ? alert.webhookUrl : null) : config.SLACK_WEBHOOK_URL ?? null;
-      if (!url) {
-        const error = alert.webhookUrl ? "the tenant's webhook is disabled" : 'no webhook configured (tenant or SLACK_WEBHOOK_URL)';
-        await recordAttempt(client, alertId, { status: 'skipped', attempted: false, error });
-        outcome = { status: 'skipped', error };
-      } else {
-        const result = await postToSlack(url, alertText(alert.tenant, alert.usedTokens, alert.quota), config.ALERT_HTTP_TIMEOUT_MS);
-        const attempts = alert.attempts + 1;
-        if (result.ok) {
-          await recordAttempt(client, alertId, { status: 'delivered', attempted: true, error: null });
-          outcome = { status: 'delivered', attempts };
-        } else if (attempts >= config.ALERT_MAX_ATTEMPTS) {
-          await recordAttempt(client, alertId, { status: 'failed', attempted: true, error: result.error! });
-          outcome = { status: 'failed', attempts, error: result.error! };
-        } else {
-          const retryInMs = Math.max(backoffMs(attempts, config), Math.min(result.retryAfterMs ?? 0, MAX_RETRY_AFTER_MS));
-          await recordAttempt(client, alertId, { status: 'pending', attempted: true, error: result.error! });
-          // an absolute time: pg-boss would count seconds from the transaction's start, which
-          // was before the POST, and so retry early by however long the POST took
-          await enqueue(client, alertId, new Date(Date.now() + retryInMs));
-          outcome = { status: 'retrying', attempts, error: result.error!, retryInMs };
-        }
-      }
+    if (!alert || alert.status !== 'pending') return { status: 'stale' };
+
+    const url = alert.webhookUrl ? (alert.webhookEnabled ? alert.webhookUrl : null) : config.SLACK_WEBHOOK_URL ?? null;
+    if (!url) {
+      const error = alert.webhookUrl ? "the tenant's webhook is disabled" : 'no webhook configured (tenant or SLACK_WEBHOOK_URL)';
+      await recordAttempt(client, alertId, { status: 'skipped', attempted: false, error });
+      return { status: 'skipped', error };
     }
-    await client.query('commit');
-    return outcome;
-  } catch (err) {
-    await client.query('rollback').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+
+    const result = await postToSlack(url, alertText(alert.tenant, alert.usedTokens, alert.quota), config.ALERT_HTTP_TIMEOUT_MS);
+    const attempts = alert.attempts + 1;
+    if (result.ok) {
+      await recordAttempt(client, alertId, { status: 'delivered', attempted: true, error: null });
+      return { status: 'delivered', attempts };
+    }
+    const error = result.error!;
+    if (attempts >= config.ALERT_MAX_ATTEMPTS) {
+      await recordAttempt(client, alertId, { status: 'failed', attempted: true, error });
+      return { status: 'failed', attempts, error };
+    }
+    const retryInMs = Math.max(backoffMs(attempts, config), Math.min(result.retryAfterMs ?? 0, MAX_RETRY_AFTER_MS));
+    await recordAttempt(client, alertId, { status: 'pending', attempted: true, error });
+    // an absolute time: pg-boss would count seconds from the transaction's start, which was
+    // before the POST, and so retry early by however long the POST took
+    await enqueue(client, alertId, new Date(Date.now() + retryInMs));
+    return { status: 'retrying', attempts, error, retryInMs };
+  });
 }

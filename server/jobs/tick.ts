@@ -2,7 +2,7 @@
 // outbox, so there is never an alert row without its job nor a job without its row.
 import type pg from 'pg';
 import type { Config } from '../config.ts';
-import type { Pool } from '../db/pool.ts';
+import { withTransaction, type Pool } from '../db/pool.ts';
 
 export interface TickResult {
   alerts: number[];
@@ -23,21 +23,13 @@ export interface TickOptions {
 }
 
 export async function runTick(pool: Pool, enqueue: EnqueueDelivery, config: Config, opts: TickOptions = {}): Promise<TickResult> {
-  const client = await pool.connect();
-  try {
-    await client.query('begin');
+  return withTransaction(pool, async (client) => {
     const { rows: [row] } = await client.query<{ tick: TickResult }>(
       `select flagmeter.tick(coalesce($1::timestamptz, now()), $2::interval, $3::interval, $4::interval, $5::interval) as tick`,
       [opts.asOf ?? null, opts.recent ?? null, `${config.EVENTS_RETENTION_MONTHS} months`,
         `${config.ROLLUP_COMPACT_AFTER_DAYS} days`, `${config.IDEMPOTENCY_WINDOW_DAYS} days`]);
     const result = row!.tick;
     for (const alertId of result.alerts) await enqueue(client, alertId);
-    await client.query('commit');
     return result;
-  } catch (err) {
-    await client.query('rollback').catch(() => undefined);
-    throw err;
-  } finally {
-    client.release();
-  }
+  });
 }

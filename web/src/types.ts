@@ -1,46 +1,10 @@
-// Shapes of the API's answers (server/db/*.ts), as the dashboard reads them.
+// Shapes of the API's answers: the server's own types, so the two cannot drift apart. Type-only
+// imports: nothing of the server ends up in the bundle.
+import type { AlertView } from '../../server/db/alerts.ts';
+import type { FeatureUsage, Usage } from '../../server/db/tenants.ts';
 
-export interface TenantUsage {
-  tenant: string;
-  tenantName: string;
-  totalTokens: number;
-  monthlyQuota: number;
-  quotaPercent: number;
-  eventCount: number;
-  periodStart: string;
-  periodEnd: string;
-  billingDay: number;
-  timezone: string;
-}
-
-export interface FeatureUsage { feature: string; tokens: number; eventCount: number; percent: number }
-
+export type { Bucket, UsageSeries } from '../../server/db/series.ts';
+export type { FeatureUsage };
+export type TenantUsage = Usage;
+export type Alert = AlertView;
 export interface TenantDetail extends TenantUsage { features: FeatureUsage[] }
-
-export type Bucket = 'hour' | 'day';
-
-export interface UsageSeries {
-  tenant: string;
-  bucket: Bucket;
-  timezone: string;
-  periodStart: string;
-  periodEnd: string;
-  quota: number;
-  points: { t: string; tokens: number; cumulative: number }[];
-}
-
-export interface Alert {
-  id: string | number;
-  tenant: string;
-  threshold: number;
-  periodStart: string;
-  usedTokens: number;
-  quota: number;
-  percent: number;
-  /** skipped: no Slack webhook configured for the tenant. */
-  status: 'pending' | 'delivered' | 'failed' | 'skipped';
-  attempts: number;
-  lastError: string | null;
-  createdAt: string;
-  deliveredAt: string | null;
-}
