@@ -12,8 +12,9 @@ import { Progress } from './lib/progress.ts';
 import { machineLine, method, table, type Row } from './lib/report.ts';
 import { batchRow, batchStep, kneeRow, kneeStep, mixStep, sqlStep, target, type BenchContext } from './lib/steps.ts';
 import { batches, benchApiKey, cycle, mix, singleEvents, usageReads } from './lib/workload.ts';
+import { benchValkey } from './lib/valkey.ts';
 
-const STEPS = ['ceiling', 'single', 'mix', 'reads', 'batch', 'sql'] as const;
+const STEPS = ['ceiling', 'single', 'mix', 'reads', 'reads-cached', 'batch', 'sql'] as const;
 type Step = (typeof STEPS)[number];
 
 const HELP = `Usage: npm run bench -- [options]
@@ -29,6 +30,9 @@ this process with an open-model generator, and prints a Markdown table plus load
   --mix-rate <req/s>    offered rate of the 80/20 mix (default 1000, the seed POC's target)
   --max-in-flight <n>   open-model in-flight limit before requests are dropped (default 256)
   --tenants <n>         tenants to spread events over (default 50)
+  --valkey-url <url>    run FlagMeter with this Valkey/Redis (VALKEY_URL) under a key prefix of its own,
+                        deleted afterwards; reads-cached then measures the Valkey cache (default: none,
+                        reads-cached measures the in-process cache)
   --current-sql         also apply sql/current.sql (the uncommitted migration) after the committed ones
   --cpu-prof            run FlagMeter with --cpu-prof (profiles land in loadtest/results/)
   --keep                keep the database (and the embedded server's folder) afterwards
@@ -47,6 +51,7 @@ function options() {
       'mix-rate': { type: 'string', default: '1000' },
       'max-in-flight': { type: 'string', default: '256' },
       tenants: { type: 'string', default: '50' },
+      'valkey-url': { type: 'string' },
       'cpu-prof': { type: 'boolean', default: false },
       'current-sql': { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
@@ -74,6 +79,7 @@ function options() {
     mixRate: positive('mix-rate', values['mix-rate']),
     maxInFlight: positive('max-in-flight', values['max-in-flight']),
     tenants: positive('tenants', values.tenants),
+    valkeyUrl: values['valkey-url'],
     cpuProf: values['cpu-prof'],
     currentSql: values['current-sql'],
     keep: values.keep,
@@ -113,11 +119,13 @@ async function main(): Promise<number> {
   const machine = describeMachine('?');
   progress.update('starting PostgreSQL and migrating…');
   const db = await setUpDatabase(o.databaseUrl, o.tenants, o.currentSql);
+  const valkey = o.valkeyUrl ? benchValkey(o.valkeyUrl, stamp) : undefined;
   let keep = o.keep;
   const abort = async (signal: string) => {
     progress.done(`${signal}: stopping`);
     await Promise.allSettled([...children].map((c) => c.stop()));
     await db.drop(o.keep).catch(() => undefined);
+    await valkey?.cleanup().catch(() => undefined);
     process.exit(130);
   };
   process.once('SIGINT', () => void abort('SIGINT'));
@@ -148,7 +156,7 @@ async function main(): Promise<number> {
   const reads = usageReads(db.tenants, apiKey);
   const results: Record<string, unknown> = {};
   let ceiling: number | undefined;
-  let single, mixed, readKnee;
+  let single, mixed, readKnee, cachedReadKnee;
   const batched: Record<number, Awaited<ReturnType<typeof batchStep>>> = {};
 
   try {
@@ -163,9 +171,11 @@ async function main(): Promise<number> {
       results.ceiling = knee;
     }
     const http: Step[] = ['single', 'mix', 'reads', 'batch'];
+    const flags = o.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${path.join(resultsDir, `prof-${stamp}`)}`] : [];
+    const fmEnv = { DATABASE_URL: db.url, LOG_LEVEL: 'warn', FLAGMETER_DEMO: 'false', FLAGMETER_ADMIN_KEY: apiKey, ...valkey?.env };
     if (http.some((s) => o.steps.has(s))) {
-      const flags = o.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${path.join(resultsDir, `prof-${stamp}`)}`] : [];
-      const fmChild = await start('FlagMeter', 'server/main.ts', ['serve'], { DATABASE_URL: db.url, LOG_LEVEL: 'warn', FLAGMETER_DEMO: 'false', FLAGMETER_ADMIN_KEY: apiKey }, flags);
+      // usage cache off: reads and the mix measure the SQL read path; reads-cached measures the cache
+      const fmChild = await start('FlagMeter', 'server/main.ts', ['serve'], { ...fmEnv, USAGE_CACHE_TTL_MS: '0' }, flags);
       const fm = target(fmChild, ledger);
       if (o.steps.has('single')) results.single = single = await kneeStep(ctx, 'single-event POST', fm, cycle(posts));
       if (o.steps.has('mix')) results.mix = mixed = await mixStep(ctx, fm, o.mixRate, mix(posts, reads));
@@ -175,6 +185,13 @@ async function main(): Promise<number> {
         results.batch = batched;
       }
       progress.update('stopping FlagMeter (it writes out its buffer first)…');
+      fm.client.close();
+      await stop(fmChild);
+    }
+    if (o.steps.has('reads-cached')) {
+      const fmChild = await start('FlagMeter (usage cache on)', 'server/main.ts', ['serve'], fmEnv, flags);
+      const fm = target(fmChild, ledger);
+      results.readsCached = cachedReadKnee = await kneeStep(ctx, `usage reads, cached (${valkey ? 'Valkey' : 'in-process'})`, fm, cycle(reads));
       fm.client.close();
       await stop(fmChild);
     }
@@ -190,7 +207,8 @@ async function main(): Promise<number> {
     if (results.ceiling) rows.push(kneeRow('no-op Express 5 POST (ceiling)', results.ceiling as never));
     if (single) rows.push(kneeRow('single-event POST /api/events', single, noopCeiling));
     if (mixed) rows.push(mixed.row);
-    if (readKnee) rows.push(kneeRow('GET /api/usage/:tenant', readKnee, noopCeiling));
+    if (readKnee) rows.push(kneeRow('GET /api/usage/:tenant, no cache (PostgreSQL)', readKnee, noopCeiling));
+    if (cachedReadKnee) rows.push(kneeRow(`GET /api/usage/:tenant, cached (${valkey ? 'Valkey' : 'in-process'}, TTL 1 s)`, cachedReadKnee, noopCeiling));
     for (const size of [100, 1000]) if (batched[size]) rows.push(batchRow(size, batched[size], sqlBest));
     if (sqlBest !== undefined) {
       const best = (results.sql as Awaited<ReturnType<typeof sqlStep>>[]).reduce((a, b) => (b.eventsPerSecond > a.eventsPerSecond ? b : a));
@@ -200,9 +218,9 @@ async function main(): Promise<number> {
     progress.update('checking the data…');
     const check = await dataCheck(db, ledger);
     if (!check.ok) keep = true;
-    const methodText = method({ stepSeconds: o.stepSeconds, p99Ms: ctx.p99Ms, maxInFlight: ctx.maxInFlight, batchClients: '16 clients with 100-event bodies, 4 with 1,000-event bodies', tenants: o.tenants, mixRate: o.mixRate, embedded: !o.databaseUrl });
+    const methodText = method({ stepSeconds: o.stepSeconds, p99Ms: ctx.p99Ms, maxInFlight: ctx.maxInFlight, batchClients: '16 clients with 100-event bodies, 4 with 1,000-event bodies', tenants: o.tenants, mixRate: o.mixRate, embedded: !o.databaseUrl, valkey: !!valkey });
     const file = path.join(resultsDir, `${stamp}.json`);
-    await writeFile(file, JSON.stringify({ startedAt, ...(busy ? { warning: busy } : {}), options: { ...o, steps: [...o.steps], databaseUrl: o.databaseUrl ? '(given)' : undefined }, machine, rows, check, results }, null, 2));
+    await writeFile(file, JSON.stringify({ startedAt, ...(busy ? { warning: busy } : {}), options: { ...o, steps: [...o.steps], databaseUrl: o.databaseUrl ? '(given)' : undefined, valkeyUrl: o.valkeyUrl ? '(given)' : undefined }, machine, rows, check, results }, null, 2));
 
     process.stdout.write(`\n${table(rows)}\n\n${machineLine(machine)}${o.quick ? ' — --quick run: rough numbers' : ''}${busy ? `\n${busy}` : ''}\n\nMethod:\n${methodText}\n\n${check.message}\nresults: ${path.relative(process.cwd(), file)}${keep ? `\ndatabase kept: ${db.location}` : ''}\n`);
     return check.ok ? 0 : 1;
@@ -215,6 +233,7 @@ async function main(): Promise<number> {
   } finally {
     await Promise.allSettled([...children].map((c) => c.stop()));
     await db.drop(keep).catch((err: Error) => process.stderr.write(`could not clean up the database: ${err.message}\n`));
+    await valkey?.cleanup().catch((err: Error) => process.stderr.write(`could not delete the bench's Valkey keys: ${err.message}\n`));
   }
 }
 

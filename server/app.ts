@@ -22,6 +22,8 @@ import type { KeyCache } from './auth/key-cache.ts';
 import type { RateLimiter } from './ratelimit.ts';
 import type { Valkey } from './valkey/connection.ts';
 import type { ValkeyBuffer } from './valkey/buffer.ts';
+import type { UsageCache } from './cache/usage-cache.ts';
+import type { Invalidator } from './cache/invalidation.ts';
 
 export interface AppDeps {
   config: Config;
@@ -41,6 +43,10 @@ export interface AppDeps {
   /** Optional Valkey: hot cache and backpressure buffer. */
   valkey?: Valkey;
   buffer?: ValkeyBuffer;
+  /** Usage reads (Valkey or in-process, USAGE_CACHE_TTL_MS). */
+  usageCache: UsageCache;
+  /** Tenant and key changes, told to every replica. */
+  invalidator: Invalidator;
 }
 
 /** One debug line per request; costs nothing when debug is off. */

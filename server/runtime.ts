@@ -16,6 +16,8 @@ import { connectValkey, type Valkey } from './valkey/connection.ts';
 import { ValkeyBuffer } from './valkey/buffer.ts';
 import { Drainer } from './valkey/drainer.ts';
 import { ValkeyRateLimiter } from './valkey/rate-limiter.ts';
+import { UsageCache } from './cache/usage-cache.ts';
+import { makeInvalidator, type Invalidator } from './cache/invalidation.ts';
 import { startEmbedded, type EmbeddedServer } from './db/embedded.ts';
 import { runMigrations } from './db/migrate.ts';
 import { makePool, type Pool } from './db/pool.ts';
@@ -115,13 +117,16 @@ export async function startFlagMeter(config: Config, role: Role, log: Logger): P
   let server: http.Server | undefined;
   let app: Express | undefined;
   let url = '';
+  let invalidator: Invalidator | undefined;
   if (role !== 'worker') {
     const keys = config.FLAGMETER_AUTH ? new KeyCache(pool, config.KEY_CACHE_TTL_MS) : undefined;
     // with Valkey every replica draws from the same buckets; without it (or while it is away), each its own
     const limiter = valkey ? new ValkeyRateLimiter(valkey, new LocalRateLimiter()) : new LocalRateLimiter();
     // a serve replica may be the first to start: it makes sure an admin key exists too
     if (keys && role === 'serve') await bootstrapKeys(pool, config, log);
-    app = makeApp({ config, pool, writer, tenants, log, state, metrics, keys, limiter, version, valkey, buffer });
+    const usageCache = new UsageCache({ pool, ttlMs: config.USAGE_CACHE_TTL_MS, valkey, log });
+    invalidator = makeInvalidator({ valkey, tenants, keys, usageCache, log });
+    app = makeApp({ config, pool, writer, tenants, log, state, metrics, keys, limiter, version, valkey, buffer, usageCache, invalidator });
     server = http.createServer({ keepAliveTimeout: 65_000 }, app);
     await new Promise<void>((resolve, reject) => {
       server!.once('error', reject);
@@ -153,6 +158,7 @@ export async function startFlagMeter(config: Config, role: Role, log: Logger): P
     await worker?.stop();
     await drainer?.stop();
     await metricsServer?.close();
+    invalidator?.close();
     valkey?.disconnect();
     await pool.end();
     await embedded?.server.stop();

@@ -40,19 +40,24 @@ export class TenantCache {
     return found;
   }
 
-  /** Forget everything (a tenant was changed or deleted); the next lookup reloads. */
+  /** Forget everything (a tenant was changed or deleted, here or on another replica); the next lookup reloads. */
   invalidate(): void {
     this.loadedAt = 0;
+    // a reload already running may have read the table before the change: the next lookup starts its own
+    this.loading = undefined;
   }
 
   private reload(): Promise<void> {
-    this.loading ??= loadTenantRefs(this.pool)
+    if (this.loading) return this.loading;
+    const loading: Promise<void> = loadTenantRefs(this.pool)
       .then((refs) => {
+        if (this.loading !== loading) return;
         this.bySlug = new Map(refs.map((r) => [r.slug, r]));
         this.loadedAt = Date.now();
       })
-      .finally(() => { this.loading = undefined; });
-    return this.loading;
+      .finally(() => { if (this.loading === loading) this.loading = undefined; });
+    this.loading = loading;
+    return loading;
   }
 
   private reloadInBackground(): void {

@@ -6,7 +6,7 @@ import { silentLog } from './db.ts';
 export async function startTestApp(databaseUrl: string, env: Record<string, string> = {}, role: Role = 'serve'): Promise<FlagMeter> {
   const config = loadConfig({
     DATABASE_URL: databaseUrl, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', FLAGMETER_DEMO: 'false',
-    TENANT_CACHE_TTL_MS: '0', FLAGMETER_AUTH: 'false', ...env,
+    TENANT_CACHE_TTL_MS: '0', USAGE_CACHE_TTL_MS: '0', FLAGMETER_AUTH: 'false', ...env,
   });
   return startFlagMeter(config, role, silentLog);
 }

@@ -13,7 +13,7 @@ import type { AppDeps } from '../../app.ts';
 const param = (req: Request, name: string) => String(req.params[name]);
 const noTenant = (slug: string) => new AppError(404, 'unknown_tenant', `No tenant '${slug}'.`);
 
-export function adminRouter({ config, pool, tenants, keys }: AppDeps): Router {
+export function adminRouter({ config, pool, invalidator }: AppDeps): Router {
   const router = Router();
   const admin = requireScope('admin');
   const body = jsonBody(config.BODY_LIMIT_BYTES);
@@ -32,7 +32,7 @@ export function adminRouter({ config, pool, tenants, keys }: AppDeps): Router {
       const after = await insertTenant(client, input);
       return { result: after, audit: { action: 'tenant.create', target: `tenant:${input.slug}`, before: null, after } };
     });
-    tenants.invalidate();
+    await invalidator.tenantChanged(input.slug);
     res.status(201).json(created);
   });
 
@@ -46,7 +46,7 @@ export function adminRouter({ config, pool, tenants, keys }: AppDeps): Router {
       const after = (await getTenantSettings(client, slug))!;
       return { result: after, audit: { action: 'tenant.update', target: `tenant:${slug}`, before, after } };
     });
-    tenants.invalidate();
+    await invalidator.tenantChanged(slug);
     res.json(updated);
   });
 
@@ -62,7 +62,7 @@ export function adminRouter({ config, pool, tenants, keys }: AppDeps): Router {
       const { eventsDeleted } = (await deleteTenant(client, slug))!;
       return { result: { deleted: slug, eventsDeleted }, audit: { action: 'tenant.delete', target: `tenant:${slug}`, before, after: null } };
     });
-    tenants.invalidate();
+    await invalidator.tenantChanged(slug);
     res.json(result);
   });
 
@@ -76,6 +76,7 @@ export function adminRouter({ config, pool, tenants, keys }: AppDeps): Router {
       const webhook = (await getTenantSettings(client, slug))!.webhook;
       return { result: webhook, audit: { action: 'webhook.set', target: `tenant:${slug}`, before: before.webhook, after: webhook } };
     });
+    await invalidator.tenantChanged(slug);
     res.json(after);
   });
 
@@ -87,6 +88,7 @@ export function adminRouter({ config, pool, tenants, keys }: AppDeps): Router {
       await deleteWebhook(client, slug);
       return { result: null, audit: before.webhook ? { action: 'webhook.delete', target: `tenant:${slug}`, before: before.webhook, after: null } : undefined };
     });
+    await invalidator.tenantChanged(slug);
     res.status(204).end();
   });
 
@@ -117,7 +119,7 @@ export function adminRouter({ config, pool, tenants, keys }: AppDeps): Router {
       if (!change) throw new AppError(404, 'unknown_key', `No key '${keyId}'.`);
       return { result: change.after, audit: { action: 'key.revoke', target: `key:${keyId}`, ...change } };
     });
-    keys?.forget(keyId);
+    await invalidator.keyRevoked(keyId);
     res.json(revoked);
   });
 

@@ -1,0 +1,143 @@
+// Usage reads without a query per request: the body of GET /api/usage/:tenant and the list behind
+// GET /api/tenants, as JSON text, kept for ttlMs in Valkey (shared by the replicas) or, without
+// Valkey, in this process. Usage changes with every event, so the TTL is what bounds staleness;
+// tenant changes (admin API) drop the entries at once. A Valkey failure is never the client's
+// problem: the value is loaded from PostgreSQL as if there were no cache.
+import { listUsage } from '../db/tenants.ts';
+import { usageBody } from '../db/usage.ts';
+import type { Pool } from '../db/pool.ts';
+import type { Logger } from '../log.ts';
+import { memoryStore, valkeyStore, type CacheStore } from './store.ts';
+import type { Valkey } from '../valkey/connection.ts';
+
+export interface UsageCacheOptions {
+  pool: Pool;
+  /** 0 turns caching off: every read goes to PostgreSQL. */
+  ttlMs: number;
+  valkey?: Valkey;
+  log: Logger;
+}
+
+export interface UsageCacheStats {
+  hits: number;
+  /** Reads answered by PostgreSQL (not cached, expired, or the store unreachable). */
+  loads: number;
+  /** Of those, reads that skipped Valkey because it was down or had just failed. */
+  fallbacks: number;
+  /** Failed or timed-out Valkey commands. */
+  storeErrors: number;
+}
+
+const usageKey = (slug: string) => `cache:usage:${slug}`;
+const TENANTS_KEY = 'cache:tenants';
+// After a failure, Valkey is left alone this long: a hung server must not add its command timeout to every read.
+const BACKOFF_MS = 1000;
+
+export class UsageCache {
+  readonly shared: boolean;
+  private readonly store: CacheStore;
+  private readonly pool: Pool;
+  private readonly ttlMs: number;
+  private readonly log: Logger;
+  private readonly inflight = new Map<string, Promise<string | undefined>>();
+  // bumped by every drop: a load that started before a tenant changed must not store its old answer
+  private epoch = 0;
+  private failing = false;
+  private skipUntil = 0;
+  private readonly counts: UsageCacheStats = { hits: 0, loads: 0, fallbacks: 0, storeErrors: 0 };
+
+  constructor(opts: UsageCacheOptions) {
+    this.store = opts.valkey ? valkeyStore(opts.valkey) : memoryStore();
+    this.shared = this.store.shared;
+    this.pool = opts.pool;
+    this.ttlMs = opts.ttlMs;
+    this.log = opts.log;
+  }
+
+  /** One tenant's usage body (JSON), or undefined when there is no such tenant. */
+  usage(slug: string): Promise<string | undefined> {
+    return this.getOrLoad(usageKey(slug), () => usageBody(this.pool, slug));
+  }
+
+  /** Every tenant's usage row (a JSON array). */
+  async tenants(): Promise<string> {
+    return (await this.getOrLoad(TENANTS_KEY, async () => JSON.stringify(await listUsage(this.pool))))!;
+  }
+
+  /** A tenant changed: drop its entries here and in the shared store. Never throws. */
+  async drop(slug: string): Promise<void> {
+    const keys = this.dropLocal(slug);
+    if (!this.store.shared || !this.usable()) return;
+    await this.store.del(keys).then(() => this.storeOk(), (err: Error) => this.storeFailed(err));
+  }
+
+  /** Forget what this process holds about the tenant (another replica already cleared the shared store). */
+  dropLocal(slug: string): string[] {
+    const keys = [usageKey(slug), TENANTS_KEY];
+    this.epoch++;
+    for (const key of keys) this.inflight.delete(key);
+    if (!this.store.shared) void this.store.del(keys);
+    return keys;
+  }
+
+  stats(): UsageCacheStats {
+    return { ...this.counts };
+  }
+
+  private getOrLoad(key: string, load: () => Promise<string | undefined>): Promise<string | undefined> {
+    if (this.ttlMs === 0) return load();
+    // concurrent misses for one key share one lookup and one query
+    let pending = this.inflight.get(key);
+    if (!pending) {
+      pending = this.lookUp(key, load).finally(() => {
+        if (this.inflight.get(key) === pending) this.inflight.delete(key);
+      });
+      this.inflight.set(key, pending);
+    }
+    return pending;
+  }
+
+  private async lookUp(key: string, load: () => Promise<string | undefined>): Promise<string | undefined> {
+    const epoch = this.epoch;
+    let usable = this.usable();
+    if (usable) {
+      try {
+        const cached = await this.store.get(key);
+        this.storeOk();
+        if (cached !== undefined) {
+          this.counts.hits++;
+          return cached;
+        }
+      } catch (err) {
+        this.storeFailed(err as Error);
+        usable = false;
+      }
+    }
+    this.counts.loads++;
+    if (!usable) this.counts.fallbacks++;
+    const value = await load();
+    if (value !== undefined && usable && epoch === this.epoch) {
+      // not awaited: the answer need not wait for the write
+      this.store.set(key, value, this.ttlMs).then(() => this.storeOk(), (err: Error) => this.storeFailed(err));
+    }
+    return value;
+  }
+
+  private usable(): boolean {
+    return this.store.available() && Date.now() >= this.skipUntil;
+  }
+
+  private storeOk(): void {
+    if (!this.failing) return;
+    this.failing = false;
+    this.log.info('usage cache: Valkey answers again; reads are cached again');
+  }
+
+  private storeFailed(err: Error): void {
+    this.counts.storeErrors++;
+    this.skipUntil = Date.now() + BACKOFF_MS;
+    if (this.failing) return;
+    this.failing = true;
+    this.log.warn({ err: err.message }, 'usage cache: Valkey failed; reading from PostgreSQL until it is back');
+  }
+}
