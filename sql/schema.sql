@@ -191,7 +191,7 @@ comment on column flagmeter.tenants.rate_limit_burst is 'Events this tenant may 
 CREATE INDEX alerts_created_at_idx ON flagmeter.alerts USING btree (created_at DESC);
 CREATE INDEX audit_log_at_idx ON flagmeter.audit_log USING btree (at DESC);
 CREATE INDEX event_keys_received_at_brin ON flagmeter.event_keys USING brin (received_at);
-CREATE INDEX rollups_minute_idx ON flagmeter.rollups USING btree (minute);
+CREATE INDEX rollups_minute_brin ON flagmeter.rollups USING brin (minute);
 
 create view flagmeter.usage_buckets as
  SELECT rollups.tenant_id,
