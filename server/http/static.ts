@@ -10,7 +10,7 @@ const notBuilt = `<!doctype html><meta charset="utf-8"><title>FlagMeter: dashboa
 <body style="font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem">
 <h1>The dashboard is not built</h1>
 <p>This FlagMeter serves its API, but <code>web/dist</code> is missing. Run <code>npm run build:web</code>
-and reload this page. The API is at <a href="/api/tenants">/api/tenants</a>.</p>`;
+and reload this page. The API is described at <a href="/docs">/docs</a>.</p>`;
 
 export function staticSite(dir: string = defaultWebDir): Router {
   const router = Router();
