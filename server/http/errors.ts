@@ -2,6 +2,7 @@
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { z } from 'zod';
 import type { Logger } from '../log.ts';
+import { isDatabaseUnavailable } from '../db/errors.ts';
 
 export interface ErrorDetail { index?: number; field: string; message: string }
 
@@ -42,14 +43,6 @@ const pgErrors: Record<string, [number, string, string]> = {
   '23503': [409, 'conflict', 'A referenced object does not exist'],
   '22P02': [400, 'invalid_value', 'A value has the wrong format'],
 };
-
-/** The database cannot be reached or is going away: the client should retry, not give up. */
-function isDatabaseUnavailable(err: { code?: unknown; errno?: unknown; message?: unknown }): boolean {
-  const code = typeof err.code === 'string' ? err.code : '';
-  return code.startsWith('08') || code === '57P01' || code === '57P02' || code === '57P03'
-    || ['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE'].includes(code)
-    || /Connection terminated|timeout exceeded when trying to connect/i.test(String(err.message ?? ''));
-}
 
 export const unavailable = (code: string, message: string, retryAfterSeconds = 1) =>
   new AppError(503, code, message, { headers: { 'Retry-After': String(retryAfterSeconds) } });

@@ -4,7 +4,8 @@
 // 503 so memory stays flat when Postgres cannot keep up.
 import type { EventRow } from '../db/events.ts';
 import type { Logger } from '../log.ts';
-import { unavailable } from '../http/errors.ts';
+import { AppError, unavailable } from '../http/errors.ts';
+import { isDatabaseUnavailable, isMissingTenant } from '../db/errors.ts';
 
 export interface WriteResult {
   /** Event id per event, in request order (the original id for a duplicate). */
@@ -170,7 +171,9 @@ export class BatchWriter {
     } catch (err) {
       this.failedFlushes++;
       this.opts.onFlush?.({ events: size, durationMs: performance.now() - started, ok: false, duplicates: 0 });
-      if (this.opts.fallback) {
+      const failure = err as { code?: string; message?: string };
+      if (isMissingTenant(failure)) return this.isolate(batch);
+      if (this.opts.fallback && isDatabaseUnavailable(failure)) {
         this.dbDownUntil = Date.now() + (this.opts.dbRetryMs ?? 1000);
         this.opts.log.warn({ err: (err as Error).message, events: size }, 'batch insert failed; buffering in Valkey');
         await Promise.all(batch.map((p) => this.toFallback(p.rows).then(p.resolve, p.reject)));
@@ -180,6 +183,18 @@ export class BatchWriter {
       const reply = unavailable('database_unavailable', 'The events could not be confirmed as stored (database unavailable). Retry shortly; events sent with an id are never counted twice.', 2);
       for (const p of batch) p.reject(reply);
     }
+  }
+
+  /**
+   * A tenant was deleted while some of its events were waiting: the whole statement failed. Each
+   * request is written on its own, so only those naming the deleted tenant are refused.
+   */
+  private async isolate(batch: Pending[]): Promise<void> {
+    if (batch.length === 1) {
+      batch[0]!.reject(new AppError(409, 'tenant_deleted', 'A tenant of this request was deleted while it was being written; nothing of the request was stored.'));
+      return;
+    }
+    await Promise.all(batch.map((p) => this.flush([p], p.rows.length)));
   }
 
   /** Hands rows to the fallback; the answer waits for its confirmation. Bounded like the memory buffer. */

@@ -8,6 +8,7 @@ import type { Pool } from '../db/pool.ts';
 import type { Logger } from '../log.ts';
 import type { Valkey } from './connection.ts';
 import { COUNT, GROUP, STREAM, decodeRows } from './buffer.ts';
+import { isMissingTenant } from '../db/errors.ts';
 
 type Entry = [id: string, fields: string[]];
 
@@ -52,11 +53,27 @@ export class Drainer {
     const entries = await this.nextEntries();
     if (entries.length === 0) return 0;
     const rows = entries.flatMap(rowsOf);
-    await insertEvents(this.opts.pool, rows);
+    try {
+      await insertEvents(this.opts.pool, rows);
+    } catch (err) {
+      if (!isMissingTenant(err as { code?: string })) throw err;
+      // A tenant was deleted (with all its data) while its events waited here: they go with it.
+      // Retrying them would block the stream for good, since own pending entries come first.
+      const kept = await this.withExistingTenants(rows);
+      this.opts.log.warn({ dropped: rows.length - kept.length }, 'drainer: dropped buffered events of deleted tenants');
+      await insertEvents(this.opts.pool, kept);
+    }
     const ids = entries.map(([id]) => id);
     await this.opts.client.multi().xack(STREAM, GROUP, ...ids).xdel(STREAM, ...ids).decrby(COUNT, rows.length).exec();
     this.drained += rows.length;
     return rows.length;
+  }
+
+  private async withExistingTenants(rows: EventRow[]): Promise<EventRow[]> {
+    const { rows: found } = await this.opts.pool.query<{ id: number }>(
+      'select id from flagmeter.tenants where id = any($1::bigint[])', [[...new Set(rows.map((r) => r.tenantId))]]);
+    const existing = new Set(found.map((t) => t.id));
+    return rows.filter((r) => existing.has(r.tenantId));
   }
 
   /** Own pending entries first (a previous failed attempt), then stale ones of others, then new. */
