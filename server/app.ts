@@ -79,7 +79,7 @@ export function makeApp(deps: AppDeps): Express {
   app.use(docsRouter(deps.version));
   // everything else under /api needs a key (each route then asks for its scope)
   app.use('/api', authenticate(deps.keys));
-  app.use('/api', eventsRouter(deps), seriesRouter(deps), usageRouter(deps), alertsRouter(deps), adminRouter(deps), usageStream(deps).router);
+  app.use('/api', eventsRouter(deps), seriesRouter(deps), usageRouter(deps), alertsRouter(deps), adminRouter(deps), usageStream(deps));
   app.use(securityHeaders);
   app.use(staticSite());
   app.use(notFound);

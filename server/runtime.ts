@@ -72,27 +72,23 @@ export async function startFlagMeter(config: Config, role: Role, log: Logger): P
   const embedded = config.DATABASE_URL ? undefined : await embeddedDatabase(config, log);
   const databaseUrl = config.DATABASE_URL ?? embedded!.url;
   const pool = makePool(databaseUrl, config.PG_POOL_MAX, log);
-  try {
-    if (role === 'all') {
-      await runMigrations(databaseUrl, log);
-      await pool.query('select flagmeter.ensure_event_partitions()');
-      const demoTenant = config.FLAGMETER_DEMO ? await seedDemo(pool, log) : undefined;
-      if (config.FLAGMETER_AUTH) await bootstrapKeys(pool, config, log, demoTenant);
-    }
-  } catch (err) {
-    await pool.end();
-    await embedded?.server.stop();
-    throw err;
-  }
-
   const metrics = makeMetrics();
   const valkey: Valkey | undefined = config.VALKEY_URL
     ? connectValkey({ url: config.VALKEY_URL, prefix: config.VALKEY_PREFIX, commandTimeoutMs: config.VALKEY_COMMAND_TIMEOUT_MS, log })
     : undefined;
   let worker: Worker | undefined;
   try {
+    let demoTenant: string | undefined;
+    if (role === 'all') {
+      await runMigrations(databaseUrl, log);
+      await pool.query('select flagmeter.ensure_event_partitions()');
+      demoTenant = config.FLAGMETER_DEMO ? await seedDemo(pool, log) : undefined;
+    }
+    // whichever API process starts first makes sure an admin key exists
+    if (config.FLAGMETER_AUTH && role !== 'worker') await bootstrapKeys(pool, config, log, demoTenant);
     if (role !== 'serve') worker = await startWorker({ config, pool, databaseUrl, log, metrics });
   } catch (err) {
+    valkey?.disconnect();
     await pool.end();
     await embedded?.server.stop();
     throw err;
@@ -122,8 +118,6 @@ export async function startFlagMeter(config: Config, role: Role, log: Logger): P
     const keys = config.FLAGMETER_AUTH ? new KeyCache(pool, config.KEY_CACHE_TTL_MS) : undefined;
     // with Valkey every replica draws from the same buckets; without it (or while it is away), each its own
     const limiter = valkey ? new ValkeyRateLimiter(valkey, new LocalRateLimiter()) : new LocalRateLimiter();
-    // a serve replica may be the first to start: it makes sure an admin key exists too
-    if (keys && role === 'serve') await bootstrapKeys(pool, config, log);
     const usageCache = new UsageCache({ pool, ttlMs: config.USAGE_CACHE_TTL_MS, valkey, log });
     invalidator = makeInvalidator({ valkey, tenants, keys, usageCache, log });
     app = makeApp({ config, pool, writer, tenants, log, state, metrics, keys, limiter, version, valkey, buffer, usageCache, invalidator });

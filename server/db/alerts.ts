@@ -49,17 +49,24 @@ export interface AlertView {
   createdAt: string; lastAttemptAt: string | null; deliveredAt: string | null;
 }
 
-const iso = (d: Date | null) => (d ? d.toISOString() : null);
+/** A timestamptz as JavaScript's toISOString() writes it (UTC, milliseconds), for JSON built in SQL. */
+export const isoUtc = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
+
+/** The one definition of an alert as the API shows it (AlertView), built in SQL from flagmeter.alerts `a`. */
+export const alertJson = (a: string, tenantSlug: string) => `json_build_object(
+  'id', ${a}.id, 'tenant', ${tenantSlug}, 'threshold', ${a}.threshold, 'usedTokens', ${a}.used_tokens, 'quota', ${a}.quota,
+  'percent', round(100.0 * ${a}.used_tokens / ${a}.quota, 2),
+  'periodStart', ${isoUtc(`${a}.period_start`)}, 'periodEnd', ${isoUtc(`${a}.period_end`)},
+  'status', ${a}.status, 'attempts', ${a}.attempts, 'lastError', ${a}.last_error,
+  'createdAt', ${isoUtc(`${a}.created_at`)}, 'lastAttemptAt', ${isoUtc(`${a}.last_attempt_at`)},
+  'deliveredAt', ${isoUtc(`${a}.delivered_at`)})`;
 
 /** Newest first; optionally one tenant's. */
 export async function listAlerts(pool: Pool, opts: { tenant?: string; limit: number }): Promise<AlertView[]> {
-  const { rows } = await pool.query(
-    `select * from report.alerts where ($1::text is null or tenant = $1::text)
-     order by created_at desc, id desc limit $2::int`, [opts.tenant ?? null, opts.limit]);
-  return rows.map((r) => ({
-    id: r.id, tenant: r.tenant, threshold: r.threshold, usedTokens: r.used_tokens, quota: r.quota, percent: r.percent,
-    periodStart: r.period_start.toISOString(), periodEnd: r.period_end.toISOString(), status: r.status,
-    attempts: r.attempts, lastError: r.last_error, createdAt: r.created_at.toISOString(),
-    lastAttemptAt: iso(r.last_attempt_at), deliveredAt: iso(r.delivered_at),
-  }));
+  const { rows } = await pool.query<{ alert: AlertView }>(
+    `select ${alertJson('a', 't.slug')} as alert
+     from flagmeter.alerts a join flagmeter.tenants t on t.id = a.tenant_id
+     where ($1::text is null or t.slug = $1::text)
+     order by a.created_at desc, a.id desc limit $2::int`, [opts.tenant ?? null, opts.limit]);
+  return rows.map((r) => r.alert);
 }

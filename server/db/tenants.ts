@@ -70,19 +70,6 @@ export async function listUsage(pool: Pool): Promise<Usage[]> {
   return rows.map(toUsage);
 }
 
-export async function getUsage(pool: Pool, slug: string): Promise<Usage | undefined> {
-  const { rows: [row] } = await pool.query<UsageRow>(
-    { name: 'usage_current', text: `select ${usageColumns} from report.usage_current where tenant = $1::text`, values: [slug] });
-  return row && toUsage(row);
-}
-
-export async function getFeatureUsage(pool: Pool, slug: string): Promise<FeatureUsage[]> {
-  const { rows } = await pool.query<{ feature: string; tokens: number; event_count: number; percent_of_tenant: number }>(
-    { name: 'usage_by_feature', text: `select feature, tokens, event_count, percent_of_tenant from report.usage_by_feature
-      where tenant = $1::text order by tokens desc, feature`, values: [slug] });
-  return rows.map((r) => ({ feature: r.feature, tokens: r.tokens, eventCount: r.event_count, percent: r.percent_of_tenant }));
-}
-
 export interface NewTenant { slug: string; name: string; monthlyQuota?: number; billingDay?: number; timezone?: string }
 
 /** Creates the tenants that do not exist yet (by slug); returns how many it created. */

@@ -2,12 +2,11 @@
 // of three, and the billing period computed once (report.usage_by_feature recomputes usage_current).
 // The JSON is built by PostgreSQL and returned as text, so it can be cached and sent as it is.
 import type { Pool } from './pool.ts';
+import { alertJson, isoUtc } from './alerts.ts';
 
 // Reads flagmeter.usage_buckets like the report views, so compaction does not change the sums; the
 // total is the sum of the per-feature sums (the same rows as report.usage_current). Timestamps are
-// formatted as JavaScript's toISOString() (UTC, milliseconds) so the body matches the old mapping.
-const iso = (column: string) => `to_char(${column} at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;
-
+// written as JavaScript's toISOString() would, so the body reads like every other answer.
 const usageBodySql = `
 with t as (
   select t.id, t.slug, t.name, t.monthly_quota, t.billing_day, t.timezone, p.period_start, p.period_end
@@ -34,8 +33,8 @@ select json_build_object(
   'monthlyQuota', t.monthly_quota,
   'quotaPercent', round(100.0 * total.tokens / t.monthly_quota, 2),
   'eventCount', total.events,
-  'periodStart', ${iso('t.period_start')},
-  'periodEnd', ${iso('t.period_end')},
+  'periodStart', ${isoUtc('t.period_start')},
+  'periodEnd', ${isoUtc('t.period_end')},
   'billingDay', t.billing_day,
   'timezone', t.timezone,
   'features', coalesce((
@@ -44,13 +43,7 @@ select json_build_object(
       'percent', round(100.0 * f.tokens / nullif(total.tokens, 0), 2)) order by f.tokens desc, f.feature)
     from f), '[]'),
   'alerts', coalesce((
-    select json_agg(json_build_object(
-      'id', a.id, 'tenant', t.slug, 'threshold', a.threshold, 'usedTokens', a.used_tokens, 'quota', a.quota,
-      'percent', round(100.0 * a.used_tokens / a.quota, 2),
-      'periodStart', ${iso('a.period_start')}, 'periodEnd', ${iso('a.period_end')},
-      'status', a.status, 'attempts', a.attempts, 'lastError', a.last_error,
-      'createdAt', ${iso('a.created_at')}, 'lastAttemptAt', ${iso('a.last_attempt_at')},
-      'deliveredAt', ${iso('a.delivered_at')}) order by a.created_at desc, a.id desc)
+    select json_agg(${alertJson('a', 't.slug')} order by a.created_at desc, a.id desc)
     from a), '[]')
 )::text as body
 from t cross join total`;

@@ -37,8 +37,6 @@ export interface BatchWriterOptions {
   /** With a fallback: past this many events in memory, or while PostgreSQL fails, writes go there. */
   fallback?: Fallback;
   highWater?: number;
-  /** After a failed flush, how long new writes skip PostgreSQL and go to the fallback. */
-  dbRetryMs?: number;
   /** Called once per flush (metrics); must be cheap and must not throw. */
   onFlush?: (stats: FlushStats) => void;
 }
@@ -56,6 +54,9 @@ export interface BatchWriterStats {
   /** Events handed to the fallback so far, and whether PostgreSQL is being skipped right now. */
   buffered: number; databaseSkipped: boolean;
 }
+
+/** After a failed flush (with a fallback), new writes skip PostgreSQL this long instead of waiting on it. */
+const DB_RETRY_MS = 1000;
 
 export class BatchWriter {
   private queue: Pending[] = [];
@@ -174,7 +175,7 @@ export class BatchWriter {
       const failure = err as { code?: string; message?: string };
       if (isMissingTenant(failure)) return this.isolate(batch);
       if (this.opts.fallback && isDatabaseUnavailable(failure)) {
-        this.dbDownUntil = Date.now() + (this.opts.dbRetryMs ?? 1000);
+        this.dbDownUntil = Date.now() + DB_RETRY_MS;
         this.opts.log.warn({ err: (err as Error).message, events: size }, 'batch insert failed; buffering in Valkey');
         await Promise.all(batch.map((p) => this.toFallback(p.rows).then(p.resolve, p.reject)));
         return;

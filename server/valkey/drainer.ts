@@ -31,7 +31,6 @@ export class Drainer {
   private running = false;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
-  drained = 0;
 
   constructor(opts: DrainerOptions) {
     this.opts = { claimIdleMs: 10_000, idleSleepMs: 250, ...opts };
@@ -65,7 +64,6 @@ export class Drainer {
     }
     const ids = entries.map(([id]) => id);
     await this.opts.client.multi().xack(STREAM, GROUP, ...ids).xdel(STREAM, ...ids).decrby(COUNT, rows.length).exec();
-    this.drained += rows.length;
     return rows.length;
   }
 

@@ -7,7 +7,7 @@ import pg from 'pg';
 import { startEmbedded, type EmbeddedServer } from '../../server/db/embedded.ts';
 import { runMigrations } from '../../server/db/migrate.ts';
 import { silentLog } from './db.ts';
-import { freePort } from './valkey.ts';
+import { freePort } from './net.ts';
 
 export interface OwnPostgres { url: string; server: EmbeddedServer; close(): Promise<void> }
 

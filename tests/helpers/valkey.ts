@@ -3,6 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import net from 'node:net';
+import { freePort } from './net.ts';
 import { Redis } from 'ioredis';
 
 export const SHARED_VALKEY_URL = process.env.VALKEY_TEST_URL ?? 'redis://127.0.0.1:6379';
@@ -19,15 +20,6 @@ export async function cleanPrefix(prefix: string, url = SHARED_VALKEY_URL): Prom
   } finally {
     client.disconnect();
   }
-}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 export interface PrivateValkey { url: string; port: number; stop(): Promise<void>; start(): Promise<void> }

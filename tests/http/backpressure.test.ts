@@ -5,6 +5,7 @@ import { afterEach, beforeEach, expect, test } from '@jest/globals';
 import type pg from 'pg';
 import { get, post, startTestApp } from '../helpers/app.ts';
 import { addTenants, createTestDb, sums, type TestDb } from '../helpers/db.ts';
+import { waitUntil } from '../helpers/net.ts';
 import type { FlagMeter } from '../../server/runtime.ts';
 
 let db: TestDb;
@@ -28,22 +29,14 @@ async function blockWrites(): Promise<pg.PoolClient> {
   return locker;
 }
 
-async function until(check: () => Promise<boolean>, ms = 5000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
-
 test('a full buffer answers 503 with Retry-After at once, and the buffered requests still commit', async () => {
   const app = await startTestApp(db.url, { EVENTS_MAX_PER_REQUEST: '5', BATCH_MAX_EVENTS: '5', BUFFER_MAX_EVENTS: '10', BATCH_MAX_CONCURRENT: '1', BATCH_MAX_WAIT_MS: '1' });
   try {
     const lock = await blockWrites();
     const first = post(app.url, events(5));
     const second = post(app.url, events(5));
-    await until(async () => (await get(app.url, '/api/health')).body.buffer.writing === 5);
-    await until(async () => (await get(app.url, '/api/health')).body.buffer.waiting === 5);
+    await waitUntil(async () => (await get(app.url, '/api/health')).body.buffer.writing === 5);
+    await waitUntil(async () => (await get(app.url, '/api/health')).body.buffer.waiting === 5);
 
     const started = Date.now();
     const refused = await post(app.url, events(1));
@@ -69,7 +62,7 @@ test('shutdown writes out every buffered request before it stops', async () => {
   const sizes = Array.from({ length: 20 }, (_, i) => 1 + (i % 3));
   const total = sizes.reduce((a, b) => a + b, 0);
   const pending = sizes.map((n) => post(app.url, events(n, 'shutdown')));
-  await until(async () => app.writer.stats().waiting === total);
+  await waitUntil(async () => app.writer.stats().waiting === total);
 
   await app.stop();
   const answers = await Promise.all(pending);
@@ -83,9 +76,9 @@ test('shutdown with the database stuck answers queued requests with 503 and the 
   const app = await startTestApp(db.url, { BATCH_MAX_CONCURRENT: '1', BATCH_MAX_WAIT_MS: '1', SHUTDOWN_TIMEOUT_MS: '300' });
   const lock = await blockWrites();
   const inFlight = post(app.url, events(3, 'stuck'));
-  await until(async () => app.writer.stats().writing === 3);
+  await waitUntil(async () => app.writer.stats().writing === 3);
   const queued = post(app.url, events(2, 'stuck'));
-  await until(async () => app.writer.stats().waiting === 2);
+  await waitUntil(async () => app.writer.stats().waiting === 2);
 
   const stopped = app.stop();
   const refused = await queued;

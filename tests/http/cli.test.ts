@@ -2,23 +2,14 @@
 // fresh data folder, demo tenants, and a clean exit on SIGTERM. Then a restart reuses the folder.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, expect, test } from '@jest/globals';
 import { post } from '../helpers/app.ts';
+import { freePort } from '../helpers/net.ts';
 
 const dataDir = await mkdtemp(path.join(os.tmpdir(), 'flagmeter-cli-'));
 afterAll(() => rm(dataDir, { recursive: true, force: true }));
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const srv = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 async function start(port: number, pgPort: number): Promise<{ child: ChildProcess; logs: () => string }> {
   const env: NodeJS.ProcessEnv = { ...process.env, FLAGMETER_DATA_DIR: dataDir, PORT: String(port), EMBEDDED_PG_PORT: String(pgPort), LOG_LEVEL: 'info', HOST: '127.0.0.1' };

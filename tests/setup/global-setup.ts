@@ -1,24 +1,15 @@
 // One PostgreSQL 18 for the whole run (embedded, or the server in DATABASE_URL) holding a migrated
 // template database; each test file clones its own database from it (tests/helpers/db.ts).
 import { mkdtemp } from 'node:fs/promises';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { pino } from 'pino';
 import { startEmbedded } from '../../server/db/embedded.ts';
 import { runMigrations } from '../../server/db/migrate.ts';
+import { freePort } from '../helpers/net.ts';
 
 export const TEMPLATE_DB = 'flagmeter_test_template';
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    }).on('error', reject);
-  });
-}
 
 function withDatabase(url: string, db: string): string {
   const u = new URL(url);

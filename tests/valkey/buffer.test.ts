@@ -6,6 +6,7 @@ import { addTenants, silentLog } from '../helpers/db.ts';
 import { ACKED, runLoad, type Sent } from '../helpers/load.ts';
 import { startOwnPostgres, type OwnPostgres } from '../helpers/own-postgres.ts';
 import { SHARED_VALKEY_URL, cleanPrefix, startPrivateValkey, uniquePrefix } from '../helpers/valkey.ts';
+import { waitUntil } from '../helpers/net.ts';
 import { makePool, type Pool } from '../../server/db/pool.ts';
 import type { FlagMeter } from '../../server/runtime.ts';
 
@@ -28,14 +29,6 @@ function appEnv(extra: Record<string, string> = {}) {
   const prefix = uniquePrefix('buffer');
   prefixes.push(prefix);
   return { VALKEY_URL: SHARED_VALKEY_URL, VALKEY_PREFIX: prefix, ALERT_CHECK_INTERVAL_MS: '0', ...extra };
-}
-
-async function waitUntil(check: () => Promise<boolean>, ms = 30_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check().catch(() => false))) {
-    if (Date.now() > end) throw new Error('condition not reached in time');
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 const drained = (app: FlagMeter) => async () => {
@@ -73,7 +66,7 @@ describe('PostgreSQL stopped mid-load', () => {
       expect(sent.filter((s) => s.status === 202).length).toBeGreaterThan(0); // the buffer carried the outage
       expect(sent.filter((s) => s.status === 201).length).toBeGreaterThan(0);
 
-      await waitUntil(drained(app));
+      await waitUntil(drained(app), 30_000);
       await assertExactlyOnce(sent);
     } finally {
       await app.stop();
@@ -100,7 +93,7 @@ describe('PostgreSQL stopped mid-load', () => {
 
       await pg.server.pgCtl('start');
       stopped = false;
-      await waitUntil(drained(app));
+      await waitUntil(drained(app), 30_000);
       const { rows: [r] } = await pool.query(`select count(*)::int n, sum(tokens)::int t from flagmeter.events where feature = 'full'`);
       expect(r).toEqual({ n: 5, t: 15 });
     } finally {

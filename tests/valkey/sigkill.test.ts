@@ -5,7 +5,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { addTenants, createTestDb, type TestDb } from '../helpers/db.ts';
 import { ACKED, runLoad } from '../helpers/load.ts';
-import { SHARED_VALKEY_URL, cleanPrefix, freePort, uniquePrefix } from '../helpers/valkey.ts';
+import { SHARED_VALKEY_URL, cleanPrefix, uniquePrefix } from '../helpers/valkey.ts';
+import { freePort } from '../helpers/net.ts';
 
 let db: TestDb;
 const prefix = uniquePrefix('sigkill');

@@ -7,23 +7,11 @@ import { requireScope } from '../../auth/middleware.ts';
 import { listUsage, type Usage } from '../../db/tenants.ts';
 import type { AppDeps } from '../../app.ts';
 
-export interface StreamOptions {
-  pollMs?: number;
-  heartbeatMs?: number;
-  /** Aborting it ends every stream and refuses new ones (shutdown). */
-  signal?: AbortSignal;
-}
-
-export interface UsageStream {
-  router: Router;
-  /** Ends every open stream and stops polling; later requests get 503. */
-  close(): void;
-  clientCount(): number;
-}
-
 /** `tenant` set: a tenant-bound key, which sees only that tenant's row. */
 interface Client { res: Response; needsSnapshot: boolean; tenant: string | null }
 
+const POLL_MS = 500;
+const HEARTBEAT_MS = 15_000;
 // How long EventSource waits before reconnecting on its own; the dashboard manages its own backoff.
 const RETRY_MS = 2000;
 // A client that stopped reading (its socket buffer keeps growing) is cut rather than buffered forever.
@@ -32,9 +20,8 @@ const MAX_BUFFERED_BYTES = 1 << 20;
 const message = (event: string, data: unknown) => `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
 const unavailableMessage = message('unavailable', { message: 'The database is not answering; the usage shown may be stale.' });
 
-export function usageStream({ pool, log, state }: Pick<AppDeps, 'pool' | 'log' | 'state'>, opts: StreamOptions = {}): UsageStream {
-  const pollMs = opts.pollMs ?? 500;
-  const heartbeatMs = opts.heartbeatMs ?? 15_000;
+/** The stream ends by itself once the app shuts down (state.shuttingDown), within one poll. */
+export function usageStream({ pool, log, state }: Pick<AppDeps, 'pool' | 'log' | 'state'>): Router {
   const clients = new Set<Client>();
   let latest: Map<string, string> | undefined;
   let latestRows: Usage[] = [];
@@ -57,7 +44,7 @@ export function usageStream({ pool, log, state }: Pick<AppDeps, 'pool' | 'log' |
   const start = () => {
     if (pollTimer || closed) return;
     pollTimer = setTimeout(tick, 0);
-    heartbeat = setInterval(() => { for (const c of clients) send(c, ': heartbeat\n\n'); }, heartbeatMs);
+    heartbeat = setInterval(() => { for (const c of clients) send(c, ': heartbeat\n\n'); }, HEARTBEAT_MS);
   };
   const stop = () => {
     clearTimeout(pollTimer);
@@ -105,7 +92,7 @@ export function usageStream({ pool, log, state }: Pick<AppDeps, 'pool' | 'log' |
       failing = true;
     } finally {
       busy = false;
-      if (pollTimer && !closed) pollTimer = setTimeout(tick, pollMs);
+      if (pollTimer && !closed) pollTimer = setTimeout(tick, POLL_MS);
     }
   }
 
@@ -116,7 +103,6 @@ export function usageStream({ pool, log, state }: Pick<AppDeps, 'pool' | 'log' |
     for (const c of clients) c.res.end();
     clients.clear();
   }
-  opts.signal?.addEventListener('abort', close, { once: true });
 
   const router = Router();
   router.get('/stream', requireScope('read'), (req, res) => {
@@ -141,5 +127,5 @@ export function usageStream({ pool, log, state }: Pick<AppDeps, 'pool' | 'log' |
     });
   });
 
-  return { router, close, clientCount: () => clients.size };
+  return router;
 }
