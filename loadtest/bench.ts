@@ -13,6 +13,8 @@ import { machineLine, method, table, type Row } from './lib/report.ts';
 import { batchRow, batchStep, kneeRow, kneeStep, mixStep, sqlStep, target, type BenchContext } from './lib/steps.ts';
 import { batches, benchApiKey, cycle, mix, singleEvents, usageReads } from './lib/workload.ts';
 import { benchValkey } from './lib/valkey.ts';
+import { cacheSources, describeSources, type CacheSources } from './lib/cache-sources.ts';
+import { loadConfig } from '../server/config.ts';
 
 const STEPS = ['ceiling', 'single', 'mix', 'reads', 'reads-cached', 'batch', 'sql'] as const;
 type Step = (typeof STEPS)[number];
@@ -31,10 +33,13 @@ this process with an open-model generator, and prints a Markdown table plus load
   --max-in-flight <n>   open-model in-flight limit before requests are dropped (default 256)
   --tenants <n>         tenants to spread events over (default 50)
   --valkey-url <url>    run FlagMeter with this Valkey/Redis (VALKEY_URL) under a key prefix of its own,
-                        deleted afterwards; reads-cached then measures the Valkey cache (default: none,
+                        deleted afterwards; reads-cached then measures the Valkey cache twice, as
+                        configured by default (250 ms in memory in front of Valkey) and with every
+                        read asking Valkey (USAGE_CACHE_LOCAL_MS=0) (default: no Valkey,
                         reads-cached measures the in-process cache)
   --current-sql         also apply sql/current.sql (the uncommitted migration) after the committed ones
   --cpu-prof            run FlagMeter with --cpu-prof (profiles land in loadtest/results/)
+  --node-flags=<flags>  extra Node flags for FlagMeter, space-separated (e.g. --node-flags="--max-semi-space-size=4")
   --keep                keep the database (and the embedded server's folder) afterwards
   -h, --help            this text
 `;
@@ -53,6 +58,7 @@ function options() {
       tenants: { type: 'string', default: '50' },
       'valkey-url': { type: 'string' },
       'cpu-prof': { type: 'boolean', default: false },
+      'node-flags': { type: 'string', default: '' },
       'current-sql': { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -81,6 +87,7 @@ function options() {
     tenants: positive('tenants', values.tenants),
     valkeyUrl: values['valkey-url'],
     cpuProf: values['cpu-prof'],
+    nodeFlags: values['node-flags'].split(' ').filter(Boolean),
     currentSql: values['current-sql'],
     keep: values.keep,
   };
@@ -156,7 +163,8 @@ async function main(): Promise<number> {
   const reads = usageReads(db.tenants, apiKey);
   const results: Record<string, unknown> = {};
   let ceiling: number | undefined;
-  let single, mixed, readKnee, cachedReadKnee;
+  let single, mixed, readKnee;
+  const cachedReads: { label: string; knee: Awaited<ReturnType<typeof kneeStep>>; sources: CacheSources }[] = [];
   const batched: Record<number, Awaited<ReturnType<typeof batchStep>>> = {};
 
   try {
@@ -171,7 +179,7 @@ async function main(): Promise<number> {
       results.ceiling = knee;
     }
     const http: Step[] = ['single', 'mix', 'reads', 'batch'];
-    const flags = o.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${path.join(resultsDir, `prof-${stamp}`)}`] : [];
+    const flags = [...o.nodeFlags, ...(o.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${path.join(resultsDir, `prof-${stamp}`)}`] : [])];
     const fmEnv = { DATABASE_URL: db.url, LOG_LEVEL: 'warn', FLAGMETER_DEMO: 'false', FLAGMETER_ADMIN_KEY: apiKey, ...valkey?.env };
     if (http.some((s) => o.steps.has(s))) {
       // usage cache off: reads and the mix measure the SQL read path; reads-cached measures the cache
@@ -189,11 +197,20 @@ async function main(): Promise<number> {
       await stop(fmChild);
     }
     if (o.steps.has('reads-cached')) {
-      const fmChild = await start('FlagMeter (usage cache on)', 'server/main.ts', ['serve'], fmEnv, flags);
-      const fm = target(fmChild, ledger);
-      results.readsCached = cachedReadKnee = await kneeStep(ctx, `usage reads, cached (${valkey ? 'Valkey' : 'in-process'})`, fm, cycle(reads));
-      fm.client.close();
-      await stop(fmChild);
+      const variants: { label: string; env: Record<string, string> }[] = valkey
+        ? [{ label: `Valkey + ${loadConfig({}).USAGE_CACHE_LOCAL_MS} ms in memory`, env: {} }, { label: 'Valkey only', env: { USAGE_CACHE_LOCAL_MS: '0' } }]
+        : [{ label: 'in-process', env: {} }];
+      for (const v of variants) {
+        const fmChild = await start(`FlagMeter (usage cache: ${v.label})`, 'server/main.ts', ['serve'], { ...fmEnv, ...v.env }, flags);
+        const fm = target(fmChild, ledger);
+        const knee = await kneeStep(ctx, `usage reads, cached (${v.label})`, fm, cycle(reads));
+        const sources = await cacheSources(fmChild.port);
+        progress.done(`  answered from (whole step): ${describeSources(sources)}`);
+        cachedReads.push({ label: v.label, knee, sources });
+        fm.client.close();
+        await stop(fmChild);
+      }
+      results.readsCached = cachedReads;
     }
     let sqlBest: number | undefined;
     if (o.steps.has('sql')) {
@@ -208,7 +225,7 @@ async function main(): Promise<number> {
     if (single) rows.push(kneeRow('single-event POST /api/events', single, noopCeiling));
     if (mixed) rows.push(mixed.row);
     if (readKnee) rows.push(kneeRow('GET /api/usage/:tenant, no cache (PostgreSQL)', readKnee, noopCeiling));
-    if (cachedReadKnee) rows.push(kneeRow(`GET /api/usage/:tenant, cached (${valkey ? 'Valkey' : 'in-process'}, TTL 1 s)`, cachedReadKnee, noopCeiling));
+    for (const c of cachedReads) rows.push(kneeRow(`GET /api/usage/:tenant, cached (${c.label}, TTL 1 s; answered ${describeSources(c.sources)})`, c.knee, noopCeiling));
     for (const size of [100, 1000]) if (batched[size]) rows.push(batchRow(size, batched[size], sqlBest));
     if (sqlBest !== undefined) {
       const best = (results.sql as Awaited<ReturnType<typeof sqlStep>>[]).reduce((a, b) => (b.eventsPerSecond > a.eventsPerSecond ? b : a));
@@ -218,7 +235,7 @@ async function main(): Promise<number> {
     progress.update('checking the data…');
     const check = await dataCheck(db, ledger);
     if (!check.ok) keep = true;
-    const methodText = method({ stepSeconds: o.stepSeconds, p99Ms: ctx.p99Ms, maxInFlight: ctx.maxInFlight, batchClients: '16 clients with 100-event bodies, 4 with 1,000-event bodies', tenants: o.tenants, mixRate: o.mixRate, embedded: !o.databaseUrl, valkey: !!valkey });
+    const methodText = method({ stepSeconds: o.stepSeconds, p99Ms: ctx.p99Ms, maxInFlight: ctx.maxInFlight, batchClients: '16 clients with 100-event bodies, 4 with 1,000-event bodies', tenants: o.tenants, mixRate: o.mixRate, embedded: !o.databaseUrl, valkey: !!valkey, nodeFlags: o.nodeFlags });
     const file = path.join(resultsDir, `${stamp}.json`);
     await writeFile(file, JSON.stringify({ startedAt, ...(busy ? { warning: busy } : {}), options: { ...o, steps: [...o.steps], databaseUrl: o.databaseUrl ? '(given)' : undefined, valkeyUrl: o.valkeyUrl ? '(given)' : undefined }, machine, rows, check, results }, null, 2));
 

@@ -43,6 +43,7 @@ const schema = z.object({
   VALKEY_PREFIX: z.string().min(1).max(100).default('flagmeter:'),
   VALKEY_COMMAND_TIMEOUT_MS: int(10, 60_000, 500),
   USAGE_CACHE_TTL_MS: int(0, 3_600_000, 1000),
+  USAGE_CACHE_LOCAL_MS: int(0, 3_600_000, 250).describe('with Valkey: how long each process keeps a cached read in memory in front of Valkey'),
   VALKEY_BUFFER_MAX_EVENTS: int(1, 1_000_000_000, 5_000_000),
   BUFFER_HIGH_WATER_EVENTS: int(1, 10_000_000, 25_000),
   DRAIN_BATCH_EVENTS: int(1, 100_000, 5000),

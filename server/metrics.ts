@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import type { Express, Request, RequestHandler } from 'express';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { FlushStats } from './ingest/batch-writer.ts';
+import type { UsageCacheStats } from './cache/usage-cache.ts';
 
 export interface Metrics {
   registry: Registry;
@@ -19,8 +20,9 @@ export interface Metrics {
   alertsSent: Counter;
   alertsFailed: Counter;
   queueDepth: Gauge<'queue'>;
-  /** Read on scrape; set once the writer and pg-boss exist. */
-  sources: { bufferEvents?: () => number; queueDepth?: () => Promise<Record<string, number>> };
+  usageCacheReads: Counter<'source'>;
+  /** Read on scrape; set once the writer, pg-boss and the usage cache exist. */
+  sources: { bufferEvents?: () => number; queueDepth?: () => Promise<Record<string, number>>; usageCache?: () => UsageCacheStats };
   onFlush(stats: FlushStats): void;
 }
 
@@ -71,9 +73,23 @@ export function makeMetrics(): Metrics {
     },
   });
 
+  const usageCacheReads = new Counter({
+    name: 'flagmeter_usage_cache_reads_total', help: 'Usage reads (GET /api/usage/:tenant, /api/tenants) by where the answer came from: memory, valkey or postgres',
+    labelNames: ['source'] as const, registers,
+    // the cache counts for itself (a plain increment per read); its totals are copied here on scrape
+    collect() {
+      const s = sources.usageCache?.();
+      if (!s) return;
+      this.reset();
+      this.inc({ source: 'memory' }, s.memoryHits);
+      this.inc({ source: 'valkey' }, s.valkeyHits);
+      this.inc({ source: 'postgres' }, s.loads);
+    },
+  });
+
   return {
     registry, httpDuration, eventsIngested, batchSize, flushDuration, flushFailures, duplicates, bufferEvents,
-    alertsSent, alertsFailed, queueDepth, sources,
+    alertsSent, alertsFailed, queueDepth, usageCacheReads, sources,
     onFlush({ events, durationMs, ok, duplicates: dups }) {
       flushDuration.observe(durationMs / 1000);
       if (!ok) {

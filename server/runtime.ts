@@ -118,7 +118,8 @@ export async function startFlagMeter(config: Config, role: Role, log: Logger): P
     const keys = config.FLAGMETER_AUTH ? new KeyCache(pool, config.KEY_CACHE_TTL_MS) : undefined;
     // with Valkey every replica draws from the same buckets; without it (or while it is away), each its own
     const limiter = valkey ? new ValkeyRateLimiter(valkey, new LocalRateLimiter()) : new LocalRateLimiter();
-    const usageCache = new UsageCache({ pool, ttlMs: config.USAGE_CACHE_TTL_MS, valkey, log });
+    const usageCache = new UsageCache({ pool, ttlMs: config.USAGE_CACHE_TTL_MS, localMs: config.USAGE_CACHE_LOCAL_MS, valkey, log });
+    metrics.sources.usageCache = () => usageCache.stats();
     invalidator = makeInvalidator({ valkey, tenants, keys, usageCache, log });
     app = makeApp({ config, pool, writer, tenants, log, state, metrics, keys, limiter, version, valkey, buffer, usageCache, invalidator });
     server = http.createServer({ keepAliveTimeout: 65_000 }, app);

@@ -15,11 +15,16 @@ export interface UsageCacheOptions {
   /** 0 turns caching off: every read goes to PostgreSQL. */
   ttlMs: number;
   valkey?: Valkey;
+  /** With Valkey: how long each process keeps what it read, in front of Valkey (0 = ask Valkey every time). */
+  localMs?: number;
   log: Logger;
 }
 
 export interface UsageCacheStats {
-  hits: number;
+  /** Reads answered from this process's memory (the layer in front of Valkey, or the whole cache without Valkey). */
+  memoryHits: number;
+  /** Reads answered by Valkey. */
+  valkeyHits: number;
   /** Reads answered by PostgreSQL (not cached, expired, or the store unreachable). */
   loads: number;
   /** Of those, reads that skipped Valkey because it was down or had just failed. */
@@ -32,10 +37,6 @@ const usageKey = (slug: string) => `cache:usage:${slug}`;
 const TENANTS_KEY = 'cache:tenants';
 // After a failure, Valkey is left alone this long: a hung server must not add its command timeout to every read.
 const BACKOFF_MS = 1000;
-// In front of Valkey, each process keeps what it read this long: a hot tenant then costs one Valkey
-// round trip per process per LOCAL_MS instead of one per request (on a small box the extra hop to
-// a third process is what limits cached reads). Invalidations clear it like the rest.
-const LOCAL_MS = 250;
 
 export class UsageCache {
   readonly shared: boolean;
@@ -51,13 +52,15 @@ export class UsageCache {
   private epoch = 0;
   private failing = false;
   private skipUntil = 0;
-  private readonly counts: UsageCacheStats = { hits: 0, loads: 0, fallbacks: 0, storeErrors: 0 };
+  private readonly counts: UsageCacheStats = { memoryHits: 0, valkeyHits: 0, loads: 0, fallbacks: 0, storeErrors: 0 };
 
   constructor(opts: UsageCacheOptions) {
     this.store = opts.valkey ? valkeyStore(opts.valkey) : memoryStore();
     this.shared = this.store.shared;
-    this.local = this.store.shared ? memoryStore() : undefined;
-    this.localMs = Math.min(opts.ttlMs, LOCAL_MS);
+    // In front of Valkey, each process may keep what it read for localMs: a hot tenant then costs one
+    // Valkey round trip per process per localMs instead of one per request. Invalidations clear it too.
+    this.localMs = Math.min(opts.ttlMs, opts.localMs ?? 0);
+    this.local = this.store.shared && this.localMs > 0 ? memoryStore() : undefined;
     this.pool = opts.pool;
     this.ttlMs = opts.ttlMs;
     this.log = opts.log;
@@ -94,7 +97,10 @@ export class UsageCache {
   }
 
   private getOrLoad(key: string, load: () => Promise<string | undefined>): Promise<string | undefined> {
-    if (this.ttlMs === 0) return load();
+    if (this.ttlMs === 0) {
+      this.counts.loads++;
+      return load();
+    }
     // concurrent misses for one key share one lookup and one query
     let pending = this.inflight.get(key);
     if (!pending) {
@@ -110,7 +116,7 @@ export class UsageCache {
     const epoch = this.epoch;
     const near = await this.local?.get(key);
     if (near !== undefined) {
-      this.counts.hits++;
+      this.counts.memoryHits++;
       return near;
     }
     let usable = this.usable();
@@ -119,7 +125,8 @@ export class UsageCache {
         const cached = await this.store.get(key);
         this.storeOk();
         if (cached !== undefined) {
-          this.counts.hits++;
+          if (this.store.shared) this.counts.valkeyHits++;
+          else this.counts.memoryHits++;
           if (epoch === this.epoch) void this.local?.set(key, cached, this.localMs);
           return cached;
         }

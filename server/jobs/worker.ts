@@ -7,6 +7,7 @@ import type { Logger } from '../log.ts';
 import type { Metrics } from '../metrics.ts';
 import { deliverAlert } from './deliver.ts';
 import { runTick, type EnqueueDelivery } from './tick.ts';
+import { repeat } from '../pacing.ts';
 
 export const TICK_QUEUE = 'flagmeter-tick';
 export const ALERT_QUEUE = 'alert-delivery';
@@ -36,7 +37,7 @@ export async function startWorker(opts: { config: Config; pool: Pool; databaseUr
     });
   };
 
-  let timer: NodeJS.Timeout | undefined;
+  let fastCheck: { stop(): void } | undefined;
   if (opts.work !== false) {
     await boss.schedule(TICK_QUEUE, '* * * * *');
     await boss.work(TICK_QUEUE, async () => {
@@ -50,19 +51,11 @@ export async function startWorker(opts: { config: Config; pool: Pool; databaseUr
       log[outcome.status === 'failed' ? 'error' : 'info']({ job: 'alert', alertId: job!.data.alertId, ...outcome }, 'alert delivery');
     });
     if (config.ALERT_CHECK_INTERVAL_MS > 0) {
-      let busy = false;
-      timer = setInterval(async () => {
-        if (busy) return;
-        busy = true;
-        try {
-          const { alerts } = await runTick(pool, enqueue, config, { recent: FAST_CHECK_WINDOW });
-          if (alerts.length > 0) log.info({ alerts }, 'fast check: new threshold crossings');
-        } catch (err) {
-          log.warn({ err: (err as Error).message }, 'fast crossing check failed; the minute tick will catch up');
-        } finally {
-          busy = false;
-        }
-      }, config.ALERT_CHECK_INTERVAL_MS);
+      // it sums every recently active tenant's period: spaced out further when that gets slow
+      fastCheck = repeat(async () => {
+        const { alerts } = await runTick(pool, enqueue, config, { recent: FAST_CHECK_WINDOW });
+        if (alerts.length > 0) log.info({ alerts }, 'fast check: new threshold crossings');
+      }, config.ALERT_CHECK_INTERVAL_MS, (err) => log.warn({ err: err.message }, 'fast crossing check failed; the minute tick will catch up'));
     }
   }
 
@@ -70,7 +63,7 @@ export async function startWorker(opts: { config: Config; pool: Pool; databaseUr
     boss,
     enqueue,
     stop: async () => {
-      clearInterval(timer);
+      fastCheck?.stop();
       await boss.stop({ graceful: true, timeout: config.SHUTDOWN_TIMEOUT_MS });
     },
   };

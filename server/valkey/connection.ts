@@ -23,6 +23,9 @@ export function connectValkey(opts: ValkeyOptions): Valkey {
     connectTimeout: 2000,
     // reconnect forever, at most every 2 s: an outage must end by itself
     retryStrategy: (attempt) => Math.min(100 * 2 ** attempt, 2000),
+    // disconnect() while a reconnect attempt is still connecting to a dead server waits this long
+    // (default 2 s) for a close that never comes, holding the process open after shutdown
+    disconnectTimeout: 100,
   });
   let up = false;
   client.on('ready', () => {

@@ -9,6 +9,8 @@ import express from 'express';
 import { buildWeb } from '../../scripts/build-web.ts';
 import { errorHandler, notFound } from '../../server/http/errors.ts';
 import { staticSite } from '../../server/http/static.ts';
+import { usageStream } from '../../server/http/routes/stream.ts';
+import { authenticate } from '../../server/auth/middleware.ts';
 import type { FlagMeter } from '../../server/runtime.ts';
 import { get, post, startTestApp } from '../helpers/app.ts';
 import { addTenants, createTestDb, silentLog, type TestDb } from '../helpers/db.ts';
@@ -151,6 +153,37 @@ describe('GET /api/stream', () => {
     expect(ended).toBe(true);
     expect(Date.now() - started).toBeLessThan(1000);
     await other.stop();
+  });
+
+  test('a slow usage query spaces the polls out (at most a fifth of the time spent querying)', async () => {
+    const queries: number[] = [];
+    // listUsage taking 500 ms, as it does with hundreds of busy tenants
+    const slow = new Proxy(db.pool, {
+      get: (pool, prop) => (prop === 'query'
+        ? async (...args: unknown[]) => {
+          queries.push(Date.now());
+          await new Promise((r) => setTimeout(r, 500));
+          return (pool.query as (...a: unknown[]) => unknown)(...args);
+        }
+        : Reflect.get(pool, prop)),
+    });
+    const state = { shuttingDown: false };
+    const site = express().use(authenticate(undefined)).use('/api', usageStream({ pool: slow, log: silentLog, state, keys: undefined }));
+    const server = http.createServer(site).listen(0, '127.0.0.1');
+    await new Promise((resolve) => server.once('listening', resolve));
+    try {
+      const ac = new AbortController();
+      const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/api/stream`, { signal: ac.signal });
+      expect(res.status).toBe(200);
+      // polls 500 ms apart would have started their third query by now; spaced out, the second is due at 2.5 s
+      await new Promise((r) => setTimeout(r, 2200));
+      ac.abort();
+      expect(queries).toHaveLength(1);
+    } finally {
+      state.shuttingDown = true;
+      server.closeAllConnections();
+      server.close();
+    }
   });
 });
 

@@ -76,6 +76,41 @@ describe('authentication', () => {
     }
   });
 
+  test('an open usage stream ends when its key is revoked; the reconnect gets 401', async () => {
+    const { key, id } = await newKey(['read']);
+    const other = await newKey(['read']);
+    const open = async (k: string) => {
+      const res = await fetch(`${app.url}/api/stream`, { headers: { authorization: `Bearer ${k}` } });
+      expect(res.status).toBe(200);
+      const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+      expect((await reader.read()).value).toMatch(/^retry:/);
+      return reader;
+    };
+    /** Everything the server sends until it ends the stream (undefined if still open after ms). */
+    const rest = async (reader: ReadableStreamDefaultReader<string>, ms: number) => {
+      let text = '';
+      const deadline = Date.now() + ms;
+      while (Date.now() < deadline) {
+        let wake = () => {};
+        const timer = setTimeout(() => wake(), deadline - Date.now());
+        const next = await Promise.race([reader.read(), new Promise<undefined>((r) => { wake = () => r(undefined); })]);
+        clearTimeout(timer);
+        if (!next) break;
+        if (next.done) return text;
+        text += next.value;
+      }
+      return undefined;
+    };
+    const revoked = await open(key);
+    const kept = await open(other.key);
+    expect((await call('DELETE', `/api/keys/${id}`, ADMIN)).status).toBe(200);
+    // one poll (500 ms) after the revocation reached the key cache
+    expect(await rest(revoked, 3000)).toBeDefined();
+    expect(await rest(kept, 1000)).toBeUndefined();
+    await kept.cancel();
+    expect((await call('GET', '/api/stream', key)).status).toBe(401);
+  });
+
   test('keys are stored as hashes, never in plain text', async () => {
     const { key } = await newKey(['ingest']);
     const { rows } = await db.pool.query(`select * from flagmeter.api_keys`);

@@ -11,6 +11,7 @@ const NAMED = {
   'flagmeter_batch_size_events': 'histogram', 'flagmeter_batch_flush_duration_seconds': 'histogram',
   'flagmeter_batch_flush_failures_total': 'counter', 'flagmeter_buffer_events': 'gauge', 'flagmeter_duplicates_total': 'counter',
   'flagmeter_alerts_sent_total': 'counter', 'flagmeter_alerts_failed_total': 'counter', 'flagmeter_pgboss_queue_depth': 'gauge',
+  'flagmeter_usage_cache_reads_total': 'counter',
   'process_resident_memory_bytes': 'gauge', 'nodejs_heap_size_used_bytes': 'gauge', 'nodejs_eventloop_lag_p99_seconds': 'gauge',
 };
 
@@ -89,6 +90,9 @@ test('ingest series move with the events posted; HTTP latency is labelled by rou
   // an error answered by the app-level handler keeps its route pattern
   expect(delta(http('/api/events', 400))).toBe(1);
   expect(delta('flagmeter_http_request_duration_seconds_count{method="GET",route="/api/usage/:tenant",status="200"}')).toBe(1);
+  // the test app runs without a usage cache: the read was PostgreSQL's
+  expect(delta('flagmeter_usage_cache_reads_total{source="postgres"}')).toBe(1);
+  expect(delta('flagmeter_usage_cache_reads_total{source="memory"}')).toBe(0);
   // never the raw URL
   expect([...after.keys()].some((k) => k.includes('initech-llc'))).toBe(false);
 });

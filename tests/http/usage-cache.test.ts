@@ -16,7 +16,7 @@ import { connectValkey } from '../../server/valkey/connection.ts';
 
 const PREFIX = uniquePrefix('usage-cache');
 const ADMIN = 'fm_live_cacheadmin01_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
-const TTL_MS = 1500;
+const TTL_MS = 3000;
 
 let db: TestDb;
 let shared: Redis;
@@ -124,7 +124,8 @@ describe('with Valkey, two replicas', () => {
 
   test('a read is served from the shared cache until the TTL passes, then fresh', async () => {
     const first = await usage(a, 'acme-corp');
-    expect(await shared.pttl(`${PREFIX}cache:usage:acme-corp`)).toBeGreaterThan(0);
+    // the answer does not wait for the cache write: wait for the entry before the other replica reads
+    await until('the shared entry', () => shared.pttl(`${PREFIX}cache:usage:acme-corp`), (ms) => ms > 0);
     await addTokens(db.pool, 'acme-corp', 7);
     // both replicas answer from the entry the first read stored
     expect(await usage(a, 'acme-corp')).toEqual(first);
@@ -136,6 +137,7 @@ describe('with Valkey, two replicas', () => {
   test('the tenants list is cached too; a tenant-bound key sees only its own row', async () => {
     const first = (await call(a, 'GET', '/api/tenants')).body.tenants;
     expect(first.map((t: { tenant: string }) => t.tenant)).toEqual(['acme-corp', 'doomed', 'globex-inc']);
+    await until('the shared entry', () => shared.pttl(`${PREFIX}cache:tenants`), (ms) => ms > 0);
     await addTokens(db.pool, 'globex-inc', 5);
     expect((await call(b, 'GET', '/api/tenants')).body.tenants).toEqual(first);
     const bound = await call(a, 'POST', '/api/keys', { name: 'acme reader', scopes: ['read'], tenant: 'acme-corp' });
@@ -171,6 +173,35 @@ describe('with Valkey, two replicas', () => {
     expect((await call(b, 'GET', '/api/tenants', undefined, reader.body.key)).status).toBe(200);
     expect((await call(a, 'DELETE', `/api/keys/${reader.body.id}`)).status).toBe(200);
     await until('b refusing the revoked key', () => call(b, 'GET', '/api/tenants', undefined, reader.body.key).then((r) => r.status), (s) => s === 401, 1000);
+  });
+});
+
+describe('where a cached read comes from', () => {
+  test('with Valkey: memory for localMs, then Valkey; USAGE_CACHE_LOCAL_MS=0 asks Valkey every time', async () => {
+    const valkey = connectValkey({ url: SHARED_VALKEY_URL, prefix: PREFIX, commandTimeoutMs: 500, log: silentLog });
+    await until('connected', async () => valkey.status, (s) => s === 'ready');
+    try {
+      const layered = new UsageCache({ pool: db.pool, ttlMs: 60_000, localMs: 200, valkey, log: silentLog });
+      await layered.usage('globex-inc');
+      await layered.usage('globex-inc');
+      expect(layered.stats()).toMatchObject({ loads: 1, memoryHits: 1, valkeyHits: 0 });
+      await sleep(250);
+      await layered.usage('globex-inc');
+      await layered.usage('globex-inc');
+      expect(layered.stats()).toMatchObject({ loads: 1, memoryHits: 2, valkeyHits: 1 });
+
+      const direct = new UsageCache({ pool: db.pool, ttlMs: 60_000, localMs: 0, valkey, log: silentLog });
+      for (let i = 0; i < 3; i++) await direct.usage('globex-inc');
+      expect(direct.stats()).toMatchObject({ loads: 0, memoryHits: 0, valkeyHits: 3 });
+    } finally {
+      valkey.disconnect();
+    }
+  });
+
+  test('without Valkey: memory', async () => {
+    const cache = new UsageCache({ pool: db.pool, ttlMs: 60_000, localMs: 200, log: silentLog });
+    for (let i = 0; i < 3; i++) await cache.usage('acme-corp');
+    expect(cache.stats()).toMatchObject({ loads: 1, memoryHits: 2, valkeyHits: 0 });
   });
 });
 

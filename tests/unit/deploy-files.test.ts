@@ -119,6 +119,7 @@ test('Grafana is provisioned with the Prometheus datasource and the FlagMeter da
     'flagmeter_events_ingested_total', 'flagmeter_batch_size_events', 'flagmeter_batch_flush_duration_seconds',
     'flagmeter_http_request_duration_seconds_bucket', 'flagmeter_buffer_events', 'flagmeter_pgboss_queue_depth',
     'flagmeter_alerts_sent_total', 'flagmeter_alerts_failed_total', 'process_resident_memory_bytes', 'nodejs_eventloop_lag_p99_seconds',
+    'flagmeter_usage_cache_reads_total',
   ]) expect(exprs).toContain(series);
   for (const q of ['0.5', '0.95', '0.99']) expect(exprs).toContain(`histogram_quantile(${q}, sum by (le, route)`);
 });

@@ -1,15 +1,19 @@
 // GET /api/stream: server-sent events carrying every tenant's usage (the rows of GET /api/tenants).
 // One poller per app serves every client: it queries only while someone listens and sends only
-// what changed, so a hundred open dashboards cost the database the same as one.
+// what changed, so a hundred open dashboards cost the database the same as one. The key that opened a
+// stream is checked again on every poll (from the key cache): a revoked key's stream ends within the
+// revocation delay of GET requests, and the client's reconnect gets its 401.
 import { Router, type Response } from 'express';
 import { unavailable } from '../errors.ts';
 import { requireScope } from '../../auth/middleware.ts';
 import { listUsage, type Usage } from '../../db/tenants.ts';
 import type { AppDeps } from '../../app.ts';
+import { nextDelay } from '../../pacing.ts';
 
-/** `tenant` set: a tenant-bound key, which sees only that tenant's row. */
-interface Client { res: Response; needsSnapshot: boolean; tenant: string | null }
+/** `tenant` set: a tenant-bound key, which sees only that tenant's row. `keyId` null: auth is off. */
+interface Client { res: Response; needsSnapshot: boolean; tenant: string | null; keyId: string | null }
 
+// At most; listUsage sums every tenant's period, so when it gets slow the polls space out (pacing.ts).
 const POLL_MS = 500;
 const HEARTBEAT_MS = 15_000;
 // How long EventSource waits before reconnecting on its own; the dashboard manages its own backoff.
@@ -21,13 +25,14 @@ const message = (event: string, data: unknown) => `event: ${event}\ndata: ${JSON
 const unavailableMessage = message('unavailable', { message: 'The database is not answering; the usage shown may be stale.' });
 
 /** The stream ends by itself once the app shuts down (state.shuttingDown), within one poll. */
-export function usageStream({ pool, log, state }: Pick<AppDeps, 'pool' | 'log' | 'state'>): Router {
+export function usageStream({ pool, log, state, keys }: Pick<AppDeps, 'pool' | 'log' | 'state' | 'keys'>): Router {
   const clients = new Set<Client>();
   let latest: Map<string, string> | undefined;
   let latestRows: Usage[] = [];
   let pollTimer: NodeJS.Timeout | undefined;
   let heartbeat: NodeJS.Timeout | undefined;
   let busy = false;
+  let lastPollMs = 0;
   let failing = false;
   let closed = false;
 
@@ -53,12 +58,28 @@ export function usageStream({ pool, log, state }: Pick<AppDeps, 'pool' | 'log' |
     latest = undefined; // stale once nobody polls: the next client gets a fresh snapshot
   };
 
+  /** Ends the streams whose key is no longer valid; one lookup per distinct key, from the key cache. */
+  async function dropRevoked(): Promise<void> {
+    if (!keys) return;
+    const ids = new Set([...clients].flatMap((c) => (c.keyId ? [c.keyId] : [])));
+    const gone = new Set<string>();
+    await Promise.all([...ids].map(async (id) => {
+      const record = await keys.get(id);
+      if (!record || record.revoked) gone.add(id);
+    }));
+    for (const c of clients) if (c.keyId && gone.has(c.keyId)) drop(c);
+  }
+
   async function tick(): Promise<void> {
     if (busy) return;
     busy = true;
     try {
       if (state.shuttingDown) return close();
+      await dropRevoked();
+      if (clients.size === 0) return;
+      const started = performance.now();
       const rows = await listUsage(pool);
+      lastPollMs = performance.now() - started;
       const next = new Map(rows.map((r) => [r.tenant, JSON.stringify(r)]));
       const changed = latest ? rows.filter((r) => latest!.get(r.tenant) !== next.get(r.tenant)) : rows;
       const removed = latest ? [...latest.keys()].filter((slug) => !next.has(slug)) : [];
@@ -92,7 +113,7 @@ export function usageStream({ pool, log, state }: Pick<AppDeps, 'pool' | 'log' |
       failing = true;
     } finally {
       busy = false;
-      if (pollTimer && !closed) pollTimer = setTimeout(tick, POLL_MS);
+      if (pollTimer && !closed) pollTimer = setTimeout(tick, nextDelay(POLL_MS, lastPollMs));
     }
   }
 
@@ -116,7 +137,7 @@ export function usageStream({ pool, log, state }: Pick<AppDeps, 'pool' | 'log' |
     });
     res.write(`retry: ${RETRY_MS}\n\n`);
     const tenant = req.caller?.tenant ?? null;
-    const client: Client = { res, needsSnapshot: !latest, tenant };
+    const client: Client = { res, needsSnapshot: !latest, tenant, keyId: req.caller?.keyId ?? null };
     if (latest) res.write(message('snapshot', { tenants: tenant ? latestRows.filter((r) => r.tenant === tenant) : latestRows }));
     if (failing) res.write(unavailableMessage);
     clients.add(client);
