@@ -20,18 +20,27 @@ export function makePool(connectionString: string, max: number, log: Logger): Po
   return pool;
 }
 
-/** Runs fn in a transaction on one connection: commit when it returns, roll back when it throws. */
+/**
+ * Runs fn in a transaction on one connection: commit when it returns, roll back when it throws.
+ * pg-pool takes its own 'error' listener off a checked-out client, so a connection that dies here
+ * (a server restart) would emit 'error' with nobody listening and end the process; the listener
+ * below keeps the error, the pending query rejects with it, and release(err) discards the client.
+ */
 export async function withTransaction<T>(pool: Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  let lost: Error | undefined;
+  const onError = (err: Error) => { lost ??= err; };
+  client.on('error', onError);
   try {
     await client.query('begin');
     const result = await fn(client);
     await client.query('commit');
     return result;
   } catch (err) {
-    await client.query('rollback').catch(() => undefined);
+    if (!lost) await client.query('rollback').catch(() => undefined);
     throw err;
   } finally {
-    client.release();
+    client.off('error', onError);
+    client.release(lost);
   }
 }
