@@ -128,6 +128,22 @@ comment on column flagmeter.rollups.minute is 'Start of the minute (date_trunc i
 comment on column flagmeter.rollups.tokens is 'Sum of events.tokens in this minute.';
 comment on column flagmeter.rollups.event_count is 'Number of events in this minute.';
 
+create table flagmeter.rollups_daily (
+  tenant_id bigint not null,
+  day date not null,
+  feature text not null,
+  timezone text not null,
+  tokens bigint not null,
+  event_count bigint not null,
+  constraint rollups_daily_pkey PRIMARY KEY (tenant_id, day, feature, timezone),
+  constraint rollups_daily_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES flagmeter.tenants(id) ON DELETE CASCADE
+);
+comment on table flagmeter.rollups_daily is 'Tokens per tenant, local calendar day and feature, maintained by the events insert trigger next to the minute rollups. Never compacted or pruned. Read through flagmeter.period_usage().';
+comment on column flagmeter.rollups_daily.day is 'Calendar day in timezone.';
+comment on column flagmeter.rollups_daily.timezone is 'The tenant''s time zone when the events were stored.';
+comment on column flagmeter.rollups_daily.tokens is 'Sum of events.tokens that day.';
+comment on column flagmeter.rollups_daily.event_count is 'Number of events that day.';
+
 create table flagmeter.rollups_hourly (
   tenant_id bigint not null,
   hour timestamp with time zone not null,
@@ -264,17 +280,16 @@ comment on column report.audit_log.before is 'State before (null when created).'
 comment on column report.audit_log.after is 'State after (null when deleted).';
 
 create view report.usage_by_feature as
- SELECT c.tenant,
-    b.feature,
-    sum(b.tokens)::bigint AS tokens,
-    sum(b.event_count)::bigint AS event_count,
-    round(100.0 * sum(b.tokens) / NULLIF(c.used_tokens, 0)::numeric, 2) AS percent_of_tenant,
-    c.period_start,
-    c.period_end
-   FROM report.usage_current c
-     JOIN flagmeter.tenants t ON t.slug = c.tenant
-     JOIN flagmeter.usage_buckets b ON b.tenant_id = t.id AND b.bucket_start >= c.period_start AND b.bucket_start < c.period_end
-  GROUP BY c.tenant, b.feature, c.used_tokens, c.period_start, c.period_end;
+ SELECT t.slug AS tenant,
+    f.feature,
+    f.tokens,
+    f.event_count,
+    round(100.0 * f.tokens::numeric / NULLIF(sum(f.tokens) OVER (PARTITION BY t.id), 0::numeric), 2) AS percent_of_tenant,
+    p.period_start,
+    p.period_end
+   FROM flagmeter.tenants t
+     CROSS JOIN LATERAL flagmeter.billing_period(t.billing_day::integer, t.timezone, now()) p(period_start, period_end)
+     CROSS JOIN LATERAL flagmeter.period_usage(t.id, t.timezone, p.period_start, p.period_end) f(feature, tokens, event_count);
 comment on view report.usage_by_feature is 'Per tenant and feature, usage in the tenant''s current billing period.';
 comment on column report.usage_by_feature.tenant is 'Tenant slug.';
 comment on column report.usage_by_feature.feature is 'Feature (e.g. model name).';
@@ -297,10 +312,9 @@ create view report.usage_current as
     t.timezone
    FROM flagmeter.tenants t
      CROSS JOIN LATERAL flagmeter.billing_period(t.billing_day::integer, t.timezone, now()) p(period_start, period_end)
-     LEFT JOIN LATERAL ( SELECT sum(b.tokens) AS tokens,
-            sum(b.event_count) AS events
-           FROM flagmeter.usage_buckets b
-          WHERE b.tenant_id = t.id AND b.bucket_start >= p.period_start AND b.bucket_start < p.period_end) u ON true;
+     LEFT JOIN LATERAL ( SELECT sum(f.tokens) AS tokens,
+            sum(f.event_count) AS events
+           FROM flagmeter.period_usage(t.id, t.timezone, p.period_start, p.period_end) f(feature, tokens, event_count)) u ON true;
 comment on view report.usage_current is 'Every tenant''s usage in its current billing period against its quota.';
 comment on column report.usage_current.tenant is 'Tenant slug.';
 comment on column report.usage_current.tenant_name is 'Tenant display name.';
@@ -420,23 +434,67 @@ end
 $function$;
 comment on function flagmeter.is_timezone(tz text) is 'True when tz is a time zone name Postgres knows (e.g. Europe/Berlin). Immutable for use in a CHECK: zone names are not removed from tzdata.';
 
+CREATE OR REPLACE FUNCTION flagmeter.period_usage(tenant bigint, tz text, period_start timestamp with time zone, period_end timestamp with time zone)
+ RETURNS TABLE(feature text, tokens bigint, event_count bigint)
+ LANGUAGE plpgsql
+ STABLE PARALLEL SAFE
+AS $function$
+declare
+  first_day date := (period_start at time zone tz)::date;
+  end_day date := (period_end at time zone tz)::date;
+begin
+  if period_start = (first_day::timestamp at time zone tz)
+     and period_end = (end_day::timestamp at time zone tz)
+     and not exists (
+       select 1 from flagmeter.rollups_daily d
+       where d.tenant_id = tenant and d.day >= first_day - 2 and d.day < end_day + 2 and d.timezone <> tz)
+  then
+    return query
+      select d.feature, sum(d.tokens)::bigint, sum(d.event_count)::bigint
+      from flagmeter.rollups_daily d
+      where d.tenant_id = tenant and d.day >= first_day and d.day < end_day and d.timezone = tz
+      group by d.feature;
+  else
+    return query
+      select b.feature, sum(b.tokens)::bigint, sum(b.event_count)::bigint
+      from flagmeter.usage_buckets b
+      where b.tenant_id = tenant and b.bucket_start >= period_start and b.bucket_start < period_end
+      group by b.feature;
+  end if;
+end
+$function$;
+comment on function flagmeter.period_usage(tenant bigint, tz text, period_start timestamp with time zone, period_end timestamp with time zone) is 'Tokens and events per feature of one tenant in [period_start, period_end): from the daily rollups when the period is whole local days in tz and no day near it was stored in another zone, else from flagmeter.usage_buckets. Both give the same sums.';
+
 CREATE OR REPLACE FUNCTION flagmeter.tg_events__rollup()
  RETURNS trigger
  LANGUAGE plpgsql
 AS $function$
 begin
-  insert into flagmeter.rollups as r (tenant_id, minute, feature, tokens, event_count)
-  select tenant_id, date_trunc('minute', occurred_at, 'UTC'), feature, sum(tokens), count(*)
-  from new_events
-  group by 1, 2, 3
-  order by 1, 2, 3
-  on conflict (tenant_id, minute, feature) do update
-    set tokens = r.tokens + excluded.tokens,
-        event_count = r.event_count + excluded.event_count;
+  with per_minute as materialized (
+    select tenant_id, date_trunc('minute', occurred_at, 'UTC') as minute, feature, sum(tokens) as tokens, count(*) as events
+    from new_events
+    group by 1, 2, 3
+  ), minutes as (
+    insert into flagmeter.rollups as r (tenant_id, minute, feature, tokens, event_count)
+    select tenant_id, minute, feature, tokens, events from per_minute
+    order by 1, 2, 3
+    on conflict (tenant_id, minute, feature) do update
+      set tokens = r.tokens + excluded.tokens,
+          event_count = r.event_count + excluded.event_count
+  )
+  insert into flagmeter.rollups_daily as d (tenant_id, day, feature, timezone, tokens, event_count)
+  select m.tenant_id, (m.minute at time zone t.timezone)::date, m.feature, t.timezone, sum(m.tokens), sum(m.events)
+  from per_minute m
+  join flagmeter.tenants t on t.id = m.tenant_id
+  group by 1, 2, 3, 4
+  order by 1, 2, 3, 4
+  on conflict (tenant_id, day, feature, timezone) do update
+    set tokens = d.tokens + excluded.tokens,
+        event_count = d.event_count + excluded.event_count;
   return null;
 end
 $function$;
-comment on function flagmeter.tg_events__rollup() is 'Adds each inserted batch of events to flagmeter.rollups in the same transaction.';
+comment on function flagmeter.tg_events__rollup() is 'Adds each inserted batch of events to flagmeter.rollups and flagmeter.rollups_daily in the same transaction.';
 
 CREATE OR REPLACE FUNCTION flagmeter.tick(as_of timestamp with time zone DEFAULT now(), recent interval DEFAULT NULL::interval, events_retention interval DEFAULT '1 year 1 mon'::interval, compact_after interval DEFAULT '3 days'::interval, keys_retention interval DEFAULT '7 days'::interval)
  RETURNS jsonb
@@ -454,8 +512,7 @@ begin
   -- with usage in the last `recent` are looked at; the full tick looks at every tenant.
   with tenant_usage as (
     select t.id as tenant_id, t.monthly_quota, t.alert_thresholds, p.period_start, p.period_end,
-      coalesce((select sum(b.tokens) from flagmeter.usage_buckets b
-                where b.tenant_id = t.id and b.bucket_start >= p.period_start and b.bucket_start < p.period_end), 0) as used
+      coalesce((select sum(f.tokens) from flagmeter.period_usage(t.id, t.timezone, p.period_start, p.period_end) f), 0) as used
     from flagmeter.tenants t
     cross join lateral flagmeter.billing_period(t.billing_day, t.timezone, as_of) p
     where cardinality(t.alert_thresholds) > 0
@@ -495,7 +552,8 @@ begin
     end loop;
 
     -- Compaction: minute rows older than compact_after move into tenant-local hours. Sorted
-    -- upserts, like the insert trigger's, so the two cannot deadlock on hourly rows.
+    -- upserts, like the insert trigger's, so the two cannot deadlock on hourly rows. The daily
+    -- rows are not touched: an hour lies within one local day.
     with moved as (
       delete from flagmeter.rollups r
       using flagmeter.tenants t

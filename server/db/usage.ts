@@ -4,9 +4,10 @@
 import type { Pool } from './pool.ts';
 import { alertJson, isoUtc } from './alerts.ts';
 
-// Reads flagmeter.usage_buckets like the report views, so compaction does not change the sums; the
-// total is the sum of the per-feature sums (the same rows as report.usage_current). Timestamps are
-// written as JavaScript's toISOString() would, so the body reads like every other answer.
+// Sums the period with flagmeter.period_usage() like the report views (daily rollups, or the buckets
+// when the tenant's zone changed near the period); the total is the sum of the per-feature sums, as
+// in report.usage_current. Timestamps are written as JavaScript's toISOString() would, so the body
+// reads like every other answer.
 const usageBodySql = `
 with t as (
   select t.id, t.slug, t.name, t.monthly_quota, t.billing_day, t.timezone, p.period_start, p.period_end
@@ -14,10 +15,8 @@ with t as (
   cross join lateral flagmeter.billing_period(t.billing_day, t.timezone, now()) p
   where t.slug = $1::text
 ), f as (
-  select b.feature, sum(b.tokens)::bigint as tokens, sum(b.event_count)::bigint as event_count
-  from t
-  join flagmeter.usage_buckets b on b.tenant_id = t.id and b.bucket_start >= t.period_start and b.bucket_start < t.period_end
-  group by b.feature
+  select f.feature, f.tokens, f.event_count
+  from t cross join lateral flagmeter.period_usage(t.id, t.timezone, t.period_start, t.period_end) f
 ), total as (
   select coalesce(sum(tokens), 0)::bigint as tokens, coalesce(sum(event_count), 0)::bigint as events from f
 ), a as (

@@ -24,9 +24,10 @@ async function admin<T>(fn: (c: pg.Client) => Promise<T>): Promise<T> {
   }
 }
 
-export async function createTestDb(): Promise<TestDb> {
+/** `migrated: false`: an empty database, for tests that apply migrations themselves. */
+export async function createTestDb({ migrated = true } = {}): Promise<TestDb> {
   const name = `t_${randomBytes(6).toString('hex')}`;
-  await admin((c) => c.query(`create database ${name} template flagmeter_test_template`));
+  await admin((c) => c.query(`create database ${name}${migrated ? ' template flagmeter_test_template' : ''}`));
   const u = new URL(adminUrl());
   u.pathname = `/${name}`;
   const url = u.toString();
@@ -51,13 +52,17 @@ export async function addTenants(pool: Pool, tenants: { slug: string; quota?: nu
   return Object.fromEntries(rows.map((r) => [r.slug, r.id]));
 }
 
-/** Event sums and rollup sums per tenant, to prove the trigger kept them equal. */
-export async function sums(pool: Pool): Promise<{ events: Record<string, number>; rollups: Record<string, number>; eventCount: number; rollupCount: number }> {
+/** Event sums, minute rollup sums and daily rollup sums per tenant, to prove the trigger kept them equal. */
+export async function sums(pool: Pool): Promise<{ events: Record<string, number>; rollups: Record<string, number>; daily: Record<string, number>; eventCount: number; rollupCount: number; dailyCount: number }> {
+  const perTenant = (table: string) =>
+    `(select coalesce(jsonb_object_agg(tenant_id, s), '{}') from (select tenant_id, sum(tokens)::bigint s from ${table} group by 1) x)`;
   const { rows: [r] } = await pool.query(`
     select
-      (select coalesce(jsonb_object_agg(tenant_id, s), '{}') from (select tenant_id, sum(tokens)::bigint s from flagmeter.events group by 1) e) as events,
-      (select coalesce(jsonb_object_agg(tenant_id, s), '{}') from (select tenant_id, sum(tokens)::bigint s from flagmeter.rollups group by 1) r) as rollups,
+      ${perTenant('flagmeter.events')} as events,
+      ${perTenant('flagmeter.rollups')} as rollups,
+      ${perTenant('flagmeter.rollups_daily')} as daily,
       (select count(*) from flagmeter.events)::int as event_count,
-      (select coalesce(sum(event_count), 0) from flagmeter.rollups)::int as rollup_count`);
-  return { events: r.events, rollups: r.rollups, eventCount: r.event_count, rollupCount: r.rollup_count };
+      (select coalesce(sum(event_count), 0) from flagmeter.rollups)::int as rollup_count,
+      (select coalesce(sum(event_count), 0) from flagmeter.rollups_daily)::int as daily_count`);
+  return { events: r.events, rollups: r.rollups, daily: r.daily, eventCount: r.event_count, rollupCount: r.rollup_count, dailyCount: r.daily_count };
 }

@@ -82,6 +82,8 @@ describe('POST /api/events', () => {
     const s = await sums(db.pool);
     expect(s.rollups).toEqual(s.events);
     expect(s.rollupCount).toBe(s.eventCount);
+    expect(s.daily).toEqual(s.events);
+    expect(s.dailyCount).toBe(s.eventCount);
   });
 });
 

@@ -55,13 +55,11 @@ async function start(env: Record<string, string>): Promise<FlagMeter> {
   return app;
 }
 
-/** Adds tokens straight into the rollups, behind FlagMeter's back: only a fresh read sees them. */
+/** Stores an event with plain SQL, behind FlagMeter's back (the trigger still rolls it up): only a fresh read sees it. */
 async function addTokens(pool: Pool, slug: string, tokens: number, feature = 'sql') {
   await pool.query(
-    `insert into flagmeter.rollups (tenant_id, minute, feature, tokens, event_count)
-     select id, date_trunc('minute', now()), $2::text, $3::bigint, 1 from flagmeter.tenants where slug = $1::text
-     on conflict (tenant_id, minute, feature) do update
-       set tokens = rollups.tokens + excluded.tokens, event_count = rollups.event_count + 1`, [slug, feature, tokens]);
+    `insert into flagmeter.events (id, tenant_id, feature, tokens, occurred_at)
+     select gen_random_uuid(), id, $2::text, $3::int, now() from flagmeter.tenants where slug = $1::text`, [slug, feature, tokens]);
 }
 
 beforeAll(async () => {
@@ -179,8 +177,8 @@ describe('with Valkey, two replicas', () => {
 describe('where a cached read comes from', () => {
   test('with Valkey: memory for localMs, then Valkey; USAGE_CACHE_LOCAL_MS=0 asks Valkey every time', async () => {
     const valkey = connectValkey({ url: SHARED_VALKEY_URL, prefix: PREFIX, commandTimeoutMs: 500, log: silentLog });
-    await until('connected', async () => valkey.status, (s) => s === 'ready');
     try {
+      await until('connected', async () => valkey.status, (s) => s === 'ready');
       const layered = new UsageCache({ pool: db.pool, ttlMs: 60_000, localMs: 200, valkey, log: silentLog });
       await layered.usage('globex-inc');
       await layered.usage('globex-inc');
@@ -282,10 +280,11 @@ describe('Valkey stopped and restarted', () => {
   });
 
   test('a Valkey failure counts, and the read falls back without an error', async () => {
+    // (the client reconnects forever: it is disconnected whatever fails, or jest would never exit)
     const valkey = connectValkey({ url: redis.url, prefix: PREFIX, commandTimeoutMs: 200, log: silentLog });
-    await until('connected', async () => valkey.status, (s) => s === 'ready');
-    const cache = new UsageCache({ pool: db.pool, ttlMs: 60_000, valkey, log: silentLog });
     try {
+      await until('connected', async () => valkey.status, (s) => s === 'ready');
+      const cache = new UsageCache({ pool: db.pool, ttlMs: 60_000, valkey, log: silentLog });
       await cache.usage('acme-corp');
       expect(cache.stats()).toMatchObject({ loads: 1, fallbacks: 0 });
       await redis.stop();

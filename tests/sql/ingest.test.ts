@@ -38,7 +38,9 @@ describe('rollups kept by the statement trigger', () => {
     const s = await sums(db.pool);
     expect(s.eventCount).toBe(8 * 12 * 250);
     expect(s.rollupCount).toBe(8 * 12 * 250);
+    expect(s.dailyCount).toBe(8 * 12 * 250);
     expect(s.rollups).toEqual(s.events);
+    expect(s.daily).toEqual(s.events);
     expect(Object.values(s.events).reduce((a, b) => a + Number(b), 0)).toBe(expected);
     const { rows: [{ n }] } = await db.pool.query('select count(*)::int as n from flagmeter.rollups');
     expect(n).toBe(3 * 3 * 3);
@@ -118,5 +120,6 @@ describe('partitions', () => {
     expect(after.rows[0]).toEqual({ d: 0, m: 1 });
     const s = await sums(db.pool);
     expect(s.rollups).toEqual(s.events); // moving rows did not count them again
+    expect(s.daily).toEqual(s.events);
   });
 });
