@@ -73,9 +73,9 @@ export function makeApp(deps: AppDeps): Express {
     if (deps.state.shuttingDown) res.set('Connection', 'close');
     next();
   });
-  // public: health, metrics, the API description
+  // public: health, the API description, and metrics unless METRICS_TOKEN is set
   app.use('/api', healthRouter(deps));
-  app.get('/metrics', metricsRoute(deps.metrics));
+  app.get('/metrics', metricsRoute(deps.metrics, deps.config.METRICS_TOKEN));
   app.use(docsRouter(deps.version));
   // everything else under /api needs a key (each route then asks for its scope)
   app.use('/api', authenticate(deps.keys));

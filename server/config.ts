@@ -14,6 +14,8 @@ const schema = z.object({
   PORT: int(0, 65535, 3000),
   HOST: z.string().min(1).default('0.0.0.0'),
   METRICS_PORT: int(0, 65535, 9464).describe('the worker role serves /metrics and /api/health here'),
+  METRICS_TOKEN: z.string().min(16, 'must be at least 16 characters').regex(/^[\x21-\x7e]+$/, 'must be printable ASCII without spaces').optional()
+    .describe('when set, GET /metrics answers only requests with Authorization: Bearer <token>'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   PG_POOL_MAX: int(1, 200, 10),
   BODY_LIMIT_BYTES: int(1024, 64 * 1024 * 1024, 1024 * 1024),
@@ -56,6 +58,12 @@ export const configKeys = schema.keyof().options;
 
 export class ConfigError extends Error {}
 
+// Values that are secrets or may hold one (a password in a URL; a Slack webhook URL is its own
+// secret): an error names them but never prints them, since start-up errors end up in logs.
+const SECRETS = new Set(['DATABASE_URL', 'SLACK_WEBHOOK_URL', 'FLAGMETER_ADMIN_KEY', 'VALKEY_URL', 'METRICS_TOKEN']);
+const shown = (key: string, value: string | undefined) =>
+  SECRETS.has(key) && value !== undefined ? `<hidden, ${value.length} characters>` : JSON.stringify(value);
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   // `VAR=` (from .env files or compose's ${VAR:-}) means unset, not "the empty string"
   const parsed = schema.safeParse(Object.fromEntries(Object.entries(env).filter(([, v]) => v !== '')));
@@ -69,6 +77,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     }
     return cfg;
   }
-  const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}=${JSON.stringify(env[String(i.path[0])])}: ${i.message}`);
+  const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}=${shown(String(i.path[0]), env[String(i.path[0])])}: ${i.message}`);
   throw new ConfigError(`Invalid configuration (see .env.example):\n${lines.join('\n')}`);
 }

@@ -1,12 +1,14 @@
 // Prometheus metrics: one registry per FlagMeter process, exposed on GET /metrics (the API port for
 // `serve`/`all`, METRICS_PORT for `worker`). Hot-path hooks work per request or per batch, never
 // per event; gauges that need a lookup (buffer, pg-boss queues) are read when Prometheus scrapes.
+import { createHash, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Express, Request, RequestHandler } from 'express';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { FlushStats } from './ingest/batch-writer.ts';
 import type { UsageCacheStats } from './cache/usage-cache.ts';
+import { AppError } from './http/errors.ts';
 
 export interface Metrics {
   registry: Registry;
@@ -147,10 +149,21 @@ export function httpTiming(metrics: Metrics | undefined): RequestHandler {
   };
 }
 
-/** GET /metrics in the Prometheus text format. */
-export function metricsRoute(metrics: Metrics | undefined): RequestHandler {
-  return async (_req, res, next) => {
+const UNAUTHORIZED = 'GET /metrics needs the header Authorization: Bearer <METRICS_TOKEN>.';
+const CHALLENGE = 'Bearer realm="metrics"';
+
+/** True when no METRICS_TOKEN is set, or when the request carries it (compared in constant time). */
+function scrapeAllowed(authorization: string | undefined, token: string | undefined): boolean {
+  if (!token) return true;
+  const digest = (s: string) => createHash('sha256').update(s).digest();
+  return timingSafeEqual(digest(authorization ?? ''), digest(`Bearer ${token}`));
+}
+
+/** GET /metrics in the Prometheus text format; with a token, only for requests that carry it. */
+export function metricsRoute(metrics: Metrics | undefined, token: string | undefined): RequestHandler {
+  return async (req, res, next) => {
     if (!metrics) return next();
+    if (!scrapeAllowed(req.headers.authorization, token)) throw new AppError(401, 'unauthorized', UNAUTHORIZED, { headers: { 'WWW-Authenticate': CHALLENGE } });
     res.set('Content-Type', metrics.registry.contentType).send(await metrics.registry.metrics());
   };
 }
@@ -159,11 +172,15 @@ export function metricsRoute(metrics: Metrics | undefined): RequestHandler {
  * The `worker` role serves no API: this tiny server gives Prometheus and the container health check
  * /metrics and /api/health on METRICS_PORT.
  */
-export async function startMetricsServer(metrics: Metrics, port: number, host: string, healthy: () => Promise<boolean>): Promise<{ url: string; close(): Promise<void> }> {
+export async function startMetricsServer(metrics: Metrics, opts: { port: number; host: string; token: string | undefined; healthy: () => Promise<boolean> }): Promise<{ url: string; close(): Promise<void> }> {
+  const { port, host, token, healthy } = opts;
   const server = http.createServer(async (req, res) => {
     try {
       const path = req.url?.split('?')[0];
-      if (req.method === 'GET' && path === '/metrics') {
+      if (req.method === 'GET' && path === '/metrics' && !scrapeAllowed(req.headers.authorization, token)) {
+        res.writeHead(401, { 'Content-Type': 'application/json', 'WWW-Authenticate': CHALLENGE })
+          .end(JSON.stringify({ error: { code: 'unauthorized', message: UNAUTHORIZED } }));
+      } else if (req.method === 'GET' && path === '/metrics') {
         const body = await metrics.registry.metrics();
         res.writeHead(200, { 'Content-Type': metrics.registry.contentType }).end(body);
       } else if (req.method === 'GET' && path === '/api/health') {

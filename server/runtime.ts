@@ -131,7 +131,10 @@ export async function startFlagMeter(config: Config, role: Role, log: Logger): P
     url = `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${port}`;
   }
   const metricsServer = role === 'worker'
-    ? await startMetricsServer(metrics, config.METRICS_PORT, config.HOST, () => pool.query('select 1').then(() => !state.shuttingDown, () => false))
+    ? await startMetricsServer(metrics, {
+      port: config.METRICS_PORT, host: config.HOST, token: config.METRICS_TOKEN,
+      healthy: () => pool.query('select 1').then(() => !state.shuttingDown, () => false),
+    })
     : undefined;
   log.info({ url: url || undefined, role, database: embedded ? 'embedded' : 'DATABASE_URL' }, role === 'worker' ? 'FlagMeter worker is running' : 'FlagMeter is listening');
 

@@ -57,8 +57,8 @@ export const routeDocs: RouteDoc[] = [
   { method: 'get', path: '/api/health', summary: 'Health: 200 while the database answers, 503 when it does not.', scope: null,
     responses: { 200: 'Healthy', 503: 'Unhealthy or shutting down' } },
   { method: 'get', path: '/api/openapi.json', summary: 'This document.', scope: null, responses: { 200: 'OpenAPI 3.1' } },
-  { method: 'get', path: '/metrics', summary: 'Prometheus metrics (ingest, batches, HTTP latency, buffer, queues, alerts, Node).', scope: null,
-    responses: { 200: 'Prometheus text format' }, produces: 'text/plain' },
+  { method: 'get', path: '/metrics', summary: 'Prometheus metrics (ingest, batches, HTTP latency, buffer, queues, alerts, Node). Public unless METRICS_TOKEN is set; then it needs Authorization: Bearer <METRICS_TOKEN>.', scope: null,
+    responses: { 200: 'Prometheus text format', 401: 'METRICS_TOKEN is set and the request does not carry it' }, produces: 'text/plain' },
 ];
 
 const errorSchema = {

@@ -131,3 +131,32 @@ describe('the worker role', () => {
     expect((await fetch(`${worker.metricsUrl}/api/events`)).status).toBe(404);
   });
 });
+
+describe('METRICS_TOKEN', () => {
+  const TOKEN = 'scrape-me-please-0123';
+  let api: FlagMeter;
+  let worker: FlagMeter;
+  beforeAll(async () => {
+    [api, worker] = await Promise.all([
+      startTestApp(db.url, { METRICS_TOKEN: TOKEN }),
+      startTestApp(db.url, { METRICS_TOKEN: TOKEN, METRICS_PORT: '0', ALERT_CHECK_INTERVAL_MS: '0' }, 'worker'),
+    ]);
+  });
+  afterAll(async () => { await Promise.all([api.stop(), worker.stop()]); });
+
+  test('/metrics answers only requests that carry the token, on the API port and the worker\'s', async () => {
+    for (const base of [api.metricsUrl, worker.metricsUrl]) {
+      for (const authorization of [undefined, 'Bearer wrong-token-0123456789', TOKEN, `Bearer ${TOKEN}x`]) {
+        const res = await fetch(`${base}/metrics`, { headers: authorization ? { authorization } : {} });
+        expect({ base, authorization, status: res.status }).toEqual({ base, authorization, status: 401 });
+        expect(res.headers.get('www-authenticate')).toMatch(/^Bearer /);
+        expect((await res.json()).error.code).toBe('unauthorized');
+      }
+      const ok = await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } });
+      expect(ok.status).toBe(200);
+      expect(await ok.text()).toContain('flagmeter_events_ingested_total');
+      // health stays public: load balancers and container checks carry no token
+      expect((await fetch(`${base}/api/health`)).status).toBe(200);
+    }
+  });
+});

@@ -23,6 +23,16 @@ describe('loadConfig', () => {
     expect(c.SLACK_WEBHOOK_URL).toBeUndefined();
     expect(c.PORT).toBe(3000);
   });
+  test('a bad secret is named, never printed', () => {
+    const secrets = { METRICS_TOKEN: 'short-secret', FLAGMETER_ADMIN_KEY: 'fm_live_nope', DATABASE_URL: 'mysql://root:hunter2@db/x', SLACK_WEBHOOK_URL: 'ftp://hooks/T0/B0/xyz' };
+    const message = (() => { try { loadConfig(secrets); } catch (err) { return (err as Error).message; } return ''; })();
+    expect(message).toMatch(/METRICS_TOKEN=<hidden, 12 characters>: must be at least 16 characters/);
+    expect(message).toMatch(/FLAGMETER_ADMIN_KEY=<hidden, 12 characters>: must look like/);
+    expect(message).toMatch(/DATABASE_URL=<hidden, 25 characters>: must be a postgres:\/\//);
+    expect(message).toMatch(/SLACK_WEBHOOK_URL=<hidden/);
+    for (const value of Object.values(secrets)) expect(message).not.toContain(value);
+    expect(loadConfig({ METRICS_TOKEN: 'a-long-enough-token' }).METRICS_TOKEN).toBe('a-long-enough-token');
+  });
   test('booleans accept true/false/1/0 only', () => {
     expect(loadConfig({ FLAGMETER_DEMO: '0' }).FLAGMETER_DEMO).toBe(false);
     expect(() => loadConfig({ FLAGMETER_DEMO: 'yes' })).toThrow(/FLAGMETER_DEMO/);
