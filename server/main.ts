@@ -37,7 +37,8 @@ async function main(): Promise<void> {
   let signals = 0;
   const shutdown = (signal: string) => {
     if (++signals > 1) {
-      log.warn({ signal }, 'second signal: exiting now');
+      log.warn({ signal }, 'second signal: exiting now, without writing out buffered events');
+      app.abort();
       process.exit(1);
     }
     log.info({ signal }, 'signal received');

