@@ -85,13 +85,18 @@ test('a second signal exits at once, during a shutdown stuck on the database, an
   const [ingestKey, readKey] = [keys['demo ingest (all tenants)']!, keys['demo dashboard (read)']!];
   // a batch that cannot commit: the graceful stop waits for it (up to SHUTDOWN_TIMEOUT_MS, 10 s)
   const password = (await readFile(path.join(dataDir, 'pg-password'), 'utf8')).trim();
-  const locker = new pg.Client(`postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${pgPort}/flagmeter`);
+  const dbUrl = `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${pgPort}/flagmeter`;
+  const locker = new pg.Client(dbUrl);
   locker.on('error', () => undefined); // the immediate stop ends this session too
   await locker.connect();
   await locker.query('begin');
   await locker.query('lock table flagmeter.rollups in exclusive mode');
   const stuck = post(`http://127.0.0.1:${port}`, { tenant: 'initech-llc', feature: 'stuck', tokens: 1 }, { authorization: `Bearer ${ingestKey}` }).catch((err: Error) => err);
-  await new Promise((r) => setTimeout(r, 200));
+  // the batch's insert is waiting for the lock (seen from a session of its own: a transaction keeps its first view of pg_stat_activity)
+  const watcher = new pg.Client(dbUrl);
+  await watcher.connect();
+  await waitUntil(async () => (await watcher.query(`select count(*)::int n from pg_stat_activity where wait_event_type = 'Lock' and datname = 'flagmeter'`)).rows[0].n === 1, 10_000);
+  await watcher.end();
 
   const code = exited(first.child);
   first.child.kill('SIGTERM');
