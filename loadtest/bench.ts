@@ -15,6 +15,7 @@ import { batches, benchApiKey, cycle, mix, singleEvents, usageReads } from './li
 import { benchValkey } from './lib/valkey.ts';
 import { cacheSources, describeSources, type CacheSources } from './lib/cache-sources.ts';
 import { loadConfig } from '../server/config.ts';
+import { buildServer, defaultOutFile } from '../scripts/build-server.ts';
 
 const STEPS = ['ceiling', 'single', 'mix', 'reads', 'reads-cached', 'batch', 'sql'] as const;
 type Step = (typeof STEPS)[number];
@@ -40,6 +41,8 @@ this process with an open-model generator, and prints a Markdown table plus load
   --current-sql         also apply sql/current.sql (the uncommitted migration) after the committed ones
   --cpu-prof            run FlagMeter with --cpu-prof (profiles land in loadtest/results/)
   --node-flags=<flags>  extra Node flags for FlagMeter, space-separated (e.g. --node-flags="--max-semi-space-size=4")
+  --typescript          run FlagMeter from server/main.ts (type stripping) instead of the bundle the
+                        image runs (dist/flagmeter.mjs, built first)
   --keep                keep the database (and the embedded server's folder) afterwards
   -h, --help            this text
 `;
@@ -59,6 +62,7 @@ function options() {
       'valkey-url': { type: 'string' },
       'cpu-prof': { type: 'boolean', default: false },
       'node-flags': { type: 'string', default: '' },
+      typescript: { type: 'boolean', default: false },
       'current-sql': { type: 'boolean', default: false },
       keep: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -88,6 +92,7 @@ function options() {
     valkeyUrl: values['valkey-url'],
     cpuProf: values['cpu-prof'],
     nodeFlags: values['node-flags'].split(' ').filter(Boolean),
+    typescript: values.typescript,
     currentSql: values['current-sql'],
     keep: values.keep,
   };
@@ -114,6 +119,8 @@ async function dataCheck(db: BenchDatabase, ledger: Ledger): Promise<Check> {
 
 async function main(): Promise<number> {
   const o = options();
+  // what the image runs, unless --typescript: the bundle, built before the first FlagMeter starts
+  const entry = o.typescript ? 'server/main.ts' : path.relative(path.resolve(here, '..'), defaultOutFile);
   const progress = new Progress();
   const ledger = new Ledger();
   const startedAt = new Date();
@@ -179,11 +186,12 @@ async function main(): Promise<number> {
       results.ceiling = knee;
     }
     const http: Step[] = ['single', 'mix', 'reads', 'batch'];
+    if (!o.typescript) await buildServer();
     const flags = [...o.nodeFlags, ...(o.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${path.join(resultsDir, `prof-${stamp}`)}`] : [])];
     const fmEnv = { DATABASE_URL: db.url, LOG_LEVEL: 'warn', FLAGMETER_DEMO: 'false', FLAGMETER_ADMIN_KEY: apiKey, ...valkey?.env };
     if (http.some((s) => o.steps.has(s))) {
       // usage cache off: reads and the mix measure the SQL read path; reads-cached measures the cache
-      const fmChild = await start('FlagMeter', 'server/main.ts', ['serve'], { ...fmEnv, USAGE_CACHE_TTL_MS: '0' }, flags);
+      const fmChild = await start('FlagMeter', entry, ['serve'], { ...fmEnv, USAGE_CACHE_TTL_MS: '0' }, flags);
       const fm = target(fmChild, ledger);
       if (o.steps.has('single')) results.single = single = await kneeStep(ctx, 'single-event POST', fm, cycle(posts));
       if (o.steps.has('mix')) results.mix = mixed = await mixStep(ctx, fm, o.mixRate, mix(posts, reads));
@@ -201,7 +209,7 @@ async function main(): Promise<number> {
         ? [{ label: `Valkey + ${loadConfig({}).USAGE_CACHE_LOCAL_MS} ms in memory`, env: {} }, { label: 'Valkey only', env: { USAGE_CACHE_LOCAL_MS: '0' } }]
         : [{ label: 'in-process', env: {} }];
       for (const v of variants) {
-        const fmChild = await start(`FlagMeter (usage cache: ${v.label})`, 'server/main.ts', ['serve'], { ...fmEnv, ...v.env }, flags);
+        const fmChild = await start(`FlagMeter (usage cache: ${v.label})`, entry, ['serve'], { ...fmEnv, ...v.env }, flags);
         const fm = target(fmChild, ledger);
         const knee = await kneeStep(ctx, `usage reads, cached (${v.label})`, fm, cycle(reads));
         const sources = await cacheSources(fmChild.port);
@@ -235,7 +243,7 @@ async function main(): Promise<number> {
     progress.update('checking the data…');
     const check = await dataCheck(db, ledger);
     if (!check.ok) keep = true;
-    const methodText = method({ stepSeconds: o.stepSeconds, p99Ms: ctx.p99Ms, maxInFlight: ctx.maxInFlight, batchClients: '16 clients with 100-event bodies, 4 with 1,000-event bodies', tenants: o.tenants, mixRate: o.mixRate, embedded: !o.databaseUrl, valkey: !!valkey, nodeFlags: o.nodeFlags });
+    const methodText = method({ stepSeconds: o.stepSeconds, p99Ms: ctx.p99Ms, maxInFlight: ctx.maxInFlight, batchClients: '16 clients with 100-event bodies, 4 with 1,000-event bodies', tenants: o.tenants, mixRate: o.mixRate, embedded: !o.databaseUrl, valkey: !!valkey, nodeFlags: o.nodeFlags, entry });
     const file = path.join(resultsDir, `${stamp}.json`);
     await writeFile(file, JSON.stringify({ startedAt, ...(busy ? { warning: busy } : {}), options: { ...o, steps: [...o.steps], databaseUrl: o.databaseUrl ? '(given)' : undefined, valkeyUrl: o.valkeyUrl ? '(given)' : undefined }, machine, rows, check, results }, null, 2));
 

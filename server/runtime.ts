@@ -28,6 +28,7 @@ import { TenantCache } from './tenant-cache.ts';
 import { ALERT_QUEUE, TICK_QUEUE, startWorker, type Worker } from './jobs/worker.ts';
 import { queueDepths } from './db/queue-depth.ts';
 import { makeMetrics, startMetricsServer, type Metrics } from './metrics.ts';
+import { projectRoot } from './paths.ts';
 
 /** all: migrate, serve and run the jobs; serve: HTTP only; worker: jobs only. */
 export type Role = 'all' | 'serve' | 'worker';
@@ -52,7 +53,7 @@ export interface FlagMeter {
 }
 
 const EMBEDDED_DB = 'flagmeter';
-const version = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const version = (JSON.parse(readFileSync(path.join(projectRoot, 'package.json'), 'utf8')) as { version: string }).version;
 
 /** Starts the embedded server and makes sure our database exists in it. */
 async function embeddedDatabase(config: Config, log: Logger): Promise<{ url: string; server: EmbeddedServer }> {

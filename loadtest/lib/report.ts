@@ -38,10 +38,10 @@ export function machineLine(m: Machine): string {
   return `${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB, ${m.os}; Node ${m.node}; PostgreSQL ${m.postgres}; load average at start ${m.loadAverage.join(' ')}${psi}`;
 }
 
-export function method(o: { stepSeconds: number; p99Ms: number; maxInFlight: number; batchClients: string; tenants: number; mixRate: number; embedded: boolean; valkey: boolean; nodeFlags: string[] }): string {
+export function method(o: { stepSeconds: number; p99Ms: number; maxInFlight: number; batchClients: string; tenants: number; mixRate: number; embedded: boolean; valkey: boolean; nodeFlags: string[]; entry: string }): string {
   const flags = o.nodeFlags.length ? ` ${o.nodeFlags.join(' ')}` : '';
   return [
-    `- Client and servers on the same machine; FlagMeter (\`node${flags} server/main.ts serve\`, LOG_LEVEL=warn, default config, API keys required: every request carries a Bearer key) and the no-op Express 5 app each run as their own child process.`,
+    `- Client and servers on the same machine; FlagMeter (\`node${flags} ${o.entry} serve\`, LOG_LEVEL=warn, default config, API keys required: every request carries a Bearer key) and the no-op Express 5 app each run as their own child process.`,
     `- Open model (constant arrival rate, ${o.stepSeconds} s per probe): latency is measured from each request's scheduled send time; a request due while ${o.maxInFlight} are in flight is dropped and counted. A rate passes when P99 ≤ ${o.p99Ms} ms, nothing dropped, every answer 2xx. Rates double from 1,000 req/s until one fails, then bisect to ~5%; a failing probe is retried once. CPU figures are from the passing probe at the reported rate, RSS is the peak over the whole step.`,
     `- Ceilings: the no-op Express 5 app (express.json + 201) for request rates; FlagMeter's own insertEvents (one statement per 1,000 rows, rollup trigger included) called directly from 2 and 4 connections, best of both, for ingest.`,
     `- Mix: 80% single-event POST /api/events, 20% GET /api/usage/:tenant at ${o.mixRate} req/s (the seed POC's target rate). Batched ingest: closed loop (${o.batchClients}). ${o.tenants} tenants, random features and tokens.`,

@@ -1,11 +1,11 @@
 // Applies the committed graphile-migrate migrations in sql/committed to a database.
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { migrate } from 'graphile-migrate';
 import { Logger as MigrateLogger } from '@graphile/logger';
 import type { Logger } from '../log.ts';
+import { projectRoot } from '../paths.ts';
 
-export const migrationsFolder = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../sql');
+export const migrationsFolder = path.join(projectRoot, 'sql');
 
 /** Runs pending migrations; graphile-migrate's own chatter goes to our logger at debug. */
 export async function runMigrations(connectionString: string, log: Logger): Promise<void> {

@@ -3,8 +3,9 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import express, { Router } from 'express';
+import { projectRoot } from '../paths.ts';
 
-export const defaultWebDir = path.resolve(import.meta.dirname, '../../web/dist');
+export const defaultWebDir = path.join(projectRoot, 'web', 'dist');
 
 const notBuilt = `<!doctype html><meta charset="utf-8"><title>FlagMeter: dashboard not built</title>
 <body style="font:16px/1.5 system-ui,sans-serif;max-width:40rem;margin:4rem auto;padding:0 1rem">
