@@ -16,6 +16,7 @@ import { benchValkey } from './lib/valkey.ts';
 import { cacheSources, describeSources, type CacheSources } from './lib/cache-sources.ts';
 import { loadConfig } from '../server/config.ts';
 import { buildServer, defaultOutFile } from '../scripts/build-server.ts';
+import { projectRoot } from '../server/paths.ts';
 
 const STEPS = ['ceiling', 'single', 'mix', 'reads', 'reads-cached', 'batch', 'sql'] as const;
 type Step = (typeof STEPS)[number];
@@ -120,7 +121,7 @@ async function dataCheck(db: BenchDatabase, ledger: Ledger): Promise<Check> {
 async function main(): Promise<number> {
   const o = options();
   // what the image runs, unless --typescript: the bundle, built before the first FlagMeter starts
-  const entry = o.typescript ? 'server/main.ts' : path.relative(path.resolve(here, '..'), defaultOutFile);
+  const entry = o.typescript ? 'server/main.ts' : path.relative(projectRoot, defaultOutFile);
   const progress = new Progress();
   const ledger = new Ledger();
   const startedAt = new Date();

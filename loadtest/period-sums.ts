@@ -4,7 +4,7 @@
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { setUpDatabase } from './lib/database.ts';
-import { busyWarning, describeMachine, type Machine } from './lib/machine.ts';
+import { busyWarning, describeMachine } from './lib/machine.ts';
 import { Progress } from './lib/progress.ts';
 import { machineLine } from './lib/report.ts';
 import { listUsage } from '../server/db/tenants.ts';
@@ -112,14 +112,13 @@ async function main(): Promise<void> {
   const progress = new Progress();
   const db = await setUpDatabase(o.databaseUrl, o.tenants, o.currentSql);
   const pool = new pg.Pool({ connectionString: db.url, max: 2 });
-  let machine: Machine | undefined;
   try {
     // every tenant's period holds all the history: its billing day is the day the history starts,
     // which begins on the first hour inside every tenant's period
     await pool.query(
       `update flagmeter.tenants set billing_day = least(28, extract(day from now() - make_interval(days => $1::int))::int),
          timezone = ($2::text[])[1 + id % cardinality($2::text[])]`, [o.days, ZONES]);
-    machine = describeMachine(db.serverVersion);
+    const machine = describeMachine(db.serverVersion);
     const fillMs = await fill(pool, o, progress);
     const { rows: [size] } = await pool.query<{ events: number; minute_rows: number; hourly_rows: number; in_periods: number }>(`
       select (select count(*) from flagmeter.events)::int as events,

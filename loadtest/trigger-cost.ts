@@ -2,17 +2,14 @@
 // database, alternates the rollup trigger of migration 1 (minute rows only) with today's (minute and
 // daily rows) and runs the SQL ceiling (insertEvents, 1,000-row statements, 2 connections, 8 s)
 // under each, so both see the same machine state; prints events/s per round and the ratio.
-import { readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import pg from 'pg';
-import { migrationsFolder } from '../server/db/migrate.ts';
+import { committedMigrations } from '../server/db/migrate.ts';
 import { setUpDatabase } from './lib/database.ts';
 import { Ledger } from './lib/ledger.ts';
 import { runSqlCeiling } from './lib/sql-ceiling.ts';
 
 const rounds = Number(process.argv[2] ?? 3);
-const committed = path.join(migrationsFolder, 'committed');
-const migrations = readdirSync(committed).sort().map((f) => readFileSync(path.join(committed, f), 'utf8'));
+const migrations = committedMigrations();
 /** The trigger function as the last migration that (re)defines it left it, among the first `upTo`. */
 const triggerAsOf = (upTo: number) => {
   const sql = migrations.slice(0, upTo).findLast((m) => m.includes('function flagmeter.tg_events__rollup()'))!;

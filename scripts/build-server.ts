@@ -5,8 +5,8 @@
 // (`node scripts/build-server.ts`) or call buildServer().
 import path from 'node:path';
 import * as esbuild from 'esbuild';
+import { projectRoot as root } from '../server/paths.ts';
 
-const root = path.resolve(import.meta.dirname, '..');
 export const defaultOutFile = path.join(root, 'dist', 'flagmeter.mjs');
 
 export async function buildServer(outfile: string = defaultOutFile): Promise<string> {

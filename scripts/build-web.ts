@@ -4,8 +4,8 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { gzipSync } from 'node:zlib';
 import * as esbuild from 'esbuild';
+import { projectRoot as root } from '../server/paths.ts';
 
-const root = path.resolve(import.meta.dirname, '..');
 const webDir = path.join(root, 'web');
 export const defaultOutDir = path.join(webDir, 'dist');
 /** The whole page (html + js + css) over the wire, gzipped. */

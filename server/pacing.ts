@@ -1,5 +1,5 @@
 // Work that sums every tenant's period (the live stream's usage list, the fast crossing check) gets
-// slower as tenants and traffic grow. Repeated work waits in proportion to what its last run cost,
+// slower as tenants grow (daily rollups keep it independent of traffic). Repeated work waits in proportion to what its last run cost,
 // so it keeps the database busy at most 1 / (1 + WAIT_FACTOR) of the time however slow it becomes.
 export const WAIT_FACTOR = 4;
 

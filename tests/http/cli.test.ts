@@ -28,6 +28,10 @@ async function start(port: number, pgPort: number): Promise<{ child: ChildProces
   return { child, logs: () => out };
 }
 
+/** The keys the demo printed once and saved in the data folder, by name. */
+const demoKeys = async (): Promise<Record<string, string>> =>
+  Object.fromEntries((await readFile(path.join(dataDir, 'demo-keys.txt'), 'utf8')).trim().split('\n').map((l) => l.split('\t')));
+
 const exited = (child: ChildProcess) => new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
 
 test('starts with an embedded PostgreSQL and demo data, serves, stops on SIGTERM, restarts on the same data', async () => {
@@ -35,7 +39,7 @@ test('starts with an embedded PostgreSQL and demo data, serves, stops on SIGTERM
   const base = `http://127.0.0.1:${port}`;
   const first = await start(port, pgPort);
   // auth is on: the demo's keys were printed once and saved in the data folder
-  const saved = Object.fromEntries((await readFile(path.join(dataDir, 'demo-keys.txt'), 'utf8')).trim().split('\n').map((l) => l.split('\t')));
+  const saved = await demoKeys();
   const readKey = saved['demo dashboard (read)']!;
   const ingestKey = saved['demo ingest (all tenants)']!;
   expect(first.logs()).toContain(readKey);
@@ -81,7 +85,7 @@ const listening = (port: number) => new Promise<boolean>((resolve) => {
 test('a second signal exits at once, during a shutdown stuck on the database, and takes the embedded PostgreSQL with it', async () => {
   const [port, pgPort] = [await freePort(), await freePort()];
   const first = await start(port, pgPort);
-  const keys = Object.fromEntries((await readFile(path.join(dataDir, 'demo-keys.txt'), 'utf8')).trim().split('\n').map((l) => l.split('\t')));
+  const keys = await demoKeys();
   const [ingestKey, readKey] = [keys['demo ingest (all tenants)']!, keys['demo dashboard (read)']!];
   // a batch that cannot commit: the graceful stop waits for it (up to SHUTDOWN_TIMEOUT_MS, 10 s)
   const password = (await readFile(path.join(dataDir, 'pg-password'), 'utf8')).trim();

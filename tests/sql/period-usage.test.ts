@@ -2,11 +2,9 @@
 // local days in zones with odd offsets, compaction, a tenant changing its zone mid-period, and the
 // migration that backfilled the daily rows from existing history.
 import { randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { insertEvents, type EventRow } from '../../server/db/events.ts';
-import { migrationsFolder } from '../../server/db/migrate.ts';
+import { committedMigrations } from '../../server/db/migrate.ts';
 import { addTenants, createTestDb, type TestDb } from '../helpers/db.ts';
 import type { Pool } from '../../server/db/pool.ts';
 
@@ -116,13 +114,12 @@ describe('daily rollups', () => {
 describe('the migration that added the daily rollups', () => {
   test('backfills them from existing minute and hourly rollups, so no usage figure moves', async () => {
     // a database at the migration before it, with history, then the migration itself
-    const files = readdirSync(path.join(migrationsFolder, 'committed')).filter((f) => f.endsWith('.sql')).sort();
-    const read = (f: string) => readFileSync(path.join(migrationsFolder, 'committed', f), 'utf8');
-    const at = files.findIndex((f) => read(f).includes('create table flagmeter.rollups_daily'));
+    const migrations = committedMigrations();
+    const at = migrations.findIndex((sql) => sql.includes('create table flagmeter.rollups_daily'));
     expect(at).toBeGreaterThan(0);
     const old = await createTestDb({ migrated: false });
     try {
-      for (const f of files.slice(0, at)) await old.pool.query(read(f));
+      for (const sql of migrations.slice(0, at)) await old.pool.query(sql);
       const ids = Object.values(await addTenants(old.pool, ZONES.map((tz, i) => ({ slug: `old-${i}`, timezone: tz, billingDay: 3 + i * 5 }))));
       for (const batch of history(ids, 40, 2000)) await insertEvents(old.pool, batch);
       await old.pool.query(`select flagmeter.tick(now(), null, '13 months', '2 days')`);
@@ -130,7 +127,7 @@ describe('the migration that added the daily rollups', () => {
         from report.usage_current c order by tenant`;
       const before = (await old.pool.query(report)).rows;
 
-      for (const f of files.slice(at)) await old.pool.query(read(f));
+      for (const sql of migrations.slice(at)) await old.pool.query(sql);
       expect((await old.pool.query(report)).rows).toEqual(before);
       const { rows: [daily] } = await old.pool.query(`select sum(tokens)::bigint t, sum(event_count)::bigint n from flagmeter.rollups_daily`);
       const { rows: [events] } = await old.pool.query(`select sum(tokens)::bigint t, count(*)::bigint n from flagmeter.events`);

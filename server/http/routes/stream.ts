@@ -13,7 +13,7 @@ import { nextDelay } from '../../pacing.ts';
 /** `tenant` set: a tenant-bound key, which sees only that tenant's row. `keyId` null: auth is off. */
 interface Client { res: Response; needsSnapshot: boolean; tenant: string | null; keyId: string | null }
 
-// At most; listUsage sums every tenant's period, so when it gets slow the polls space out (pacing.ts).
+// At most; listUsage sums every tenant's period, so if that gets slow (many tenants) the polls space out (pacing.ts).
 const POLL_MS = 500;
 const HEARTBEAT_MS = 15_000;
 // How long EventSource waits before reconnecting on its own; the dashboard manages its own backoff.
