@@ -16,12 +16,16 @@ export interface RouteDoc {
   scope: Scope | null;
   body?: z.ZodType;
   query?: z.ZodObject;
-  responses: Record<number, string>;
+  /** Status → description, or description plus the zod schema of the body the handler answers with. */
+  responses: Record<number, string | ResponseDoc>;
   /** Media type of the 200 answer when not JSON. */
   produces?: string;
 }
 
-export const routeDocs: RouteDoc[] = [
+export interface ResponseDoc { description: string; schema: z.ZodType }
+
+/** The core routes; each domain's routes module exports its own RouteDoc[], listed in `routeDocs` below. */
+const coreRouteDocs: RouteDoc[] = [
   { method: 'post', path: '/api/events', summary: 'Ingest one event or a batch (an array). Answered after commit.', scope: 'ingest',
     body: z.union([eventSchema, z.array(eventSchema)]),
     responses: { 201: 'Stored: {success, eventId, duplicate} for one event, {success, accepted, duplicates} for a batch', 200: 'A single event whose id was already counted (duplicate: true)', 202: 'Buffered in Valkey while the database is slow or down: {success, eventId, buffered} or {success, accepted, buffered}; counted once drained', 400: 'Invalid events: every bad index and field', 403: 'An event of another tenant than the key\'s', 413: 'Body too large', 415: 'Not JSON', 429: 'Rate limit', 503: 'Buffer full, database down or shutting down (Retry-After)' } },
@@ -61,6 +65,8 @@ export const routeDocs: RouteDoc[] = [
     responses: { 200: 'Prometheus text format', 401: 'METRICS_TOKEN is set and the request does not carry it' }, produces: 'text/plain' },
 ];
 
+export const routeDocs: RouteDoc[] = [...coreRouteDocs];
+
 const errorSchema = {
   type: 'object',
   required: ['error'],
@@ -77,8 +83,8 @@ const errorSchema = {
   },
 };
 
-const jsonSchema = (schema: z.ZodType) => {
-  const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { io: 'input', target: 'draft-2020-12', unrepresentable: 'any' }) as Record<string, unknown>;
+const jsonSchema = (schema: z.ZodType, io: 'input' | 'output' = 'input') => {
+  const { $schema: _drop, ...rest } = z.toJSONSchema(schema, { io, target: 'draft-2020-12', unrepresentable: 'any' }) as Record<string, unknown>;
   return rest;
 };
 
@@ -89,11 +95,13 @@ function operation(route: RouteDoc) {
         name, in: 'query', required: !(schema as z.ZodType).safeParse(undefined).success, schema: jsonSchema(schema as z.ZodType),
       }))
     : [];
-  const responses: Record<string, { description: string; content?: Record<string, { schema: unknown }> }> = Object.fromEntries(Object.entries(route.responses).map(([status, description]) => {
+  const responses: Record<string, { description: string; content?: Record<string, { schema: unknown }> }> = Object.fromEntries(Object.entries(route.responses).map(([status, doc]) => {
     const s = Number(status);
-    if (s === 204) return [status, { description }];
+    const description = typeof doc === 'string' ? doc : doc.description;
+    if (s === 204 || s === 304) return [status, { description }];
     const media = s < 400 ? route.produces ?? 'application/json' : 'application/json';
-    return [status, { description, content: { [media]: { schema: s < 400 ? {} : { $ref: '#/components/schemas/Error' } } } }];
+    const schema = typeof doc === 'string' ? (s < 400 ? {} : { $ref: '#/components/schemas/Error' }) : jsonSchema(doc.schema, 'output');
+    return [status, { description, content: { [media]: { schema } } }];
   }));
   if (route.scope) responses[401] = { description: 'No, invalid or revoked key', content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
   if (route.scope) responses[403] ??= { description: `The key lacks the '${route.scope}' scope or the tenant`, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };

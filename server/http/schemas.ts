@@ -13,7 +13,9 @@ const isTimezone = (tz: string) => {
   }
 };
 
-export const slug = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,127}$/, 'lowercase letters, digits, . _ - (1-128 characters, starting with a letter or digit)');
+import { slug } from './fields.ts';
+
+export { slug };
 
 const tenantFields = {
   name: z.string().min(1).max(200),

@@ -1,0 +1,35 @@
+// The field types every request schema is built from. One place decides what a string or a number
+// may hold before it reaches PostgreSQL: text without NUL (PostgreSQL refuses it in text), names
+// people read without control or bidirectional-override characters (they would display a lie),
+// integers within the range of the column they land in.
+import { z } from 'zod';
+
+/** C0/C1 controls (NUL included), bidi embeddings/overrides/isolates and the directional marks. */
+const UNREADABLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/u;
+const NUL = /\u0000/u;
+/** Lone UTF-16 surrogates cannot be encoded as UTF-8: PostgreSQL would store U+FFFD instead. */
+const LONE_SURROGATE = /\p{Surrogate}/u;
+
+/** Opaque text (an id, a URL, a token): any characters but NUL and lone surrogates. */
+export const text = (what: string, max: number, min = 1) => z.string({ error: `${what} must be a string` })
+  .min(min, min === 1 ? `${what} must not be empty` : `${what} must be at least ${min} characters`)
+  .max(max, `${what} must be at most ${max} characters`)
+  .refine((s) => !NUL.test(s), `${what} must not contain NUL (\\u0000) characters`)
+  .refine((s) => !LONE_SURROGATE.test(s), `${what} must be valid Unicode (no lone surrogates)`);
+
+/** Text a person reads (a name, a feature, a description): also not blank and nothing that reorders or hides what is shown. */
+export const label = (what: string, max = 200) => text(what, max)
+  .refine((s) => s.trim().length > 0, `${what} must not be blank`)
+  .refine((s) => !UNREADABLE.test(s), `${what} must not contain control or bidirectional-override characters`);
+
+/** A key people and URLs use: tenant slugs, flag keys, environment names. */
+export const slug = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,127}$/, 'lowercase letters, digits, . _ - (1-128 characters, starting with a letter or digit)');
+
+export const INT4_MAX = 2_147_483_647;
+/** An integer that fits a PostgreSQL `integer` column. */
+export const int4 = (what: string) => z.number({ error: `${what} must be a number` }).int(`${what} must be a whole number`)
+  .min(-INT4_MAX - 1, `${what} must be at least ${-INT4_MAX - 1}`).max(INT4_MAX, `${what} must be at most ${INT4_MAX}`);
+/** An integer that fits a `bigint` column and a JavaScript number exactly. */
+export const int8 = (what: string) => z.number({ error: `${what} must be a number` }).int(`${what} must be a whole number`)
+  .min(Number.MIN_SAFE_INTEGER, `${what} must be at least ${Number.MIN_SAFE_INTEGER}`)
+  .max(Number.MAX_SAFE_INTEGER, `${what} must be at most ${Number.MAX_SAFE_INTEGER}`);
