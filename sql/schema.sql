@@ -51,14 +51,14 @@ create table flagmeter.api_keys (
   constraint api_keys_key_id_key UNIQUE (key_id),
   constraint api_keys_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200))),
   constraint api_keys_pkey PRIMARY KEY (id),
-  constraint api_keys_scopes_check CHECK (((cardinality(scopes) > 0) AND (scopes <@ ARRAY['ingest'::text, 'read'::text, 'admin'::text]))),
+  constraint api_keys_scopes_check CHECK (((cardinality(scopes) > 0) AND (scopes <@ ARRAY['ingest'::text, 'read'::text, 'admin'::text, 'flags'::text, 'evaluate'::text]))),
   constraint api_keys_secret_hash_check CHECK ((length(secret_hash) = 32)),
   constraint api_keys_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES flagmeter.tenants(id) ON DELETE CASCADE
 );
 comment on table flagmeter.api_keys is 'API keys. Only a SHA-256 of the secret is stored; the full key (fm_live_<key_id>_<secret>) is shown once, at creation.';
 comment on column flagmeter.api_keys.key_id is 'Public part of the key, shown in lists and logs.';
 comment on column flagmeter.api_keys.secret_hash is 'SHA-256 of the whole key string.';
-comment on column flagmeter.api_keys.scopes is 'ingest (post events), read (usage, alerts), admin (tenants, keys, webhooks, audit).';
+comment on column flagmeter.api_keys.scopes is 'ingest (post events), read (usage, alerts), admin (tenants, keys, webhooks, audit; implies flags and evaluate), flags (manage feature flags), evaluate (evaluate flags, check entitlements).';
 comment on column flagmeter.api_keys.tenant_id is 'Set: the key may only post and read this tenant. Null: a global key (e.g. the operator''s backend).';
 comment on column flagmeter.api_keys.created_by is 'The admin key that created this one (null for bootstrap keys).';
 comment on column flagmeter.api_keys.revoked_at is 'When the key was revoked; a revoked key is refused within seconds on every replica.';

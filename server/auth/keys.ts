@@ -2,8 +2,16 @@
 // SHA-256 of the whole string is what is stored and compared (in constant time).
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
-export const SCOPES = ['ingest', 'read', 'admin'] as const;
+export const SCOPES = ['ingest', 'read', 'admin', 'flags', 'evaluate'] as const;
 export type Scope = (typeof SCOPES)[number];
+
+/** Scopes a key has without holding them itself: admin manages and evaluates flags. */
+const IMPLIED: Partial<Record<Scope, readonly Scope[]>> = { admin: ['flags', 'evaluate'] };
+
+/** Whether a key with these scopes may do what `scope` allows. */
+export function hasScope(scopes: readonly Scope[], scope: Scope): boolean {
+  return scopes.includes(scope) || scopes.some((s) => IMPLIED[s]?.includes(scope));
+}
 
 const KEY_PATTERN = /^fm_live_([a-z0-9]{12})_([A-Za-z0-9_-]{32})$/;
 const ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';

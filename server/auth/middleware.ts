@@ -2,7 +2,7 @@
 // one tenant it may touch. With auth off, every caller is a global key with every scope.
 import type { Request, RequestHandler } from 'express';
 import { AppError } from '../http/errors.ts';
-import { hashKey, parseKey, sameHash, SCOPES, type Scope } from './keys.ts';
+import { hashKey, hasScope, parseKey, sameHash, SCOPES, type Scope } from './keys.ts';
 import type { KeyCache } from './key-cache.ts';
 
 export interface Caller {
@@ -44,7 +44,7 @@ export function authenticate(keys: KeyCache | undefined): RequestHandler {
 
 export function requireScope(scope: Scope): RequestHandler {
   return (req, _res, next) => {
-    if (!req.caller?.scopes.includes(scope)) {
+    if (!req.caller || !hasScope(req.caller.scopes, scope)) {
       throw new AppError(403, 'forbidden', `This key lacks the '${scope}' scope.`);
     }
     next();
