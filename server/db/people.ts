@@ -88,6 +88,15 @@ export async function resolveSession(db: Db, hash: Buffer, idleMinutes: number):
   return r && { sessionId: r.id, stale: r.stale, personId: r.person_id, name: r.name, scopes: r.scopes, tenant: r.slug };
 }
 
+/** Which of these sessions are still live (for open streams, which outlast their request's check). */
+export async function liveSessions(db: Db, ids: number[], idleMinutes: number): Promise<Set<number>> {
+  const { rows } = await db.query<{ id: number }>(
+    `select s.id from flagmeter.sessions s join flagmeter.people p on p.id = s.person_id
+     where s.id = any ($1::bigint[]) and s.revoked_at is null and s.expires_at > now()
+       and s.last_seen_at > now() - make_interval(mins => $2::int) and p.disabled_at is null`, [ids, idleMinutes]);
+  return new Set(rows.map((r) => Number(r.id)));
+}
+
 /** Keeps the idle clock to within a minute without a write on every request. */
 export async function touchSession(db: Db, sessionId: number): Promise<void> {
   await db.query(`update flagmeter.sessions set last_seen_at = now() where id = $1::bigint`, [sessionId]);
