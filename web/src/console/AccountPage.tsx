@@ -27,7 +27,7 @@ export function AccountPage() {
   return (
     <>
       <div class="page__head"><h1 tabIndex={-1}>Account</h1><span class="muted">{who.name} · {who.scopes.join(', ')}{who.tenant ? ` · tenant ${who.tenant}` : ''}</span></div>
-      <form ref={f.form} class="card form narrow" onSubmit={submit} aria-labelledby="pw-title">
+      <form ref={f.form} noValidate class="card form narrow" onSubmit={submit} aria-labelledby="pw-title">
         <h2 id="pw-title">Change your password</h2>
         <input type="text" name="username" autocomplete="username" value={who.name ?? ''} hidden readOnly />
         <Field id="pw-current" name="current" label="Current password" error={e.current}>{(p) => <input {...p} type="password" autocomplete="current-password" required />}</Field>

@@ -60,7 +60,7 @@ export function AuditPage() {
   return (
     <>
       <div class="page__head"><h1 tabIndex={-1}>Audit log</h1></div>
-      <form ref={f.form} class="card form filters" role="search" onSubmit={(ev) => { ev.preventDefault(); void load(formValues(ev.currentTarget as HTMLFormElement)); }}>
+      <form ref={f.form} noValidate class="card form filters" role="search" onSubmit={(ev) => { ev.preventDefault(); void load(formValues(ev.currentTarget as HTMLFormElement)); }}>
         <Field id="a-tenant" name="tenant" label="Tenant" error={e.tenant}>{(p) => <input {...p} spellcheck={false} autocapitalize="none" />}</Field>
         <Field id="a-actor" name="actor" label="Actor" hint="a person's name or a key id" error={e.actor}>{(p) => <input {...p} spellcheck={false} autocapitalize="none" />}</Field>
         <Field id="a-action" name="action" label="Action" hint="e.g. tenant.update, or person" error={e.action}>{(p) => <input {...p} spellcheck={false} autocapitalize="none" />}</Field>

@@ -38,7 +38,7 @@ export function KeysPage() {
   return (
     <>
       <div class="page__head"><h1 tabIndex={-1}>API keys</h1></div>
-      <form ref={f.form} class="card form grid-form" onSubmit={create} aria-labelledby="nk-title">
+      <form ref={f.form} noValidate class="card form grid-form" onSubmit={create} aria-labelledby="nk-title">
         <h2 id="nk-title">New key</h2>
         <Field id="nk-name" name="name" label="Name" hint="what uses it, e.g. backend (production)" error={e.name}>{(p) => <input {...p} required />}</Field>
         <Field id="nk-tenant" name="tenant" label="Tenant (optional)" hint="bind the key to one tenant" error={e.tenant}>{(p) => <input {...p} spellcheck={false} autocapitalize="none" />}</Field>

@@ -1,5 +1,5 @@
 // Creating a tenant (admins): a button on the overview that opens the form in place.
-import { useRef, useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { tenantHref } from '../router.ts';
 import { Field, FormStatus, formValues, num, useForm } from './Form.tsx';
 import { request } from './http.ts';
@@ -8,11 +8,12 @@ import type { TenantSettings } from './types.ts';
 
 export function NewTenant() {
   const [open, setOpen] = useState(false);
-  const opener = useRef<HTMLButtonElement>(null);
   const f = useForm(['slug', 'name', 'monthlyQuota', 'billingDay', 'timezone']);
+  // opened: the focus goes to its first field; closed: back to the button that opened it
+  useEffect(() => { document.getElementById(open ? 'nt-slug' : 'nt-open')?.focus(); }, [open]);
   if (!can('admin')) return null;
   if (!open) {
-    return <button ref={opener} type="button" class="btn btn--primary page__action" onClick={() => { setOpen(true); requestAnimationFrame(() => document.getElementById('nt-slug')?.focus()); }}>New tenant</button>;
+    return <button id="nt-open" type="button" class="btn btn--primary page__action" onClick={() => setOpen(true)}>New tenant</button>;
   }
   const e = f.state.errors;
   const submit = (ev: Event) => {
@@ -26,7 +27,7 @@ export function NewTenant() {
     });
   };
   return (
-    <form ref={f.form} class="card form grid-form newtenant" onSubmit={submit} aria-labelledby="nt-title">
+    <form ref={f.form} noValidate class="card form grid-form newtenant" onSubmit={submit} aria-labelledby="nt-title">
       <h2 id="nt-title">New tenant</h2>
       <Field id="nt-slug" name="slug" label="Slug" hint="lowercase letters, digits, . _ -" error={e.slug}>{(p) => <input {...p} required spellcheck={false} autocapitalize="none" />}</Field>
       <Field id="nt-name" name="name" label="Name" error={e.name}>{(p) => <input {...p} required />}</Field>

@@ -22,7 +22,7 @@ function Invite({ onInvited }: { onInvited: () => void }) {
   };
   const e = f.state.errors;
   return (
-    <form ref={f.form} class="card form grid-form" onSubmit={submit} aria-labelledby="inv-title">
+    <form ref={f.form} noValidate class="card form grid-form" onSubmit={submit} aria-labelledby="inv-title">
       <h2 id="inv-title">Invite a person</h2>
       <Field id="inv-tenant" name="tenant" label="Tenant (optional)" hint="they see and touch only this tenant" error={e.tenant}>{(p) => <input {...p} spellcheck={false} autocapitalize="none" />}</Field>
       <Field id="inv-name" name="name" label="Name (optional)" hint="only this name may register" error={e.name}>{(p) => <input {...p} spellcheck={false} autocapitalize="none" />}</Field>
@@ -50,7 +50,7 @@ function PersonRow({ p, onChanged }: { p: PersonView; onChanged: () => void }) {
     <tr data-person={p.name} class={p.disabledAt ? 'is-revoked' : undefined}>
       <th scope="row">{p.name}{self && <span class="muted"> (you)</span>}</th>
       <td>{editing ? (
-        <form ref={f.form} class="form" onSubmit={(ev) => { ev.preventDefault(); void change({ scopes: checkedScopes(ev.currentTarget as HTMLFormElement) }); }}>
+        <form ref={f.form} noValidate class="form" onSubmit={(ev) => { ev.preventDefault(); void change({ scopes: checkedScopes(ev.currentTarget as HTMLFormElement) }); }}>
           <ScopePicker id={`ps-${p.name}`} value={scopes} onChange={setScopes} error={f.state.errors.scopes} />
           <FormStatus state={f.state} />
           <button type="submit" class="btn btn--primary btn--small" disabled={f.state.busy}>Save scopes</button>

@@ -24,7 +24,7 @@ export function RegisterPage({ invitation }: { invitation: string }) {
           <a class="btn btn--primary" href="#/">Sign in</a>
         </div>
       ) : (
-        <form ref={f.form} class="card form narrow" onSubmit={submit} aria-labelledby="reg-title">
+        <form ref={f.form} noValidate class="card form narrow" onSubmit={submit} aria-labelledby="reg-title">
           <h2 id="reg-title">You were invited to FlagMeter</h2>
           {e.invitation && <p class="form__error" role="alert">This invitation is unknown, expired or already used: ask for a new one.</p>}
           <Field id="reg-name" name="name" label="Name or e-mail" hint="what you will sign in with" error={e.name}>{(p) => <input {...p} autocomplete="username" required spellcheck={false} autocapitalize="none" />}</Field>

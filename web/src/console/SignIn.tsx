@@ -23,7 +23,8 @@ export function SignIn() {
     } else if (shown.current) {
       // the input that had the focus is gone: hand it to the page, as after a route change
       shown.current = false;
-      document.querySelector<HTMLElement>('main h1')?.focus({ preventScroll: true });
+      // unless the person has already moved on to something else
+      if (!document.activeElement || document.activeElement === document.body) document.querySelector<HTMLElement>('main h1')?.focus({ preventScroll: true });
     }
   }, [need]);
   if (!need) return null;

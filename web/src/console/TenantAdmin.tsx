@@ -29,7 +29,7 @@ function SettingsForm({ t, onSaved }: { t: TenantSettings; onSaved: (t: TenantSe
     });
   };
   return (
-    <form ref={f.form} class="form grid-form" onSubmit={submit} aria-labelledby="settings-title" key={t.updatedAt}>
+    <form ref={f.form} noValidate class="form grid-form" onSubmit={submit} aria-labelledby="settings-title" key={t.updatedAt}>
       <h2 id="settings-title">Settings</h2>
       <Field id="t-name" name="name" label="Name" error={e.name}>{(p) => <input {...p} defaultValue={t.name} required />}</Field>
       <Field id="t-quota" name="monthlyQuota" label="Monthly quota (tokens)" error={e.monthlyQuota}>{(p) => <input {...p} type="number" min={1} defaultValue={String(t.monthlyQuota)} />}</Field>
@@ -74,7 +74,7 @@ function WebhookForm({ t, onSaved }: { t: TenantSettings; onSaved: (t: TenantSet
   };
   const w = t.webhook;
   return (
-    <form ref={f.form} class="form" onSubmit={submit} aria-labelledby="webhook-title">
+    <form ref={f.form} noValidate class="form" onSubmit={submit} aria-labelledby="webhook-title">
       <h2 id="webhook-title">Slack webhook {w && <span class={`badge ${w.enabled ? 'badge--delivered' : 'badge--skipped'}`}>{w.enabled ? 'enabled' : 'disabled'}</span>}</h2>
       <Field id="w-url" name="url" label="Webhook URL" hint="alerts for this tenant are posted here (else to SLACK_WEBHOOK_URL)" error={f.state.errors.url}>
         {(p) => <input {...p} type="url" defaultValue={w?.url ?? ''} placeholder="https://hooks.slack.com/services/…" spellcheck={false} required />}
@@ -106,7 +106,7 @@ function DeleteTenant({ slug }: { slug: string }) {
     });
   };
   return (
-    <form ref={f.form} class="form danger" onSubmit={submit} aria-labelledby="delete-title">
+    <form ref={f.form} noValidate class="form danger" onSubmit={submit} aria-labelledby="delete-title">
       <h2 id="delete-title">Delete this tenant</h2>
       <p class="muted">Deletes the tenant with all its events, rollups, alerts, webhook, keys and people. This cannot be undone.</p>
       <Field id="d-confirm" name="confirm" label={`Type ${slug} to confirm`} error={f.state.errors.confirm}>
