@@ -167,6 +167,17 @@ describe('sessions', () => {
     expect((await call(base, 'PUT', '/api/me/password', { bearer: ADMIN_KEY, body: { current: 'x', password: 'second password here' } })).status).toBe(403);
   });
 
+  test('a person\'s open live stream ends when the session does', async () => {
+    const token = await login(base, 'admin', ADMIN_PASSWORD);
+    const res = await fetch(`${base}/api/stream`, { headers: { cookie: `token=${token}` } });
+    expect(res.status).toBe(200);
+    const reader = res.body!.getReader();
+    await reader.read();
+    expect((await call(base, 'POST', '/auth/logout', { bearer: token })).status).toBe(200);
+    // the stream is checked on every poll (500 ms): it ends, rather than serving a signed-out person
+    for (;;) if ((await reader.read()).done) break;
+  });
+
   test('idle and absolute lifetimes', async () => {
     const idle = await login(base, 'changer', 'second password here');
     const old = await login(base, 'changer', 'second password here');
