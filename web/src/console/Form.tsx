@@ -32,6 +32,8 @@ export function useForm(fields: readonly string[]) {
           const field = d.field.split('.')[0]!;
           if (fields.includes(field)) errors[field] ??= d.message;
         }
+        // a tenant that does not exist is the tenant field's fault, whichever route says so
+        if (err.code === 'unknown_tenant' && fields.includes('tenant')) errors.tenant ??= err.message;
         if (Object.keys(errors).length === 0) message = err.message;
       } else {
         message = (err as Error).message;
