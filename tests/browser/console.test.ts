@@ -96,14 +96,17 @@ test('sign in as admin: a wrong password is refused in place, the right one open
 
 test('create a tenant (the API\'s field error shown next to the field), then set its quota', async () => {
   await page.getByRole('button', { name: 'New tenant' }).click();
-  expect(await page.evaluate(() => document.activeElement?.id)).toBe('nt-slug');
+  // the focus moves after the form is painted
+  await page.waitForFunction(() => document.activeElement?.id === 'nt-slug');
   await page.getByLabel('Slug').fill('Initech Two');
   await page.getByLabel('Name', { exact: true }).fill('Initech Two');
   await page.getByRole('button', { name: 'Create tenant' }).click();
   await fieldError('.newtenant', 'slug').waitFor();
   expect(await fieldError('.newtenant', 'slug').textContent()).toContain('lowercase letters, digits');
-  expect(await page.evaluate(() => document.activeElement?.id)).toBe('nt-slug');
+  // the first field in error takes the focus
+  await page.waitForFunction(() => document.activeElement?.id === 'nt-slug');
   expect(await page.getByLabel('Slug').getAttribute('aria-invalid')).toBe('true');
+  expect(await page.getByLabel('Slug').getAttribute('aria-describedby')).toBe('nt-slug-hint nt-slug-error');
   await page.getByLabel('Slug').fill('initech-two');
   await page.getByLabel('Monthly quota (tokens)').fill('1000');
   await page.getByRole('button', { name: 'Create tenant' }).click();
