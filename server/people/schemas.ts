@@ -2,15 +2,18 @@
 // routes parse with them and the OpenAPI document shows them.
 import { z } from 'zod';
 import { SCOPES } from '../auth/keys.ts';
-import { slug, text } from '../http/fields.ts';
+import { label, slug, text } from '../http/fields.ts';
 import { PASSWORD_MAX, PASSWORD_MIN } from './passwords.ts';
 
 const NAME = /^[a-z0-9][a-z0-9._@+-]{0,127}$/;
 /** A new person's name: lowercased, letters, digits and . _ @ + - (an e-mail fits). */
 export const personName = text('name', 128).transform((s) => s.trim().toLowerCase())
   .pipe(z.string().regex(NAME, 'name may hold lowercase letters, digits and . _ @ + - (1-128, starting with a letter or digit)'));
-/** At sign-in any name is taken (lowercased): a malformed one is just unknown, with the same answer. */
-const anyName = text('name', 256).transform((s) => s.trim().toLowerCase());
+/**
+ * At sign-in any readable name is taken (lowercased): a malformed one is just unknown, with the same
+ * answer. Control and bidi characters are refused (400): the name lands in the audit log people read.
+ */
+const anyName = label('name', 256).transform((s) => s.trim().toLowerCase());
 const newPassword = text('password', PASSWORD_MAX, PASSWORD_MIN);
 const scopes = z.array(z.enum(SCOPES)).min(1, 'give at least one scope').transform((s) => [...new Set(s)]);
 const adminIsGlobal = { message: 'the admin scope cannot be bound to a tenant', path: ['scopes'] };

@@ -57,11 +57,15 @@ describe('the seed\'s contract', () => {
     const wrong = await call(base, 'POST', '/auth/login', { body: { name: 'admin', password: 'not the password at all' } });
     const unknown = await call(base, 'POST', '/auth/login', { body: { name: 'nobody-here', password: 'not the password at all' } });
     const otherTenant = await call(base, 'POST', '/auth/login', { body: { tenant: 'acme', name: 'admin', password: ADMIN_PASSWORD } });
-    for (const r of [wrong, unknown, otherTenant]) {
+    const malformed = await call(base, 'POST', '/auth/login', { body: { name: 'No Such Name!', password: 'not the password at all' } });
+    for (const r of [wrong, unknown, otherTenant, malformed]) {
       expect(r.status).toBe(401);
       expect(r.body).toEqual({ error: { code: 'invalid_credentials', message: 'The name or the password is wrong.' } });
       expect(r.headers.get('set-cookie')).toBeNull();
     }
+    // a name with a bidi override would lie in the audit log: refused before anything else
+    const bidi = await call(base, 'POST', '/auth/login', { body: { name: 'admin\u202e', password: 'x' } });
+    expect(bidi).toMatchObject({ status: 400, body: { error: { details: [{ field: 'name' }] } } });
   });
 
   test('register with an invitation → {ok, tenant}; the person gets its scopes and tenant; it creates no tenant', async () => {
