@@ -92,6 +92,8 @@ test('sign in as admin: a wrong password is refused in place, the right one open
   expect(await page.evaluate(() => document.cookie)).toBe('');
   const [cookie] = await browser.context.cookies(app.url);
   expect(cookie).toMatchObject({ name: 'token', httpOnly: true, sameSite: 'Lax', path: '/' });
+  await page.waitForFunction(() => document.querySelectorAll('tr[data-tenant]').length === 6);
+  await shot('console-overview.png');
 });
 
 test('create a tenant (the API\'s field error shown next to the field), then set its quota', async () => {
@@ -216,13 +218,21 @@ test('invite a person bound to the tenant; they register through the link', asyn
   await page.getByRole('link', { name: 'Sign in' }).click();
 });
 
-test('signed in as that person: only that tenant, no admin controls; signing out ends the session', async () => {
-  await signIn('peter@initech.example', 'peter gibbons password');
+test('signed in as that person (keyboard only): only that tenant, no admin controls; signing out ends the session', async () => {
+  await dialog().waitFor();
+  await page.waitForFunction(() => document.activeElement?.id === 'signin-name');
+  await page.keyboard.type('peter@initech.example');
+  await page.keyboard.press('Tab');
+  await page.keyboard.type('peter gibbons password');
+  await page.keyboard.press('Enter');
+  await dialog().waitFor({ state: 'detached' });
+  await page.locator('[data-testid="signed-in"]').waitFor();
   await page.waitForFunction(() => document.querySelectorAll('tr[data-tenant]').length === 1);
   expect(await page.locator('tr[data-tenant]').getAttribute('data-tenant')).toBe('initech-two');
   expect(await page.locator('[data-testid="signed-in"]').textContent()).toBe('peter@initech.example · initech-two');
   expect(await page.getByRole('navigation', { name: 'Console' }).getByRole('link').allTextContents()).toEqual(['Tenants', 'Account']);
   expect(await page.getByRole('button', { name: 'New tenant' }).count()).toBe(0);
+  await shot('console-tenant-person.png');
   await page.getByRole('link', { name: 'Initech Two' }).click();
   await page.locator('.summary[data-tenant="initech-two"]').waitFor();
   expect(await page.getByRole('heading', { name: 'Settings' }).count()).toBe(0);
@@ -232,11 +242,31 @@ test('signed in as that person: only that tenant, no admin controls; signing out
   // and the admin pages say so rather than showing controls
   await page.goto(`${app.url}/#/keys`);
   await page.getByText('This page needs the admin scope.').waitFor();
-  await shot('console-tenant-person.png');
 
   const [cookie] = await browser.context.cookies(app.url);
   await page.getByRole('button', { name: 'Sign out' }).click();
   await dialog().waitFor();
   expect(await browser.context.cookies(app.url)).toEqual([]);
   expect((await call(app.url, 'GET', '/api/me', { cookie: cookie!.value })).status).toBe(401);
+});
+
+test('back as admin: change the person\'s scopes and disable them (their sign-in then fails)', async () => {
+  await signIn('admin', ADMIN_PASSWORD);
+  await page.getByRole('link', { name: 'People' }).click();
+  const row = page.locator('tr[data-person="peter@initech.example"]');
+  await row.getByRole('button', { name: 'Change scopes of peter@initech.example' }).click();
+  await row.getByRole('checkbox', { name: /^admin/ }).check();
+  await row.getByRole('button', { name: 'Save scopes' }).click();
+  // the API's refusal, next to the scopes: admin cannot be bound to a tenant
+  await row.locator('.field__error').waitFor();
+  expect(await row.locator('.field__error').textContent()).toContain('cannot be bound to a tenant');
+  await row.getByRole('checkbox', { name: /^admin/ }).uncheck();
+  await row.getByRole('checkbox', { name: /^flags/ }).check();
+  await row.getByRole('button', { name: 'Save scopes' }).click();
+  await page.locator('tr[data-person="peter@initech.example"] td', { hasText: 'read, flags' }).waitFor();
+  await page.locator('tr[data-person="peter@initech.example"]').getByRole('button', { name: 'Disable peter@initech.example' }).click();
+  await page.locator('tr[data-person="peter@initech.example"]').getByText('disabled').waitFor();
+  expect((await call(app.url, 'POST', '/auth/login', { body: { name: 'peter@initech.example', password: 'peter gibbons password' } })).status).toBe(401);
+  // admin's own row offers no way to lock admin out
+  expect(await page.locator('tr[data-person="admin"]').getByRole('button', { name: /^Disable/ }).count()).toBe(0);
 });

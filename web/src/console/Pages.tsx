@@ -17,9 +17,9 @@ export function consolePage(r: Route) {
   const Flags = flagsPage.value;
   if (r.name === 'flags' && Flags && can('flags')) return <Flags />;
   if (r.name === 'account') return <AccountPage />;
-  if (!can('admin')) return <><h1 tabIndex={-1}>Not for you</h1><EmptyState title="This page needs the admin scope." /></>;
+  if (!can('admin')) return <><div class="page__head"><h1 tabIndex={-1}>Not for you</h1></div><EmptyState title="This page needs the admin scope." /></>;
   if (r.name === 'keys') return <KeysPage />;
   if (r.name === 'people') return <PeoplePage />;
   if (r.name === 'audit') return <AuditPage />;
-  return <><h1 tabIndex={-1}>Not here yet</h1><EmptyState title="This page does not exist on this server." /></>;
+  return <><div class="page__head"><h1 tabIndex={-1}>Not here yet</h1></div><EmptyState title="This page does not exist on this server." /></>;
 }
