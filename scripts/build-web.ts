@@ -9,7 +9,7 @@ import { projectRoot as root } from '../server/paths.ts';
 const webDir = path.join(root, 'web');
 export const defaultOutDir = path.join(webDir, 'dist');
 /** The whole page (html + js + css) over the wire, gzipped. */
-export const BUDGET_GZIP_BYTES = 60 * 1024;
+export const BUDGET_GZIP_BYTES = 90 * 1024;
 
 export interface WebBuild { outDir: string; files: string[]; bytes: number; gzipBytes: number }
 

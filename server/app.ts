@@ -18,6 +18,9 @@ import { adminRouter } from './http/routes/admin.ts';
 import { docsRouter } from './http/routes/docs.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { authenticate } from './auth/middleware.ts';
+import { authRouter } from './http/routes/auth.ts';
+import { peopleRouter } from './http/routes/people.ts';
+import { Sessions } from './people/sessions.ts';
 import type { KeyCache } from './auth/key-cache.ts';
 import type { RateLimiter } from './ratelimit.ts';
 import type { Valkey } from './valkey/connection.ts';
@@ -66,6 +69,9 @@ export function makeApp(deps: AppDeps): Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
+  // X-Forwarded-For/-Proto decide the client address (sign-in throttling) and https (Secure cookies): only behind a proxy
+  app.set('trust proxy', deps.config.TRUST_PROXY);
+  const sessions = new Sessions(deps.pool, deps.config, deps.log);
 
   app.use(requestLog(deps.log));
   app.use(httpTiming(deps.metrics));
@@ -77,9 +83,10 @@ export function makeApp(deps: AppDeps): Express {
   app.use('/api', healthRouter(deps));
   app.get('/metrics', metricsRoute(deps.metrics, deps.config.METRICS_TOKEN));
   app.use(docsRouter(deps.version));
-  // everything else under /api needs a key (each route then asks for its scope)
-  app.use('/api', authenticate(deps.keys));
-  app.use('/api', eventsRouter(deps), seriesRouter(deps), usageRouter(deps), alertsRouter(deps), adminRouter(deps), usageStream(deps));
+  app.use(authRouter(deps, sessions));
+  // everything else under /api needs a key or a session (each route then asks for its scope)
+  app.use('/api', authenticate(deps.keys, sessions));
+  app.use('/api', peopleRouter(deps), eventsRouter(deps), seriesRouter(deps), usageRouter(deps), alertsRouter(deps), adminRouter(deps), usageStream(deps));
   app.use(securityHeaders);
   app.use(staticSite());
   app.use(notFound);

@@ -39,6 +39,15 @@ const schema = z.object({
   FLAGMETER_AUTH: bool(true).describe('require API keys (turn off only for local experiments)'),
   FLAGMETER_ADMIN_KEY: z.string().regex(/^fm_live_[a-z0-9]{12}_[A-Za-z0-9_-]{32}$/, 'must look like fm_live_<12 lowercase letters/digits>_<32 base64url characters>').optional(),
   KEY_CACHE_TTL_MS: int(0, 600_000, 5000),
+  FLAGMETER_ADMIN_PASSWORD: z.string().min(12, 'must be at least 12 characters').max(1024).optional()
+    .describe('sets (or resets, at every start) the password of the first person, admin'),
+  SESSION_IDLE_MINUTES: int(1, 43_200, 120).describe('a console session unused this long ends'),
+  SESSION_MAX_HOURS: int(1, 8760, 12).describe('a console session ends this long after sign-in, however active'),
+  INVITATION_TTL_HOURS: int(1, 8760, 72),
+  LOGIN_MAX_PER_ACCOUNT: int(1, 100_000, 5).describe('sign-in attempts per account name per LOGIN_WINDOW_SECONDS'),
+  LOGIN_MAX_PER_ADDRESS: int(1, 100_000, 20).describe('sign-in and registration attempts per client address per LOGIN_WINDOW_SECONDS'),
+  LOGIN_WINDOW_SECONDS: int(1, 86_400, 900),
+  TRUST_PROXY: bool(false).describe('behind a reverse proxy: take the client address and https from X-Forwarded-For/-Proto'),
   RATE_LIMIT_PER_SECOND: int(1, 10_000_000, 10_000),
   RATE_LIMIT_BURST: int(1, 100_000_000, 20_000),
   VALKEY_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),
@@ -60,7 +69,7 @@ export class ConfigError extends Error {}
 
 // Values that are secrets or may hold one (a password in a URL; a Slack webhook URL is its own
 // secret): an error names them but never prints them, since start-up errors end up in logs.
-const SECRETS = new Set(['DATABASE_URL', 'SLACK_WEBHOOK_URL', 'FLAGMETER_ADMIN_KEY', 'VALKEY_URL', 'METRICS_TOKEN']);
+const SECRETS = new Set(['DATABASE_URL', 'SLACK_WEBHOOK_URL', 'FLAGMETER_ADMIN_KEY', 'FLAGMETER_ADMIN_PASSWORD', 'VALKEY_URL', 'METRICS_TOKEN']);
 const shown = (key: string, value: string | undefined) =>
   SECRETS.has(key) && value !== undefined ? `<hidden, ${value.length} characters>` : JSON.stringify(value);
 

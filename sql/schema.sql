@@ -71,14 +71,17 @@ create table flagmeter.audit_log (
   target text not null,
   before jsonb,
   after jsonb,
+  person_id bigint,
   constraint audit_log_key_id_fkey FOREIGN KEY (key_id) REFERENCES flagmeter.api_keys(id) ON DELETE SET NULL,
+  constraint audit_log_person_id_fkey FOREIGN KEY (person_id) REFERENCES flagmeter.people(id) ON DELETE SET NULL,
   constraint audit_log_pkey PRIMARY KEY (id)
 );
-comment on table flagmeter.audit_log is 'Every admin change: who (key), what (action, target), before and after, when. Append-only.';
+comment on table flagmeter.audit_log is 'Every admin change and every sign-in, failed sign-in and sign-out: who (a key or a person), what (action, target), before and after, when. Append-only.';
 comment on column flagmeter.audit_log.action is 'e.g. tenant.create, tenant.update, tenant.delete, webhook.set, key.create, key.revoke.';
 comment on column flagmeter.audit_log.target is 'What was changed, e.g. tenant:acme-corp or key:ab12cd34ef56.';
 comment on column flagmeter.audit_log.before is 'The object before the change (null when created); never contains secrets.';
 comment on column flagmeter.audit_log.after is 'The object after the change (null when deleted); never contains secrets.';
+comment on column flagmeter.audit_log.person_id is 'The person who made the change (null: a key did, or nobody signed in, as for a failed sign-in).';
 
 create table flagmeter.event_keys (
   tenant_id bigint not null,
@@ -113,6 +116,55 @@ comment on column flagmeter.events.end_user is 'Optional end user of the tenant,
 
 create table flagmeter.events_default partition of flagmeter.events default;
 comment on table flagmeter.events_default is 'Safety net for events outside every monthly partition; normally empty.';
+
+create table flagmeter.invitations (
+  id bigint generated always as identity not null,
+  token_hash bytea not null,
+  scopes text[] not null,
+  tenant_id bigint,
+  name text,
+  created_at timestamp with time zone default now() not null,
+  expires_at timestamp with time zone not null,
+  used_at timestamp with time zone,
+  used_by bigint,
+  constraint invitations_admin_is_global CHECK (((tenant_id IS NULL) OR (NOT ('admin'::text = ANY (scopes))))),
+  constraint invitations_name_check CHECK ((name ~ '^[a-z0-9][a-z0-9._@+-]{0,127}$'::text)),
+  constraint invitations_pkey PRIMARY KEY (id),
+  constraint invitations_scopes_check CHECK (((cardinality(scopes) > 0) AND (scopes <@ ARRAY['ingest'::text, 'read'::text, 'admin'::text, 'flags'::text, 'evaluate'::text]))),
+  constraint invitations_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES flagmeter.tenants(id) ON DELETE CASCADE,
+  constraint invitations_token_hash_check CHECK ((length(token_hash) = 32)),
+  constraint invitations_token_hash_key UNIQUE (token_hash),
+  constraint invitations_used_by_fkey FOREIGN KEY (used_by) REFERENCES flagmeter.people(id) ON DELETE SET NULL
+);
+comment on table flagmeter.invitations is 'One-use invitations an admin creates; registering with one makes a person with its scopes and tenant. Only a SHA-256 of the token is stored. Global like people (see there).';
+comment on column flagmeter.invitations.name is 'When set, the only name that may register with it.';
+comment on column flagmeter.invitations.used_at is 'When it was used; it cannot be used again.';
+comment on column flagmeter.invitations.used_by is 'The person who registered with it.';
+
+create table flagmeter.people (
+  id bigint generated always as identity not null,
+  name text not null,
+  password_hash text not null,
+  scopes text[] not null,
+  tenant_id bigint,
+  created_at timestamp with time zone default now() not null,
+  password_changed_at timestamp with time zone default now() not null,
+  disabled_at timestamp with time zone,
+  constraint people_admin_is_global CHECK (((tenant_id IS NULL) OR (NOT ('admin'::text = ANY (scopes))))),
+  constraint people_name_check CHECK ((name ~ '^[a-z0-9][a-z0-9._@+-]{0,127}$'::text)),
+  constraint people_name_key UNIQUE (name),
+  constraint people_password_hash_check CHECK ((password_hash ~~ '$argon2id$%'::text)),
+  constraint people_pkey PRIMARY KEY (id),
+  constraint people_scopes_check CHECK (((cardinality(scopes) > 0) AND (scopes <@ ARRAY['ingest'::text, 'read'::text, 'admin'::text, 'flags'::text, 'evaluate'::text]))),
+  constraint people_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES flagmeter.tenants(id) ON DELETE CASCADE
+);
+comment on table flagmeter.people is 'People who sign in to the console. Same permission model as API keys: scopes and an optional tenant. Global like api_keys (names are unique across tenants: sign-in takes a name alone), so tenant_id is not part of the key.';
+comment on column flagmeter.people.name is 'Sign-in name or e-mail, lowercase.';
+comment on column flagmeter.people.password_hash is 'argon2id PHC string (m=19456 KiB, t=2, p=1: OWASP''s recommended minimum); never the password.';
+comment on column flagmeter.people.scopes is 'As api_keys.scopes: ingest, read, admin (implies flags and evaluate), flags, evaluate.';
+comment on column flagmeter.people.tenant_id is 'Set: the person sees and touches only this tenant. Null: every tenant.';
+comment on column flagmeter.people.password_changed_at is 'When the password was last set; a change ends the person''s other sessions.';
+comment on column flagmeter.people.disabled_at is 'When an admin disabled the person: every session ends, sign-in is refused.';
 
 create table flagmeter.rollups (
   tenant_id bigint not null,
@@ -157,6 +209,27 @@ comment on table flagmeter.rollups_hourly is 'Tokens per tenant, local hour (ten
 comment on column flagmeter.rollups_hourly.hour is 'Start of the tenant-local hour.';
 comment on column flagmeter.rollups_hourly.tokens is 'Sum of the merged minute rollups.';
 comment on column flagmeter.rollups_hourly.event_count is 'Events in the merged minute rollups.';
+
+create table flagmeter.sessions (
+  id bigint generated always as identity not null,
+  token_hash bytea not null,
+  person_id bigint not null,
+  created_at timestamp with time zone default now() not null,
+  last_seen_at timestamp with time zone default now() not null,
+  expires_at timestamp with time zone not null,
+  revoked_at timestamp with time zone,
+  address text,
+  constraint sessions_person_id_fkey FOREIGN KEY (person_id) REFERENCES flagmeter.people(id) ON DELETE CASCADE,
+  constraint sessions_pkey PRIMARY KEY (id),
+  constraint sessions_token_hash_check CHECK ((length(token_hash) = 32)),
+  constraint sessions_token_hash_key UNIQUE (token_hash)
+);
+comment on table flagmeter.sessions is 'Server-side sessions of people. Only a SHA-256 of the token is stored. A session ends when revoked (logout, the person disabled, a password change), idle too long (last_seen_at) or past expires_at.';
+comment on column flagmeter.sessions.token_hash is 'SHA-256 of the session token (the cookie `token`, or a Bearer token).';
+comment on column flagmeter.sessions.last_seen_at is 'Last use, kept to within a minute: the idle lifetime (SESSION_IDLE_MINUTES) counts from here.';
+comment on column flagmeter.sessions.expires_at is 'Absolute end (SESSION_MAX_HOURS after sign-in), however active the session is.';
+comment on column flagmeter.sessions.revoked_at is 'When the session was ended on purpose.';
+comment on column flagmeter.sessions.address is 'Client address at sign-in, for the person''s own review.';
 
 create table flagmeter.slack_webhooks (
   tenant_id bigint not null,
@@ -208,6 +281,7 @@ CREATE INDEX alerts_created_at_idx ON flagmeter.alerts USING btree (created_at D
 CREATE INDEX audit_log_at_idx ON flagmeter.audit_log USING btree (at DESC);
 CREATE INDEX event_keys_received_at_brin ON flagmeter.event_keys USING brin (received_at);
 CREATE INDEX rollups_minute_brin ON flagmeter.rollups USING brin (minute);
+CREATE INDEX sessions_person_idx ON flagmeter.sessions USING btree (person_id) WHERE (revoked_at IS NULL);
 
 create view flagmeter.usage_buckets as
  SELECT rollups.tenant_id,
@@ -266,18 +340,21 @@ create view report.audit_log as
     a.action,
     a.target,
     a.before,
-    a.after
+    a.after,
+    p.name AS person_name
    FROM flagmeter.audit_log a
-     LEFT JOIN flagmeter.api_keys k ON k.id = a.key_id;
-comment on view report.audit_log is 'Admin changes with the key that made them, newest last.';
+     LEFT JOIN flagmeter.api_keys k ON k.id = a.key_id
+     LEFT JOIN flagmeter.people p ON p.id = a.person_id;
+comment on view report.audit_log is 'Admin changes and sign-ins with the key or person that made them.';
 comment on column report.audit_log.id is 'Entry id.';
 comment on column report.audit_log.at is 'When the change was made.';
-comment on column report.audit_log.key_id is 'Public id of the admin key that made it (null: bootstrap or a since-deleted key).';
+comment on column report.audit_log.key_id is 'Public id of the key that made it (null: a person, bootstrap or a since-deleted key).';
 comment on column report.audit_log.key_name is 'Name of that key.';
-comment on column report.audit_log.action is 'What was done (tenant.create, key.revoke, ...).';
-comment on column report.audit_log.target is 'What it was done to.';
+comment on column report.audit_log.action is 'What was done (tenant.create, key.revoke, person.login, person.login_failed, ...).';
+comment on column report.audit_log.target is 'What it was done to (tenant:<slug>, key:<id>, person:<name>).';
 comment on column report.audit_log.before is 'State before (null when created).';
 comment on column report.audit_log.after is 'State after (null when deleted).';
+comment on column report.audit_log.person_name is 'Name of the person who made it (null: a key or nobody).';
 
 create view report.usage_by_feature as
  SELECT t.slug AS tenant,

@@ -1,9 +1,13 @@
-// Who is calling: a Bearer key (or X-API-Key) resolved to scopes and, for a tenant-bound key, the
-// one tenant it may touch. With auth off, every caller is a global key with every scope.
+// Who is calling: a Bearer key (or X-API-Key), or a person's session (the cookie `token`, or the
+// same token as Bearer), resolved to one shape: scopes and, when bound, the one tenant it may touch.
+// requireScope and assertTenantAllowed then serve keys and people alike. With auth off, every caller
+// is a global key with every scope.
 import type { Request, RequestHandler } from 'express';
 import { AppError } from '../http/errors.ts';
 import { hashKey, hasScope, parseKey, sameHash, SCOPES, type Scope } from './keys.ts';
 import type { KeyCache } from './key-cache.ts';
+import { isSameOrigin, sessionCookie } from './origin.ts';
+import { SESSION_PREFIX } from '../people/tokens.ts';
 
 export interface Caller {
   /** api_keys.id, for the audit log (null with auth off). */
@@ -12,6 +16,22 @@ export interface Caller {
   scopes: readonly Scope[];
   /** Slug of the only tenant this key may touch; null for a global key. */
   tenant: string | null;
+  /** Set when a person signed in (keyDbId and keyId are then null): who, for the audit log. */
+  person?: { id: number; name: string; sessionId: number } | null;
+}
+
+/** Finds the live session of a token (server/people/sessions.ts). */
+export interface SessionLookup {
+  resolve(token: string): Promise<{ sessionId: number; personId: number; name: string; scopes: Scope[]; tenant: string | null } | undefined>;
+}
+
+const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** 403 for a write a browser sent from another origin (CSRF). */
+export function assertSameOriginWrite(req: Request): void {
+  if (UNSAFE.has(req.method) && !isSameOrigin(req)) {
+    throw new AppError(403, 'cross_origin', 'A change signed in with the session cookie must come from this site (Origin / Sec-Fetch-Site).');
+  }
 }
 
 declare module 'express-serve-static-core' {
@@ -28,11 +48,23 @@ function presentedKey(req: Request): string | undefined {
   return typeof apiKey === 'string' ? apiKey.trim() : undefined;
 }
 
-export function authenticate(keys: KeyCache | undefined): RequestHandler {
+export function authenticate(keys: KeyCache | undefined, sessions?: SessionLookup): RequestHandler {
   if (!keys) return (req, _res, next) => { req.caller = anonymous; next(); };
   return async (req, _res, next) => {
     const key = presentedKey(req);
-    if (!key) throw unauthorized('An API key is required: send Authorization: Bearer fm_live_…');
+    const cookie = key ? undefined : sessionCookie(req);
+    if (cookie !== undefined || key?.startsWith(SESSION_PREFIX)) {
+      // the browser adds the cookie to any request, including one another site makes it send
+      if (cookie !== undefined) assertSameOriginWrite(req);
+      const session = sessions ? await sessions.resolve(key ?? cookie!) : undefined;
+      if (!session) throw unauthorized('The session has ended or is not valid: sign in again.');
+      req.caller = {
+        keyDbId: null, keyId: null, scopes: session.scopes, tenant: session.tenant,
+        person: { id: session.personId, name: session.name, sessionId: session.sessionId },
+      };
+      return next();
+    }
+    if (!key) throw unauthorized('An API key is required: send Authorization: Bearer fm_live_…, or sign in.');
     const keyId = parseKey(key);
     const record = keyId ? await keys.get(keyId) : undefined;
     if (!record || !sameHash(record.hash, hashKey(key))) throw unauthorized('The API key is not valid.');
@@ -45,7 +77,7 @@ export function authenticate(keys: KeyCache | undefined): RequestHandler {
 export function requireScope(scope: Scope): RequestHandler {
   return (req, _res, next) => {
     if (!req.caller || !hasScope(req.caller.scopes, scope)) {
-      throw new AppError(403, 'forbidden', `This key lacks the '${scope}' scope.`);
+      throw new AppError(403, 'forbidden', `${req.caller?.person ? 'You lack' : 'This key lacks'} the '${scope}' scope.`);
     }
     next();
   };
@@ -54,6 +86,6 @@ export function requireScope(scope: Scope): RequestHandler {
 /** Throws 403 unless the caller may touch this tenant. */
 export function assertTenantAllowed(caller: Caller | undefined, tenant: string): void {
   if (caller?.tenant && caller.tenant !== tenant) {
-    throw new AppError(403, 'forbidden_tenant', `This key is bound to tenant '${caller.tenant}' and may not touch '${tenant}'.`);
+    throw new AppError(403, 'forbidden_tenant', `${caller.person ? 'You are' : 'This key is'} bound to tenant '${caller.tenant}' and may not touch '${tenant}'.`);
   }
 }

@@ -18,15 +18,20 @@ export interface TenantSettings {
 
 export interface AuditEntry { action: string; target: string; before: unknown; after: unknown }
 
+/** Who made a change: a key, a person (signed in), or nobody (bootstrap, a failed sign-in). `Caller` is one. */
+export interface Actor { keyDbId: number | null; person?: { id: number } | null }
+
+export async function appendAudit(client: pg.ClientBase, actor: Actor | undefined, audit: AuditEntry): Promise<void> {
+  await client.query(
+    `insert into flagmeter.audit_log (key_id, person_id, action, target, before, after) values ($1::bigint, $2::bigint, $3::text, $4::text, $5::jsonb, $6::jsonb)`,
+    [actor?.keyDbId ?? null, actor?.person?.id ?? null, audit.action, audit.target, JSON.stringify(audit.before ?? null), JSON.stringify(audit.after ?? null)]);
+}
+
 /** Runs fn in a transaction and appends its audit entry (when it returns one) before committing. */
-export async function audited<T>(pool: Pool, keyDbId: number | null, fn: (client: pg.PoolClient) => Promise<{ result: T; audit?: AuditEntry }>): Promise<T> {
+export async function audited<T>(pool: Pool, actor: Actor | undefined, fn: (client: pg.PoolClient) => Promise<{ result: T; audit?: AuditEntry }>): Promise<T> {
   return withTransaction(pool, async (client) => {
     const { result, audit } = await fn(client);
-    if (audit) {
-      await client.query(
-        `insert into flagmeter.audit_log (key_id, action, target, before, after) values ($1::bigint, $2::text, $3::text, $4::jsonb, $5::jsonb)`,
-        [keyDbId, audit.action, audit.target, JSON.stringify(audit.before ?? null), JSON.stringify(audit.after ?? null)]);
-    }
+    if (audit) await appendAudit(client, actor, audit);
     return result;
   });
 }
@@ -99,9 +104,25 @@ export async function deleteTenant(client: pg.ClientBase, slug: string): Promise
   return r?.result ?? undefined;
 }
 
-export interface AuditView { id: number; at: string; keyId: string | null; keyName: string | null; action: string; target: string; before: unknown; after: unknown }
+export interface AuditView {
+  id: number; at: string; keyId: string | null; keyName: string | null; personName: string | null;
+  action: string; target: string; before: unknown; after: unknown;
+}
 
-export async function listAudit(pool: Pool, limit: number): Promise<AuditView[]> {
-  const { rows } = await pool.query(`select * from report.audit_log order by id desc limit $1::int`, [limit]);
-  return rows.map((r) => ({ id: r.id, at: r.at.toISOString(), keyId: r.key_id, keyName: r.key_name, action: r.action, target: r.target, before: r.before, after: r.after }));
+export interface AuditFilter { limit: number; tenant?: string | undefined; actor?: string | undefined; action?: string | undefined }
+
+// A change concerns a tenant when its target is the tenant, or the object before or after it names
+// the tenant (a key, a person, an invitation bound to it).
+export async function listAudit(pool: Pool, f: AuditFilter): Promise<AuditView[]> {
+  const { rows } = await pool.query(
+    `select * from report.audit_log
+     where ($2::text is null or target = 'tenant:' || $2::text or after->>'tenant' = $2::text or before->>'tenant' = $2::text)
+       and ($3::text is null or key_id = $3::text or person_name = $3::text)
+       and ($4::text is null or action = $4::text or action like $4::text || '.%')
+     order by id desc limit $1::int`,
+    [f.limit, f.tenant ?? null, f.actor ?? null, f.action ?? null]);
+  return rows.map((r) => ({
+    id: r.id, at: r.at.toISOString(), keyId: r.key_id, keyName: r.key_name, personName: r.person_name,
+    action: r.action, target: r.target, before: r.before, after: r.after,
+  }));
 }

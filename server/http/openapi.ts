@@ -3,7 +3,9 @@
 import { z } from 'zod';
 import type { Scope } from '../auth/keys.ts';
 import { eventSchema } from '../ingest/event-schema.ts';
-import { alertsQuery, createKeyBody, createTenantBody, deleteTenantQuery, limitQuery, seriesQuery, updateTenantBody, webhookBody } from './schemas.ts';
+import { alertsQuery, auditQuery, createKeyBody, createTenantBody, deleteTenantQuery, seriesQuery, updateTenantBody, webhookBody } from './schemas.ts';
+import { authRouteDocs } from './routes/auth.ts';
+import { peopleRouteDocs } from './routes/people.ts';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -54,8 +56,8 @@ const coreRouteDocs: RouteDoc[] = [
   { method: 'get', path: '/api/keys', summary: 'List API keys (never their secrets).', scope: 'admin', responses: { 200: '{keys: [...]}' } },
   { method: 'delete', path: '/api/keys/{id}', summary: 'Revoke an API key (effective on every replica within KEY_CACHE_TTL_MS).', scope: 'admin',
     responses: { 200: 'The revoked key', 404: 'Unknown key' } },
-  { method: 'get', path: '/api/audit', summary: 'The audit log of admin changes, newest first.', scope: 'admin', query: limitQuery,
-    responses: { 200: '{entries: [...]}' } },
+  { method: 'get', path: '/api/audit', summary: 'The audit log of admin changes and sign-ins, newest first; filter by tenant, actor (key id or person name) and action (or its prefix, e.g. person).', scope: 'admin', query: auditQuery,
+    responses: { 200: '{entries: [...]}', 400: 'Bad query' } },
   { method: 'get', path: '/api/stream', summary: 'Server-sent events: every tenant\'s usage, pushed when it changes.', scope: 'read',
     responses: { 200: 'An event stream' }, produces: 'text/event-stream' },
   { method: 'get', path: '/api/health', summary: 'Health: 200 while the database answers, 503 when it does not.', scope: null,
@@ -65,7 +67,7 @@ const coreRouteDocs: RouteDoc[] = [
     responses: { 200: 'Prometheus text format', 401: 'METRICS_TOKEN is set and the request does not carry it' }, produces: 'text/plain' },
 ];
 
-export const routeDocs: RouteDoc[] = [...coreRouteDocs];
+export const routeDocs: RouteDoc[] = [...coreRouteDocs, ...authRouteDocs, ...peopleRouteDocs];
 
 const errorSchema = {
   type: 'object',
@@ -123,7 +125,7 @@ export function openApiDocument(version: string) {
     info: {
       title: 'FlagMeter API',
       version,
-      description: 'Token usage per tenant, counted in PostgreSQL. Authenticate with `Authorization: Bearer fm_live_…`; scopes: ingest, read, admin.',
+      description: 'Token usage per tenant, counted in PostgreSQL. Authenticate with `Authorization: Bearer fm_live_…` (an API key) or a person’s session (POST /auth/login: the cookie `token`, or the token as Bearer); scopes: ingest, read, admin, flags, evaluate.',
     },
     paths,
     components: {

@@ -41,6 +41,11 @@ export const createKeyBody = z.strictObject({
   tenant: slug.optional().describe('bind the key to one tenant (not allowed with the admin scope)'),
 }).refine((k) => !(k.tenant && k.scopes.includes('admin')), { message: 'an admin key cannot be bound to a tenant', path: ['scopes'] });
 export const limitQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(1000).default(100) });
+export const auditQuery = limitQuery.extend({
+  tenant: slug.optional().describe('changes to this tenant or to what is bound to it'),
+  actor: z.string().max(200).optional().describe('a key id or a person name'),
+  action: z.string().regex(/^[a-z_.]{1,64}$/, 'an action such as tenant.update, or a prefix such as person').optional(),
+});
 export const alertsQuery = z.strictObject({
   tenant: slug.optional(),
   limit: z.coerce.number().int().min(1).max(1000).default(100),

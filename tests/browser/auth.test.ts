@@ -1,6 +1,7 @@
-// The dashboard in a real Chromium against a FlagMeter that wants API keys: it asks for one before
-// showing anything, says why a key was refused, then runs live on a read key and keeps it for the
-// browser session (a reload), until the key is forgotten.
+// The dashboard in a real Chromium against a FlagMeter that wants a caller: it asks to sign in (or
+// for an API key) before showing anything, says why a key was refused, then runs live on a read key
+// and keeps it for the browser session (a reload), until the key is forgotten. Signing in with a
+// name and password: tests/browser/console.test.ts.
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import type { Page } from 'playwright-core';
 import type { FlagMeter } from '../../server/runtime.ts';
@@ -45,7 +46,7 @@ async function newKey(scopes: string[]): Promise<string> {
   return (await res.json()).key;
 }
 
-const dialog = () => page.getByRole('dialog', { name: 'API key needed' });
+const dialog = () => page.getByRole('dialog', { name: 'Sign in' });
 const keyInput = () => page.getByLabel('API key', { exact: true });
 const focusedId = () => page.evaluate(() => document.activeElement?.id);
 const rows = () => page.locator('tr[data-tenant]');
@@ -56,13 +57,13 @@ async function enterKey(key: string): Promise<void> {
   await keyInput().press('Enter');
 }
 
-test('without a key the page asks for one, with the focus in the field, and shows no data', async () => {
+test('without a key the page asks to sign in or for a key, with the focus in the first field, and shows no data', async () => {
   await page.goto(app.url);
   await dialog().waitFor();
   expect(await dialog().getAttribute('aria-modal')).toBe('true');
-  expect(await dialog().textContent()).toMatch(/requires an API key with the read scope.*this browser session only/);
+  expect(await dialog().textContent()).toMatch(/Sign in to the FlagMeter console, or use an API key with the read scope \(kept for this browser session only\)/);
   expect(await keyInput().getAttribute('type')).toBe('password');
-  expect(await focusedId()).toBe('keyprompt-key');
+  expect(await focusedId()).toBe('signin-name');
   expect(await page.locator('[data-connection]').getAttribute('data-connection')).toBe('locked');
   expect(await rows().count()).toBe(0);
   // nothing behind the prompt takes the focus
@@ -125,7 +126,7 @@ test('forgetting the key hides the data and asks again', async () => {
   expect(await storedKey()).toBeNull();
   expect(await rows().count()).toBe(0);
   expect(await page.locator('.keyprompt__error').count()).toBe(0);
-  expect(await focusedId()).toBe('keyprompt-key');
+  expect(await focusedId()).toBe('signin-name');
   await enterKey(ADMIN);
   await page.locator('tr[data-tenant="hooli"]').waitFor();
 });

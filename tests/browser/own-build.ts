@@ -1,6 +1,6 @@
 // The dashboard from a build of its own, for a browser test running alongside dashboard.test.ts:
 // that one rebuilds web/dist, which the server would otherwise serve from under our feet. The
-// page's own requests (/, /assets/…) are answered from a temp dir; /api goes to the real server.
+// page's own requests (/, /assets/…) are answered from a temp dir; /api and /auth go to the real server.
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -13,7 +13,7 @@ const types: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.j
 export async function serveOwnBuild(context: BrowserContext, origin: string): Promise<() => Promise<void>> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'flagmeter-web-'));
   await buildWeb(dir);
-  await context.route((url) => url.origin === origin && !url.pathname.startsWith('/api/'), async (route) => {
+  await context.route((url) => url.origin === origin && !url.pathname.startsWith('/api/') && !url.pathname.startsWith('/auth/'), async (route) => {
     const { pathname } = new URL(route.request().url());
     const file = path.join(dir, pathname === '/' ? 'index.html' : path.normalize(pathname));
     if (!file.startsWith(dir)) return route.fulfill({ status: 404 });

@@ -60,6 +60,19 @@ export function refused(sent: string | undefined, reason: string): void {
   });
 }
 
+/**
+ * Bumped when the session cookie may have changed (signed in, signed out): the page cannot read the
+ * HttpOnly cookie, so the live stream reconnects to find out what it is worth.
+ */
+export const sessionEpoch = signal(0);
+
+export function sessionChanged(): void {
+  batch(() => {
+    keyNeeded.value = undefined;
+    sessionEpoch.value++;
+  });
+}
+
 export function accepted(): void {
   keyNeeded.value = undefined;
 }

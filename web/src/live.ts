@@ -1,8 +1,8 @@
 // Keeps one server-sent-events stream on /api/stream, read with fetch: EventSource cannot send the
 // Authorization header. On any failure it reconnects itself with backoff, so the page can show how
 // long until the next try. A refused key stops it until another key is set.
-import { batch } from '@preact/signals';
-import { accepted, apiKey, authHeaders, isKeyRefusal, keyNeeded, refused } from './auth.ts';
+import { batch, effect } from '@preact/signals';
+import { accepted, apiKey, authHeaders, isKeyRefusal, keyNeeded, refused, sessionEpoch } from './auth.ts';
 import { readEvents } from './sse.ts';
 import { applyChanges, applySnapshot, clearTenants, connection, databaseDown } from './state.ts';
 import type { TenantUsage } from './types.ts';
@@ -72,8 +72,10 @@ export function connectLive(url = '/api/stream'): () => void {
     delay = Math.min(MAX_DELAY_MS, delay * 2) * (0.8 + Math.random() * 0.4);
   };
 
-  // runs at once too: that is the first connection
-  const unsubscribe = apiKey.subscribe((key) => {
+  // runs at once too: that is the first connection; again for a new key or a sign-in / sign-out
+  const unsubscribe = effect(() => {
+    const key = apiKey.value;
+    void sessionEpoch.value;
     // without a key, while one is awaited, the server would only refuse again
     if (!key && keyNeeded.peek()) return;
     if (connection.peek().state === 'locked') connection.value = { state: 'connecting' };

@@ -2,7 +2,7 @@
 import { Router, type Request } from 'express';
 import { AppError } from '../errors.ts';
 import { jsonBody, parseWith } from '../json-body.ts';
-import { createKeyBody, createTenantBody, deleteTenantQuery, limitQuery, updateTenantBody, webhookBody } from '../schemas.ts';
+import { auditQuery, createKeyBody, createTenantBody, deleteTenantQuery, updateTenantBody, webhookBody } from '../schemas.ts';
 import { assertTenantAllowed, requireScope } from '../../auth/middleware.ts';
 import { generateKey } from '../../auth/keys.ts';
 import { audited, deleteTenant, deleteWebhook, getTenantSettings, insertTenant, listAudit, setWebhook, updateTenant } from '../../db/admin.ts';
@@ -28,7 +28,7 @@ export function adminRouter({ config, pool, invalidator }: AppDeps): Router {
 
   router.post('/tenants', admin, ...body, async (req, res) => {
     const input = parseWith(createTenantBody, req.body, 'The tenant');
-    const created = await audited(pool, req.caller!.keyDbId, async (client) => {
+    const created = await audited(pool, req.caller, async (client) => {
       const after = await insertTenant(client, input);
       return { result: after, audit: { action: 'tenant.create', target: `tenant:${input.slug}`, before: null, after } };
     });
@@ -39,7 +39,7 @@ export function adminRouter({ config, pool, invalidator }: AppDeps): Router {
   router.patch('/tenants/:tenant', admin, ...body, async (req, res) => {
     const slug = param(req, 'tenant');
     const input = parseWith(updateTenantBody, req.body, 'The change');
-    const updated = await audited(pool, req.caller!.keyDbId, async (client) => {
+    const updated = await audited(pool, req.caller, async (client) => {
       const before = await getTenantSettings(client, slug, true);
       if (!before) throw noTenant(slug);
       await updateTenant(client, slug, input);
@@ -56,7 +56,7 @@ export function adminRouter({ config, pool, invalidator }: AppDeps): Router {
     if (confirm !== slug) {
       throw new AppError(400, 'confirmation_required', `Deleting a tenant deletes all its data: repeat its slug, DELETE /api/tenants/${slug}?confirm=${slug}.`);
     }
-    const result = await audited(pool, req.caller!.keyDbId, async (client) => {
+    const result = await audited(pool, req.caller, async (client) => {
       const before = await getTenantSettings(client, slug, true);
       if (!before) throw noTenant(slug);
       const { eventsDeleted } = (await deleteTenant(client, slug))!;
@@ -69,7 +69,7 @@ export function adminRouter({ config, pool, invalidator }: AppDeps): Router {
   router.put('/tenants/:tenant/webhook', admin, ...body, async (req, res) => {
     const slug = param(req, 'tenant');
     const { url, enabled } = parseWith(webhookBody, req.body, 'The webhook');
-    const after = await audited(pool, req.caller!.keyDbId, async (client) => {
+    const after = await audited(pool, req.caller, async (client) => {
       const before = await getTenantSettings(client, slug, true);
       if (!before) throw noTenant(slug);
       await setWebhook(client, slug, url, enabled);
@@ -82,7 +82,7 @@ export function adminRouter({ config, pool, invalidator }: AppDeps): Router {
 
   router.delete('/tenants/:tenant/webhook', admin, async (req, res) => {
     const slug = param(req, 'tenant');
-    await audited(pool, req.caller!.keyDbId, async (client) => {
+    await audited(pool, req.caller, async (client) => {
       const before = await getTenantSettings(client, slug, true);
       if (!before) throw noTenant(slug);
       await deleteWebhook(client, slug);
@@ -94,7 +94,7 @@ export function adminRouter({ config, pool, invalidator }: AppDeps): Router {
 
   router.post('/keys', admin, ...body, async (req, res) => {
     const input = parseWith(createKeyBody, req.body, 'The key');
-    const created = await audited(pool, req.caller!.keyDbId, async (client) => {
+    const created = await audited(pool, req.caller, async (client) => {
       let tenantId: number | null = null;
       if (input.tenant) {
         const { rows: [t] } = await client.query('select id from flagmeter.tenants where slug = $1::text', [input.tenant]);
@@ -114,7 +114,7 @@ export function adminRouter({ config, pool, invalidator }: AppDeps): Router {
 
   router.delete('/keys/:id', admin, async (req, res) => {
     const keyId = param(req, 'id');
-    const revoked = await audited(pool, req.caller!.keyDbId, async (client) => {
+    const revoked = await audited(pool, req.caller, async (client) => {
       const change = await revokeKey(client, keyId);
       if (!change) throw new AppError(404, 'unknown_key', `No key '${keyId}'.`);
       return { result: change.after, audit: { action: 'key.revoke', target: `key:${keyId}`, ...change } };
@@ -124,8 +124,7 @@ export function adminRouter({ config, pool, invalidator }: AppDeps): Router {
   });
 
   router.get('/audit', admin, async (req, res) => {
-    const { limit } = parseWith(limitQuery, req.query, 'The query');
-    res.json({ entries: await listAudit(pool, limit) });
+    res.json({ entries: await listAudit(pool, parseWith(auditQuery, req.query, 'The query')) });
   });
   return router;
 }

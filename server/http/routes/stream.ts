@@ -2,16 +2,18 @@
 // One poller per app serves every client: it queries only while someone listens and sends only
 // what changed, so a hundred open dashboards cost the database the same as one. The key that opened a
 // stream is checked again on every poll (from the key cache): a revoked key's stream ends within the
-// revocation delay of GET requests, and the client's reconnect gets its 401.
+// revocation delay of GET requests, and the client's reconnect gets its 401. A person's stream ends
+// the same way once the session does (logout, disabled, password changed, expired).
 import { Router, type Response } from 'express';
 import { unavailable } from '../errors.ts';
 import { requireScope } from '../../auth/middleware.ts';
 import { listUsage, type Usage } from '../../db/tenants.ts';
+import { liveSessions } from '../../db/people.ts';
 import type { AppDeps } from '../../app.ts';
 import { nextDelay } from '../../pacing.ts';
 
 /** `tenant` set: a tenant-bound key, which sees only that tenant's row. `keyId` null: auth is off. */
-interface Client { res: Response; needsSnapshot: boolean; tenant: string | null; keyId: string | null }
+interface Client { res: Response; needsSnapshot: boolean; tenant: string | null; keyId: string | null; sessionId?: number | undefined }
 
 // At most; listUsage sums every tenant's period, so if that gets slow (many tenants) the polls space out (pacing.ts).
 const POLL_MS = 500;
@@ -25,7 +27,7 @@ const message = (event: string, data: unknown) => `event: ${event}\ndata: ${JSON
 const unavailableMessage = message('unavailable', { message: 'The database is not answering; the usage shown may be stale.' });
 
 /** The stream ends by itself once the app shuts down (state.shuttingDown), within one poll. */
-export function usageStream({ pool, log, state, keys }: Pick<AppDeps, 'pool' | 'log' | 'state' | 'keys'>): Router {
+export function usageStream({ pool, log, state, keys, config }: Pick<AppDeps, 'pool' | 'log' | 'state' | 'keys'> & Partial<Pick<AppDeps, 'config'>>): Router {
   const clients = new Set<Client>();
   let latest: Map<string, string> | undefined;
   let latestRows: Usage[] = [];
@@ -68,6 +70,10 @@ export function usageStream({ pool, log, state, keys }: Pick<AppDeps, 'pool' | '
       if (!record || record.revoked) gone.add(id);
     }));
     for (const c of clients) if (c.keyId && gone.has(c.keyId)) drop(c);
+    const sessions = [...new Set([...clients].flatMap((c) => (c.sessionId ? [c.sessionId] : [])))];
+    if (sessions.length === 0) return;
+    const live = await liveSessions(pool, sessions, config?.SESSION_IDLE_MINUTES ?? 120);
+    for (const c of clients) if (c.sessionId && !live.has(c.sessionId)) drop(c);
   }
 
   async function tick(): Promise<void> {
@@ -137,7 +143,7 @@ export function usageStream({ pool, log, state, keys }: Pick<AppDeps, 'pool' | '
     });
     res.write(`retry: ${RETRY_MS}\n\n`);
     const tenant = req.caller?.tenant ?? null;
-    const client: Client = { res, needsSnapshot: !latest, tenant, keyId: req.caller?.keyId ?? null };
+    const client: Client = { res, needsSnapshot: !latest, tenant, keyId: req.caller?.keyId ?? null, sessionId: req.caller?.person?.sessionId };
     if (latest) res.write(message('snapshot', { tenants: tenant ? latestRows.filter((r) => r.tenant === tenant) : latestRows }));
     if (failing) res.write(unavailableMessage);
     clients.add(client);

@@ -1,5 +1,8 @@
-// Brand, the live-connection indicator, the key in use and the banners for a lost connection or database.
+// Brand, the console's sections, who is signed in (sign out) or the key in use, the live-connection
+// indicator and the banners for a lost connection or database.
 import { apiKey, forgetKey } from '../auth.ts';
+import { Nav } from '../console/Nav.tsx';
+import { SignedIn } from '../console/SignOut.tsx';
 import { clock } from '../hooks.ts';
 import { connection, databaseDown } from '../state.ts';
 
@@ -31,7 +34,9 @@ export function Header() {
           </svg>
           FlagMeter
         </a>
+        <Nav />
         <div class="topbar__side">
+          <SignedIn />
           {apiKey.value && (
             <button type="button" class="btn btn--quiet" onClick={forgetKey} title="Remove the API key from this browser session">Forget key</button>
           )}

@@ -4,6 +4,7 @@ import { formatTokens, usageLevel } from '../format.ts';
 import { clock } from '../hooks.ts';
 import { connection, lastUpdate, tenantList } from '../state.ts';
 import { EmptyState } from './States.tsx';
+import { NewTenant } from '../console/NewTenant.tsx';
 import { TenantTable, type Sort } from './TenantTable.tsx';
 
 // module-level, so the search and the order survive a visit to a tenant and back
@@ -54,6 +55,7 @@ export function Overview() {
     <div class="page__head">
       <h1 tabIndex={-1}>Tenants</h1>
       <Updated />
+      <NewTenant />
     </div>
   );
   if (!list) {

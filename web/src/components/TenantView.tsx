@@ -11,6 +11,7 @@ import { FeatureTable } from './FeatureTable.tsx';
 import { EmptyState } from './States.tsx';
 import { LevelBadge, UsageBar } from './UsageBar.tsx';
 import { UsageChart } from './UsageChart.tsx';
+import { TenantAdmin } from '../console/TenantAdmin.tsx';
 
 interface Details { detail: TenantDetail; series: UsageSeries; alerts: Alert[] }
 type Load = { state: 'loading' } | { state: 'ready'; data: Details } | { state: 'error'; error: ApiError };
@@ -111,6 +112,7 @@ export function TenantView({ slug }: { slug: string }) {
           {load.state === 'ready' ? <AlertList alerts={load.data.alerts} /> : <EmptyState tone="loading" title="Loading…" />}
         </section>
       </div>
+      <TenantAdmin slug={slug} />
     </>
   );
 }

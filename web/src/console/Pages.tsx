@@ -1,0 +1,25 @@
+// The console's own pages by route; the flags page comes from its slot (slots.ts).
+import type { Route } from '../router.ts';
+import { EmptyState } from '../components/States.tsx';
+import { AccountPage } from './AccountPage.tsx';
+import { AuditPage } from './AuditPage.tsx';
+import { KeysPage } from './KeysPage.tsx';
+import { can, me } from './me.ts';
+import { PeoplePage } from './PeoplePage.tsx';
+import { RegisterPage } from './RegisterPage.tsx';
+import { flagsPage } from './slots.ts';
+
+/** The page for a console route, or undefined for the dashboard's own (overview, tenant). */
+export function consolePage(r: Route) {
+  if (r.name === 'register') return <RegisterPage invitation={r.invitation} />;
+  if (r.name === 'overview' || r.name === 'tenant') return undefined;
+  if (!me.value) return <EmptyState tone="loading" title="Loading…" />;
+  const Flags = flagsPage.value;
+  if (r.name === 'flags' && Flags && can('flags')) return <Flags />;
+  if (r.name === 'account') return <AccountPage />;
+  if (!can('admin')) return <><div class="page__head"><h1 tabIndex={-1}>Not for you</h1></div><EmptyState title="This page needs the admin scope." /></>;
+  if (r.name === 'keys') return <KeysPage />;
+  if (r.name === 'people') return <PeoplePage />;
+  if (r.name === 'audit') return <AuditPage />;
+  return <><div class="page__head"><h1 tabIndex={-1}>Not here yet</h1></div><EmptyState title="This page does not exist on this server." /></>;
+}
