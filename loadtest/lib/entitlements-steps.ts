@@ -105,22 +105,6 @@ export async function reserveStep(ctx: BenchContext, target: Target, apiKey: str
       return true;
     };
 
-    // sample used + reserved of the burst tenant's quota while everything runs
-    let sampling = true, maxSampled = 0, samples = 0;
-    const sampler = (async () => {
-      const s = new pg.Client(ctx.db.url);
-      await s.connect();
-      try {
-        while (sampling) {
-          const { rows: [r] } = await s.query(`select (used + reserved)::bigint::text as total from report.entitlements where tenant = $1::text and feature is null`, [BURST_TENANT]);
-          maxSampled = Math.max(maxSampled, Number(r.total));
-          samples++;
-        }
-      } finally {
-        await s.end();
-      }
-    })();
-
     const proc = new ProcSampler(target.child.pid, ctx.db.postmasterPid);
     proc.start();
     const end = Date.now() + ctx.stepMs;
@@ -135,6 +119,22 @@ export async function reserveStep(ctx: BenchContext, target: Target, apiKey: str
     const usage = proc.stop();
     const throughputPairs = pairs;
     const throughputDenied = denied;
+
+    // the burst, sampled: used + reserved of its quota from a connection of its own, all along
+    let sampling = true, maxSampled = 0, samples = 0;
+    const sampler = (async () => {
+      const s = new pg.Client(ctx.db.url);
+      await s.connect();
+      try {
+        while (sampling) {
+          const { rows: [r] } = await s.query(`select (used + reserved)::bigint::text as total from report.entitlements where tenant = $1::text and feature is null`, [BURST_TENANT]);
+          maxSampled = Math.max(maxSampled, Number(r.total));
+          samples++;
+        }
+      } finally {
+        await s.end();
+      }
+    })();
 
     // the burst: every client keeps reserving until denied
     pairs = 0; denied = 0;
