@@ -36,7 +36,7 @@ test('each limit shows its bar, hard/soft, reserved tokens and overage', async (
   expect((await check(app.url, { tenant: 'limits-co', feature: 'gpt-4o', tokens: 250, reserve: true })).body.allowed).toBe(true);
 
   await page.goto(`${app.url}/#/tenant/limits-co`);
-  const limit = (feature: string) => page.locator(`li.limit[data-feature="${feature}"]`);
+  const limit = (feature: string) => page.locator(`li.limit[data-limit="${feature}"]`);
   await limit('gpt-4o').waitFor();
   expect(await page.locator('li.limit').count()).toBe(3);
   expect(await limit('').getAttribute('data-hard')).toBe('true');

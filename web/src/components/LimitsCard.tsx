@@ -12,7 +12,7 @@ export function LimitsCard({ limits, tenant }: { limits: LimitView[]; tenant: st
         {limits.map((l) => {
           const name = l.feature ?? 'Monthly quota';
           return (
-            <li key={l.feature ?? ''} class="limit" data-feature={l.feature ?? ''} data-hard={String(l.hard)}>
+            <li key={l.feature ?? ''} class="limit" data-limit={l.feature ?? ''} data-hard={String(l.hard)}>
               <div class="limit__head">
                 <strong class={l.feature ? 'mono' : undefined}>{name}</strong>
                 <span class={`badge ${l.hard ? 'badge--hard' : 'badge--soft'}`} title={l.hard ? 'Checks deny once it is reached' : 'Counted and alerted, never denied'}>{l.hard ? 'hard' : 'soft'}</span>
