@@ -603,6 +603,35 @@ end
 $function$;
 comment on function flagmeter.check_entitlement(tenant_slug text, want_feature text, want_tokens bigint, reserve boolean, ttl_seconds integer, check_id text, request jsonb) is 'POST /api/check: may tenant_slug spend want_tokens (on want_feature) now? Returns the answer as JSON (with the reservation when reserve is true and it was allowed), null for an unknown tenant, or {"conflict": "check_id_reused"} when check_id was used for another request.';
 
+CREATE OR REPLACE FUNCTION flagmeter.check_entitlements(requests jsonb)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+AS $function$
+declare
+  r record;
+  answers jsonb[] := array_fill(null::jsonb, array[jsonb_array_length(requests)]);
+begin
+  perform pg_advisory_xact_lock(hashtextextended('flagmeter.check:' || k.tenant_id || ':' || k.check_id, 0))
+  from (
+    select distinct t.id as tenant_id, q->>'id' as check_id
+    from jsonb_array_elements(requests) q join flagmeter.tenants t on t.slug = q->>'tenant'
+    where q->>'id' is not null
+    order by 1, 2
+  ) k;
+  for r in
+    select q, (n - 1)::int as i
+    from jsonb_array_elements(requests) with ordinality as x(q, n)
+    left join flagmeter.tenants t on t.slug = q->>'tenant'
+    order by t.id nulls last, n
+  loop
+    answers[r.i + 1] := coalesce(flagmeter.check_entitlement(r.q->>'tenant', r.q->>'feature', (r.q->>'tokens')::bigint,
+      (r.q->>'reserve')::boolean, (r.q->>'ttlSeconds')::int, r.q->>'id', r.q->'request'), 'null'::jsonb);
+  end loop;
+  return to_jsonb(answers);
+end
+$function$;
+comment on function flagmeter.check_entitlements(requests jsonb) is 'Decides a batch of checks (a JSON array of {tenant, feature, tokens, reserve, ttlSeconds, id, request}) in one transaction; returns their answers in order, each as flagmeter.check_entitlement() returns it (JSON null for an unknown tenant).';
+
 CREATE OR REPLACE FUNCTION flagmeter.delete_tenant(tenant_slug text)
  RETURNS jsonb
  LANGUAGE plpgsql

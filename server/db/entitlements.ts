@@ -14,16 +14,8 @@ export interface CheckRequest {
 
 export type CheckResult<T> = { kind: 'answer'; answer: T } | { kind: 'unknown_tenant' } | { kind: 'check_id_reused' };
 
-/** One round trip; no cache. The answer is built by PostgreSQL (see the migration for its fields). */
-export async function checkEntitlement<T>(pool: Pool, req: CheckRequest): Promise<CheckResult<T>> {
-  // what a retry with the same id must repeat exactly (the tenant is part of the key)
-  const request = { feature: req.feature ?? null, tokens: req.tokens ?? null, reserve: req.reserve, ttlSeconds: req.reserve ? req.ttlSeconds : null };
-  const { rows: [row] } = await pool.query<{ answer: (T & { conflict?: undefined }) | { conflict: string } | null }>({
-    name: 'check_entitlement',
-    text: 'select flagmeter.check_entitlement($1::text, $2::text, $3::bigint, $4::boolean, $5::int, $6::text, $7::jsonb) as answer',
-    values: [req.tenant, req.feature ?? null, req.tokens ?? null, req.reserve, req.ttlSeconds, req.id ?? null, JSON.stringify(request)],
-  });
-  const answer = row?.answer;
+/** Reads one answer of flagmeter.check_entitlement(s) (null: unknown tenant; {conflict}: id reused). */
+export function toCheckResult<T>(answer: Record<string, unknown> | null): CheckResult<T> {
   if (!answer) return { kind: 'unknown_tenant' };
   if (answer.conflict) return { kind: 'check_id_reused' };
   return { kind: 'answer', answer: answer as T };

@@ -1,5 +1,5 @@
 --! Previous: sha1:c7845993bed556240823d73abf84c9a8c70af199
---! Hash: sha1:89298813a7b59e17a9babff2d30066a451aec0b9
+--! Hash: sha1:b95fe63a5c6ad9d16f87b6f883c4ea2ee041e46e
 --! Message: entitlements: hard/soft limits, feature limits, exact checks, reservations
 
 -- Entitlements: hard/soft limits, per-feature limits, exact checks and reservations.
@@ -7,6 +7,7 @@
 
 drop view if exists report.entitlements;
 drop view if exists report.reservations;
+drop function if exists flagmeter.check_entitlements(jsonb);
 drop function if exists flagmeter.check_entitlement(text, text, bigint, boolean, integer, text, jsonb);
 drop function if exists flagmeter.entitlement_figures(bigint, text, integer, text, timestamptz);
 drop function if exists flagmeter.tick_entitlements(timestamptz, interval, interval);
@@ -271,6 +272,40 @@ end
 $$;
 comment on function flagmeter.check_entitlement(text, text, bigint, boolean, integer, text, jsonb) is
   'POST /api/check: may tenant_slug spend want_tokens (on want_feature) now? Returns the answer as JSON (with the reservation when reserve is true and it was allowed), null for an unknown tenant, or {"conflict": "check_id_reused"} when check_id was used for another request.';
+
+-- Many checks in one call (the server gathers concurrent checks, like it gathers events): one
+-- round trip and, for reservations, one commit for many, so a busy tenant's holds are not
+-- limited to one per commit. Requests are decided one after another, each as check_entitlement()
+-- decides it (each sees the holds of those before it). Locks are taken in one global order — first
+-- every check id's lock, then the tenants' reservation locks in tenant order — so batches from any
+-- number of replicas cannot deadlock; answers come back in the order of the requests.
+create function flagmeter.check_entitlements(requests jsonb) returns jsonb
+language plpgsql volatile as $$
+declare
+  r record;
+  answers jsonb[] := array_fill(null::jsonb, array[jsonb_array_length(requests)]);
+begin
+  perform pg_advisory_xact_lock(hashtextextended('flagmeter.check:' || k.tenant_id || ':' || k.check_id, 0))
+  from (
+    select distinct t.id as tenant_id, q->>'id' as check_id
+    from jsonb_array_elements(requests) q join flagmeter.tenants t on t.slug = q->>'tenant'
+    where q->>'id' is not null
+    order by 1, 2
+  ) k;
+  for r in
+    select q, (n - 1)::int as i
+    from jsonb_array_elements(requests) with ordinality as x(q, n)
+    left join flagmeter.tenants t on t.slug = q->>'tenant'
+    order by t.id nulls last, n
+  loop
+    answers[r.i + 1] := coalesce(flagmeter.check_entitlement(r.q->>'tenant', r.q->>'feature', (r.q->>'tokens')::bigint,
+      (r.q->>'reserve')::boolean, (r.q->>'ttlSeconds')::int, r.q->>'id', r.q->'request'), 'null'::jsonb);
+  end loop;
+  return to_jsonb(answers);
+end
+$$;
+comment on function flagmeter.check_entitlements(jsonb) is
+  'Decides a batch of checks (a JSON array of {tenant, feature, tokens, reserve, ttlSeconds, id, request}) in one transaction; returns their answers in order, each as flagmeter.check_entitlement() returns it (JSON null for an unknown tenant).';
 
 --------------------------------------------------------------------------------------------------
 -- Limits as figures: the usage body, the flags' snapshot and report.entitlements read these

@@ -13,7 +13,7 @@ let b: FlagMeter;
 
 beforeAll(async () => {
   db = await createTestDb();
-  await addTenants(db.pool, [{ slug: 'race-co', quota: 11_000 }, { slug: 'ryw-co', quota: 1_000_000_000 }]);
+  await addTenants(db.pool, [{ slug: 'race-co', quota: 11_000 }, { slug: 'ryw-co', quota: 1_000_000_000 }, { slug: 'sql-race-co', quota: 2000 }]);
   a = await startTestApp(db.url);
   b = await startTestApp(db.url);
 });
@@ -101,3 +101,14 @@ test('read-your-writes: 1,000 alternations of "post an event (201), check" acros
   }
   expect(misses).toEqual([]);
 }, 120_000);
+
+test('the same race in SQL alone: 200 concurrent check_entitlement() calls on 20 connections, feature limit 1,000 hard → exactly 100 holds', async () => {
+  await db.pool.query(`update flagmeter.tenants set quota_hard = true where slug = 'sql-race-co'`);
+  await db.pool.query(`insert into flagmeter.feature_limits (tenant_id, feature, tokens, hard) select id, 'gpt-4o', 1000, true from flagmeter.tenants where slug = 'sql-race-co'`);
+  const answers = await Promise.all(Array.from({ length: 200 }, () => db.pool.query(
+    `select flagmeter.check_entitlement('sql-race-co', 'gpt-4o', 10, true, 60, null, '{}') as a`).then((r) => r.rows[0].a)));
+  expect(answers.filter((a) => a.allowed)).toHaveLength(100);
+  expect(answers.filter((a) => !a.allowed).every((a) => a.limitOn === 'feature')).toBe(true);
+  const { rows } = await db.pool.query(`select feature, reserved from report.entitlements where tenant = 'sql-race-co' order by feature nulls first`);
+  expect(rows).toEqual([{ feature: null, reserved: 1000 }, { feature: 'gpt-4o', reserved: 1000 }]);
+});

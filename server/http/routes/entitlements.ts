@@ -7,7 +7,8 @@ import { jsonBody, parseWith } from '../json-body.ts';
 import { assertTenantAllowed } from '../../auth/middleware.ts';
 import { hasScope } from '../../auth/keys.ts';
 import { isDatabaseUnavailable } from '../../db/errors.ts';
-import { checkEntitlement, releaseReservation } from '../../db/entitlements.ts';
+import { releaseReservation, toCheckResult } from '../../db/entitlements.ts';
+import { CheckBatcher } from '../../entitlements/check-batcher.ts';
 import { checkAnswer, checkBody, RESERVATION_TTL_DEFAULT_SECONDS, reservationView, type CheckAnswer } from '../../entitlements/schemas.ts';
 import type { RouteDoc } from '../openapi.ts';
 import type { AppDeps } from '../../app.ts';
@@ -26,16 +27,17 @@ const uuid = z.uuid();
 
 export function entitlementsRouter({ config, pool, entitlementMetrics }: AppDeps): Router {
   const router = Router();
+  const checks = new CheckBatcher(pool);
 
   router.post('/check', mayCheck, ...jsonBody(config.BODY_LIMIT_BYTES), async (req, res) => {
     const input = parseWith(checkBody, req.body, 'The check');
     assertTenantAllowed(req.caller, input.tenant);
     let answer: CheckAnswer;
     try {
-      const result = await checkEntitlement<CheckAnswer>(pool, {
+      const result = toCheckResult<CheckAnswer>(await checks.check({
         tenant: input.tenant, feature: input.feature, tokens: input.tokens, reserve: input.reserve,
         ttlSeconds: input.reservationTtlSeconds ?? RESERVATION_TTL_DEFAULT_SECONDS, id: input.id,
-      });
+      }));
       if (result.kind === 'unknown_tenant') throw new AppError(404, 'unknown_tenant', `No tenant '${input.tenant}'.`);
       if (result.kind === 'check_id_reused') {
         throw new AppError(409, 'check_id_reused', `The check id '${input.id}' was already used for another request (feature, tokens, reserve or TTL differ); use a new id.`);
