@@ -181,10 +181,12 @@ export class BatchWriter {
       this.opts.onFlush?.({ events: size, durationMs: performance.now() - started, ok: false, duplicates: 0 });
       const failure = err as { code?: string; message?: string };
       if (isMissingTenant(failure)) return this.isolate(batch);
-      if (this.opts.fallback && isDatabaseUnavailable(failure) && !settles(rows)) {
+      if (this.opts.fallback && isDatabaseUnavailable(failure)) {
         this.dbDownUntil = Date.now() + DB_RETRY_MS;
         this.opts.log.warn({ err: (err as Error).message, events: size }, 'batch insert failed; buffering in Valkey');
-        await Promise.all(batch.map((p) => this.toFallback(p.rows).then(p.resolve, p.reject)));
+        // a settlement must commit with its event in PostgreSQL: those requests get the 503
+        const cannot = unavailable('database_unavailable', 'The database is unavailable; events that settle a reservation are not buffered. Retry shortly.', 2);
+        await Promise.all(batch.map((p) => (settles(p.rows) ? Promise.reject(cannot) : this.toFallback(p.rows)).then(p.resolve, p.reject)));
         return;
       }
       this.opts.log.error({ err: (err as Error).message, events: size, requests: batch.length }, 'batch insert failed; its requests get 503');
