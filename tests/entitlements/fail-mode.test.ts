@@ -7,12 +7,15 @@ import { makePool } from '../../server/db/pool.ts';
 import { silentLog } from '../helpers/db.ts';
 import { startOwnPostgres, type OwnPostgres } from '../helpers/own-postgres.ts';
 import type { FlagMeter } from '../../server/runtime.ts';
-import { call, check, release } from './helpers.ts';
+import { call, check, postEvent, release } from './helpers.ts';
+import { SHARED_VALKEY_URL, cleanPrefix, uniquePrefix } from '../helpers/valkey.ts';
 
 describe('with the database stopped', () => {
   let pg: OwnPostgres;
   let closed: FlagMeter;
   let open: FlagMeter;
+  let buffered: FlagMeter;
+  const prefix = uniquePrefix('entitlements');
   beforeAll(async () => {
     pg = await startOwnPostgres();
     const pool = makePool(pg.url, 2, silentLog);
@@ -21,16 +24,20 @@ describe('with the database stopped', () => {
     await pool.end();
     closed = await startTestApp(pg.url, { ENTITLEMENT_FAIL_MODE: 'closed' });
     open = await startTestApp(pg.url, { ENTITLEMENT_FAIL_MODE: 'open' });
+    // the tenant cache must know the tenant while the database is away
+    buffered = await startTestApp(pg.url, { VALKEY_URL: SHARED_VALKEY_URL, VALKEY_PREFIX: prefix, TENANT_CACHE_TTL_MS: '600000' });
   }, 60_000);
   afterAll(async () => {
-    await Promise.all([closed?.stop(), open?.stop()]);
+    await Promise.all([closed?.stop(), open?.stop(), buffered?.stop()]);
     await pg?.close();
+    await cleanPrefix(prefix);
   });
 
   test('closed answers 503 with Retry-After; open answers allowed with reason unverified and holds nothing', async () => {
     const held = await check(closed.url, { tenant: 'down-co', tokens: 10, reserve: true });
     expect(held.body.allowed).toBe(true);
     expect((await check(open.url, { tenant: 'down-co', tokens: 10 })).body.reason).toBe('ok');
+    expect((await postEvent(buffered.url, { tenant: 'down-co', feature: 'x', tokens: 1 })).status).toBe(201);
     await pg.server.stop();
 
     const refused = await check(closed.url, { tenant: 'down-co', tokens: 10 });
@@ -46,6 +53,10 @@ describe('with the database stopped', () => {
     expect((await check(open.url, { tenant: 'down-co', tokens: -1 })).status).toBe(400);
     // a release cannot be done without the database: 503 in either mode
     for (const app of [closed, open]) expect((await release(app.url, held.body.reservation.id)).status).toBe(503);
+    // with Valkey, plain events are buffered (202) but a settlement is never parked there: 503
+    expect((await postEvent(buffered.url, { tenant: 'down-co', feature: 'x', tokens: 1 })).status).toBe(202);
+    const settling = await postEvent(buffered.url, { tenant: 'down-co', feature: 'x', tokens: 1, reservation: held.body.reservation.id });
+    expect([settling.status, settling.body.error.code]).toEqual([503, 'database_unavailable']);
     const metrics = await (await fetch(`${open.url}/metrics`)).text();
     expect(metrics).toMatch(/flagmeter_entitlement_checks_total\{reason="unverified"\} 1/);
   }, 30_000);
