@@ -273,6 +273,7 @@ CREATE INDEX alerts_created_at_idx ON flagmeter.alerts USING btree (created_at D
 CREATE INDEX audit_log_at_idx ON flagmeter.audit_log USING btree (at DESC);
 CREATE INDEX entitlement_checks_created_brin ON flagmeter.entitlement_checks USING brin (created_at);
 CREATE INDEX event_keys_received_at_brin ON flagmeter.event_keys USING brin (received_at);
+CREATE INDEX reservations_ended_brin ON flagmeter.reservations USING brin (ended_at);
 CREATE INDEX reservations_id_idx ON flagmeter.reservations USING btree (id);
 CREATE INDEX reservations_open_expiry_idx ON flagmeter.reservations USING btree (expires_at) WHERE (status = 'open'::text);
 CREATE INDEX reservations_open_idx ON flagmeter.reservations USING btree (tenant_id, feature) INCLUDE (tokens, expires_at) WHERE (status = 'open'::text);
@@ -935,6 +936,7 @@ declare
   new_alerts bigint[];
   expired bigint := 0;
   pruned bigint := 0;
+  ended_pruned bigint := 0;
 begin
   -- Feature-limit crossings, with the tenant's thresholds; once per tenant, feature, threshold
   -- and period by the alerts' unique key, however often this runs.
@@ -974,11 +976,16 @@ begin
 
     delete from flagmeter.entitlement_checks where created_at < as_of - checks_retention;
     get diagnostics pruned = row_count;
+
+    -- Ended holds are history (report.reservations) for as long as check answers are kept; a
+    -- settling event's retry is recognised by its reservation only within that window anyway.
+    delete from flagmeter.reservations where status <> 'open' and ended_at < as_of - checks_retention;
+    get diagnostics ended_pruned = row_count;
   end if;
 
-  return jsonb_build_object('alerts', to_jsonb(new_alerts), 'reservationsExpired', expired, 'checksPruned', pruned);
+  return jsonb_build_object('alerts', to_jsonb(new_alerts), 'reservationsExpired', expired, 'checksPruned', pruned, 'reservationsPruned', ended_pruned);
 end
 $function$;
-comment on function flagmeter.tick_entitlements(as_of timestamp with time zone, recent interval, checks_retention interval) is 'Run by the minute job in tick()''s transaction: inserts an alert per new feature-limit crossing (returned as "alerts"), and, when recent is null, marks lapsed reservations expired and deletes check answers older than checks_retention.';
+comment on function flagmeter.tick_entitlements(as_of timestamp with time zone, recent interval, checks_retention interval) is 'Run by the minute job in tick()''s transaction: inserts an alert per new feature-limit crossing (returned as "alerts"), and, when recent is null, marks lapsed reservations expired and deletes check answers and ended reservations older than checks_retention.';
 
 CREATE TRIGGER _500_rollup AFTER INSERT ON flagmeter.events REFERENCING NEW TABLE AS new_events FOR EACH STATEMENT EXECUTE FUNCTION flagmeter.tg_events__rollup();

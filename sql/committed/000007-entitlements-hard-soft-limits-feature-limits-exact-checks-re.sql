@@ -1,5 +1,5 @@
 --! Previous: sha1:c7845993bed556240823d73abf84c9a8c70af199
---! Hash: sha1:b95fe63a5c6ad9d16f87b6f883c4ea2ee041e46e
+--! Hash: sha1:9b02e3cd736c139d5e3b5ea81045e90b52e151c7
 --! Message: entitlements: hard/soft limits, feature limits, exact checks, reservations
 
 -- Entitlements: hard/soft limits, per-feature limits, exact checks and reservations.
@@ -74,6 +74,8 @@ create index reservations_open_idx on flagmeter.reservations (tenant_id, feature
 create index reservations_id_idx on flagmeter.reservations (id);
 -- The sweep finds lapsed holds by time.
 create index reservations_open_expiry_idx on flagmeter.reservations (expires_at) where status = 'open';
+-- Pruning ended holds by age; BRIN is nearly free to keep on a column that grows with time.
+create index reservations_ended_brin on flagmeter.reservations using brin (ended_at);
 
 --------------------------------------------------------------------------------------------------
 -- Idempotent checks: a check with an id answers the same way when retried
@@ -373,6 +375,7 @@ declare
   new_alerts bigint[];
   expired bigint := 0;
   pruned bigint := 0;
+  ended_pruned bigint := 0;
 begin
   -- Feature-limit crossings, with the tenant's thresholds; once per tenant, feature, threshold
   -- and period by the alerts' unique key, however often this runs.
@@ -412,13 +415,18 @@ begin
 
     delete from flagmeter.entitlement_checks where created_at < as_of - checks_retention;
     get diagnostics pruned = row_count;
+
+    -- Ended holds are history (report.reservations) for as long as check answers are kept; a
+    -- settling event's retry is recognised by its reservation only within that window anyway.
+    delete from flagmeter.reservations where status <> 'open' and ended_at < as_of - checks_retention;
+    get diagnostics ended_pruned = row_count;
   end if;
 
-  return jsonb_build_object('alerts', to_jsonb(new_alerts), 'reservationsExpired', expired, 'checksPruned', pruned);
+  return jsonb_build_object('alerts', to_jsonb(new_alerts), 'reservationsExpired', expired, 'checksPruned', pruned, 'reservationsPruned', ended_pruned);
 end
 $$;
 comment on function flagmeter.tick_entitlements(timestamptz, interval, interval) is
-  'Run by the minute job in tick()''s transaction: inserts an alert per new feature-limit crossing (returned as "alerts"), and, when recent is null, marks lapsed reservations expired and deletes check answers older than checks_retention.';
+  'Run by the minute job in tick()''s transaction: inserts an alert per new feature-limit crossing (returned as "alerts"), and, when recent is null, marks lapsed reservations expired and deletes check answers and ended reservations older than checks_retention.';
 
 --------------------------------------------------------------------------------------------------
 -- report views

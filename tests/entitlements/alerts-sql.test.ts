@@ -89,3 +89,22 @@ describe('quota_snapshot(), the contract with the flags service', () => {
     expect(fn).toEqual({ provolatile: 's', result: 'TABLE(tenant_id bigint, feature text, used bigint, limit_tokens bigint)' });
   });
 });
+
+describe('the minute job sweeps reservations', () => {
+  test('lapsed holds are marked expired; ended holds and check answers past the window are deleted; open ones stay', async () => {
+    const { 'sweep-co': id } = await addTenants(db.pool, [{ slug: 'sweep-co' }]);
+    await db.pool.query(
+      `insert into flagmeter.reservations (tenant_id, id, tokens, status, created_at, expires_at, ended_at) values
+         ($1, gen_random_uuid(), 5, 'open', now(), now() + interval '1 hour', null),
+         ($1, gen_random_uuid(), 5, 'open', now() - interval '10 minutes', now() - interval '5 minutes', null),
+         ($1, gen_random_uuid(), 5, 'settled', now() - interval '9 days', now() - interval '9 days', now() - interval '8 days'),
+         ($1, gen_random_uuid(), 5, 'released', now() - interval '1 day', now() - interval '1 day', now() - interval '1 day')`, [id]);
+    await db.pool.query(`insert into flagmeter.entitlement_checks (tenant_id, check_id, request, answer, created_at) values
+      ($1, 'old', '{}', '{}', now() - interval '8 days'), ($1, 'new', '{}', '{}', now())`, [id]);
+    const result = await runTick(db.pool, worker.enqueue, config);
+    expect(result).toMatchObject({ reservationsExpired: 1, checksPruned: 1 });
+    const { rows } = await db.pool.query(`select status from flagmeter.reservations where tenant_id = $1 order by created_at`, [id]);
+    expect(rows.map((r) => r.status)).toEqual(['released', 'expired', 'open']);
+    expect((await db.pool.query(`select check_id from flagmeter.entitlement_checks where tenant_id = $1`, [id])).rows).toEqual([{ check_id: 'new' }]);
+  });
+});
