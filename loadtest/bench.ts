@@ -17,8 +17,9 @@ import { cacheSources, describeSources, type CacheSources } from './lib/cache-so
 import { loadConfig } from '../server/config.ts';
 import { buildServer, defaultOutFile } from '../scripts/build-server.ts';
 import { projectRoot } from '../server/paths.ts';
+import { checkRow, checkStep, reserveRow, reserveStep } from './lib/entitlements-steps.ts';
 
-const STEPS = ['ceiling', 'single', 'mix', 'reads', 'reads-cached', 'batch', 'sql'] as const;
+const STEPS = ['ceiling', 'single', 'mix', 'reads', 'reads-cached', 'batch', 'check', 'reserve', 'sql'] as const;
 type Step = (typeof STEPS)[number];
 
 const HELP = `Usage: npm run bench -- [options]
@@ -186,7 +187,7 @@ async function main(): Promise<number> {
       ceiling = knee.rate;
       results.ceiling = knee;
     }
-    const http: Step[] = ['single', 'mix', 'reads', 'batch'];
+    const http: Step[] = ['single', 'mix', 'reads', 'batch', 'check', 'reserve'];
     if (!o.typescript) await buildServer();
     const flags = [...o.nodeFlags, ...(o.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${path.join(resultsDir, `prof-${stamp}`)}`] : [])];
     const fmEnv = { DATABASE_URL: db.url, LOG_LEVEL: 'warn', FLAGMETER_DEMO: 'false', FLAGMETER_ADMIN_KEY: apiKey, ...valkey?.env };
@@ -201,6 +202,8 @@ async function main(): Promise<number> {
         for (const size of [100, 1000]) batched[size] = await batchStep(ctx, fm, size, batches(db.tenants, apiKey, size));
         results.batch = batched;
       }
+      if (o.steps.has('check')) results.check = await checkStep(ctx, fm, db.tenants, apiKey);
+      if (o.steps.has('reserve')) results.reserve = await reserveStep(ctx, fm, apiKey);
       progress.update('stopping FlagMeter (it writes out its buffer first)…');
       fm.client.close();
       await stop(fmChild);
@@ -236,6 +239,9 @@ async function main(): Promise<number> {
     if (readKnee) rows.push(kneeRow('GET /api/usage/:tenant, no cache (PostgreSQL)', readKnee, noopCeiling));
     for (const c of cachedReads) rows.push(kneeRow(`GET /api/usage/:tenant, cached (${c.label}, TTL 1 s; answered ${describeSources(c.sources)})`, c.knee, noopCeiling));
     for (const size of [100, 1000]) if (batched[size]) rows.push(batchRow(size, batched[size], sqlBest));
+    const entitlementChecks = [results.check, results.reserve].map((r) => (r as { check?: { ok: boolean; message: string } } | undefined)?.check).filter((c) => c !== undefined);
+    if (results.check) rows.push(checkRow((results.check as Awaited<ReturnType<typeof checkStep>>).knee, noopCeiling));
+    if (results.reserve) rows.push(reserveRow(results.reserve as Awaited<ReturnType<typeof reserveStep>>));
     if (sqlBest !== undefined) {
       const best = (results.sql as Awaited<ReturnType<typeof sqlStep>>[]).reduce((a, b) => (b.eventsPerSecond > a.eventsPerSecond ? b : a));
       rows.push({ step: `direct SQL insertEvents, ${best.connections} connections × 1,000 rows (ceiling)`, figure: `${Math.round(best.eventsPerSecond).toLocaleString('en-US')} events/s`, usage: best.usage });
@@ -243,6 +249,10 @@ async function main(): Promise<number> {
 
     progress.update('checking the data…');
     const check = await dataCheck(db, ledger);
+    for (const c of entitlementChecks) {
+      if (!c.ok) check.ok = false;
+      check.message += `\n${c.message}`;
+    }
     if (!check.ok) keep = true;
     const methodText = method({ stepSeconds: o.stepSeconds, p99Ms: ctx.p99Ms, maxInFlight: ctx.maxInFlight, batchClients: '16 clients with 100-event bodies, 4 with 1,000-event bodies', tenants: o.tenants, mixRate: o.mixRate, embedded: !o.databaseUrl, valkey: !!valkey, nodeFlags: o.nodeFlags, entry });
     const file = path.join(resultsDir, `${stamp}.json`);

@@ -27,6 +27,8 @@ import type { Valkey } from './valkey/connection.ts';
 import type { ValkeyBuffer } from './valkey/buffer.ts';
 import type { UsageCache } from './cache/usage-cache.ts';
 import type { Invalidator } from './cache/invalidation.ts';
+import { entitlementsRouter } from './http/routes/entitlements.ts';
+import type { EntitlementMetrics } from './entitlements/metrics.ts';
 
 export interface AppDeps {
   config: Config;
@@ -50,6 +52,8 @@ export interface AppDeps {
   usageCache: UsageCache;
   /** Tenant and key changes, told to every replica. */
   invalidator: Invalidator;
+  /** Checks by reason (absent: not counted). */
+  entitlementMetrics?: EntitlementMetrics;
 }
 
 /** One debug line per request; costs nothing when debug is off. */
@@ -87,6 +91,7 @@ export function makeApp(deps: AppDeps): Express {
   // everything else under /api needs a key or a session (each route then asks for its scope)
   app.use('/api', authenticate(deps.keys, sessions));
   app.use('/api', peopleRouter(deps), eventsRouter(deps), seriesRouter(deps), usageRouter(deps), alertsRouter(deps), adminRouter(deps), usageStream(deps));
+  app.use('/api', entitlementsRouter(deps));
   app.use(securityHeaders);
   app.use(staticSite());
   app.use(notFound);

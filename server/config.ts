@@ -58,6 +58,8 @@ const schema = z.object({
   VALKEY_BUFFER_MAX_EVENTS: int(1, 1_000_000_000, 5_000_000),
   BUFFER_HIGH_WATER_EVENTS: int(1, 10_000_000, 25_000),
   DRAIN_BATCH_EVENTS: int(1, 100_000, 5000),
+  ENTITLEMENT_FAIL_MODE: z.enum(['closed', 'open'], { error: 'must be closed (503 when the database is away) or open (allowed, reason unverified)' }).default('closed')
+    .describe('what POST /api/check answers while the database is unreachable'),
 });
 
 export type Config = z.infer<typeof schema>;

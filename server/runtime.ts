@@ -21,7 +21,7 @@ import { makeInvalidator, type Invalidator } from './cache/invalidation.ts';
 import { startEmbedded, type EmbeddedServer } from './db/embedded.ts';
 import { runMigrations } from './db/migrate.ts';
 import { makePool, type Pool } from './db/pool.ts';
-import { insertEvents, eventIdsForKeys } from './db/events.ts';
+import { insertEvents, eventIdsForKeys, insertSettlingEvents } from './db/events.ts';
 import { seedDemo } from './db/demo.ts';
 import { BatchWriter } from './ingest/batch-writer.ts';
 import { TenantCache } from './tenant-cache.ts';
@@ -29,6 +29,8 @@ import { ALERT_QUEUE, TICK_QUEUE, startWorker, type Worker } from './jobs/worker
 import { queueDepths } from './db/queue-depth.ts';
 import { makeMetrics, startMetricsServer, type Metrics } from './metrics.ts';
 import { projectRoot } from './paths.ts';
+import { makeEntitlementMetrics } from './entitlements/metrics.ts';
+import { outstandingReservations } from './db/entitlements.ts';
 
 /** all: migrate, serve and run the jobs; serve: HTTP only; worker: jobs only. */
 export type Role = 'all' | 'serve' | 'worker';
@@ -105,7 +107,8 @@ export async function startFlagMeter(config: Config, role: Role, log: Logger): P
 
   const tenants = new TenantCache(pool, config.TENANT_CACHE_TTL_MS, log);
   const writer = new BatchWriter(
-    { insert: (rows) => insertEvents(pool, rows), idsForKeys: (ids, keys) => eventIdsForKeys(pool, ids, keys) },
+    { insert: (rows) => insertEvents(pool, rows), idsForKeys: (ids, keys) => eventIdsForKeys(pool, ids, keys),
+      insertSettling: (rows, requests) => insertSettlingEvents(pool, rows, requests) },
     {
       maxEvents: config.BATCH_MAX_EVENTS, maxWaitMs: config.BATCH_MAX_WAIT_MS,
       maxConcurrent: config.BATCH_MAX_CONCURRENT, bufferMax: config.BUFFER_MAX_EVENTS, log, onFlush: metrics.onFlush,
@@ -124,7 +127,8 @@ export async function startFlagMeter(config: Config, role: Role, log: Logger): P
     const usageCache = new UsageCache({ pool, ttlMs: config.USAGE_CACHE_TTL_MS, localMs: config.USAGE_CACHE_LOCAL_MS, valkey, log });
     metrics.sources.usageCache = () => usageCache.stats();
     invalidator = makeInvalidator({ valkey, tenants, keys, usageCache, log });
-    app = makeApp({ config, pool, writer, tenants, log, state, metrics, keys, limiter, version, valkey, buffer, usageCache, invalidator });
+    const entitlementMetrics = makeEntitlementMetrics(metrics.registry, () => outstandingReservations(pool));
+    app = makeApp({ config, pool, writer, tenants, log, state, metrics, keys, limiter, version, valkey, buffer, usageCache, invalidator, entitlementMetrics });
     server = http.createServer({ keepAliveTimeout: 65_000 }, app);
     await new Promise<void>((resolve, reject) => {
       server!.once('error', reject);

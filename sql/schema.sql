@@ -22,7 +22,8 @@ create table flagmeter.alerts (
   created_at timestamp with time zone default now() not null,
   last_attempt_at timestamp with time zone,
   delivered_at timestamp with time zone,
-  constraint alerts_once_per_period UNIQUE (tenant_id, period_start, threshold),
+  feature text,
+  constraint alerts_once_per_period UNIQUE NULLS NOT DISTINCT (tenant_id, period_start, threshold, feature),
   constraint alerts_pkey PRIMARY KEY (id),
   constraint alerts_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'delivered'::text, 'failed'::text, 'skipped'::text]))),
   constraint alerts_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES flagmeter.tenants(id) ON DELETE CASCADE
@@ -30,10 +31,11 @@ create table flagmeter.alerts (
 comment on table flagmeter.alerts is 'One row per tenant, billing period and threshold crossed; delivery to Slack is tracked on the row.';
 comment on column flagmeter.alerts.threshold is 'The percentage of the quota that was crossed.';
 comment on column flagmeter.alerts.used_tokens is 'Usage in the period when the crossing was detected.';
-comment on column flagmeter.alerts.quota is 'The tenant''s monthly_quota when the crossing was detected.';
+comment on column flagmeter.alerts.quota is 'The tenant''s monthly_quota (or, for a feature alert, the feature''s limit) when the crossing was detected.';
 comment on column flagmeter.alerts.status is 'pending (being delivered, maybe retrying), delivered, failed (retries exhausted) or skipped (no webhook, or disabled).';
 comment on column flagmeter.alerts.attempts is 'Delivery attempts made so far.';
 comment on column flagmeter.alerts.last_error is 'Why the last attempt failed (HTTP status and body, or a network error).';
+comment on column flagmeter.alerts.feature is 'Null: a quota alert. Set: an alert on this feature''s limit (quota then holds that limit).';
 
 create table flagmeter.api_keys (
   id bigint generated always as identity not null,
@@ -83,6 +85,20 @@ comment on column flagmeter.audit_log.before is 'The object before the change (n
 comment on column flagmeter.audit_log.after is 'The object after the change (null when deleted); never contains secrets.';
 comment on column flagmeter.audit_log.person_id is 'The person who made the change (null: a key did, or nobody signed in, as for a failed sign-in).';
 
+create table flagmeter.entitlement_checks (
+  tenant_id bigint not null,
+  check_id text not null,
+  request jsonb not null,
+  answer jsonb not null,
+  created_at timestamp with time zone default now() not null,
+  constraint entitlement_checks_check_id_check CHECK (((length(check_id) >= 1) AND (length(check_id) <= 200))),
+  constraint entitlement_checks_pkey PRIMARY KEY (tenant_id, check_id),
+  constraint entitlement_checks_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES flagmeter.tenants(id) ON DELETE CASCADE
+);
+comment on table flagmeter.entitlement_checks is 'Answers of checks sent with an id, kept for the idempotency window so a retry gets the same answer and reservation. tenant_id leads the primary key so the table can be distributed by tenant.';
+comment on column flagmeter.entitlement_checks.request is 'What was asked (feature, tokens, reserve, TTL): the same id with another request is refused.';
+comment on column flagmeter.entitlement_checks.answer is 'The answer given the first time.';
+
 create table flagmeter.event_keys (
   tenant_id bigint not null,
   idempotency_key text not null,
@@ -116,6 +132,23 @@ comment on column flagmeter.events.end_user is 'Optional end user of the tenant,
 
 create table flagmeter.events_default partition of flagmeter.events default;
 comment on table flagmeter.events_default is 'Safety net for events outside every monthly partition; normally empty.';
+
+create table flagmeter.feature_limits (
+  tenant_id bigint not null,
+  feature text not null,
+  tokens bigint not null,
+  hard boolean default false not null,
+  created_at timestamp with time zone default now() not null,
+  constraint feature_limits_feature_check CHECK (((length(feature) >= 1) AND (length(feature) <= 128))),
+  constraint feature_limits_pkey PRIMARY KEY (tenant_id, feature),
+  constraint feature_limits_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES flagmeter.tenants(id) ON DELETE CASCADE,
+  constraint feature_limits_tokens_check CHECK ((tokens > 0))
+);
+comment on table flagmeter.feature_limits is 'Per-feature token limits per billing period (e.g. gpt-4o: 500,000), beside the tenant''s quota. tenant_id leads the primary key so the table can be distributed by tenant.';
+comment on column flagmeter.feature_limits.feature is 'The feature (events.feature) the limit applies to.';
+comment on column flagmeter.feature_limits.tokens is 'Tokens allowed on this feature per billing period.';
+comment on column flagmeter.feature_limits.hard is 'True: checks deny once reached; false: counted and alerted only.';
+comment on column flagmeter.feature_limits.created_at is 'When the limit was set.';
 
 create table flagmeter.invitations (
   id bigint generated always as identity not null,
@@ -165,6 +198,36 @@ comment on column flagmeter.people.scopes is 'As api_keys.scopes: ingest, read, 
 comment on column flagmeter.people.tenant_id is 'Set: the person sees and touches only this tenant. Null: every tenant.';
 comment on column flagmeter.people.password_changed_at is 'When the password was last set; a change ends the person''s other sessions.';
 comment on column flagmeter.people.disabled_at is 'When an admin disabled the person: every session ends, sign-in is refused.';
+
+create table flagmeter.reservations (
+  tenant_id bigint not null,
+  id uuid not null,
+  feature text,
+  tokens bigint not null,
+  status text default 'open'::text not null,
+  created_at timestamp with time zone default now() not null,
+  expires_at timestamp with time zone not null,
+  ended_at timestamp with time zone,
+  settled_tokens bigint,
+  event_id uuid,
+  event_key text,
+  check_id text,
+  constraint reservations_pkey PRIMARY KEY (tenant_id, id),
+  constraint reservations_status_check CHECK ((status = ANY (ARRAY['open'::text, 'settled'::text, 'released'::text, 'expired'::text]))),
+  constraint reservations_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES flagmeter.tenants(id) ON DELETE CASCADE,
+  constraint reservations_tokens_check CHECK ((tokens > 0))
+);
+comment on table flagmeter.reservations is 'Tokens held by POST /api/check {reserve: true}: counted as reserved against the quota (and the feature''s limit) while open and unexpired. tenant_id leads the primary key so the table can be distributed by tenant.';
+comment on column flagmeter.reservations.id is 'Reservation id returned to the client; an event settles it with reservation: <id>.';
+comment on column flagmeter.reservations.feature is 'The feature the hold is for (null: the quota only). A settling event must name the same feature.';
+comment on column flagmeter.reservations.tokens is 'Tokens held.';
+comment on column flagmeter.reservations.status is 'open (held), settled (an event counted the real tokens), released (DELETE /api/reservations/:id) or expired (swept by the minute job; an open row past expires_at is not counted either).';
+comment on column flagmeter.reservations.expires_at is 'When the hold lapses by itself.';
+comment on column flagmeter.reservations.ended_at is 'When it was settled, released or swept.';
+comment on column flagmeter.reservations.settled_tokens is 'The tokens of the settling event (may exceed tokens: the overage shows in usage).';
+comment on column flagmeter.reservations.event_id is 'The event that settled it.';
+comment on column flagmeter.reservations.event_key is 'That event''s idempotency key: its retry is answered as a duplicate, not refused.';
+comment on column flagmeter.reservations.check_id is 'The id of the check that took it, if it had one.';
 
 create table flagmeter.rollups (
   tenant_id bigint not null,
@@ -257,6 +320,7 @@ create table flagmeter.tenants (
   alert_thresholds integer[] default '{80,100}'::integer[] not null,
   rate_limit_per_second integer,
   rate_limit_burst integer,
+  quota_hard boolean default false not null,
   constraint tenants_alert_thresholds_valid CHECK (((cardinality(alert_thresholds) <= 10) AND (0 < ALL (alert_thresholds)) AND (1000 >= ALL (alert_thresholds)))),
   constraint tenants_billing_day_check CHECK (((billing_day >= 1) AND (billing_day <= 28))),
   constraint tenants_monthly_quota_check CHECK ((monthly_quota > 0)),
@@ -276,10 +340,16 @@ comment on column flagmeter.tenants.timezone is 'IANA time zone in which billing
 comment on column flagmeter.tenants.alert_thresholds is 'Percentages of monthly_quota that raise an alert once per billing period (default 80 and 100; empty = no alerts).';
 comment on column flagmeter.tenants.rate_limit_per_second is 'Sustained events per second this tenant may post (null: RATE_LIMIT_PER_SECOND).';
 comment on column flagmeter.tenants.rate_limit_burst is 'Events this tenant may post at once above the sustained rate (null: RATE_LIMIT_BURST).';
+comment on column flagmeter.tenants.quota_hard is 'True: checks deny once monthly_quota is reached (a hard limit). False (default): soft, counted and alerted, never denied. Events are counted either way.';
 
 CREATE INDEX alerts_created_at_idx ON flagmeter.alerts USING btree (created_at DESC);
 CREATE INDEX audit_log_at_idx ON flagmeter.audit_log USING btree (at DESC);
+CREATE INDEX entitlement_checks_created_brin ON flagmeter.entitlement_checks USING brin (created_at);
 CREATE INDEX event_keys_received_at_brin ON flagmeter.event_keys USING brin (received_at);
+CREATE INDEX reservations_ended_brin ON flagmeter.reservations USING brin (ended_at);
+CREATE INDEX reservations_id_idx ON flagmeter.reservations USING btree (id);
+CREATE INDEX reservations_open_expiry_idx ON flagmeter.reservations USING btree (expires_at) WHERE (status = 'open'::text);
+CREATE INDEX reservations_open_idx ON flagmeter.reservations USING btree (tenant_id, feature) INCLUDE (tokens, expires_at) WHERE (status = 'open'::text);
 CREATE INDEX rollups_minute_brin ON flagmeter.rollups USING brin (minute);
 CREATE INDEX sessions_person_idx ON flagmeter.sessions USING btree (person_id) WHERE (revoked_at IS NULL);
 
@@ -313,7 +383,8 @@ create view report.alerts as
     a.last_error,
     a.created_at,
     a.last_attempt_at,
-    a.delivered_at
+    a.delivered_at,
+    a.feature
    FROM flagmeter.alerts a
      JOIN flagmeter.tenants t ON t.id = a.tenant_id;
 comment on view report.alerts is 'Every quota alert with its delivery state, newest last (order by created_at desc for the latest).';
@@ -321,7 +392,7 @@ comment on column report.alerts.id is 'Alert id.';
 comment on column report.alerts.tenant is 'Tenant slug.';
 comment on column report.alerts.threshold is 'Percentage of the quota crossed (e.g. 80).';
 comment on column report.alerts.used_tokens is 'Usage in the period when the crossing was detected.';
-comment on column report.alerts.quota is 'Quota at detection.';
+comment on column report.alerts.quota is 'Quota at detection (for a feature alert: the feature''s limit).';
 comment on column report.alerts.percent is 'used_tokens as a percentage of quota at detection.';
 comment on column report.alerts.period_start is 'Start of the billing period the alert belongs to.';
 comment on column report.alerts.period_end is 'End (exclusive) of that billing period.';
@@ -331,6 +402,7 @@ comment on column report.alerts.last_error is 'Error of the last failed attempt.
 comment on column report.alerts.created_at is 'When the crossing was detected.';
 comment on column report.alerts.last_attempt_at is 'When delivery was last attempted.';
 comment on column report.alerts.delivered_at is 'When Slack accepted the message.';
+comment on column report.alerts.feature is 'Null for a quota alert; the feature whose limit was crossed otherwise.';
 
 create view report.audit_log as
  SELECT a.id,
@@ -355,6 +427,67 @@ comment on column report.audit_log.target is 'What it was done to (tenant:<slug>
 comment on column report.audit_log.before is 'State before (null when created).';
 comment on column report.audit_log.after is 'State after (null when deleted).';
 comment on column report.audit_log.person_name is 'Name of the person who made it (null: a key or nobody).';
+
+create view report.entitlements as
+ SELECT t.slug AS tenant,
+    l.feature,
+    l.lim AS limit_tokens,
+    l.used,
+    l.held AS reserved,
+    GREATEST(l.lim - l.used - l.held, 0::bigint) AS remaining,
+    GREATEST(l.used - l.lim, 0::bigint) AS overage,
+    l.hard,
+    p.period_start,
+    p.period_end
+   FROM flagmeter.tenants t
+     CROSS JOIN LATERAL flagmeter.billing_period(t.billing_day::integer, t.timezone, now()) p(period_start, period_end)
+     CROSS JOIN LATERAL ( SELECT x.value ->> 'feature'::text AS feature,
+            (x.value ->> 'limit'::text)::bigint AS lim,
+            (x.value ->> 'used'::text)::bigint AS used,
+            (x.value ->> 'reserved'::text)::bigint AS held,
+            (x.value ->> 'hard'::text)::boolean AS hard
+           FROM json_array_elements(flagmeter.tenant_limits_json(t.id)) x(value)) l;
+comment on view report.entitlements is 'Every tenant''s limits in the current billing period: the quota (feature null) and each feature limit, with usage, open holds and what is left.';
+comment on column report.entitlements.tenant is 'Tenant slug.';
+comment on column report.entitlements.feature is 'Null: the tenant''s monthly quota. Otherwise the feature the limit is on.';
+comment on column report.entitlements.limit_tokens is 'Tokens allowed per billing period.';
+comment on column report.entitlements.used is 'Tokens used in the current period (every committed event).';
+comment on column report.entitlements.reserved is 'Tokens held by open, unexpired reservations.';
+comment on column report.entitlements.remaining is 'limit_tokens - used - reserved, at least 0: what a check may still grant.';
+comment on column report.entitlements.overage is 'used - limit_tokens, at least 0: usage past the limit (events are always counted).';
+comment on column report.entitlements.hard is 'True: checks deny at the limit; false: soft (alert only).';
+comment on column report.entitlements.period_start is 'Start of the current billing period (inclusive).';
+comment on column report.entitlements.period_end is 'End of the current billing period (exclusive).';
+
+create view report.reservations as
+ SELECT r.id,
+    t.slug AS tenant,
+    r.feature,
+    r.tokens,
+        CASE
+            WHEN r.status = 'open'::text AND r.expires_at <= now() THEN 'expired'::text
+            ELSE r.status
+        END AS status,
+    r.created_at,
+    r.expires_at,
+    r.ended_at,
+    r.settled_tokens,
+    r.event_id,
+    r.check_id
+   FROM flagmeter.reservations r
+     JOIN flagmeter.tenants t ON t.id = r.tenant_id;
+comment on view report.reservations is 'Every reservation with its state; open ones are what checks count as reserved.';
+comment on column report.reservations.id is 'Reservation id.';
+comment on column report.reservations.tenant is 'Tenant slug.';
+comment on column report.reservations.feature is 'Feature it was taken for (null: the quota only).';
+comment on column report.reservations.tokens is 'Tokens held.';
+comment on column report.reservations.status is 'open, settled, released or expired (an open row past expires_at shows as expired before the sweep marks it).';
+comment on column report.reservations.created_at is 'When the check took it.';
+comment on column report.reservations.expires_at is 'When it lapses by itself.';
+comment on column report.reservations.ended_at is 'When it was settled, released or swept.';
+comment on column report.reservations.settled_tokens is 'Tokens of the settling event (can exceed tokens).';
+comment on column report.reservations.event_id is 'The settling event.';
+comment on column report.reservations.check_id is 'Id of the check that took it.';
 
 create view report.usage_by_feature as
  SELECT t.slug AS tenant,
@@ -439,6 +572,144 @@ AS $function$
 $function$;
 comment on function flagmeter.billing_period(billing_day integer, tz text, as_of timestamp with time zone, OUT period_start timestamp with time zone, OUT period_end timestamp with time zone) is 'The billing period [period_start, period_end) that contains as_of, for a tenant with this billing_day and time zone.';
 
+CREATE OR REPLACE FUNCTION flagmeter.check_entitlement(tenant_slug text, want_feature text, want_tokens bigint, reserve boolean, ttl_seconds integer, check_id text, request jsonb)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+AS $function$
+declare
+  t flagmeter.tenants;
+  fl flagmeter.feature_limits;
+  has_limit boolean;
+  prior flagmeter.entitlement_checks;
+  fig record;
+  as_of timestamptz;
+  n bigint := coalesce(want_tokens, 0);
+  q_left bigint;
+  f_left bigint;
+  reason text := 'ok';
+  on_feature boolean;
+  res_id uuid;
+  res_expires timestamptz;
+  lim bigint; used bigint; held bigint; hard boolean;
+  answer jsonb;
+begin
+  select * into t from flagmeter.tenants where slug = tenant_slug;
+  if not found then
+    return null;
+  end if;
+
+  if check_id is not null then
+    -- a retry racing its original waits here, then finds its answer
+    perform pg_advisory_xact_lock(hashtextextended('flagmeter.check:' || t.id || ':' || check_id, 0));
+    select * into prior from flagmeter.entitlement_checks c where c.tenant_id = t.id and c.check_id = check_entitlement.check_id;
+    if found then
+      if prior.request <> request then
+        return jsonb_build_object('conflict', 'check_id_reused');
+      end if;
+      return prior.answer || jsonb_build_object('replayed', true);
+    end if;
+  end if;
+
+  select * into fl from flagmeter.feature_limits l where l.tenant_id = t.id and l.feature = want_feature;
+  has_limit := found;
+
+  if reserve and (t.quota_hard or (has_limit and fl.hard)) then
+    perform pg_advisory_xact_lock(hashtextextended('flagmeter.reserve:' || t.id, 0));
+  end if;
+
+  as_of := clock_timestamp();
+  select * into fig from flagmeter.entitlement_figures(t.id, t.timezone, t.billing_day, want_feature, as_of);
+  q_left := t.monthly_quota - fig.quota_used - fig.quota_reserved;
+  f_left := case when has_limit then fl.tokens - fig.feature_used - fig.feature_reserved end;
+
+  -- The feature's limit first, then the quota; only hard limits deny.
+  if has_limit and fl.hard and f_left <= 0 then
+    reason := 'feature_limit_reached'; on_feature := true;
+  elsif has_limit and fl.hard and n > f_left then
+    reason := 'would_exceed'; on_feature := true;
+  elsif t.quota_hard and q_left <= 0 then
+    reason := 'quota_exhausted'; on_feature := false;
+  elsif t.quota_hard and n > q_left then
+    reason := 'would_exceed'; on_feature := false;
+  else
+    -- allowed: the answer shows the tightest limit (least left; the feature's on a tie)
+    on_feature := has_limit and f_left <= q_left;
+  end if;
+
+  if reason = 'ok' and reserve then
+    res_id := gen_random_uuid();
+    res_expires := as_of + make_interval(secs => ttl_seconds);
+    insert into flagmeter.reservations (tenant_id, id, feature, tokens, created_at, expires_at, check_id)
+    values (t.id, res_id, want_feature, n, as_of, res_expires, check_entitlement.check_id);
+    fig.quota_reserved := fig.quota_reserved + n;
+    if want_feature is not null then
+      fig.feature_reserved := fig.feature_reserved + n;
+    end if;
+  end if;
+
+  if on_feature then
+    lim := fl.tokens; used := fig.feature_used; held := fig.feature_reserved; hard := fl.hard;
+  else
+    lim := t.monthly_quota; used := fig.quota_used; held := fig.quota_reserved; hard := t.quota_hard;
+  end if;
+
+  answer := jsonb_build_object(
+    'allowed', reason = 'ok',
+    'reason', reason,
+    'tenant', t.slug,
+    'feature', want_feature,
+    'limitOn', case when on_feature then 'feature' else 'quota' end,
+    'limit', lim,
+    'used', used,
+    'reserved', held,
+    'remaining', greatest(lim - used - held, 0),
+    'overage', greatest(used - lim, 0),
+    'hard', hard,
+    'periodStart', to_char(fig.period_start at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+    'periodEnd', to_char(fig.period_end at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+    'asOf', to_char(as_of at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
+    || case when res_id is null then '{}'::jsonb else jsonb_build_object('reservation', jsonb_build_object(
+      'id', res_id, 'tokens', n,
+      'expiresAt', to_char(res_expires at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))) end;
+
+  if check_id is not null then
+    insert into flagmeter.entitlement_checks (tenant_id, check_id, request, answer)
+    values (t.id, check_entitlement.check_id, request, answer);
+  end if;
+  return answer;
+end
+$function$;
+comment on function flagmeter.check_entitlement(tenant_slug text, want_feature text, want_tokens bigint, reserve boolean, ttl_seconds integer, check_id text, request jsonb) is 'POST /api/check: may tenant_slug spend want_tokens (on want_feature) now? Returns the answer as JSON (with the reservation when reserve is true and it was allowed), null for an unknown tenant, or {"conflict": "check_id_reused"} when check_id was used for another request.';
+
+CREATE OR REPLACE FUNCTION flagmeter.check_entitlements(requests jsonb)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+AS $function$
+declare
+  r record;
+  answers jsonb[] := array_fill(null::jsonb, array[jsonb_array_length(requests)]);
+begin
+  perform pg_advisory_xact_lock(hashtextextended('flagmeter.check:' || k.tenant_id || ':' || k.check_id, 0))
+  from (
+    select distinct t.id as tenant_id, q->>'id' as check_id
+    from jsonb_array_elements(requests) q join flagmeter.tenants t on t.slug = q->>'tenant'
+    where q->>'id' is not null
+    order by 1, 2
+  ) k;
+  for r in
+    select q, (n - 1)::int as i
+    from jsonb_array_elements(requests) with ordinality as x(q, n)
+    left join flagmeter.tenants t on t.slug = q->>'tenant'
+    order by t.id nulls last, n
+  loop
+    answers[r.i + 1] := coalesce(flagmeter.check_entitlement(r.q->>'tenant', r.q->>'feature', (r.q->>'tokens')::bigint,
+      (r.q->>'reserve')::boolean, (r.q->>'ttlSeconds')::int, r.q->>'id', r.q->'request'), 'null'::jsonb);
+  end loop;
+  return to_jsonb(answers);
+end
+$function$;
+comment on function flagmeter.check_entitlements(requests jsonb) is 'Decides a batch of checks (a JSON array of {tenant, feature, tokens, reserve, ttlSeconds, id, request}) in one transaction; returns their answers in order, each as flagmeter.check_entitlement() returns it (JSON null for an unknown tenant).';
+
 CREATE OR REPLACE FUNCTION flagmeter.delete_tenant(tenant_slug text)
  RETURNS jsonb
  LANGUAGE plpgsql
@@ -497,6 +768,28 @@ end
 $function$;
 comment on function flagmeter.ensure_event_partitions(months_back integer, months_ahead integer) is 'Creates the monthly events partitions from months_back before to months_ahead after the current UTC month; returns how many it created.';
 
+CREATE OR REPLACE FUNCTION flagmeter.entitlement_figures(tenant bigint, tz text, billing_day integer, want_feature text, as_of timestamp with time zone)
+ RETURNS TABLE(period_start timestamp with time zone, period_end timestamp with time zone, quota_used bigint, quota_reserved bigint, feature_used bigint, feature_reserved bigint)
+ LANGUAGE sql
+ STABLE
+AS $function$
+  with p as (
+    select * from flagmeter.billing_period(billing_day, tz, as_of)
+  ), u as (
+    select f.feature, f.tokens from p cross join lateral flagmeter.period_usage(tenant, tz, p.period_start, p.period_end) f
+  ), r as (
+    select r.feature, r.tokens from flagmeter.reservations r
+    where r.tenant_id = tenant and r.status = 'open' and r.expires_at > as_of
+  )
+  select p.period_start, p.period_end,
+    coalesce((select sum(u.tokens) from u), 0)::bigint,
+    coalesce((select sum(r.tokens) from r), 0)::bigint,
+    coalesce((select sum(u.tokens) from u where u.feature = want_feature), 0)::bigint,
+    coalesce((select sum(r.tokens) from r where r.feature = want_feature), 0)::bigint
+  from p
+$function$;
+comment on function flagmeter.entitlement_figures(tenant bigint, tz text, billing_day integer, want_feature text, as_of timestamp with time zone) is 'One tenant''s period usage and open, unexpired holds as of as_of: in total (the quota) and on want_feature. One snapshot.';
+
 CREATE OR REPLACE FUNCTION flagmeter.is_timezone(tz text)
  RETURNS boolean
  LANGUAGE plpgsql
@@ -541,6 +834,57 @@ begin
 end
 $function$;
 comment on function flagmeter.period_usage(tenant bigint, tz text, period_start timestamp with time zone, period_end timestamp with time zone) is 'Tokens and events per feature of one tenant in [period_start, period_end): from the daily rollups when the period is whole local days in tz and no day near it was stored in another zone, else from flagmeter.usage_buckets. Both give the same sums.';
+
+CREATE OR REPLACE FUNCTION flagmeter.quota_snapshot(tenant_ids bigint[])
+ RETURNS TABLE(tenant_id bigint, feature text, used bigint, limit_tokens bigint)
+ LANGUAGE sql
+ STABLE
+AS $function$
+  select t.id, l.feature, coalesce(sum(u.tokens) filter (where l.feature is null or u.feature = l.feature), 0)::bigint, l.lim
+  from flagmeter.tenants t
+  cross join lateral flagmeter.billing_period(t.billing_day, t.timezone, now()) p
+  cross join lateral (
+    select null::text as feature, t.monthly_quota as lim
+    union all
+    select fl.feature, fl.tokens from flagmeter.feature_limits fl where fl.tenant_id = t.id
+  ) l
+  left join lateral flagmeter.period_usage(t.id, t.timezone, p.period_start, p.period_end) u on true
+  where t.id = any (tenant_ids)
+  group by t.id, l.feature, l.lim
+$function$;
+comment on function flagmeter.quota_snapshot(tenant_ids bigint[]) is 'For each tenant in tenant_ids: its quota (feature null) and each feature limit, with the current billing period''s usage (used) and the limit (limit_tokens).';
+
+CREATE OR REPLACE FUNCTION flagmeter.tenant_limits_json(tenant bigint)
+ RETURNS json
+ LANGUAGE sql
+ STABLE
+AS $function$
+  with t as (
+    select t.*, p.period_start, p.period_end from flagmeter.tenants t
+    cross join lateral flagmeter.billing_period(t.billing_day, t.timezone, now()) p
+    where t.id = tenant
+  ), u as (
+    select f.feature, f.tokens from t cross join lateral flagmeter.period_usage(t.id, t.timezone, t.period_start, t.period_end) f
+  ), r as (
+    select r.feature, r.tokens from flagmeter.reservations r
+    where r.tenant_id = tenant and r.status = 'open' and r.expires_at > now()
+  ), l as (
+    select null::text as feature, t.monthly_quota as lim, t.quota_hard as hard,
+      coalesce((select sum(tokens) from u), 0)::bigint as used, coalesce((select sum(tokens) from r), 0)::bigint as held
+    from t
+    union all
+    select fl.feature, fl.tokens, fl.hard,
+      coalesce((select sum(tokens) from u where u.feature = fl.feature), 0)::bigint,
+      coalesce((select sum(tokens) from r where r.feature = fl.feature), 0)::bigint
+    from flagmeter.feature_limits fl where fl.tenant_id = tenant
+  )
+  select coalesce(json_agg(json_build_object(
+    'feature', l.feature, 'limit', l.lim, 'hard', l.hard, 'used', l.used, 'reserved', l.held,
+    'remaining', greatest(l.lim - l.used - l.held, 0), 'overage', greatest(l.used - l.lim, 0),
+    'percent', round(100.0 * l.used / l.lim, 2)) order by l.feature nulls first), '[]')
+  from l
+$function$;
+comment on function flagmeter.tenant_limits_json(tenant bigint) is 'A tenant''s limits as the API shows them: the quota first (feature null), then each feature limit, with used, reserved, remaining and overage in the current period.';
 
 CREATE OR REPLACE FUNCTION flagmeter.tg_events__rollup()
  RETURNS trigger
@@ -660,5 +1004,65 @@ begin
 end
 $function$;
 comment on function flagmeter.tick(as_of timestamp with time zone, recent interval, events_retention interval, compact_after interval, keys_retention interval) is 'The minute job: inserts an alert per new threshold crossing (returned as "alerts"), and, when recent is null, creates partitions, drops raw events past events_retention, compacts old minute rollups to hours and prunes old idempotency keys.';
+
+CREATE OR REPLACE FUNCTION flagmeter.tick_entitlements(as_of timestamp with time zone DEFAULT now(), recent interval DEFAULT NULL::interval, checks_retention interval DEFAULT '1 day'::interval)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+AS $function$
+declare
+  new_alerts bigint[];
+  expired bigint := 0;
+  pruned bigint := 0;
+  ended_pruned bigint := 0;
+begin
+  -- Feature-limit crossings, with the tenant's thresholds; once per tenant, feature, threshold
+  -- and period by the alerts' unique key, however often this runs.
+  with limit_usage as (
+    select fl.tenant_id, fl.feature, fl.tokens as lim, t.alert_thresholds, p.period_start, p.period_end,
+      coalesce((select sum(f.tokens) from flagmeter.period_usage(t.id, t.timezone, p.period_start, p.period_end) f
+                where f.feature = fl.feature), 0) as used
+    from flagmeter.feature_limits fl
+    join flagmeter.tenants t on t.id = fl.tenant_id
+    cross join lateral flagmeter.billing_period(t.billing_day, t.timezone, as_of) p
+    where cardinality(t.alert_thresholds) > 0
+      and (recent is null or exists (
+        select 1 from flagmeter.rollups r where r.tenant_id = t.id and r.minute >= as_of - recent and r.feature = fl.feature))
+  ), inserted as (
+    insert into flagmeter.alerts (tenant_id, period_start, period_end, threshold, used_tokens, quota, feature)
+    select u.tenant_id, u.period_start, u.period_end, th, u.used, u.lim, u.feature
+    from limit_usage u cross join lateral unnest(u.alert_thresholds) as th
+    where u.used * 100 >= th::bigint * u.lim
+    order by 1, 2, 4, 7
+    on conflict on constraint alerts_once_per_period do nothing
+    returning id
+  )
+  select coalesce(array_agg(id order by id), '{}') into new_alerts from inserted;
+
+  if recent is null then
+    -- Lapsed holds are already ignored by checks; the sweep makes their state say so. Rows a
+    -- settling batch holds are skipped (no waiting, no deadlock) and swept next minute.
+    with due as (
+      select r.tenant_id, r.id from flagmeter.reservations r
+      where r.status = 'open' and r.expires_at <= as_of
+      order by 1, 2
+      for update skip locked
+    )
+    update flagmeter.reservations r set status = 'expired', ended_at = as_of
+    from due where r.tenant_id = due.tenant_id and r.id = due.id;
+    get diagnostics expired = row_count;
+
+    delete from flagmeter.entitlement_checks where created_at < as_of - checks_retention;
+    get diagnostics pruned = row_count;
+
+    -- Ended holds are history (report.reservations) for as long as check answers are kept; a
+    -- settling event's retry is recognised by its reservation only within that window anyway.
+    delete from flagmeter.reservations where status <> 'open' and ended_at < as_of - checks_retention;
+    get diagnostics ended_pruned = row_count;
+  end if;
+
+  return jsonb_build_object('alerts', to_jsonb(new_alerts), 'reservationsExpired', expired, 'checksPruned', pruned, 'reservationsPruned', ended_pruned);
+end
+$function$;
+comment on function flagmeter.tick_entitlements(as_of timestamp with time zone, recent interval, checks_retention interval) is 'Run by the minute job in tick()''s transaction: inserts an alert per new feature-limit crossing (returned as "alerts"), and, when recent is null, marks lapsed reservations expired and deletes check answers and ended reservations older than checks_retention.';
 
 CREATE TRIGGER _500_rollup AFTER INSERT ON flagmeter.events REFERENCING NEW TABLE AS new_events FOR EACH STATEMENT EXECUTE FUNCTION flagmeter.tg_events__rollup();

@@ -1,6 +1,7 @@
 // Admin changes to tenants and webhooks. Each change and its audit entry commit together.
 import type pg from 'pg';
 import { withTransaction, type Pool } from './pool.ts';
+import { featureLimitsJson, type FeatureLimit } from './entitlements.ts';
 
 export interface TenantSettings {
   tenant: string;
@@ -12,6 +13,9 @@ export interface TenantSettings {
   rateLimitPerSecond: number | null;
   rateLimitBurst: number | null;
   webhook: { url: string; enabled: boolean } | null;
+  /** Entitlements: the quota denies checks when hard; per-feature limits (docs/entitlements.md). */
+  quotaHard: boolean;
+  featureLimits: FeatureLimit[];
   createdAt: string;
   updatedAt: string;
 }
@@ -38,13 +42,14 @@ export async function audited<T>(pool: Pool, actor: Actor | undefined, fn: (clie
 
 const settingsSql = `
 select t.slug, t.name, t.monthly_quota, t.billing_day, t.timezone, t.alert_thresholds, t.rate_limit_per_second,
-  t.rate_limit_burst, w.url, w.enabled, t.created_at, t.updated_at
+  t.rate_limit_burst, w.url, w.enabled, t.created_at, t.updated_at, t.quota_hard, ${featureLimitsJson('t')} as feature_limits
 from flagmeter.tenants t left join flagmeter.slack_webhooks w on w.tenant_id = t.id`;
 
 const toSettings = (r: Record<string, any>): TenantSettings => ({
   tenant: r.slug, name: r.name, monthlyQuota: r.monthly_quota, billingDay: r.billing_day, timezone: r.timezone,
   alertThresholds: r.alert_thresholds, rateLimitPerSecond: r.rate_limit_per_second, rateLimitBurst: r.rate_limit_burst,
   webhook: r.url ? { url: r.url, enabled: r.enabled } : null,
+  quotaHard: r.quota_hard, featureLimits: r.feature_limits,
   createdAt: r.created_at.toISOString(), updatedAt: r.updated_at.toISOString(),
 });
 

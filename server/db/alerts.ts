@@ -7,6 +7,8 @@ export interface AlertForDelivery {
   tenant: string;
   usedTokens: number;
   quota: number;
+  /** Null for a quota alert; the feature whose limit was crossed otherwise (quota is then that limit). */
+  feature: string | null;
   status: string;
   attempts: number;
   /** The tenant's own webhook: url, or null when it has none; enabled false when switched off. */
@@ -17,14 +19,14 @@ export interface AlertForDelivery {
 /** Locks the alert row for the rest of the transaction so two deliveries of one alert cannot overlap. */
 export async function lockAlertForDelivery(client: pg.ClientBase, alertId: number): Promise<AlertForDelivery | undefined> {
   const { rows: [r] } = await client.query(
-    `select a.id, t.slug, a.used_tokens, a.quota, a.status, a.attempts, w.url, w.enabled
+    `select a.id, t.slug, a.used_tokens, a.quota, a.feature, a.status, a.attempts, w.url, w.enabled
      from flagmeter.alerts a
      join flagmeter.tenants t on t.id = a.tenant_id
      left join flagmeter.slack_webhooks w on w.tenant_id = a.tenant_id
      where a.id = $1::bigint
      for update of a`, [alertId]);
   return r && {
-    id: r.id, tenant: r.slug, usedTokens: r.used_tokens, quota: r.quota, status: r.status,
+    id: r.id, tenant: r.slug, usedTokens: r.used_tokens, quota: r.quota, feature: r.feature, status: r.status,
     attempts: r.attempts, webhookUrl: r.url, webhookEnabled: r.enabled,
   };
 }
@@ -47,6 +49,8 @@ export interface AlertView {
   id: number; tenant: string; threshold: number; usedTokens: number; quota: number; percent: number;
   periodStart: string; periodEnd: string; status: string; attempts: number; lastError: string | null;
   createdAt: string; lastAttemptAt: string | null; deliveredAt: string | null;
+  /** Null: a quota alert; set: the feature whose limit was crossed. */
+  feature: string | null;
 }
 
 /** A timestamptz as JavaScript's toISOString() writes it (UTC, milliseconds), for JSON built in SQL. */
@@ -59,7 +63,7 @@ export const alertJson = (a: string, tenantSlug: string) => `json_build_object(
   'periodStart', ${isoUtc(`${a}.period_start`)}, 'periodEnd', ${isoUtc(`${a}.period_end`)},
   'status', ${a}.status, 'attempts', ${a}.attempts, 'lastError', ${a}.last_error,
   'createdAt', ${isoUtc(`${a}.created_at`)}, 'lastAttemptAt', ${isoUtc(`${a}.last_attempt_at`)},
-  'deliveredAt', ${isoUtc(`${a}.delivered_at`)})`;
+  'deliveredAt', ${isoUtc(`${a}.delivered_at`)}, 'feature', ${a}.feature)`;
 
 /** Newest first; optionally one tenant's. */
 export async function listAlerts(pool: Pool, opts: { tenant?: string; limit: number }): Promise<AlertView[]> {

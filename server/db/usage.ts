@@ -36,6 +36,7 @@ select json_build_object(
   'periodEnd', ${isoUtc('t.period_end')},
   'billingDay', t.billing_day,
   'timezone', t.timezone,
+  'limits', flagmeter.tenant_limits_json(t.id),
   'features', coalesce((
     select json_agg(json_build_object(
       'feature', f.feature, 'tokens', f.tokens, 'eventCount', f.event_count,

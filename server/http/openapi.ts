@@ -6,6 +6,7 @@ import { eventSchema } from '../ingest/event-schema.ts';
 import { alertsQuery, auditQuery, createKeyBody, createTenantBody, deleteTenantQuery, seriesQuery, updateTenantBody, webhookBody } from './schemas.ts';
 import { authRouteDocs } from './routes/auth.ts';
 import { peopleRouteDocs } from './routes/people.ts';
+import { entitlementRouteDocs } from './routes/entitlements.ts';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -67,7 +68,7 @@ const coreRouteDocs: RouteDoc[] = [
     responses: { 200: 'Prometheus text format', 401: 'METRICS_TOKEN is set and the request does not carry it' }, produces: 'text/plain' },
 ];
 
-export const routeDocs: RouteDoc[] = [...coreRouteDocs, ...authRouteDocs, ...peopleRouteDocs];
+export const routeDocs: RouteDoc[] = [...coreRouteDocs, ...authRouteDocs, ...peopleRouteDocs, ...entitlementRouteDocs];
 
 const errorSchema = {
   type: 'object',

@@ -14,6 +14,7 @@ const isTimezone = (tz: string) => {
 };
 
 import { slug } from './fields.ts';
+import { limitFields } from '../entitlements/schemas.ts';
 
 export { slug };
 
@@ -28,7 +29,7 @@ const tenantFields = {
 };
 
 export const createTenantBody = z.strictObject({ slug, ...tenantFields }).partial().required({ slug: true, name: true });
-export const updateTenantBody = z.strictObject(tenantFields).partial()
+export const updateTenantBody = z.strictObject({ ...tenantFields, ...limitFields }).partial()
   .refine((b) => Object.keys(b).length > 0, 'send at least one field to change');
 export const deleteTenantQuery = z.strictObject({ confirm: z.string().describe('the tenant slug again, to confirm') });
 export const webhookBody = z.strictObject({

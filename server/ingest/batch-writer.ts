@@ -2,7 +2,8 @@
 // maxEvents events or is maxWaitMs old. A request is answered only once its batch has committed.
 // The buffer is bounded: past bufferMax events (waiting + being written), writes are refused with a
 // 503 so memory stays flat when Postgres cannot keep up.
-import type { EventRow } from '../db/events.ts';
+import type { EventRow, SettleOutcome } from '../db/events.ts';
+import { refusal, settles } from '../entitlements/settle.ts';
 import type { Logger } from '../log.ts';
 import { AppError, unavailable } from '../http/errors.ts';
 import { isDatabaseUnavailable, isMissingTenant } from '../db/errors.ts';
@@ -26,6 +27,8 @@ export interface BatchStore {
   insert(rows: readonly EventRow[]): Promise<number[]>;
   /** Event ids already stored under these keys (called after commit, for duplicates only). */
   idsForKeys(tenantIds: number[], keys: string[]): Promise<Map<string, string>>;
+  /** Stores a batch in which some events settle reservations (server/entitlements/settle.ts). */
+  insertSettling?(rows: readonly EventRow[], requests: readonly number[]): Promise<SettleOutcome>;
 }
 
 export interface BatchWriterOptions {
@@ -81,7 +84,8 @@ export class BatchWriter {
   write(rows: EventRow[]): Promise<WriteResult> {
     if (this.closed) return Promise.reject(unavailable('shutting_down', 'FlagMeter is shutting down; retry against another instance.'));
     const held = this.waitingEvents + this.writingEvents + rows.length;
-    if (this.opts.fallback && (Date.now() < this.dbDownUntil || held > (this.opts.highWater ?? this.opts.bufferMax))) {
+    // a settlement must commit with its event in PostgreSQL: never parked in Valkey
+    if (this.opts.fallback && !settles(rows) && (Date.now() < this.dbDownUntil || held > (this.opts.highWater ?? this.opts.bufferMax))) {
       return this.toFallback(rows);
     }
     if (held > this.opts.bufferMax) {
@@ -153,10 +157,13 @@ export class BatchWriter {
 
   /** Never throws: every request in the batch is resolved or rejected. */
   private async flush(batch: Pending[], size: number): Promise<void> {
-    const rows = batch.length === 1 ? batch[0]!.rows : batch.flatMap((p) => p.rows);
+    let rows = batch.length === 1 ? batch[0]!.rows : batch.flatMap((p) => p.rows);
     const started = performance.now();
     try {
-      const duplicatePositions = await this.store.insert(rows);
+      const settling = this.store.insertSettling && settles(rows) ? await this.insertSettling(batch, rows) : undefined;
+      if (settling?.length === 0) return;
+      if (settling) ({ batch, rows } = settling[0]!);
+      const duplicatePositions = settling ? settling[0]!.duplicates : await this.store.insert(rows);
       this.flushes++;
       this.opts.onFlush?.({ events: size, durationMs: performance.now() - started, ok: true, duplicates: duplicatePositions.length });
       const duplicate = new Array<boolean>(rows.length).fill(false);
@@ -177,13 +184,46 @@ export class BatchWriter {
       if (this.opts.fallback && isDatabaseUnavailable(failure)) {
         this.dbDownUntil = Date.now() + DB_RETRY_MS;
         this.opts.log.warn({ err: (err as Error).message, events: size }, 'batch insert failed; buffering in Valkey');
-        await Promise.all(batch.map((p) => this.toFallback(p.rows).then(p.resolve, p.reject)));
+        // a settlement must commit with its event in PostgreSQL: those requests get the 503
+        const cannot = unavailable('database_unavailable', 'The database is unavailable; events that settle a reservation are not buffered. Retry shortly.', 2);
+        await Promise.all(batch.map((p) => (settles(p.rows) ? Promise.reject(cannot) : this.toFallback(p.rows)).then(p.resolve, p.reject)));
         return;
       }
       this.opts.log.error({ err: (err as Error).message, events: size, requests: batch.length }, 'batch insert failed; its requests get 503');
       const reply = unavailable('database_unavailable', 'The events could not be confirmed as stored (database unavailable). Retry shortly; events sent with an id are never counted twice.', 2);
       for (const p of batch) p.reject(reply);
     }
+  }
+
+  /**
+   * Writes a batch with settlements; requests refused for a reservation get their 409/404 here.
+   * Returns the requests that were stored and their duplicates (none: every request was refused).
+   */
+  private async insertSettling(batch: Pending[], rows: EventRow[]): Promise<{ batch: Pending[]; rows: EventRow[]; duplicates: number[] }[]> {
+    const requests: number[] = [];
+    batch.forEach((p, i) => { for (let j = 0; j < p.rows.length; j++) requests.push(i); });
+    const outcome = await this.store.insertSettling!(rows, requests);
+    if (outcome.refused.length === 0) return [{ batch, rows, duplicates: outcome.duplicates }];
+    const refusedBy = new Map<number, { position: number; reason: string }[]>();
+    for (const r of outcome.refused) {
+      const req = requests[r.position]!;
+      refusedBy.set(req, [...(refusedBy.get(req) ?? []), r]);
+    }
+    // positions move: re-index the stored requests' rows and duplicates
+    const keptBatch: Pending[] = [], keptRows: EventRow[] = [], newPos = new Map<number, number>();
+    let offset = 0;
+    batch.forEach((p, i) => {
+      const refused = refusedBy.get(i);
+      if (refused) {
+        p.reject(refusal(refused.map((r) => ({ index: r.position - offset, reason: r.reason })), batch[i]!.rows.length > 1, p.rows));
+      } else {
+        keptBatch.push(p);
+        p.rows.forEach((row, j) => { newPos.set(offset + j, keptRows.length); keptRows.push(row); });
+      }
+      offset += p.rows.length;
+    });
+    if (keptBatch.length === 0) return [];
+    return [{ batch: keptBatch, rows: keptRows, duplicates: outcome.duplicates.map((d) => newPos.get(d)!) }];
   }
 
   /**

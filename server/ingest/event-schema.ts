@@ -19,6 +19,8 @@ export const eventSchema = z.strictObject({
   id: text('id', 200).optional(),
   timestamp: z.iso.datetime({ offset: true, error: 'timestamp must be an ISO 8601 date-time with a time zone, e.g. 2026-11-22T10:00:00Z' }).optional(),
   user: text('user', 256).optional(),
+  reservation: z.uuid({ error: 'reservation must be the id of a reservation (a UUID) from POST /api/check' }).optional()
+    .describe('settles this reservation in the same transaction (see docs/entitlements.md)'),
 }, { error: (issue) => issue.code === 'unrecognized_keys' ? `unknown field(s): ${issue.keys.join(', ')}` : 'an event must be a JSON object' });
 
 export type EventInput = z.infer<typeof eventSchema>;

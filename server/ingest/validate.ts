@@ -71,6 +71,7 @@ export async function validateEvents(body: unknown, opts: ValidateOptions): Prom
       occurredAt,
       key: e.id ?? null,
       user: e.user ?? null,
+      ...(e.reservation ? { reservation: e.reservation.toLowerCase() } : {}),
     });
   });
 

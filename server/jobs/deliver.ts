@@ -31,7 +31,7 @@ export async function deliverAlert(pool: Pool, enqueue: EnqueueDelivery, config:
       return { status: 'skipped', error };
     }
 
-    const result = await postToSlack(url, alertText(alert.tenant, alert.usedTokens, alert.quota), config.ALERT_HTTP_TIMEOUT_MS);
+    const result = await postToSlack(url, alertText(alert.tenant, alert.usedTokens, alert.quota, alert.feature), config.ALERT_HTTP_TIMEOUT_MS);
     const attempts = alert.attempts + 1;
     if (result.ok) {
       await recordAttempt(client, alertId, { status: 'delivered', attempted: true, error: null });

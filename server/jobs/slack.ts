@@ -10,8 +10,11 @@ export interface PostResult {
   retryAfterMs?: number;
 }
 
-export function alertText(tenant: string, usedTokens: number, quota: number): string {
+export function alertText(tenant: string, usedTokens: number, quota: number, feature: string | null = null): string {
   const percent = Math.floor((usedTokens * 100) / quota);
+  if (feature !== null) {
+    return `FlagMeter: tenant '${tenant}' has hit ${percent}% of its ${quota.toLocaleString('en-US')}-token limit on feature '${feature}' this period.`;
+  }
   return `FlagMeter: tenant '${tenant}' has hit ${percent}% of ${quota.toLocaleString('en-US')} tokens this month.`;
 }
 

@@ -10,6 +10,9 @@ export interface TickResult {
   partitionsDropped: string[];
   rollupsCompacted: number;
   keysPruned: number;
+  /** flagmeter.tick_entitlements(): lapsed reservations marked expired, old check answers deleted. */
+  reservationsExpired?: number;
+  checksPruned?: number;
 }
 
 /** Enqueues the delivery of an alert through the given transaction's connection, to start no sooner than startAfter. */
@@ -29,6 +32,12 @@ export async function runTick(pool: Pool, enqueue: EnqueueDelivery, config: Conf
       [opts.asOf ?? null, opts.recent ?? null, `${config.EVENTS_RETENTION_MONTHS} months`,
         `${config.ROLLUP_COMPACT_AFTER_DAYS} days`, `${config.IDEMPOTENCY_WINDOW_DAYS} days`]);
     const result = row!.tick;
+    // feature-limit alerts and the reservation sweep, in the same transaction (same outbox)
+    const { rows: [ent] } = await client.query<{ r: { alerts: number[]; reservationsExpired: number; checksPruned: number } }>(
+      `select flagmeter.tick_entitlements(coalesce($1::timestamptz, now()), $2::interval, $3::interval) as r`,
+      [opts.asOf ?? null, opts.recent ?? null, `${config.IDEMPOTENCY_WINDOW_DAYS} days`]);
+    result.alerts = [...result.alerts, ...ent!.r.alerts];
+    if (!opts.recent) Object.assign(result, { reservationsExpired: ent!.r.reservationsExpired, checksPruned: ent!.r.checksPruned });
     for (const alertId of result.alerts) await enqueue(client, alertId);
     return result;
   });

@@ -7,4 +7,6 @@ export type { Bucket, UsageSeries } from '../../server/db/series.ts';
 export type { FeatureUsage };
 export type TenantUsage = Usage;
 export type Alert = AlertView;
-export interface TenantDetail extends TenantUsage { features: FeatureUsage[] }
+/** One limit of a tenant as the usage body shows it (flagmeter.tenant_limits_json): feature null is the quota. */
+export interface LimitView { feature: string | null; limit: number; hard: boolean; used: number; reserved: number; remaining: number; overage: number; percent: number }
+export interface TenantDetail extends TenantUsage { features: FeatureUsage[]; limits?: LimitView[] }

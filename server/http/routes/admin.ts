@@ -7,6 +7,7 @@ import { assertTenantAllowed, requireScope } from '../../auth/middleware.ts';
 import { generateKey } from '../../auth/keys.ts';
 import { audited, deleteTenant, deleteWebhook, getTenantSettings, insertTenant, listAudit, setWebhook, updateTenant } from '../../db/admin.ts';
 import { insertKey, listKeys, revokeKey } from '../../db/keys.ts';
+import { setLimits } from '../../db/entitlements.ts';
 import type { AppDeps } from '../../app.ts';
 
 // with middleware spread before the handler, Express's types no longer infer the path parameters
@@ -43,6 +44,7 @@ export function adminRouter({ config, pool, invalidator }: AppDeps): Router {
       const before = await getTenantSettings(client, slug, true);
       if (!before) throw noTenant(slug);
       await updateTenant(client, slug, input);
+      await setLimits(client, slug, input);
       const after = (await getTenantSettings(client, slug))!;
       return { result: after, audit: { action: 'tenant.update', target: `tenant:${slug}`, before, after } };
     });

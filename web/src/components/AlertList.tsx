@@ -16,7 +16,7 @@ export function AlertList({ alerts }: { alerts: Alert[] }) {
       {alerts.slice(0, 10).map((a) => (
         <li key={a.id} class="alert" data-status={a.status}>
           <div class="alert__main">
-            <strong>Crossed {a.threshold}%</strong>
+            <strong>Crossed {a.threshold}%{a.feature ? <> of the <span class="mono">{a.feature}</span> limit</> : null}</strong>
             <span class="muted"> · {formatTokens(a.usedTokens)} of {formatTokens(a.quota)} ({formatPercent(a.percent)})</span>
             {a.lastError && a.status !== 'delivered' && <div class="alert__error">{a.lastError}</div>}
           </div>

@@ -8,6 +8,7 @@ import { connection, tenants } from '../state.ts';
 import type { Alert, Bucket, TenantDetail, UsageSeries } from '../types.ts';
 import { AlertList } from './AlertList.tsx';
 import { FeatureTable } from './FeatureTable.tsx';
+import { LimitsCard } from './LimitsCard.tsx';
 import { EmptyState } from './States.tsx';
 import { LevelBadge, UsageBar } from './UsageBar.tsx';
 import { UsageChart } from './UsageChart.tsx';
@@ -84,6 +85,7 @@ export function TenantView({ slug }: { slug: string }) {
           <UsageBar percent={u.quotaPercent} label={`${u.tenantName} usage`} large />
         </section>
       )}
+      {load.state === 'ready' && load.data.detail.limits && <LimitsCard limits={load.data.detail.limits} tenant={slug} />}
       {load.state === 'error' && (
         <EmptyState tone="error" title="Could not load this tenant's details">
           {load.error.message} <button type="button" class="btn" onClick={retry}>Try again</button>

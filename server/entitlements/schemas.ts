@@ -1,0 +1,68 @@
+// The wire shapes of entitlements: the check, its answer, a reservation, and the limits a tenant
+// update may carry. Built from server/http/fields.ts like every other request schema.
+import { z } from 'zod';
+import { label, slug, text } from '../http/fields.ts';
+
+export const RESERVATION_TTL_DEFAULT_SECONDS = 300;
+export const RESERVATION_TTL_MAX_SECONDS = 3600;
+
+const positiveTokens = (what: string) => z.number({ error: `${what} must be a number` })
+  .int(`${what} must be a whole number`)
+  .positive(`${what} must be a positive integer`)
+  .max(Number.MAX_SAFE_INTEGER, `${what} must be at most ${Number.MAX_SAFE_INTEGER}`);
+
+export const checkBody = z.strictObject({
+  tenant: slug,
+  feature: text('feature', 128).optional().describe('also check this feature\'s limit (a feature without one is only under the quota)'),
+  tokens: positiveTokens('tokens').optional().describe('tokens about to be spent (absent: "is anything left?")'),
+  reserve: z.boolean({ error: 'reserve must be true or false' }).default(false).describe('hold the tokens until an event settles them, a DELETE releases them or they expire'),
+  reservationTtlSeconds: z.number({ error: 'reservationTtlSeconds must be a number' }).int('reservationTtlSeconds must be a whole number')
+    .min(1, 'reservationTtlSeconds must be at least 1').max(RESERVATION_TTL_MAX_SECONDS, `reservationTtlSeconds must be at most ${RESERVATION_TTL_MAX_SECONDS}`)
+    .optional().describe(`how long the hold lasts (default ${RESERVATION_TTL_DEFAULT_SECONDS} s)`),
+  id: text('id', 200).optional().describe('idempotency key: a retry with the same id gets the same answer and reservation'),
+}).refine((b) => !b.reserve || b.tokens !== undefined, { message: 'reserve needs tokens (how many to hold)', path: ['tokens'] })
+  .refine((b) => b.reserve || b.reservationTtlSeconds === undefined, { message: 'reservationTtlSeconds only applies with reserve: true', path: ['reservationTtlSeconds'] });
+
+export const checkReasons = ['ok', 'quota_exhausted', 'feature_limit_reached', 'would_exceed', 'unverified'] as const;
+
+export const reservationAnswer = z.object({ id: z.uuid(), tokens: z.number().int(), expiresAt: z.string() });
+
+export const checkAnswer = z.object({
+  allowed: z.boolean(),
+  reason: z.enum(checkReasons),
+  tenant: z.string(),
+  feature: z.string().nullable(),
+  limitOn: z.enum(['quota', 'feature']).nullable().describe('which limit the figures are of: the one that denied, or the tightest'),
+  limit: z.number().int().nullable(),
+  used: z.number().int().nullable(),
+  reserved: z.number().int().nullable(),
+  remaining: z.number().int().nullable(),
+  overage: z.number().int().nullable(),
+  hard: z.boolean().nullable(),
+  periodStart: z.string().nullable(),
+  periodEnd: z.string().nullable(),
+  asOf: z.string(),
+  reservation: reservationAnswer.optional(),
+  replayed: z.boolean().optional().describe('true: the stored answer of an earlier check with this id'),
+});
+export type CheckAnswer = z.infer<typeof checkAnswer>;
+
+export const reservationView = z.object({
+  id: z.uuid(), tenant: z.string(), feature: z.string().nullable(), tokens: z.number().int(),
+  status: z.enum(['open', 'settled', 'released', 'expired']),
+  createdAt: z.string(), expiresAt: z.string(), endedAt: z.string().nullable(),
+});
+
+export const featureLimit = z.strictObject({
+  feature: label('feature', 128),
+  tokens: positiveTokens('tokens'),
+  hard: z.boolean({ error: 'hard must be true or false' }).default(false),
+});
+
+/** Added to PATCH /api/tenants/:tenant. */
+export const limitFields = {
+  quotaHard: z.boolean({ error: 'quotaHard must be true or false' }).describe('true: checks deny at the quota; false (default): soft'),
+  featureLimits: z.array(featureLimit).max(100, 'at most 100 feature limits')
+    .refine((l) => new Set(l.map((f) => f.feature)).size === l.length, 'each feature may have one limit')
+    .describe('replaces the tenant\'s feature limits ([] removes them all)'),
+};

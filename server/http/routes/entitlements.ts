@@ -1,0 +1,95 @@
+// POST /api/check ("may this tenant spend now?") and DELETE /api/reservations/:id. Exact: the
+// answer is computed by PostgreSQL from the daily rollups and the open holds, no cache.
+import { Router, type Request, type RequestHandler } from 'express';
+import { z } from 'zod';
+import { AppError } from '../errors.ts';
+import { jsonBody, parseWith } from '../json-body.ts';
+import { assertTenantAllowed } from '../../auth/middleware.ts';
+import { hasScope } from '../../auth/keys.ts';
+import { isDatabaseUnavailable } from '../../db/errors.ts';
+import { releaseReservation, toCheckResult } from '../../db/entitlements.ts';
+import { CheckBatcher } from '../../entitlements/check-batcher.ts';
+import { checkAnswer, checkBody, RESERVATION_TTL_DEFAULT_SECONDS, reservationView, type CheckAnswer } from '../../entitlements/schemas.ts';
+import type { RouteDoc } from '../openapi.ts';
+import type { AppDeps } from '../../app.ts';
+
+/** ingest (the backend that will post the event) or evaluate (the key that asks flags) may check. */
+const mayCheck: RequestHandler = (req, _res, next) => {
+  const scopes = req.caller?.scopes ?? [];
+  if (!hasScope(scopes, 'ingest') && !hasScope(scopes, 'evaluate')) {
+    throw new AppError(403, 'forbidden', "This key lacks the 'ingest' or 'evaluate' scope.");
+  }
+  next();
+};
+
+const param = (req: Request, name: string) => String(req.params[name]);
+const uuid = z.uuid();
+
+export function entitlementsRouter({ config, pool, entitlementMetrics }: AppDeps): Router {
+  const router = Router();
+  const checks = new CheckBatcher(pool);
+
+  router.post('/check', mayCheck, ...jsonBody(config.BODY_LIMIT_BYTES), async (req, res) => {
+    const input = parseWith(checkBody, req.body, 'The check');
+    assertTenantAllowed(req.caller, input.tenant);
+    let answer: CheckAnswer;
+    try {
+      const result = toCheckResult<CheckAnswer>(await checks.check({
+        tenant: input.tenant, feature: input.feature, tokens: input.tokens, reserve: input.reserve,
+        ttlSeconds: input.reservationTtlSeconds ?? RESERVATION_TTL_DEFAULT_SECONDS, id: input.id,
+      }));
+      if (result.kind === 'unknown_tenant') throw new AppError(404, 'unknown_tenant', `No tenant '${input.tenant}'.`);
+      if (result.kind === 'check_id_reused') {
+        throw new AppError(409, 'check_id_reused', `The check id '${input.id}' was already used for another request (feature, tokens, reserve or TTL differ); use a new id.`);
+      }
+      answer = result.answer;
+    } catch (err) {
+      if (!(err instanceof AppError) && isDatabaseUnavailable(err as Error) && config.ENTITLEMENT_FAIL_MODE === 'open') {
+        // fail open: the backend goes ahead; nothing was verified and nothing is held
+        answer = {
+          allowed: true, reason: 'unverified', tenant: input.tenant, feature: input.feature ?? null, limitOn: null,
+          limit: null, used: null, reserved: null, remaining: null, overage: null, hard: null,
+          periodStart: null, periodEnd: null, asOf: new Date().toISOString(),
+        };
+      } else {
+        // fail closed: the error handler answers 503 + Retry-After for a database that is away
+        throw err;
+      }
+    }
+    entitlementMetrics?.checks.inc({ reason: answer.reason });
+    res.json(answer);
+  });
+
+  router.delete('/reservations/:id', mayCheck, async (req, res) => {
+    const id = param(req, 'id');
+    if (!uuid.safeParse(id).success) throw new AppError(400, 'invalid_request', `'${id}' is not a reservation id (a UUID).`);
+    const result = await releaseReservation(pool, id.toLowerCase(), req.caller?.tenant ?? null);
+    if (result.kind === 'not_found') throw new AppError(404, 'reservation_not_found', `No reservation '${id}'.`);
+    if (result.kind === 'ended') {
+      throw new AppError(409, `reservation_${result.reservation.status}`, `The reservation is already ${result.reservation.status}; nothing to release.`);
+    }
+    const body: z.infer<typeof reservationView> = result.reservation as z.infer<typeof reservationView>;
+    res.json(body);
+  });
+  return router;
+}
+
+export const entitlementRouteDocs: RouteDoc[] = [
+  { method: 'post', path: '/api/check', summary: 'May this tenant spend N tokens (on this feature) now? Exact (every acknowledged event, open holds), no cache; with reserve: true, holds the tokens atomically if they fit. Scope ingest or evaluate.', scope: 'ingest',
+    body: checkBody,
+    responses: {
+      200: { description: 'The answer: allowed and why, with the deciding limit\'s figures (and the reservation). With ENTITLEMENT_FAIL_MODE=open and the database away: allowed, reason unverified, figures null.', schema: checkAnswer },
+      400: 'Invalid check (tokens not a positive integer, reserve without tokens, TTL out of range, unknown fields)',
+      403: 'The key lacks ingest/evaluate, or is bound to another tenant',
+      404: 'Unknown tenant',
+      409: 'The check id was used for another request',
+      413: 'Body too large', 415: 'Not JSON',
+      503: 'The database is away and ENTITLEMENT_FAIL_MODE=closed (Retry-After)',
+    } },
+  { method: 'delete', path: '/api/reservations/{id}', summary: 'Release an open reservation (e.g. the model call failed). Scope ingest or evaluate; a tenant-bound key only its tenant\'s.', scope: 'ingest',
+    responses: {
+      200: { description: 'The released reservation', schema: reservationView },
+      400: 'Not a UUID', 404: 'Unknown reservation (or another tenant\'s, for a tenant-bound key)',
+      409: 'Already settled, released or expired', 503: 'Database unavailable (Retry-After)',
+    } },
+];
