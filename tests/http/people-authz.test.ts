@@ -15,6 +15,7 @@ let app: FlagMeter;
 let alphaPerson: string;
 let reader: string;
 let betaKeyId: string;
+let betaReservation: string;
 
 beforeAll(async () => {
   db = await createTestDb();
@@ -24,6 +25,8 @@ beforeAll(async () => {
   expect((await call(app.url, 'PUT', '/api/tenants/beta/webhook', { ...asAdmin, body: { url: 'http://127.0.0.1:9/hook' } })).status).toBe(200);
   betaKeyId = (await call(app.url, 'POST', '/api/keys', { ...asAdmin, body: { name: 'beta reader', scopes: ['read'], tenant: 'beta' } })).body.id;
   expect((await call(app.url, 'POST', '/api/events', { ...asAdmin, body: { tenant: 'beta', feature: 'f', tokens: 5 } })).status).toBe(201);
+  expect((await call(app.url, 'PATCH', '/api/tenants/beta', { ...asAdmin, body: { quotaHard: true } })).status).toBe(200);
+  betaReservation = (await call(app.url, 'POST', '/api/check', { ...asAdmin, body: { tenant: 'beta', tokens: 10, reserve: true } })).body.reservation.id;
   // every scope a tenant-bound person can have (admin cannot be bound)
   alphaPerson = await addPerson(app.url, ADMIN_KEY, { name: 'alpha-person', password: 'alpha person password', scopes: ['read', 'ingest', 'flags', 'evaluate'], tenant: 'alpha' });
   reader = await addPerson(app.url, ADMIN_KEY, { name: 'reader', password: 'reader person password', scopes: ['read'] });
@@ -42,12 +45,14 @@ async function snapshot(): Promise<unknown> {
     (select jsonb_agg(jsonb_build_array(p.name, p.scopes, p.disabled_at, p.password_hash) order by p.id) from flagmeter.people p) people,
     (select count(*) from flagmeter.invitations) invitations,
     (select count(*) from flagmeter.events) events,
+    (select jsonb_agg(jsonb_build_array(r.id, r.status) order by r.id) from flagmeter.reservations r) reservations,
     (select count(*) from flagmeter.audit_log where action not like 'person.log%') changes`);
   return r;
 }
 
 const bodies: Record<string, unknown> = {
   'POST /api/events': { tenant: 'beta', feature: 'f', tokens: 1 },
+  'POST /api/check': { tenant: 'beta', tokens: 1, reserve: true },
   'POST /api/tenants': { slug: 'gamma', name: 'Gamma' },
   'PATCH /api/tenants/{tenant}': { monthlyQuota: 1 },
   'PUT /api/tenants/{tenant}/webhook': { url: 'https://example.com/hook' },
@@ -60,7 +65,7 @@ const routes = routeDocs.filter((r) => r.scope !== null).map((r) => ({ ...r, id:
 
 /** As the console does it: the session cookie, from this origin. */
 function request(token: string, route: (typeof routes)[number]): Promise<Answer> {
-  let path = route.path.replace(/\{(\w+)\}/g, (_m, p: string) => (p === 'id' ? betaKeyId : params[p] ?? 'x'));
+  let path = route.path.replace(/\{(\w+)\}/g, (_m, p: string) => (p === 'id' ? (route.path.startsWith('/api/reservations') ? betaReservation : betaKeyId) : params[p] ?? 'x'));
   if (route.id === 'DELETE /api/tenants/{tenant}') path += '?confirm=beta';
   if (route.id === 'GET /api/alerts') path += '?tenant=beta';
   return call(app.url, route.method.toUpperCase(), path, { cookie: token, headers: { origin: app.url }, ...(route.method === 'get' || route.method === 'delete' ? {} : { body: bodies[route.id] ?? {} }) });
@@ -82,8 +87,14 @@ describe('a person bound to tenant alpha', () => {
     const before = await snapshot();
     const answers: Record<string, number> = {};
     const unhandled: string[] = [];
+    // objects of another tenant found by id are not revealed: 404, as if they did not exist
+    const foreignObjects = ['DELETE /api/reservations/{id}'];
     for (const route of routes) {
-      const names = route.path.includes('{tenant}') || route.scope === 'admin' || ['POST /api/events', 'GET /api/alerts'].includes(route.id);
+      if (foreignObjects.includes(route.id)) {
+        expect((await request(alphaPerson, route)).status).toBe(404);
+        continue;
+      }
+      const names = route.path.includes('{tenant}') || route.scope === 'admin' || ['POST /api/events', 'POST /api/check', 'GET /api/alerts'].includes(route.id);
       if (!names) {
         if (!['GET /api/tenants', 'GET /api/stream'].includes(route.id)) unhandled.push(route.id);
         continue;
