@@ -1,8 +1,9 @@
 // GET /api/usage/:tenant/series?bucket=hour|day: the dashboard's chart of the current billing period.
 import { Router } from 'express';
 import { AppError } from '../errors.ts';
+import { pathParam } from '../fields.ts';
 import { parseWith } from '../json-body.ts';
-import { seriesQuery } from '../schemas.ts';
+import { seriesQuery, tenantParam } from '../schemas.ts';
 import { assertTenantAllowed, requireScope } from '../../auth/middleware.ts';
 import { getUsageSeries } from '../../db/series.ts';
 import type { AppDeps } from '../../app.ts';
@@ -10,7 +11,7 @@ import type { AppDeps } from '../../app.ts';
 export function seriesRouter({ pool }: AppDeps): Router {
   const router = Router();
   router.get('/usage/:tenant/series', requireScope('read'), async (req, res) => {
-    const slug = req.params.tenant as string;
+    const slug = pathParam(req, 'tenant', tenantParam);
     assertTenantAllowed(req.caller, slug);
     const { bucket } = parseWith(seriesQuery, req.query, 'The query');
     const series = await getUsageSeries(pool, slug, bucket);

@@ -2,6 +2,8 @@
 // cache (server/cache/usage-cache.ts), which holds them as JSON text ready to send.
 import { Router } from 'express';
 import { AppError } from '../errors.ts';
+import { pathParam } from '../fields.ts';
+import { tenantParam } from '../schemas.ts';
 import { assertTenantAllowed, requireScope } from '../../auth/middleware.ts';
 import type { Usage } from '../../db/tenants.ts';
 import type { AppDeps } from '../../app.ts';
@@ -11,7 +13,7 @@ export function usageRouter({ usageCache }: AppDeps): Router {
   const read = requireScope('read');
 
   router.get('/usage/:tenant', read, async (req, res) => {
-    const slug = req.params.tenant as string;
+    const slug = pathParam(req, 'tenant', tenantParam);
     assertTenantAllowed(req.caller, slug);
     const body = await usageCache.usage(slug);
     if (body === undefined) throw new AppError(404, 'unknown_tenant', `No tenant '${slug}'.`);
