@@ -1,4 +1,5 @@
 // The admin API: tenants, their webhook, API keys and the audit log. Every change is audited.
+import { auditBody, keyCreated, keysBody, keyView, send, tenantDeleted, tenantSettings, webhookView } from '../responses.ts';
 import { Router, type Request } from 'express';
 import { AppError } from '../errors.ts';
 import { maskUrl, pathParam } from '../fields.ts';
@@ -28,7 +29,7 @@ export function adminRouter({ config, pool, invalidator }: AppDeps): Router {
     assertTenantAllowed(req.caller, slug);
     const settings = await getTenantSettings(pool, slug);
     if (!settings) throw noTenant(slug);
-    res.json(forCaller(req.caller, settings));
+    send(res, 200, tenantSettings, forCaller(req.caller, settings));
   });
 
   router.post('/tenants', admin, ...body, async (req, res) => {
@@ -38,7 +39,7 @@ export function adminRouter({ config, pool, invalidator }: AppDeps): Router {
       return { result: after, audit: { action: 'tenant.create', target: `tenant:${input.slug}`, before: null, after: maskedSettings(after) } };
     });
     await invalidator.tenantChanged(input.slug);
-    res.status(201).json(created);
+    send(res, 201, tenantSettings, created);
   });
 
   router.patch('/tenants/:tenant', admin, ...body, async (req, res) => {
@@ -52,7 +53,7 @@ export function adminRouter({ config, pool, invalidator }: AppDeps): Router {
       return { result: after, audit: { action: 'tenant.update', target: `tenant:${slug}`, before: maskedSettings(before), after: maskedSettings(after) } };
     });
     await invalidator.tenantChanged(slug);
-    res.json(updated);
+    send(res, 200, tenantSettings, updated);
   });
 
   router.delete('/tenants/:tenant', admin, async (req, res) => {
@@ -69,7 +70,7 @@ export function adminRouter({ config, pool, invalidator }: AppDeps): Router {
       return { result: { deleted: slug, eventsDeleted }, audit: { action: 'tenant.delete', target: `tenant:${slug}`, before: maskedSettings(before), after: null } };
     });
     await invalidator.tenantChanged(slug);
-    res.json(result);
+    send(res, 200, tenantDeleted, result);
   });
 
   router.put('/tenants/:tenant/webhook', admin, ...body, async (req, res) => {
@@ -83,7 +84,7 @@ export function adminRouter({ config, pool, invalidator }: AppDeps): Router {
       return { result: webhook, audit: { action: 'webhook.set', target: `tenant:${slug}`, before: maskedWebhook(before.webhook), after: maskedWebhook(webhook) } };
     });
     await invalidator.tenantChanged(slug);
-    res.json(after);
+    send(res, 200, webhookView, after!);
   });
 
   router.delete('/tenants/:tenant/webhook', admin, async (req, res) => {
@@ -111,11 +112,11 @@ export function adminRouter({ config, pool, invalidator }: AppDeps): Router {
       const view = await insertKey(client, { keyId: fresh.keyId, hash: fresh.hash, name: input.name, scopes: input.scopes, tenantId, createdBy: req.caller!.keyDbId });
       return { result: { ...view, key: fresh.key }, audit: { action: 'key.create', target: `key:${view.id}`, before: null, after: view } };
     });
-    res.status(201).json(created);
+    send(res, 201, keyCreated, created);
   });
 
   router.get('/keys', admin, async (_req, res) => {
-    res.json({ keys: await listKeys(pool) });
+    send(res, 200, keysBody, { keys: await listKeys(pool) });
   });
 
   router.delete('/keys/:id', admin, async (req, res) => {
@@ -128,12 +129,12 @@ export function adminRouter({ config, pool, invalidator }: AppDeps): Router {
       return { result: change.after, audit: changed ? { action: 'key.revoke', target: `key:${keyId}`, ...change } : undefined };
     });
     await invalidator.keyRevoked(keyId);
-    res.json(revoked);
+    send(res, 200, keyView, revoked);
   });
 
   router.get('/audit', admin, async (req, res) => {
     const { limit } = parseWith(limitQuery, req.query, 'The query');
-    res.json({ entries: await listAudit(pool, limit) });
+    send(res, 200, auditBody, { entries: await listAudit(pool, limit) });
   });
   return router;
 }

@@ -1,4 +1,5 @@
 // GET /api/usage/:tenant/series?bucket=hour|day: the dashboard's chart of the current billing period.
+import { send, seriesBody } from '../responses.ts';
 import { Router } from 'express';
 import { AppError } from '../errors.ts';
 import { pathParam } from '../fields.ts';
@@ -16,7 +17,7 @@ export function seriesRouter({ pool }: AppDeps): Router {
     const { bucket } = parseWith(seriesQuery, req.query, 'The query');
     const series = await getUsageSeries(pool, slug, bucket);
     if (!series) throw new AppError(404, 'unknown_tenant', `No tenant '${slug}'.`);
-    res.json(series);
+    send(res, 200, seriesBody, series);
   });
   return router;
 }
