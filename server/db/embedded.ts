@@ -70,6 +70,15 @@ async function makeTraversable(dir: string): Promise<void> {
   }
 }
 
+/**
+ * The connection string of the embedded server whose data lives in `dataDir` (its password is kept
+ * there), or undefined when that folder holds no server yet.
+ */
+export async function embeddedUrl(dataDir: string, port: number, database = 'postgres'): Promise<string | undefined> {
+  const password = (await readFile(path.join(path.resolve(dataDir), 'pg-password'), 'utf8').catch(() => undefined))?.trim();
+  return password === undefined ? undefined : `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
+}
+
 /** Whether something accepts TCP connections on 127.0.0.1:port. */
 const listening = (port: number) => new Promise<boolean>((resolve) => {
   const socket = net.connect(port, '127.0.0.1');
