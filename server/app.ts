@@ -7,6 +7,7 @@ import type { Logger } from './log.ts';
 import { httpTiming, metricsRoute, type Metrics } from './metrics.ts';
 import type { TenantCache } from './tenant-cache.ts';
 import { errorHandler, notFound } from './http/errors.ts';
+import { pathGuard } from './http/path-params.ts';
 import { alertsRouter } from './http/routes/alerts.ts';
 import { eventsRouter } from './http/routes/events.ts';
 import { healthRouter } from './http/routes/health.ts';
@@ -79,6 +80,7 @@ export function makeApp(deps: AppDeps): Express {
 
   app.use(requestLog(deps.log));
   app.use(httpTiming(deps.metrics));
+  app.use(pathGuard);
   app.use((_req, res, next) => {
     if (deps.state.shuttingDown) res.set('Connection', 'close');
     next();

@@ -1,11 +1,14 @@
 #!/usr/bin/env node
-// flagmeter [all|serve|worker|migrate]: one binary, several roles.
+// flagmeter [all|serve|worker|migrate|db-url]: one binary, several roles (and db-url, which prints
+// the connection string of the database FlagMeter uses, for psql "$(npx flagmeter db-url)").
+import path from 'node:path';
 import { ConfigError, loadConfig } from './config.ts';
 import { makeLogger } from './log.ts';
 import { runMigrations } from './db/migrate.ts';
+import { embeddedUrl } from './db/embedded.ts';
 import { startFlagMeter } from './runtime.ts';
 
-const roles = ['all', 'serve', 'worker', 'migrate'] as const;
+const roles = ['all', 'serve', 'worker', 'migrate', 'db-url'] as const;
 type CliRole = (typeof roles)[number];
 
 async function main(): Promise<void> {
@@ -23,6 +26,16 @@ async function main(): Promise<void> {
       process.exit(2);
     }
     throw err;
+  }
+  if (role === 'db-url') {
+    // DATABASE_URL when set, else the embedded server of FLAGMETER_DATA_DIR on EMBEDDED_PG_PORT
+    const url = config.DATABASE_URL ?? await embeddedUrl(config.FLAGMETER_DATA_DIR, config.EMBEDDED_PG_PORT, 'flagmeter');
+    if (!url) {
+      console.error(`flagmeter db-url: no embedded database in ${path.resolve(config.FLAGMETER_DATA_DIR)} yet (FLAGMETER_DATA_DIR): start FlagMeter once (npm start), or set DATABASE_URL.`);
+      process.exit(1);
+    }
+    console.log(url);
+    return;
   }
   const log = makeLogger(config.LOG_LEVEL);
 

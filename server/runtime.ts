@@ -61,20 +61,48 @@ const version = (JSON.parse(readFileSync(path.join(projectRoot, 'package.json'),
 async function embeddedDatabase(config: Config, log: Logger): Promise<{ url: string; server: EmbeddedServer }> {
   const dataDir = path.resolve(config.FLAGMETER_DATA_DIR);
   log.info({ dataDir, port: config.EMBEDDED_PG_PORT }, 'DATABASE_URL is not set: starting the embedded PostgreSQL 18');
-  const server = await startEmbedded({ dataDir, port: config.EMBEDDED_PG_PORT });
-  const admin = new pg.Client(server.url);
-  await admin.connect();
+  const server = await startEmbedded({ dataDir, port: config.EMBEDDED_PG_PORT, notice: (message) => log.warn(message) });
   try {
-    const { rowCount } = await admin.query('select 1 from pg_database where datname = $1', [EMBEDDED_DB]);
-    if (!rowCount) await admin.query(`create database ${EMBEDDED_DB}`);
-  } finally {
-    await admin.end();
+    const admin = new pg.Client(server.url);
+    await admin.connect();
+    try {
+      const { rowCount } = await admin.query('select 1 from pg_database where datname = $1', [EMBEDDED_DB]);
+      if (!rowCount) await admin.query(`create database ${EMBEDDED_DB}`);
+    } finally {
+      await admin.end();
+    }
+  } catch (err) {
+    await server.stop().catch(() => server.stopNow());
+    throw err;
   }
   return { url: server.url.replace(/\/postgres$/, `/${EMBEDDED_DB}`), server };
 }
 
+/** A listen error as the person starting FlagMeter needs it: which port, which variable changes it. */
+function listenError(err: NodeJS.ErrnoException, variable: string, host: string, port: number): Error {
+  if (err.code === 'EADDRINUSE') return new Error(`${variable}=${port} is taken: something already listens on ${host}:${port} (another FlagMeter?). Stop it, or set ${variable} to a free port.`);
+  if (err.code === 'EACCES') return new Error(`${variable}=${port} needs privileges this process lacks (ports below 1024): set ${variable} to 1024 or above.`);
+  return err;
+}
+
+/**
+ * Starts FlagMeter. With the embedded PostgreSQL, a start that fails after the database came up
+ * (a taken PORT, a failed migration) stops the database again rather than leaving it running.
+ */
 export async function startFlagMeter(config: Config, role: Role, log: Logger): Promise<FlagMeter> {
   const embedded = config.DATABASE_URL ? undefined : await embeddedDatabase(config, log);
+  try {
+    return await startWith(config, role, log, embedded);
+  } catch (err) {
+    if (embedded) {
+      log.info('start-up failed: stopping the embedded PostgreSQL');
+      await embedded.server.stop().catch(() => embedded.server.stopNow());
+    }
+    throw err;
+  }
+}
+
+async function startWith(config: Config, role: Role, log: Logger, embedded: { url: string; server: EmbeddedServer } | undefined): Promise<FlagMeter> {
   const databaseUrl = config.DATABASE_URL ?? embedded!.url;
   const pool = makePool(databaseUrl, config.PG_POOL_MAX, log);
   const metrics = makeMetrics();
@@ -95,7 +123,6 @@ export async function startFlagMeter(config: Config, role: Role, log: Logger): P
   } catch (err) {
     valkey?.disconnect();
     await pool.end();
-    await embedded?.server.stop();
     throw err;
   }
   if (worker) metrics.sources.queueDepth = () => queueDepths(pool, [TICK_QUEUE, ALERT_QUEUE]);
@@ -130,10 +157,19 @@ export async function startFlagMeter(config: Config, role: Role, log: Logger): P
     const entitlementMetrics = makeEntitlementMetrics(metrics.registry, () => outstandingReservations(pool));
     app = makeApp({ config, pool, writer, tenants, log, state, metrics, keys, limiter, version, valkey, buffer, usageCache, invalidator, entitlementMetrics });
     server = http.createServer({ keepAliveTimeout: 65_000 }, app);
-    await new Promise<void>((resolve, reject) => {
-      server!.once('error', reject);
-      server!.listen(config.PORT, config.HOST, () => resolve());
-    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        server!.once('error', reject);
+        server!.listen(config.PORT, config.HOST, () => resolve());
+      });
+    } catch (err) {
+      await worker?.stop();
+      await drainer?.stop();
+      invalidator.close();
+      valkey?.disconnect();
+      await pool.end();
+      throw listenError(err as NodeJS.ErrnoException, 'PORT', config.HOST, config.PORT);
+    }
     const { port } = server.address() as AddressInfo;
     url = `http://${config.HOST === '0.0.0.0' ? '127.0.0.1' : config.HOST}:${port}`;
   }
@@ -141,6 +177,12 @@ export async function startFlagMeter(config: Config, role: Role, log: Logger): P
     ? await startMetricsServer(metrics, {
       port: config.METRICS_PORT, host: config.HOST, token: config.METRICS_TOKEN,
       healthy: () => pool.query('select 1').then(() => !state.shuttingDown, () => false),
+    }).catch(async (err: NodeJS.ErrnoException) => {
+      await worker?.stop();
+      await drainer?.stop();
+      valkey?.disconnect();
+      await pool.end();
+      throw listenError(err, 'METRICS_PORT', config.HOST, config.METRICS_PORT);
     })
     : undefined;
   log.info({ url: url || undefined, role, database: embedded ? 'embedded' : 'DATABASE_URL' }, role === 'worker' ? 'FlagMeter worker is running' : 'FlagMeter is listening');

@@ -45,9 +45,12 @@ export async function recordAttempt(
      where id = $1::bigint`, [alertId, state.status, state.attempted, state.error]);
 }
 
+/** flagmeter.alerts.status (its check constraint). */
+export type AlertStatus = 'pending' | 'delivered' | 'failed' | 'skipped';
+
 export interface AlertView {
   id: number; tenant: string; threshold: number; usedTokens: number; quota: number; percent: number;
-  periodStart: string; periodEnd: string; status: string; attempts: number; lastError: string | null;
+  periodStart: string; periodEnd: string; status: AlertStatus; attempts: number; lastError: string | null;
   createdAt: string; lastAttemptAt: string | null; deliveredAt: string | null;
   /** Null: a quota alert; set: the feature whose limit was crossed. */
   feature: string | null;

@@ -4,6 +4,7 @@
 import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmod, chown, mkdir, readFile, writeFile, access } from 'node:fs/promises';
+import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
 
@@ -14,6 +15,8 @@ export interface EmbeddedOptions {
   port: number;
   /** Extra `-c name=value` settings (tests turn fsync off). */
   settings?: Record<string, string>;
+  /** Told what a person should know: a server an earlier run left behind was found and stopped. */
+  notice?: (message: string) => void;
 }
 
 export interface EmbeddedServer {
@@ -68,6 +71,32 @@ async function makeTraversable(dir: string): Promise<void> {
 }
 
 /**
+ * The connection string of the embedded server whose data lives in `dataDir` (its password is kept
+ * there), or undefined when that folder holds no server yet.
+ */
+export async function embeddedUrl(dataDir: string, port: number, database = 'postgres'): Promise<string | undefined> {
+  const password = (await readFile(path.join(path.resolve(dataDir), 'pg-password'), 'utf8').catch(() => undefined))?.trim();
+  return password === undefined ? undefined : `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/${database}`;
+}
+
+/** Whether something accepts TCP connections on 127.0.0.1:port. */
+const listening = (port: number) => new Promise<boolean>((resolve) => {
+  const socket = net.connect(port, '127.0.0.1');
+  socket.once('connect', () => { socket.destroy(); resolve(true); });
+  socket.once('error', () => resolve(false));
+});
+
+/** pg_ctl only says "could not start server, examine the log output": name the port, the variable and the log. */
+async function startError(err: Error, port: number, logFile: string): Promise<Error> {
+  const tail = (await readFile(logFile, 'utf8').catch(() => '')).trim().split('\n').slice(-3).join('\n  ');
+  if (await listening(port)) {
+    return new Error(`The embedded PostgreSQL cannot listen on port ${port}: something else already does (another FlagMeter with its own data folder, or a PostgreSQL). Stop it, or set EMBEDDED_PG_PORT to a free port (or DATABASE_URL to use your own server). Its log: ${logFile}`);
+  }
+  const said = String((err as { stderr?: unknown }).stderr ?? '').trim().split('\n')[0] || err.message.split('\n')[0];
+  return new Error(`The embedded PostgreSQL did not start (${said}). Its log, ${logFile}, ends with:\n  ${tail || '(empty)'}`);
+}
+
+/**
  * Starts (initialising on first use) a server whose data lives in `dataDir/pg`. A server left running
  * by a killed process on the same folder is stopped first, so a restart always works.
  */
@@ -116,9 +145,18 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedServ
     await chown(logFile, ids.uid, ids.gid);
   }
 
-  // A server still running from a killed process holds the folder: stop it, then start ours.
-  if (await pgCtl('status').then(() => true, () => false)) await pgCtl('stop').catch(() => undefined);
-  await pgCtl('start');
+  // A server still running from a killed process (kill -9 leaves it up) holds the folder: stop it,
+  // say so, then start ours.
+  if (await pgCtl('status').then(() => true, () => false)) {
+    const pid = (await readFile(path.join(pgdata, 'postmaster.pid'), 'utf8').catch(() => '')).split('\n')[0]?.trim();
+    await pgCtl('stop').catch(() => undefined);
+    opts.notice?.(`An embedded PostgreSQL left running by an earlier run (pid ${pid || 'unknown'}; that FlagMeter was killed without stopping it) held ${pgdata}: stopped it; starting a fresh one.`);
+  }
+  try {
+    await pgCtl('start');
+  } catch (err) {
+    throw await startError(err as Error, opts.port, logFile);
+  }
 
   return {
     url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${opts.port}/postgres`,

@@ -1,20 +1,21 @@
 // The wire shapes of entitlements: the check, its answer, a reservation, and the limits a tenant
 // update may carry. Built from server/http/fields.ts like every other request schema.
 import { z } from 'zod';
-import { label, slug, text } from '../http/fields.ts';
+import { INT4_MAX, label, slug, text } from '../http/fields.ts';
 
 export const RESERVATION_TTL_DEFAULT_SECONDS = 300;
 export const RESERVATION_TTL_MAX_SECONDS = 3600;
 
-const positiveTokens = (what: string) => z.number({ error: `${what} must be a number` })
+const positiveTokens = (what: string, max: number) => z.number({ error: `${what} must be a number` })
   .int(`${what} must be a whole number`)
   .positive(`${what} must be a positive integer`)
-  .max(Number.MAX_SAFE_INTEGER, `${what} must be at most ${Number.MAX_SAFE_INTEGER}`);
+  .max(max, `${what} must be at most ${max}`);
 
 export const checkBody = z.strictObject({
   tenant: slug,
   feature: text('feature', 128).optional().describe('also check this feature\'s limit (a feature without one is only under the quota)'),
-  tokens: positiveTokens('tokens').optional().describe('tokens about to be spent (absent: "is anything left?")'),
+  // at most what one event can carry: a hold is settled by one event, and sums of holds stay exact in JSON
+  tokens: positiveTokens('tokens', INT4_MAX).optional().describe('tokens about to be spent (absent: "is anything left?"); at most one event\'s maximum'),
   reserve: z.boolean({ error: 'reserve must be true or false' }).default(false).describe('hold the tokens until an event settles them, a DELETE releases them or they expire'),
   reservationTtlSeconds: z.number({ error: 'reservationTtlSeconds must be a number' }).int('reservationTtlSeconds must be a whole number')
     .min(1, 'reservationTtlSeconds must be at least 1').max(RESERVATION_TTL_MAX_SECONDS, `reservationTtlSeconds must be at most ${RESERVATION_TTL_MAX_SECONDS}`)
@@ -55,7 +56,7 @@ export const reservationView = z.object({
 
 export const featureLimit = z.strictObject({
   feature: label('feature', 128),
-  tokens: positiveTokens('tokens'),
+  tokens: positiveTokens('tokens', Number.MAX_SAFE_INTEGER),
   hard: z.boolean({ error: 'hard must be true or false' }).default(false),
 });
 

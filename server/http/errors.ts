@@ -42,6 +42,10 @@ const pgErrors: Record<string, [number, string, string]> = {
   '23514': [400, 'invalid_value', 'A value is out of range'],
   '23503': [409, 'conflict', 'A referenced object does not exist'],
   '22P02': [400, 'invalid_value', 'A value has the wrong format'],
+  // the field types (server/http/fields.ts) keep these out; should one slip through, it is still the client's
+  '22021': [400, 'invalid_value', 'A value holds a character the database cannot store'],
+  '22003': [400, 'invalid_value', 'A number is out of range'],
+  '22001': [400, 'invalid_value', 'A value is too long'],
 };
 
 export const unavailable = (code: string, message: string, retryAfterSeconds = 1) =>
@@ -71,6 +75,9 @@ export function errorHandler(log: Logger): ErrorRequestHandler {
     } else if (typeof err?.code === 'string' && pgErrors[err.code]) {
       const [status, code, message] = pgErrors[err.code]!;
       error = new AppError(status, code, `${message}${err.constraint ? ` (${err.constraint})` : ''}.`);
+    } else if (err instanceof URIError) {
+      // Express decodes path parameters with decodeURIComponent; pathGuard answers first, this is the backstop
+      error = new AppError(400, 'invalid_path', 'The path holds a malformed percent-encoding.');
     } else if (typeof err?.type === 'string' && bodyParserErrors[err.type]) {
       const [status, code, message] = bodyParserErrors[err.type]!;
       error = new AppError(status, code, code === 'body_too_large' ? `${message} (${err.limit} bytes).` : message);

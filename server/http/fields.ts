@@ -4,23 +4,39 @@
 // integers within the range of the column they land in.
 import { z } from 'zod';
 
-/** C0/C1 controls (NUL included), bidi embeddings/overrides/isolates and the directional marks. */
-const UNREADABLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/u;
 const NUL = /\u0000/u;
 /** Lone UTF-16 surrogates cannot be encoded as UTF-8: PostgreSQL would store U+FFFD instead. */
 const LONE_SURROGATE = /\p{Surrogate}/u;
+
+// One regular expression per field type, tested once per value on the way in (the ingest hot path
+// parses every event with these); the message is worked out only when it fails.
+// isWellFormed() (no lone surrogates) is native and much cheaper than a \p{Surrogate} scan.
+/** C0/C1 controls (NUL included), bidi embeddings/overrides/isolates and the directional marks. */
+const UNREADABLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/u;
+const NOT_BLANK = /\S/u;
+const badText = (s: string) => s.indexOf('\u0000') !== -1 || !s.isWellFormed();
+
+const textProblem = (what: string, s: string) => NUL.test(s)
+  ? `${what} must not contain NUL (\\u0000) characters`
+  : `${what} must be valid Unicode (no lone surrogates)`;
 
 /** Opaque text (an id, a URL, a token): any characters but NUL and lone surrogates. */
 export const text = (what: string, max: number, min = 1) => z.string({ error: `${what} must be a string` })
   .min(min, min === 1 ? `${what} must not be empty` : `${what} must be at least ${min} characters`)
   .max(max, `${what} must be at most ${max} characters`)
-  .refine((s) => !NUL.test(s), `${what} must not contain NUL (\\u0000) characters`)
-  .refine((s) => !LONE_SURROGATE.test(s), `${what} must be valid Unicode (no lone surrogates)`);
+  .superRefine((s, ctx) => {
+    if (badText(s)) ctx.addIssue({ code: 'custom', message: textProblem(what, s) });
+  });
 
 /** Text a person reads (a name, a feature, a description): also not blank and nothing that reorders or hides what is shown. */
-export const label = (what: string, max = 200) => text(what, max)
-  .refine((s) => s.trim().length > 0, `${what} must not be blank`)
-  .refine((s) => !UNREADABLE.test(s), `${what} must not contain control or bidirectional-override characters`);
+export const label = (what: string, max = 200) => z.string({ error: `${what} must be a string` })
+  .min(1, `${what} must not be empty`)
+  .max(max, `${what} must be at most ${max} characters`)
+  .superRefine((s, ctx) => {
+    if (badText(s)) ctx.addIssue({ code: 'custom', message: textProblem(what, s) });
+    else if (UNREADABLE.test(s)) ctx.addIssue({ code: 'custom', message: `${what} must not contain control or bidirectional-override characters` });
+    if (s.length > 0 && !NOT_BLANK.test(s)) ctx.addIssue({ code: 'custom', message: `${what} must not be blank` });
+  });
 
 /** A key people and URLs use: tenant slugs, flag keys, environment names. */
 export const slug = z.string().regex(/^[a-z0-9][a-z0-9._-]{0,127}$/, 'lowercase letters, digits, . _ - (1-128 characters, starting with a letter or digit)');
@@ -33,3 +49,25 @@ export const int4 = (what: string) => z.number({ error: `${what} must be a numbe
 export const int8 = (what: string) => z.number({ error: `${what} must be a number` }).int(`${what} must be a whole number`)
   .min(Number.MIN_SAFE_INTEGER, `${what} must be at least ${Number.MIN_SAFE_INTEGER}`)
   .max(Number.MAX_SAFE_INTEGER, `${what} must be at most ${Number.MAX_SAFE_INTEGER}`);
+
+/** An http(s) URL (a webhook): a URL, at most `max` characters, with `text`'s checks (the URL parser lets NUL through in a path). */
+export const httpUrl = (what: string, max = 2048) => z.url({ protocol: /^https?$/, error: `${what} must be an http(s) URL` })
+  .max(max, `${what} must be at most ${max} characters`)
+  .refine((s) => !NUL.test(s), `${what} must not contain NUL (\\u0000) characters`)
+  .refine((s) => !LONE_SURROGATE.test(s), `${what} must be valid Unicode (no lone surrogates)`);
+
+/**
+ * A secret URL as people other than admins may see it: scheme, host and the last four characters
+ * (`https://hooks.slack.com/…wxyz`), enough to tell two webhooks apart, too little to post to one.
+ */
+export function maskUrl(url: string): string {
+  const tail = url.length > 8 ? url.slice(-4) : '';
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}/…${tail}`;
+  } catch {
+    return `…${tail}`;
+  }
+}
+
+export { pathGuard, pathParam } from './path-params.ts';

@@ -13,31 +13,32 @@ const isTimezone = (tz: string) => {
   }
 };
 
-import { slug } from './fields.ts';
+import { httpUrl, int4, int8, label, slug, text } from './fields.ts';
 import { limitFields } from '../entitlements/schemas.ts';
 
 export { slug };
 
 const tenantFields = {
-  name: z.string().min(1).max(200),
-  monthlyQuota: z.number().int().positive().max(Number.MAX_SAFE_INTEGER),
-  billingDay: z.number().int().min(1).max(28).describe('day of month on which a billing period starts (1-28)'),
-  timezone: z.string().refine(isTimezone, 'unknown IANA time zone').describe('e.g. Europe/Berlin'),
-  alertThresholds: z.array(z.number().int().min(1).max(1000)).max(10).describe('percentages of the quota that alert (default [80, 100])'),
-  rateLimitPerSecond: z.number().int().positive().nullable().describe('sustained events/s (null: server default)'),
-  rateLimitBurst: z.number().int().positive().nullable().describe('events allowed at once (null: server default)'),
+  name: label('name', 200),
+  monthlyQuota: int8('monthlyQuota').positive('monthlyQuota must be greater than 0'),
+  billingDay: int4('billingDay').min(1).max(28).describe('day of month on which a billing period starts (1-28)'),
+  timezone: text('timezone', 64).refine(isTimezone, 'unknown IANA time zone').describe('e.g. Europe/Berlin'),
+  alertThresholds: z.array(int4('a threshold').min(1).max(1000)).max(10).describe('percentages of the quota that alert (default [80, 100])'),
+  // integer columns: int4, not JavaScript's 2^53
+  rateLimitPerSecond: int4('rateLimitPerSecond').positive('rateLimitPerSecond must be greater than 0').nullable().describe('sustained events/s (null: server default)'),
+  rateLimitBurst: int4('rateLimitBurst').positive('rateLimitBurst must be greater than 0').nullable().describe('events allowed at once (null: server default)'),
 };
 
 export const createTenantBody = z.strictObject({ slug, ...tenantFields }).partial().required({ slug: true, name: true });
 export const updateTenantBody = z.strictObject({ ...tenantFields, ...limitFields }).partial()
   .refine((b) => Object.keys(b).length > 0, 'send at least one field to change');
-export const deleteTenantQuery = z.strictObject({ confirm: z.string().describe('the tenant slug again, to confirm') });
+export const deleteTenantQuery = z.strictObject({ confirm: text('confirm', 200).describe('the tenant slug again, to confirm') });
 export const webhookBody = z.strictObject({
-  url: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }),
+  url: httpUrl('url'),
   enabled: z.boolean().default(true),
 });
 export const createKeyBody = z.strictObject({
-  name: z.string().min(1).max(200),
+  name: label('name', 200),
   scopes: z.array(z.enum(SCOPES)).min(1),
   tenant: slug.optional().describe('bind the key to one tenant (not allowed with the admin scope)'),
 }).refine((k) => !(k.tenant && k.scopes.includes('admin')), { message: 'an admin key cannot be bound to a tenant', path: ['scopes'] });
@@ -52,3 +53,7 @@ export const alertsQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(1000).default(100),
 });
 export const seriesQuery = z.strictObject({ bucket: z.enum(buckets).default('day') });
+
+/** Path parameters: a tenant's slug, an API key's id. */
+export const tenantParam = slug;
+export const keyIdParam = text('key id', 64);

@@ -1,21 +1,15 @@
 // The shape of one usage event on the wire. Unknown fields are rejected so typos are caught.
+// Built from the shared field types (server/http/fields.ts): a feature name is read by people on
+// the dashboard and in reports, so it is a label (no control or bidi-override characters, not blank).
 import { z } from 'zod';
+import { int4, label, text } from '../http/fields.ts';
 
 const MAX_TEXT = 128;
-const noNul = (s: string) => !s.includes('\u0000');
-
-const text = (what: string, max = MAX_TEXT) => z.string({ error: `${what} must be a string` })
-  .min(1, `${what} must not be empty`)
-  .max(max, `${what} must be at most ${max} characters`)
-  .refine(noNul, `${what} must not contain NUL (\\u0000) characters`);
 
 export const eventSchema = z.strictObject({
-  tenant: text('tenant'),
-  feature: text('feature'),
-  tokens: z.number({ error: 'tokens must be a number' })
-    .int('tokens must be a whole number')
-    .positive('tokens must be greater than 0')
-    .max(2_147_483_647, 'tokens must be at most 2147483647'),
+  tenant: text('tenant', MAX_TEXT),
+  feature: label('feature', MAX_TEXT),
+  tokens: int4('tokens').positive('tokens must be greater than 0'),
   id: text('id', 200).optional(),
   timestamp: z.iso.datetime({ offset: true, error: 'timestamp must be an ISO 8601 date-time with a time zone, e.g. 2026-11-22T10:00:00Z' }).optional(),
   user: text('user', 256).optional(),

@@ -5,6 +5,7 @@ import type { Config } from '../config.ts';
 import { withTransaction, type Pool } from '../db/pool.ts';
 import { lockAlertForDelivery, recordAttempt } from '../db/alerts.ts';
 import { alertText, postToSlack } from './slack.ts';
+import { maskUrl } from '../http/fields.ts';
 import type { EnqueueDelivery } from './tick.ts';
 
 export type DeliveryOutcome =
@@ -15,6 +16,13 @@ export type DeliveryOutcome =
 export function backoffMs(attempt: number, config: Pick<Config, 'ALERT_RETRY_BASE_MS' | 'ALERT_RETRY_MAX_MS'>, random = Math.random()): number {
   const exp = Math.min(config.ALERT_RETRY_MAX_MS, config.ALERT_RETRY_BASE_MS * 2 ** Math.min(attempt - 1, 30));
   return Math.round(exp / 2 + (exp / 2) * random);
+}
+
+/** A message with the webhook URL in it, the URL masked (maskUrl). */
+export function hideUrl(message: string, url: string): string {
+  let href = url;
+  try { href = new URL(url).href; } catch { /* validated on the way in; keep the raw form */ }
+  return message.replaceAll(url, maskUrl(url)).replaceAll(href, maskUrl(url));
 }
 
 const MAX_RETRY_AFTER_MS = 86_400_000;
@@ -37,7 +45,8 @@ export async function deliverAlert(pool: Pool, enqueue: EnqueueDelivery, config:
       await recordAttempt(client, alertId, { status: 'delivered', attempted: true, error: null });
       return { status: 'delivered', attempts };
     }
-    const error = result.error!;
+    // last_error is shown to read keys (GET /api/alerts): a network error names the URL, a credential
+    const error = hideUrl(result.error!, url);
     if (attempts >= config.ALERT_MAX_ATTEMPTS) {
       await recordAttempt(client, alertId, { status: 'failed', attempted: true, error });
       return { status: 'failed', attempts, error };

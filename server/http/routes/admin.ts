@@ -1,17 +1,23 @@
 // The admin API: tenants, their webhook, API keys and the audit log. Every change is audited.
+import { auditBody, keyCreated, keysBody, keyView, send, tenantDeleted, tenantSettings, webhookView } from '../responses.ts';
 import { Router, type Request } from 'express';
 import { AppError } from '../errors.ts';
+import { maskUrl, pathParam } from '../fields.ts';
 import { jsonBody, parseWith } from '../json-body.ts';
-import { auditQuery, createKeyBody, createTenantBody, deleteTenantQuery, updateTenantBody, webhookBody } from '../schemas.ts';
-import { assertTenantAllowed, requireScope } from '../../auth/middleware.ts';
-import { generateKey } from '../../auth/keys.ts';
-import { audited, deleteTenant, deleteWebhook, getTenantSettings, insertTenant, listAudit, setWebhook, updateTenant } from '../../db/admin.ts';
+import { createKeyBody, createTenantBody, deleteTenantQuery, auditQuery, keyIdParam, tenantParam, updateTenantBody, webhookBody } from '../schemas.ts';
+import { assertTenantAllowed, requireScope, type Caller } from '../../auth/middleware.ts';
+import { generateKey, hasScope } from '../../auth/keys.ts';
+import { audited, deleteTenant, deleteWebhook, getTenantSettings, insertTenant, listAudit, setWebhook, updateTenant, type TenantSettings } from '../../db/admin.ts';
 import { insertKey, listKeys, revokeKey } from '../../db/keys.ts';
 import { setLimits } from '../../db/entitlements.ts';
 import type { AppDeps } from '../../app.ts';
 
-// with middleware spread before the handler, Express's types no longer infer the path parameters
-const param = (req: Request, name: string) => String(req.params[name]);
+const tenantOf = (req: Request) => pathParam(req, 'tenant', tenantParam);
+
+/** A Slack webhook URL is a credential: shown whole to admins only, masked to everyone else and in the audit log. */
+const maskedWebhook = (w: TenantSettings['webhook']) => w && { ...w, url: maskUrl(w.url) };
+const maskedSettings = (s: TenantSettings): TenantSettings => ({ ...s, webhook: maskedWebhook(s.webhook) });
+const forCaller = (caller: Caller | undefined, s: TenantSettings) => (caller && hasScope(caller.scopes, 'admin') ? s : maskedSettings(s));
 const noTenant = (slug: string) => new AppError(404, 'unknown_tenant', `No tenant '${slug}'.`);
 
 export function adminRouter({ config, pool, invalidator }: AppDeps): Router {
@@ -20,25 +26,25 @@ export function adminRouter({ config, pool, invalidator }: AppDeps): Router {
   const body = jsonBody(config.BODY_LIMIT_BYTES);
 
   router.get('/tenants/:tenant', requireScope('read'), async (req, res) => {
-    const slug = param(req, 'tenant');
+    const slug = tenantOf(req);
     assertTenantAllowed(req.caller, slug);
     const settings = await getTenantSettings(pool, slug);
     if (!settings) throw noTenant(slug);
-    res.json(settings);
+    send(res, 200, tenantSettings, forCaller(req.caller, settings));
   });
 
   router.post('/tenants', admin, ...body, async (req, res) => {
     const input = parseWith(createTenantBody, req.body, 'The tenant');
     const created = await audited(pool, req.caller, async (client) => {
       const after = await insertTenant(client, input);
-      return { result: after, audit: { action: 'tenant.create', target: `tenant:${input.slug}`, before: null, after } };
+      return { result: after, audit: { action: 'tenant.create', target: `tenant:${input.slug}`, before: null, after: maskedSettings(after) } };
     });
     await invalidator.tenantChanged(input.slug);
-    res.status(201).json(created);
+    send(res, 201, tenantSettings, created);
   });
 
   router.patch('/tenants/:tenant', admin, ...body, async (req, res) => {
-    const slug = param(req, 'tenant');
+    const slug = tenantOf(req);
     const input = parseWith(updateTenantBody, req.body, 'The change');
     const updated = await audited(pool, req.caller, async (client) => {
       const before = await getTenantSettings(client, slug, true);
@@ -46,15 +52,16 @@ export function adminRouter({ config, pool, invalidator }: AppDeps): Router {
       await updateTenant(client, slug, input);
       await setLimits(client, slug, input);
       const after = (await getTenantSettings(client, slug))!;
-      return { result: after, audit: { action: 'tenant.update', target: `tenant:${slug}`, before, after } };
+      return { result: after, audit: { action: 'tenant.update', target: `tenant:${slug}`, before: maskedSettings(before), after: maskedSettings(after) } };
     });
     await invalidator.tenantChanged(slug);
-    res.json(updated);
+    send(res, 200, tenantSettings, updated);
   });
 
   router.delete('/tenants/:tenant', admin, async (req, res) => {
-    const slug = param(req, 'tenant');
-    const { confirm } = parseWith(deleteTenantQuery, req.query, 'The query');
+    const slug = tenantOf(req);
+    // a missing confirm gets the explanation below, not a bare "confirm: required"
+    const { confirm } = parseWith(deleteTenantQuery.partial(), req.query, 'The query');
     if (confirm !== slug) {
       throw new AppError(400, 'confirmation_required', `Deleting a tenant deletes all its data: repeat its slug, DELETE /api/tenants/${slug}?confirm=${slug}.`);
     }
@@ -62,33 +69,33 @@ export function adminRouter({ config, pool, invalidator }: AppDeps): Router {
       const before = await getTenantSettings(client, slug, true);
       if (!before) throw noTenant(slug);
       const { eventsDeleted } = (await deleteTenant(client, slug))!;
-      return { result: { deleted: slug, eventsDeleted }, audit: { action: 'tenant.delete', target: `tenant:${slug}`, before, after: null } };
+      return { result: { deleted: slug, eventsDeleted }, audit: { action: 'tenant.delete', target: `tenant:${slug}`, before: maskedSettings(before), after: null } };
     });
     await invalidator.tenantChanged(slug);
-    res.json(result);
+    send(res, 200, tenantDeleted, result);
   });
 
   router.put('/tenants/:tenant/webhook', admin, ...body, async (req, res) => {
-    const slug = param(req, 'tenant');
+    const slug = tenantOf(req);
     const { url, enabled } = parseWith(webhookBody, req.body, 'The webhook');
     const after = await audited(pool, req.caller, async (client) => {
       const before = await getTenantSettings(client, slug, true);
       if (!before) throw noTenant(slug);
       await setWebhook(client, slug, url, enabled);
       const webhook = (await getTenantSettings(client, slug))!.webhook;
-      return { result: webhook, audit: { action: 'webhook.set', target: `tenant:${slug}`, before: before.webhook, after: webhook } };
+      return { result: webhook, audit: { action: 'webhook.set', target: `tenant:${slug}`, before: maskedWebhook(before.webhook), after: maskedWebhook(webhook) } };
     });
     await invalidator.tenantChanged(slug);
-    res.json(after);
+    send(res, 200, webhookView, after!);
   });
 
   router.delete('/tenants/:tenant/webhook', admin, async (req, res) => {
-    const slug = param(req, 'tenant');
+    const slug = tenantOf(req);
     await audited(pool, req.caller, async (client) => {
       const before = await getTenantSettings(client, slug, true);
       if (!before) throw noTenant(slug);
       await deleteWebhook(client, slug);
-      return { result: null, audit: before.webhook ? { action: 'webhook.delete', target: `tenant:${slug}`, before: before.webhook, after: null } : undefined };
+      return { result: null, audit: before.webhook ? { action: 'webhook.delete', target: `tenant:${slug}`, before: maskedWebhook(before.webhook), after: null } : undefined };
     });
     await invalidator.tenantChanged(slug);
     res.status(204).end();
@@ -107,26 +114,28 @@ export function adminRouter({ config, pool, invalidator }: AppDeps): Router {
       const view = await insertKey(client, { keyId: fresh.keyId, hash: fresh.hash, name: input.name, scopes: input.scopes, tenantId, createdBy: req.caller!.keyDbId });
       return { result: { ...view, key: fresh.key }, audit: { action: 'key.create', target: `key:${view.id}`, before: null, after: view } };
     });
-    res.status(201).json(created);
+    send(res, 201, keyCreated, created);
   });
 
   router.get('/keys', admin, async (_req, res) => {
-    res.json({ keys: await listKeys(pool) });
+    send(res, 200, keysBody, { keys: await listKeys(pool) });
   });
 
   router.delete('/keys/:id', admin, async (req, res) => {
-    const keyId = param(req, 'id');
+    const keyId = pathParam(req, 'id', keyIdParam);
     const revoked = await audited(pool, req.caller, async (client) => {
       const change = await revokeKey(client, keyId);
       if (!change) throw new AppError(404, 'unknown_key', `No key '${keyId}'.`);
-      return { result: change.after, audit: { action: 'key.revoke', target: `key:${keyId}`, ...change } };
+      // revoking a revoked key changes nothing: the same answer, no second audit entry
+      const changed = change.before.revokedAt === null;
+      return { result: change.after, audit: changed ? { action: 'key.revoke', target: `key:${keyId}`, ...change } : undefined };
     });
     await invalidator.keyRevoked(keyId);
-    res.json(revoked);
+    send(res, 200, keyView, revoked);
   });
 
   router.get('/audit', admin, async (req, res) => {
-    res.json({ entries: await listAudit(pool, parseWith(auditQuery, req.query, 'The query')) });
+    send(res, 200, auditBody, { entries: await listAudit(pool, parseWith(auditQuery, req.query, 'The query')) });
   });
   return router;
 }

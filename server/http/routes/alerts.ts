@@ -1,4 +1,5 @@
 // GET /api/alerts: quota alerts with their delivery state, newest first.
+import { alertsBody, send } from '../responses.ts';
 import { Router } from 'express';
 import { parseWith } from '../json-body.ts';
 import { alertsQuery } from '../schemas.ts';
@@ -13,7 +14,7 @@ export function alertsRouter({ pool }: AppDeps): Router {
     if (params.tenant) assertTenantAllowed(req.caller, params.tenant);
     // a tenant-bound key sees its own tenant's alerts only
     const tenant = params.tenant ?? req.caller?.tenant ?? undefined;
-    res.json({ alerts: await listAlerts(pool, { ...params, tenant }) });
+    send(res, 200, alertsBody, { alerts: await listAlerts(pool, { ...params, tenant }) });
   });
   return router;
 }

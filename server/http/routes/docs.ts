@@ -7,10 +7,11 @@ const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)}
 
 function docsPage(doc: ReturnType<typeof openApiDocument>): string {
   const ops = routeDocs.map((r) => {
-    const op = doc.paths[r.path]![r.method] as { requestBody?: { content: Record<string, { schema: unknown }> }; parameters?: { name: string; in: string; required: boolean }[] };
+    const op = doc.paths[r.path]![r.method] as { requestBody?: { content: Record<string, { schema: unknown }> }; parameters?: { name: string; in: string; required: boolean }[]; responses: Record<string, { description: string }> };
     const params = op.parameters?.map((p) => `<code>${escape(p.name)}</code> (${p.in}${p.required ? ', required' : ''})`).join(', ');
     const body = op.requestBody ? `<details><summary>Request body</summary><pre>${escape(JSON.stringify(op.requestBody.content['application/json']!.schema, null, 2))}</pre></details>` : '';
-    const responses = Object.entries(r.responses).map(([s, d]) => `<li><code>${s}</code> ${escape(typeof d === 'string' ? d : d.description)}</li>`).join('');
+    // every status the operation documents, the shared ones (401, 415, 503, …) included
+    const responses = Object.entries(op.responses).map(([s, d]) => `<li><code>${s}</code> ${escape(d.description)}</li>`).join('');
     return `<section id="${r.method}-${escape(r.path)}"><h2><span class="m ${r.method}">${r.method.toUpperCase()}</span> <code>${escape(r.path)}</code></h2>
       <p>${escape(r.summary)}</p><p class="scope">${r.scope ? `Scope: <code>${r.scope}</code>` : 'Public'}${params ? ` · Parameters: ${params}` : ''}</p>${body}<ul>${responses}</ul></section>`;
   }).join('\n');

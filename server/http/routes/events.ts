@@ -1,4 +1,5 @@
 // POST /api/events: one event or a batch, answered after the batch holding it has committed.
+import { batchBuffered, batchStored, eventBuffered, eventStored, send } from '../responses.ts';
 import { Router, type Response } from 'express';
 import { AppError } from '../errors.ts';
 import { jsonBody } from '../json-body.ts';
@@ -57,16 +58,17 @@ export function eventsRouter({ config, tenants, writer, limiter }: AppDeps): Rou
     const result = await writer.write(rows);
     if (result.buffered) {
       // accepted and durable in Valkey, counted once the drainer has moved it (duplicates are found then)
-      res.status(202).json(single ? { success: true, eventId: result.eventIds[0], buffered: true } : { success: true, accepted: rows.length, buffered: true });
+      if (single) send(res, 202, eventBuffered, { success: true, eventId: result.eventIds[0]!, buffered: true });
+      else send(res, 202, batchBuffered, { success: true, accepted: rows.length, buffered: true });
       return;
     }
     if (single) {
       const duplicate = result.duplicates[0]!;
-      res.status(duplicate ? 200 : 201).json({ success: true, eventId: result.eventIds[0], duplicate });
+      send(res, duplicate ? 200 : 201, eventStored, { success: true, eventId: result.eventIds[0]!, duplicate });
       return;
     }
     const duplicates = result.duplicates.reduce((n, d) => n + (d ? 1 : 0), 0);
-    res.status(201).json({ success: true, accepted: rows.length - duplicates, duplicates });
+    send(res, 201, batchStored, { success: true, accepted: rows.length - duplicates, duplicates });
   });
   return router;
 }

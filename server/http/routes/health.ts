@@ -1,6 +1,7 @@
 // GET /api/health: 200 while the database answers, 503 when it does not. It says honestly what is
 // degraded: the database down while Valkey buffers (events are accepted but not yet counted),
 // Valkey down (reads and writes go to PostgreSQL), and how many events wait where.
+import { healthBody, send } from '../responses.ts';
 import { Router } from 'express';
 import { isReady } from '../../valkey/connection.ts';
 import type { AppDeps } from '../../app.ts';
@@ -21,7 +22,8 @@ export function healthRouter({ pool, writer, state, valkey, buffer }: AppDeps): 
     const status = state.shuttingDown ? 'shutting_down'
       : database === 'down' ? (valkeyState === 'up' ? 'degraded' : 'unhealthy')
       : valkeyState === 'down' || (inValkey ?? 0) > 0 ? 'degraded' : 'healthy';
-    res.status(database === 'up' && !state.shuttingDown ? 200 : 503).json({
+    // the same body with either status: a 503 says what is down
+    send(res, database === 'up' && !state.shuttingDown ? 200 : 503, healthBody, {
       status,
       timestamp: new Date().toISOString(),
       services: { database, valkey: valkeyState },

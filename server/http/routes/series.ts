@@ -1,8 +1,10 @@
 // GET /api/usage/:tenant/series?bucket=hour|day: the dashboard's chart of the current billing period.
+import { send, seriesBody } from '../responses.ts';
 import { Router } from 'express';
 import { AppError } from '../errors.ts';
+import { pathParam } from '../fields.ts';
 import { parseWith } from '../json-body.ts';
-import { seriesQuery } from '../schemas.ts';
+import { seriesQuery, tenantParam } from '../schemas.ts';
 import { assertTenantAllowed, requireScope } from '../../auth/middleware.ts';
 import { getUsageSeries } from '../../db/series.ts';
 import type { AppDeps } from '../../app.ts';
@@ -10,12 +12,12 @@ import type { AppDeps } from '../../app.ts';
 export function seriesRouter({ pool }: AppDeps): Router {
   const router = Router();
   router.get('/usage/:tenant/series', requireScope('read'), async (req, res) => {
-    const slug = req.params.tenant as string;
+    const slug = pathParam(req, 'tenant', tenantParam);
     assertTenantAllowed(req.caller, slug);
     const { bucket } = parseWith(seriesQuery, req.query, 'The query');
     const series = await getUsageSeries(pool, slug, bucket);
     if (!series) throw new AppError(404, 'unknown_tenant', `No tenant '${slug}'.`);
-    res.json(series);
+    send(res, 200, seriesBody, series);
   });
   return router;
 }

@@ -16,7 +16,8 @@ const summary = computed(() => {
   let warning = 0, over = 0, tokens = 0;
   for (const t of list) {
     const level = usageLevel(t.quotaPercent);
-    if (level === 'warning') warning++;
+    // a tenant over quota is over 80% too: the cards count "at least", so they never disagree
+    if (level !== 'ok') warning++;
     if (level === 'over') over++;
     tokens += t.totalTokens;
   }
@@ -87,7 +88,7 @@ export function Overview() {
       {head}
       <section class="stats" aria-label="Summary">
         <Stat label="Tenants" value={String(s.count)} />
-        <Stat label="Over 80% of quota" value={String(s.warning)} tone={s.warning ? 'warning' : undefined} />
+        <Stat label="At or over 80% of quota" value={String(s.warning)} tone={s.warning ? 'warning' : undefined} />
         <Stat label="Over quota" value={String(s.over)} tone={s.over ? 'over' : undefined} />
         <Stat label="Tokens this period" value={formatTokens(s.tokens)} />
       </section>

@@ -52,6 +52,9 @@ export function UsageChart({ series }: { series: UsageSeries }) {
   const lastPt = line.at(-1)!;
   const area = `${d}L${lastPt[0].toFixed(1)},${base}L${x(start).toFixed(1)},${base}Z`;
   const over = last >= (series.quota * WARNING_PERCENT) / 100;
+  const warnY = y((series.quota * WARNING_PERCENT) / 100);
+  // far above the quota the two lines nearly meet: one label names both rather than two overlapping
+  const labelsMeet = warnY - y(series.quota) < 14;
 
   const barsTop = base + GAP;
   const barsBase = barsTop + BARS_H;
@@ -83,10 +86,10 @@ export function UsageChart({ series }: { series: UsageSeries }) {
         </g>
 
         <path class={`chart__area${over ? ' is-over' : ''}`} d={area} />
-        <line class="chart__warn" x1={M.left} x2={width - M.right} y1={y((series.quota * WARNING_PERCENT) / 100)} y2={y((series.quota * WARNING_PERCENT) / 100)} />
-        <text class="chart__warn-label" x={width - M.right} y={y((series.quota * WARNING_PERCENT) / 100) - 5} text-anchor="end">{WARNING_PERCENT}%</text>
+        <line class="chart__warn" x1={M.left} x2={width - M.right} y1={warnY} y2={warnY} />
+        {!labelsMeet && <text class="chart__warn-label" x={width - M.right} y={warnY - 5} text-anchor="end">{WARNING_PERCENT}%</text>}
         <line class="chart__quota" x1={M.left} x2={width - M.right} y1={y(series.quota)} y2={y(series.quota)} />
-        <text class="chart__quota-label" x={width - M.right} y={y(series.quota) - 5} text-anchor="end">Quota {formatTokens(series.quota)}</text>
+        <text class="chart__quota-label" x={width - M.right} y={y(series.quota) - 5} text-anchor="end">Quota {formatTokens(series.quota)}{labelsMeet ? ` · ${WARNING_PERCENT}% just below` : ''}</text>
         {projected !== undefined && now < end && (
           <line class="chart__projection" x1={lastPt[0]} y1={lastPt[1]} x2={x(end)} y2={y(projected)}>
             <title>Projected at this rate: {formatExact(projected)} tokens</title>

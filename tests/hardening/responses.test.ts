@@ -1,0 +1,159 @@
+// Real answers match the OpenAPI document: each operation called the way a client would (every
+// success shape: one event, a duplicate, a batch, usage with an alert, …), and with the database
+// down (health's 503 body, the 503 of a read). The fuzz test covers the bad requests.
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { startTestApp } from '../helpers/app.ts';
+import { createTestDb, type TestDb } from '../helpers/db.ts';
+import { freePort } from '../helpers/net.ts';
+import { operations, schemaChecker, type Operation, type Schema } from '../helpers/openapi.ts';
+import type { FlagMeter } from '../../server/runtime.ts';
+
+const ADMIN = 'fm_live_hardenresp01_DDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDD';
+const check = schemaChecker();
+let db: TestDb;
+let app: FlagMeter;
+let ops: Operation[];
+const answered = new Set<string>();
+
+beforeAll(async () => {
+  db = await createTestDb();
+  app = await startTestApp(db.url, { FLAGMETER_AUTH: 'true', FLAGMETER_ADMIN_KEY: ADMIN });
+  ops = operations(await (await fetch(`${app.url}/api/openapi.json`)).json());
+});
+afterAll(async () => {
+  await app.stop();
+  await db.drop();
+});
+
+/** Calls `method path` and checks the answer against the operation `docPath` of the document. */
+async function call(base: string, method: string, path: string, docPath: string, body?: unknown, key: string | undefined = ADMIN) {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const op = ops.find((o) => o.method === method.toLowerCase() && o.path === docPath);
+  expect(op).toBeDefined();
+  const documented = op!.responses.get(res.status);
+  expect({ [`${method} ${path}`]: res.status, documented: documented !== undefined }).toEqual({ [`${method} ${path}`]: res.status, documented: true });
+  answered.add(`${method} ${docPath} ${res.status}`);
+  if (res.status === 204) return { status: res.status, body: undefined };
+  const text = await res.text();
+  const json = documented!.media === 'application/json' ? JSON.parse(text) : text;
+  if (documented!.schema) expect({ [`${method} ${path} → ${res.status}`]: check(documented!.schema, json) }).toEqual({ [`${method} ${path} → ${res.status}`]: [] });
+  return { status: res.status, body: json };
+}
+
+test('every 2xx documents the schema of its body, for the routes that exist and those to come', () => {
+  const missing = ops.flatMap((op) => [...op.responses].filter(([s, r]) => s >= 200 && s < 300 && s !== 204 && (!r.schema || Object.keys(r.schema).length === 0))
+    .map(([s]) => `${op.method.toUpperCase()} ${op.path} ${s}`));
+  expect(missing).toEqual([]);
+});
+
+test('every operation lists the statuses its middleware can answer with', () => {
+  const missing = ops.flatMap((op) => {
+    const need = [
+      ...(op.scope ? [401, 403, 503] : []),
+      ...(op.body ? [400, 413, 415] : []),
+      ...(op.parameters.length ? [400] : []),
+    ];
+    return need.filter((s) => !op.responses.has(s)).map((s) => `${op.method.toUpperCase()} ${op.path} ${s}`);
+  });
+  expect(missing).toEqual([]);
+  // the ones the issue found missing
+  expect(ops.find((o) => o.path === '/api/audit')!.responses.has(400)).toBe(true);
+  expect(ops.find((o) => o.path === '/api/events')!.responses.has(429)).toBe(true);
+});
+
+describe('each operation, answered as documented', () => {
+  const u = () => app.url;
+  test('tenants, webhook, events, usage, series, alerts', async () => {
+    expect((await call(u(), 'POST', '/api/tenants', '/api/tenants', { slug: 'hooli', name: 'Hooli', monthlyQuota: 1000 })).status).toBe(201);
+    expect((await call(u(), 'PATCH', '/api/tenants/hooli', '/api/tenants/{tenant}', { rateLimitBurst: 500 })).status).toBe(200);
+    expect((await call(u(), 'PUT', '/api/tenants/hooli/webhook', '/api/tenants/{tenant}/webhook', { url: 'https://hooks.slack.com/services/T/B/x1y2' })).status).toBe(200);
+    const bound = (await call(u(), 'POST', '/api/keys', '/api/keys', { name: 'hooli', scopes: ['read', 'ingest'], tenant: 'hooli' })).body.key;
+    expect((await call(u(), 'GET', '/api/tenants/hooli', '/api/tenants/{tenant}', undefined, bound)).body.webhook.url).toBe('https://hooks.slack.com/…x1y2');
+    expect((await call(u(), 'POST', '/api/events', '/api/events', { tenant: 'hooli', feature: 'gpt-4o', tokens: 900, id: 'once' })).status).toBe(201);
+    expect((await call(u(), 'POST', '/api/events', '/api/events', { tenant: 'hooli', feature: 'gpt-4o', tokens: 900, id: 'once' })).status).toBe(200);
+    expect((await call(u(), 'POST', '/api/events', '/api/events', [{ tenant: 'hooli', feature: 'a', tokens: 1 }, { tenant: 'hooli', feature: 'b', tokens: 2, user: 'u1' }])).status).toBe(201);
+    // 903 of 1000 tokens: the minute job records the 80% crossing
+    await db.pool.query(`select flagmeter.tick()`);
+    const usage = await call(u(), 'GET', '/api/usage/hooli', '/api/usage/{tenant}');
+    expect(usage.body.alerts.length).toBeGreaterThan(0);
+    expect(usage.body.features.length).toBe(3);
+    for (const bucket of ['hour', 'day']) expect((await call(u(), 'GET', `/api/usage/hooli/series?bucket=${bucket}`, '/api/usage/{tenant}/series')).status).toBe(200);
+    expect((await call(u(), 'GET', '/api/alerts?tenant=hooli', '/api/alerts')).body.alerts.length).toBeGreaterThan(0);
+    expect((await call(u(), 'GET', '/api/tenants', '/api/tenants')).body.tenants).toHaveLength(1);
+    expect((await call(u(), 'GET', '/api/tenants', '/api/tenants', undefined, bound)).body.tenants).toHaveLength(1);
+    expect((await call(u(), 'POST', '/api/events', '/api/events', Array.from({ length: 501 }, () => ({ tenant: 'hooli', feature: 'f', tokens: 1 })))).status).toBe(400);
+    expect((await call(u(), 'DELETE', '/api/tenants/hooli/webhook', '/api/tenants/{tenant}/webhook')).status).toBe(204);
+  });
+
+  test('keys and the audit log', async () => {
+    const made = await call(u(), 'POST', '/api/keys', '/api/keys', { name: 'temp', scopes: ['read'] });
+    expect(made.status).toBe(201);
+    expect((await call(u(), 'GET', '/api/keys', '/api/keys')).body.keys.length).toBeGreaterThan(1);
+    expect((await call(u(), 'DELETE', `/api/keys/${made.body.id}`, '/api/keys/{id}')).body.revokedAt).not.toBeNull();
+    expect((await call(u(), 'GET', '/api/audit?limit=50', '/api/audit')).body.entries.length).toBeGreaterThan(3);
+    expect((await call(u(), 'GET', '/api/audit?limit=0', '/api/audit')).status).toBe(400);
+  });
+
+  test('people: invitation, registration, sign-in, the caller, password, people admin, webhook test, sign-out', async () => {
+    const invite = await call(u(), 'POST', '/api/invitations', '/api/invitations', { scopes: ['read'], tenant: 'hooli' });
+    expect(invite.status).toBe(201);
+    const password = 'a long enough password';
+    expect((await call(u(), 'POST', '/auth/register', '/auth/register', { name: 'riley', password, invitation: invite.body.token }, undefined)).body.tenant).toBe('hooli');
+    const token = (await call(u(), 'POST', '/auth/login', '/auth/login', { name: 'riley', password }, undefined)).body.token;
+    expect((await call(u(), 'GET', '/api/me', '/api/me', undefined, token)).body).toMatchObject({ kind: 'person', name: 'riley', tenant: 'hooli' });
+    expect((await call(u(), 'PUT', '/api/me/password', '/api/me/password', { current: password, password: 'another long password' }, token)).status).toBe(200);
+    expect((await call(u(), 'GET', '/api/people', '/api/people')).body.people.map((p: { name: string }) => p.name)).toContain('riley');
+    expect((await call(u(), 'PATCH', '/api/people/riley', '/api/people/{name}', { scopes: ['read', 'ingest'] })).body.scopes).toEqual(['read', 'ingest']);
+    // nothing listens on port 9: a delivery result, not an error of the API
+    await call(u(), 'PUT', '/api/tenants/hooli/webhook', '/api/tenants/{tenant}/webhook', { url: 'http://127.0.0.1:9/hook' });
+    expect((await call(u(), 'POST', '/api/tenants/hooli/webhook/test', '/api/tenants/{tenant}/webhook/test')).body.delivered).toBe(false);
+    expect((await call(u(), 'POST', '/auth/logout', '/auth/logout', undefined, token)).status).toBe(200);
+  });
+
+  test('entitlements: a check, a reservation and its release', async () => {
+    expect((await call(u(), 'PATCH', '/api/tenants/hooli', '/api/tenants/{tenant}', { quotaHard: true, featureLimits: [{ feature: 'gpt-4o', tokens: 5000, hard: true }] })).status).toBe(200);
+    expect((await call(u(), 'POST', '/api/check', '/api/check', { tenant: 'hooli', feature: 'gpt-4o', tokens: 10 })).body.allowed).toBe(true);
+    const held = await call(u(), 'POST', '/api/check', '/api/check', { tenant: 'hooli', tokens: 10, reserve: true, id: 'hold-1' });
+    expect(held.body.reservation.tokens).toBe(10);
+    expect((await call(u(), 'POST', '/api/check', '/api/check', { tenant: 'hooli', tokens: 10_000 })).body.reason).toBe('would_exceed');
+    expect((await call(u(), 'DELETE', `/api/reservations/${held.body.reservation.id}`, '/api/reservations/{id}')).body.status).toBe('released');
+    expect((await call(u(), 'DELETE', `/api/reservations/${held.body.reservation.id}`, '/api/reservations/{id}')).status).toBe(409);
+  });
+
+  test('deleting a tenant; health, the document, metrics', async () => {
+    expect((await call(u(), 'DELETE', '/api/tenants/hooli?confirm=hooli', '/api/tenants/{tenant}')).body.eventsDeleted).toBe(3);
+    expect((await call(u(), 'GET', '/api/health', '/api/health', undefined, undefined)).body.status).toBe('healthy');
+    expect((await call(u(), 'GET', '/api/openapi.json', '/api/openapi.json', undefined, undefined)).body.openapi).toBe('3.1.0');
+    expect((await call(u(), 'GET', '/metrics', '/metrics', undefined, undefined)).body).toContain('flagmeter_');
+  });
+});
+
+describe('with the database down', () => {
+  let down: FlagMeter;
+  beforeAll(async () => {
+    // nothing listens there: every query fails to connect
+    down = await startTestApp(`postgres://postgres:x@127.0.0.1:${await freePort()}/none`);
+  });
+  afterAll(() => down.stop());
+
+  test('health answers 503 with the body its document shows', async () => {
+    const r = await call(down.url, 'GET', '/api/health', '/api/health', undefined, undefined);
+    expect(r.status).toBe(503);
+    expect(r.body).toMatchObject({ status: 'unhealthy', services: { database: 'down', valkey: 'not_configured' } });
+  });
+  test('a read answers a documented 503', async () => {
+    const r = await call(down.url, 'GET', '/api/tenants', '/api/tenants', undefined, undefined);
+    expect(r.status).toBe(503);
+    expect(r.body.error.code).toBe('database_unavailable');
+  });
+});
+
+afterAll(() => {
+  // each operation was called at least once with an answer the document lists
+  const called = new Set([...answered].map((a) => a.split(' ').slice(0, 2).join(' ')));
+  expect(ops.map((o) => `${o.method.toUpperCase()} ${o.path}`).filter((o) => o !== 'GET /api/stream' && !called.has(o))).toEqual([]);
+});
