@@ -24,6 +24,9 @@ import type { Valkey } from './valkey/connection.ts';
 import type { ValkeyBuffer } from './valkey/buffer.ts';
 import type { UsageCache } from './cache/usage-cache.ts';
 import type { Invalidator } from './cache/invalidation.ts';
+import type { FlagService } from './flags/service.ts';
+import { environmentsRouter, flagsRouter } from './http/routes/flags.ts';
+import { ofrepRouter } from './http/routes/ofrep.ts';
 
 export interface AppDeps {
   config: Config;
@@ -47,6 +50,8 @@ export interface AppDeps {
   usageCache: UsageCache;
   /** Tenant and key changes, told to every replica. */
   invalidator: Invalidator;
+  /** Feature flags held in memory, their quota snapshots and evaluation counts. */
+  flags: FlagService;
 }
 
 /** One debug line per request; costs nothing when debug is off. */
@@ -79,7 +84,10 @@ export function makeApp(deps: AppDeps): Express {
   app.use(docsRouter(deps.version));
   // everything else under /api needs a key (each route then asks for its scope)
   app.use('/api', authenticate(deps.keys));
-  app.use('/api', eventsRouter(deps), seriesRouter(deps), usageRouter(deps), alertsRouter(deps), adminRouter(deps), usageStream(deps));
+  app.use('/api', eventsRouter(deps), seriesRouter(deps), usageRouter(deps), alertsRouter(deps), adminRouter(deps), usageStream(deps), environmentsRouter(deps));
+  // flags under /api and at the toggle service's root paths (authenticated per route there); OFREP
+  app.use(flagsRouter(deps, [authenticate(deps.keys)]));
+  app.use('/ofrep/v1', authenticate(deps.keys), ofrepRouter(deps));
   app.use(securityHeaders);
   app.use(staticSite());
   app.use(notFound);

@@ -49,6 +49,11 @@ const schema = z.object({
   VALKEY_BUFFER_MAX_EVENTS: int(1, 1_000_000_000, 5_000_000),
   BUFFER_HIGH_WATER_EVENTS: int(1, 10_000_000, 25_000),
   DRAIN_BATCH_EVENTS: int(1, 100_000, 5000),
+  FLAGS_DEFAULT_ENV: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,127}$/, 'must be an environment name (lowercase letters, digits, . _ -)').default('prod')
+    .describe('the environment an OFREP evaluation uses when its context names none'),
+  FLAG_CACHE_TTL_MS: int(0, 3_600_000, 5000).describe('without Valkey: how stale another replica\'s flags may be after a write'),
+  FLAG_QUOTA_REFRESH_MS: int(100, 60_000, 1000).describe('how often the usage of tenants with quota-rule flags is read (one query for all)'),
+  FLAG_COUNTS_FLUSH_MS: int(100, 3_600_000, 5000).describe('how often flag evaluation counts are written to PostgreSQL'),
 });
 
 export type Config = z.infer<typeof schema>;

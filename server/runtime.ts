@@ -29,6 +29,7 @@ import { ALERT_QUEUE, TICK_QUEUE, startWorker, type Worker } from './jobs/worker
 import { queueDepths } from './db/queue-depth.ts';
 import { makeMetrics, startMetricsServer, type Metrics } from './metrics.ts';
 import { projectRoot } from './paths.ts';
+import { FlagService } from './flags/service.ts';
 
 /** all: migrate, serve and run the jobs; serve: HTTP only; worker: jobs only. */
 export type Role = 'all' | 'serve' | 'worker';
@@ -45,6 +46,8 @@ export interface FlagMeter {
   worker: Worker | undefined;
   drainer: Drainer | undefined;
   metrics: Metrics;
+  /** The flag service (undefined for the worker role). */
+  flags: FlagService | undefined;
   /** Where GET /metrics answers: the API for serve/all, METRICS_PORT for the worker. */
   metricsUrl: string;
   stop(): Promise<void>;
@@ -117,14 +120,17 @@ export async function startFlagMeter(config: Config, role: Role, log: Logger): P
   let app: Express | undefined;
   let url = '';
   let invalidator: Invalidator | undefined;
+  let flags: FlagService | undefined;
   if (role !== 'worker') {
     const keys = config.FLAGMETER_AUTH ? new KeyCache(pool, config.KEY_CACHE_TTL_MS) : undefined;
     // with Valkey every replica draws from the same buckets; without it (or while it is away), each its own
     const limiter = valkey ? new ValkeyRateLimiter(valkey, new LocalRateLimiter()) : new LocalRateLimiter();
     const usageCache = new UsageCache({ pool, ttlMs: config.USAGE_CACHE_TTL_MS, localMs: config.USAGE_CACHE_LOCAL_MS, valkey, log });
     metrics.sources.usageCache = () => usageCache.stats();
-    invalidator = makeInvalidator({ valkey, tenants, keys, usageCache, log });
-    app = makeApp({ config, pool, writer, tenants, log, state, metrics, keys, limiter, version, valkey, buffer, usageCache, invalidator });
+    flags = new FlagService({ pool, log, cacheTtlMs: config.FLAG_CACHE_TTL_MS, quotaRefreshMs: config.FLAG_QUOTA_REFRESH_MS, countsFlushMs: config.FLAG_COUNTS_FLUSH_MS });
+    flags.start();
+    invalidator = makeInvalidator({ valkey, tenants, keys, usageCache, log, flags: flags.store });
+    app = makeApp({ config, pool, writer, tenants, log, state, metrics, keys, limiter, version, valkey, buffer, usageCache, invalidator, flags });
     server = http.createServer({ keepAliveTimeout: 65_000 }, app);
     await new Promise<void>((resolve, reject) => {
       server!.once('error', reject);
@@ -156,6 +162,7 @@ export async function startFlagMeter(config: Config, role: Role, log: Logger): P
       clearInterval(idle);
       clearTimeout(cut);
     }
+    await flags?.stop();
     await worker?.stop();
     await drainer?.stop();
     await metricsServer?.close();
@@ -166,5 +173,5 @@ export async function startFlagMeter(config: Config, role: Role, log: Logger): P
     log.info('stopped');
   })();
 
-  return { url, app, databaseUrl, pool, writer, tenants, worker, drainer, metrics, metricsUrl: metricsServer?.url ?? url, stop, abort: () => embedded?.server.stopNow() };
+  return { url, app, databaseUrl, pool, writer, tenants, worker, drainer, metrics, flags, metricsUrl: metricsServer?.url ?? url, stop, abort: () => embedded?.server.stopNow() };
 }

@@ -3,6 +3,8 @@
 import { z } from 'zod';
 import type { Scope } from '../auth/keys.ts';
 import { eventSchema } from '../ingest/event-schema.ts';
+import { flagRouteDocs } from './routes/flags.ts';
+import { ofrepRouteDocs } from './routes/ofrep.ts';
 import { alertsQuery, createKeyBody, createTenantBody, deleteTenantQuery, limitQuery, seriesQuery, updateTenantBody, webhookBody } from './schemas.ts';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -65,7 +67,7 @@ const coreRouteDocs: RouteDoc[] = [
     responses: { 200: 'Prometheus text format', 401: 'METRICS_TOKEN is set and the request does not carry it' }, produces: 'text/plain' },
 ];
 
-export const routeDocs: RouteDoc[] = [...coreRouteDocs];
+export const routeDocs: RouteDoc[] = [...coreRouteDocs, ...flagRouteDocs, ...ofrepRouteDocs];
 
 const errorSchema = {
   type: 'object',
