@@ -175,16 +175,17 @@ export async function appendAudit(client: pg.ClientBase, keyDbId: number | null,
 /** Audit target of a flag: flag:<tenant or *>/<env>/<key>. */
 export const flagTarget = (tenant: string | null, env: string, key: string) => `flag:${tenant ?? '*'}/${env}/${key}`;
 
-/** Flag and environment audit entries whose target starts with one of the prefixes, newest first. */
-export async function listFlagAudit(db: Db, prefixes: string[], page: number, pageSize: number) {
+/** Flag and environment audit entries whose target starts with one of the prefixes or is one of `exact`, newest first. */
+export async function listFlagAudit(db: Db, prefixes: string[], page: number, pageSize: number, exact: string[] = []) {
   const { rows: [r] } = await db.query(
     `with hits as (
-       select a.id from flagmeter.audit_log a where exists (select 1 from unnest($1::text[]) p where starts_with(a.target, p))
+       select a.id from flagmeter.audit_log a
+       where a.target = any ($4::text[]) or exists (select 1 from unnest($1::text[]) p where starts_with(a.target, p))
      )
      select (select count(*) from hits)::int as total,
        (select coalesce(json_agg(to_jsonb(v) order by v.id desc), '[]') from (
           select * from report.audit_log where id in (select id from hits) order by id desc limit $2::int offset $3::int) v) as items`,
-    [prefixes, pageSize, (page - 1) * pageSize]);
+    [prefixes, pageSize, (page - 1) * pageSize, exact]);
   return {
     total: r.total as number,
     items: (r.items as Record<string, any>[]).map((e) => ({

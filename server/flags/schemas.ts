@@ -61,7 +61,8 @@ export const flagRef = z.strictObject({ tenant: slug.optional(), env: slug, key:
 const page = z.coerce.number().int().min(1, 'page starts at 1').max(1_000_000).default(1);
 const pageSize = z.coerce.number().int().min(1).max(500, 'pageSize is at most 500').default(20);
 export const listQuery = z.strictObject({ tenant: slug.optional(), env: slug, page, pageSize });
-export const auditQuery = z.strictObject({ tenant: slug.optional(), env: slug.optional(), page, pageSize });
+export const auditQuery = z.strictObject({ tenant: slug.optional(), env: slug.optional(), key: slug.optional().describe('one flag\'s history (needs env)'), page, pageSize })
+  .refine((q) => q.key === undefined || q.env !== undefined, { path: ['key'], message: 'a flag\'s history needs env too' });
 
 export const promoteBody = z.strictObject({
   tenant: slug.optional().describe('whose flags (omitted: the global flags, admin keys only)'),
@@ -91,7 +92,10 @@ export const flagListItem = flagOut.extend({
   stale: z.boolean().describe('neither evaluated nor changed for 30 days'),
   activeQuotaRule: quotaRuleOut.extend({ percent: z.number() }).nullable().describe('the quota rule serving this tenant now (null: none)'),
 });
-export const flagList = z.object({ items: z.array(flagListItem), page: z.number(), pageSize: z.number(), total: z.number() });
+export const flagList = z.object({
+  items: z.array(flagListItem), page: z.number(), pageSize: z.number(), total: z.number(),
+  canWrite: z.boolean().describe('whether the calling key may change these flags (the dashboard is read-only otherwise)'),
+});
 export const promoteItem = z.object({ key: z.string(), before: flagOut.nullable(), after: flagOut.nullable() });
 export const promoteResult = z.object({
   tenant: z.string().nullable(), from: z.string(), to: z.string(), dryRun: z.boolean(), conflictPolicy: z.string(),

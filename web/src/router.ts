@@ -1,13 +1,13 @@
-// Hash routes: #/ (overview) and #/tenant/<slug>. The server serves one index.html, nothing else.
+// Hash routes: #/ (overview), #/tenant/<slug> and #/tenant/<slug>/flags. The server serves one index.html, nothing else.
 import { signal } from '@preact/signals';
 
-export type Route = { name: 'overview' } | { name: 'tenant'; slug: string };
+export type Route = { name: 'overview' } | { name: 'tenant'; slug: string } | { name: 'flags'; slug: string };
 
 export function parseHash(hash: string): Route {
-  const m = /^#\/tenant\/([^/?#]+)/.exec(hash);
+  const m = /^#\/tenant\/([^/?#]+)(\/flags)?/.exec(hash);
   if (m) {
     try {
-      return { name: 'tenant', slug: decodeURIComponent(m[1]!) };
+      return { name: m[2] ? 'flags' : 'tenant', slug: decodeURIComponent(m[1]!) };
     } catch {
       // a malformed escape falls through to the overview
     }
@@ -19,3 +19,4 @@ export const route = signal<Route>(parseHash(location.hash));
 window.addEventListener('hashchange', () => { route.value = parseHash(location.hash); });
 
 export const tenantHref = (slug: string) => `#/tenant/${encodeURIComponent(slug)}`;
+export const flagsHref = (slug: string) => `#/tenant/${encodeURIComponent(slug)}/flags`;

@@ -92,7 +92,9 @@ export function flagsRouter(deps: AppDeps, auth: RequestHandler[] = []): Router 
         activeQuotaRule: s.tenantId === null ? null : await flags.activeRule(s.tenantId, it.flag.quotaRules),
       });
     }
-    const answer: FlagListAnswer = { items, page: q.page, pageSize: q.pageSize, total: found.total };
+    const c = req.caller!;
+    const canWrite = hasScope(c.scopes, 'flags') && (tenant === null ? hasScope(c.scopes, 'admin') && !c.tenant : !c.tenant || c.tenant === tenant);
+    const answer: FlagListAnswer = { items, page: q.page, pageSize: q.pageSize, total: found.total, canWrite };
     // version, total and last change of the whole list, plus what this page shows that changes without a write
     const tag = weakTag([found.versions, found.total, found.lastUpdate, tenant, s.env, q.page, q.pageSize,
       items.map((i) => [i.evaluations24h, i.lastEvaluatedAt, i.activeQuotaRule?.atPercent ?? null, i.stale])]);
@@ -204,7 +206,9 @@ export function flagsRouter(deps: AppDeps, auth: RequestHandler[] = []): Router 
     const base = `flag:${tenant ?? '*'}/${q.env === undefined ? '' : `${q.env}/`}`;
     // the global view (no tenant, a global key) also shows the changes to the environments
     const prefixes = tenant === null && q.env === undefined ? [base, 'environment:'] : [base];
-    const found = await listFlagAudit(pool, prefixes, q.page, q.pageSize);
+    const found = q.key === undefined
+      ? await listFlagAudit(pool, prefixes, q.page, q.pageSize)
+      : await listFlagAudit(pool, [], q.page, q.pageSize, [flagTarget(tenant, q.env!, q.key)]);
     res.json({ items: found.items, page: q.page, pageSize: q.pageSize, total: found.total } satisfies z.infer<typeof auditList>);
   };
 

@@ -6,10 +6,11 @@ import { Banners, Header } from './Header.tsx';
 import { KeyPrompt } from './KeyPrompt.tsx';
 import { Overview } from './Overview.tsx';
 import { TenantView } from './TenantView.tsx';
+import { FlagsPage } from './FlagsPage.tsx';
 
 export function App() {
   const r = route.value;
-  const key = r.name === 'tenant' ? `tenant:${r.slug}` : 'overview';
+  const key = r.name === 'overview' ? 'overview' : `${r.name}:${r.slug}`;
   // after a route change, keyboard and screen-reader users start at the new view's heading
   useEffect(() => {
     document.querySelector<HTMLElement>('main h1')?.focus({ preventScroll: true });
@@ -23,7 +24,7 @@ export function App() {
         <Header />
         <Banners />
         <main id="main" class="page">
-          {r.name === 'tenant' ? <TenantView key={key} slug={r.slug} /> : <Overview />}
+          {r.name === 'flags' ? <FlagsPage key={key} tenant={r.slug} /> : r.name === 'tenant' ? <TenantView key={key} slug={r.slug} /> : <Overview />}
         </main>
       </div>
       <KeyPrompt />
