@@ -54,6 +54,7 @@ const schema = z.object({
   FLAG_CACHE_TTL_MS: int(0, 3_600_000, 5000).describe('without Valkey: how stale another replica\'s flags may be after a write'),
   FLAG_QUOTA_REFRESH_MS: int(100, 60_000, 1000).describe('how often the usage of tenants with quota-rule flags is read (one query for all)'),
   FLAG_COUNTS_FLUSH_MS: int(100, 3_600_000, 5000).describe('how often flag evaluation counts are written to PostgreSQL'),
+  FLAG_EVALUATIONS_RETENTION_DAYS: int(31, 3650, 90).describe('hourly evaluation counts older than this are deleted (at least 31: stale flags are judged over 30 days)'),
 });
 
 export type Config = z.infer<typeof schema>;

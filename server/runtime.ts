@@ -127,7 +127,7 @@ export async function startFlagMeter(config: Config, role: Role, log: Logger): P
     const limiter = valkey ? new ValkeyRateLimiter(valkey, new LocalRateLimiter()) : new LocalRateLimiter();
     const usageCache = new UsageCache({ pool, ttlMs: config.USAGE_CACHE_TTL_MS, localMs: config.USAGE_CACHE_LOCAL_MS, valkey, log });
     metrics.sources.usageCache = () => usageCache.stats();
-    flags = new FlagService({ pool, log, cacheTtlMs: config.FLAG_CACHE_TTL_MS, quotaRefreshMs: config.FLAG_QUOTA_REFRESH_MS, countsFlushMs: config.FLAG_COUNTS_FLUSH_MS });
+    flags = new FlagService({ pool, log, cacheTtlMs: config.FLAG_CACHE_TTL_MS, quotaRefreshMs: config.FLAG_QUOTA_REFRESH_MS, countsFlushMs: config.FLAG_COUNTS_FLUSH_MS, countsRetentionDays: config.FLAG_EVALUATIONS_RETENTION_DAYS });
     flags.start();
     invalidator = makeInvalidator({ valkey, tenants, keys, usageCache, log, flags: flags.store });
     app = makeApp({ config, pool, writer, tenants, log, state, metrics, keys, limiter, version, valkey, buffer, usageCache, invalidator, flags });

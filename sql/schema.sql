@@ -326,6 +326,7 @@ comment on column flagmeter.tenants.rate_limit_burst is 'Events this tenant may 
 CREATE INDEX alerts_created_at_idx ON flagmeter.alerts USING btree (created_at DESC);
 CREATE INDEX audit_log_at_idx ON flagmeter.audit_log USING btree (at DESC);
 CREATE INDEX event_keys_received_at_brin ON flagmeter.event_keys USING brin (received_at);
+CREATE INDEX flag_evaluations_hour_brin ON flagmeter.flag_evaluations USING brin (hour);
 CREATE INDEX rollups_minute_brin ON flagmeter.rollups USING brin (minute);
 
 create view flagmeter.usage_buckets as
@@ -417,6 +418,57 @@ comment on column report.flag_evaluations.hour is 'Start of the UTC hour.';
 comment on column report.flag_evaluations.value is 'Value served, as text.';
 comment on column report.flag_evaluations.evaluations is 'Evaluations that served it in that hour.';
 comment on column report.flag_evaluations.last_at is 'Last of them.';
+
+create view report.flags as
+ SELECT NULL::text AS tenant,
+    e.name AS environment,
+    g.key,
+    g.enabled,
+    g.strategy,
+    g.percentage,
+    cardinality(g.allow_list) AS allowed,
+    cardinality(g.deny_list) AS denied,
+    g.value_type,
+    g.on_value,
+    g.off_value,
+    jsonb_array_length(g.quota_rules) AS quota_rules,
+    g.version,
+    g.updated_at
+   FROM flagmeter.global_flags g
+     JOIN flagmeter.environments e ON e.id = g.environment_id
+UNION ALL
+ SELECT t.slug AS tenant,
+    e.name AS environment,
+    f.key,
+    f.enabled,
+    f.strategy,
+    f.percentage,
+    cardinality(f.allow_list) AS allowed,
+    cardinality(f.deny_list) AS denied,
+    f.value_type,
+    f.on_value,
+    f.off_value,
+    jsonb_array_length(f.quota_rules) AS quota_rules,
+    f.version,
+    f.updated_at
+   FROM flagmeter.flags f
+     JOIN flagmeter.tenants t ON t.id = f.tenant_id
+     JOIN flagmeter.environments e ON e.id = f.environment_id;
+comment on view report.flags is 'Every flag: the global ones (tenant null) and each tenant''s own, per environment.';
+comment on column report.flags.tenant is 'Tenant slug; null for a global flag every tenant inherits unless it has its own with the key.';
+comment on column report.flags.environment is 'Environment name.';
+comment on column report.flags.key is 'Flag key.';
+comment on column report.flags.enabled is 'False: the flag serves its off value to everyone.';
+comment on column report.flags.strategy is 'boolean, percentage or targeting.';
+comment on column report.flags.percentage is 'Share of users that are in (percentage strategy).';
+comment on column report.flags.allowed is 'Users on the allow list (targeting strategy).';
+comment on column report.flags.denied is 'Users on the deny list (targeting strategy).';
+comment on column report.flags.value_type is 'boolean or string.';
+comment on column report.flags.on_value is 'String flags: value served when on.';
+comment on column report.flags.off_value is 'String flags: value served when off.';
+comment on column report.flags.quota_rules is 'Number of quota rules (evaluated before the strategy).';
+comment on column report.flags.version is 'Grows with every change.';
+comment on column report.flags.updated_at is 'Last change.';
 
 create view report.usage_by_feature as
  SELECT t.slug AS tenant,

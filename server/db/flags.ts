@@ -212,6 +212,12 @@ export async function addEvaluationCounts(db: Db, rows: CountRow[]): Promise<voi
     [rows.map((r) => r.tenantId), rows.map((r) => r.envId), rows.map((r) => r.key), rows.map((r) => r.hour), rows.map((r) => r.value), rows.map((r) => r.n), rows.map((r) => r.last)]);
 }
 
+/** Drops counts older than the retention; the BRIN index on hour finds them. */
+export async function pruneEvaluationCounts(db: Db, keepDays: number): Promise<number> {
+  const { rowCount } = await db.query(`delete from flagmeter.flag_evaluations where hour < now() - make_interval(days => $1::int)`, [keepDays]);
+  return rowCount ?? 0;
+}
+
 export interface QuotaRow { tenantId: number; feature: string | null; used: number; limit: number }
 
 export async function quotaSnapshot(db: Db, tenantIds: number[]): Promise<QuotaRow[]> {

@@ -1,8 +1,9 @@
 // Evaluation counts per tenant · environment · flag · hour · value, counted in memory on the
 // request path (one Map update) and added to flagmeter.flag_evaluations in one statement every
-// FLAG_COUNTS_FLUSH_MS and at shutdown. A failed flush keeps its counts for the next one.
+// FLAG_COUNTS_FLUSH_MS and at shutdown. A failed flush keeps its counts for the next one. Once an
+// hour a flush also drops the counts older than FLAG_EVALUATIONS_RETENTION_DAYS.
 import type { Pool } from '../db/pool.ts';
-import { addEvaluationCounts, type CountRow } from '../db/flags.ts';
+import { addEvaluationCounts, pruneEvaluationCounts, type CountRow } from '../db/flags.ts';
 import type { Logger } from '../log.ts';
 
 const MAX_KEYS = 200_000;
@@ -16,14 +17,17 @@ export class EvaluationCounter {
   flushed = 0;
   failures = 0;
   dropped = 0;
+  private prunedAt = 0;
   private readonly pool: Pool;
   private readonly intervalMs: number;
   private readonly log: Logger;
+  private readonly retentionDays: number;
 
-  constructor(pool: Pool, intervalMs: number, log: Logger) {
+  constructor(pool: Pool, intervalMs: number, log: Logger, retentionDays = 0) {
     this.pool = pool;
     this.intervalMs = intervalMs;
     this.log = log;
+    this.retentionDays = retentionDays;
   }
 
   count(tenantId: number, envId: number, key: string, value: string | boolean): void {
@@ -64,6 +68,11 @@ export class EvaluationCounter {
   }
 
   private async write(): Promise<void> {
+    if (this.retentionDays > 0 && Date.now() - this.prunedAt > 3_600_000) {
+      this.prunedAt = Date.now();
+      await pruneEvaluationCounts(this.pool, this.retentionDays)
+        .catch((err: Error) => this.log.warn({ err: err.message }, 'could not prune old flag evaluation counts'));
+    }
     if (this.cells.size === 0) return;
     const batch = this.cells;
     this.cells = new Map();

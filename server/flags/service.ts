@@ -18,6 +18,8 @@ export interface FlagServiceOptions {
   quotaRefreshMs: number;
   /** Evaluation count flush (ms). */
   countsFlushMs: number;
+  /** Evaluation counts older than this are dropped (0: kept). */
+  countsRetentionDays?: number;
 }
 
 export interface Evaluated { flag: CompiledFlag; result: Evaluation }
@@ -30,7 +32,7 @@ export class FlagService {
   constructor(o: FlagServiceOptions) {
     this.store = new FlagStore(o.pool, o.cacheTtlMs, o.log);
     this.quota = new QuotaSnapshots(o.pool, o.quotaRefreshMs, o.log);
-    this.counter = new EvaluationCounter(o.pool, o.countsFlushMs, o.log);
+    this.counter = new EvaluationCounter(o.pool, o.countsFlushMs, o.log, o.countsRetentionDays);
   }
 
   start(): void {

@@ -1,12 +1,13 @@
 --! Previous: sha1:c7845993bed556240823d73abf84c9a8c70af199
---! Hash: sha1:e4226d2738b5b7eeadd985c090ffa6e7a134c728
---! Message: Feature flags: environments, tenant and global flags, hourly evaluation counts, report.flag_evaluations, quota_snapshot for flags that follow the quota
+--! Hash: sha1:0339455a7aa3e4dfc893669e7b1da93859a45987
+--! Message: Feature flags: environments, tenant and global flags, hourly evaluation counts, report.flags and report.flag_evaluations, quota_snapshot for flags that follow the quota
 
 -- Feature flags (issue 12): environments, flags per tenant and environment (and global ones every
 -- tenant inherits), evaluation counts per hour, and the quota snapshot that flags following the
 -- quota read (issue 14). Idempotent while it is current.sql: objects are dropped before they are made.
 
 drop view if exists report.flag_evaluations;
+drop view if exists report.flags;
 drop function if exists flagmeter.quota_snapshot(bigint[]);
 drop table if exists flagmeter.flag_evaluations;
 drop table if exists flagmeter.flags;
@@ -122,6 +123,9 @@ comment on column flagmeter.flag_evaluations.hour is 'Start of the UTC hour the 
 comment on column flagmeter.flag_evaluations.value is 'The value served, as text (true/false for boolean flags).';
 comment on column flagmeter.flag_evaluations.evaluations is 'Number of evaluations that served this value in this hour.';
 comment on column flagmeter.flag_evaluations.last_at is 'Time of the last of them (as counted by the server, flushed every few seconds).';
+-- Rows arrive in hour order, so a BRIN index is enough for the servers' hourly pruning
+-- (FLAG_EVALUATIONS_RETENTION_DAYS) at almost no cost to the upserts.
+create index flag_evaluations_hour_brin on flagmeter.flag_evaluations using brin (hour);
 
 create view report.flag_evaluations as
 select t.slug as tenant, e.name as environment, f.flag_key, f.hour, f.value, f.evaluations, f.last_at
@@ -136,6 +140,31 @@ comment on column report.flag_evaluations.hour is 'Start of the UTC hour.';
 comment on column report.flag_evaluations.value is 'Value served, as text.';
 comment on column report.flag_evaluations.evaluations is 'Evaluations that served it in that hour.';
 comment on column report.flag_evaluations.last_at is 'Last of them.';
+
+create view report.flags as
+select null::text as tenant, e.name as environment, g.key, g.enabled, g.strategy, g.percentage,
+  cardinality(g.allow_list) as allowed, cardinality(g.deny_list) as denied, g.value_type, g.on_value, g.off_value,
+  jsonb_array_length(g.quota_rules) as quota_rules, g.version, g.updated_at
+from flagmeter.global_flags g join flagmeter.environments e on e.id = g.environment_id
+union all
+select t.slug, e.name, f.key, f.enabled, f.strategy, f.percentage, cardinality(f.allow_list), cardinality(f.deny_list),
+  f.value_type, f.on_value, f.off_value, jsonb_array_length(f.quota_rules), f.version, f.updated_at
+from flagmeter.flags f join flagmeter.tenants t on t.id = f.tenant_id join flagmeter.environments e on e.id = f.environment_id;
+comment on view report.flags is 'Every flag: the global ones (tenant null) and each tenant''s own, per environment.';
+comment on column report.flags.tenant is 'Tenant slug; null for a global flag every tenant inherits unless it has its own with the key.';
+comment on column report.flags.environment is 'Environment name.';
+comment on column report.flags.key is 'Flag key.';
+comment on column report.flags.enabled is 'False: the flag serves its off value to everyone.';
+comment on column report.flags.strategy is 'boolean, percentage or targeting.';
+comment on column report.flags.percentage is 'Share of users that are in (percentage strategy).';
+comment on column report.flags.allowed is 'Users on the allow list (targeting strategy).';
+comment on column report.flags.denied is 'Users on the deny list (targeting strategy).';
+comment on column report.flags.value_type is 'boolean or string.';
+comment on column report.flags.on_value is 'String flags: value served when on.';
+comment on column report.flags.off_value is 'String flags: value served when off.';
+comment on column report.flags.quota_rules is 'Number of quota rules (evaluated before the strategy).';
+comment on column report.flags.version is 'Grows with every change.';
+comment on column report.flags.updated_at is 'Last change.';
 
 --------------------------------------------------------------------------------------------------
 -- Usage snapshot for flags that follow the quota (issue 14)

@@ -125,8 +125,12 @@ describe('OFREP on the wire', () => {
     expect(Number(retry)).toBeGreaterThan(0);
   });
 
-  test('evaluations are counted per flag, environment, value and hour, written in a batch; the list shows them', async () => {
+  test('evaluations are counted per flag, environment, value and hour, written in a batch; the list shows them; old counts are pruned', async () => {
+    await db.pool.query(`insert into flagmeter.flag_evaluations select t.id, e.id, 'ancient', date_trunc('hour', now() - interval '100 days'), 'true', 5, now() - interval '100 days'
+      from flagmeter.tenants t, flagmeter.environments e where t.slug = 'acme' and e.name = 'prod'`);
+    // the process's first flush also prunes (then once an hour): 100 days is past the default 90
     await app.flags!.counter.flush();
+    expect((await db.pool.query(`select count(*)::int as n from flagmeter.flag_evaluations where flag_key = 'ancient'`)).rows[0].n).toBe(0);
     await db.pool.query('delete from flagmeter.flag_evaluations');
     for (const user of ['alice', 'bob', 'carol']) await client.getBooleanValue('dark-mode', false, { targetingKey: user, env: 'prod' });
     expect((await db.pool.query('select count(*)::int as n from flagmeter.flag_evaluations')).rows[0].n).toBe(0);
