@@ -33,7 +33,9 @@ export class QuotaSnapshots {
     const v = this.views.get(tenantId);
     if (v) return v;
     this.start();
-    return this.loadNow().then(() => this.views.get(tenantId) ?? { quota: undefined, features: new Map() });
+    const found = () => this.views.get(tenantId);
+    // a query already running may have started before this tenant joined: then one more
+    return this.loadNow().then(() => found() ?? this.loadNow().then(() => found() ?? { quota: undefined, features: new Map() }));
   }
 
   /** The tenant's usage if it is watched (the dashboard shows the active rule from it). */
