@@ -54,21 +54,42 @@ export function toFlag(r: Record<string, any>, tenant: string | null, env: strin
     tenant, env, key: r.key, description: r.description, enabled: r.enabled, strategy: r.strategy, percentage: r.percentage,
     allow: r.allow_list, deny: r.deny_list, group: r.group_id, type: r.value_type, onValue: r.on_value, offValue: r.off_value,
     quotaRules: r.quota_rules, version: r.version,
-    createdAt: r.created_at.toISOString(), updatedAt: r.updated_at.toISOString(),
+    // Date from a row, text from a json_agg
+    createdAt: new Date(r.created_at).toISOString(), updatedAt: new Date(r.updated_at).toISOString(),
   };
 }
 
 export interface Scope { tenantId: number | null; tenant: string | null; envId: number; env: string }
 
-/** One tenant's flags in one environment with the global flags it inherits: what the evaluator loads. */
-export async function loadFlagSet(db: Db, tenantId: number, envId: number): Promise<{ row: Record<string, any>; inherited: boolean }[]> {
-  const { rows } = await db.query(
-    `select ${columns}, false as inherited from flagmeter.flags where tenant_id = $1::bigint and environment_id = $2::bigint
-     union all
-     select ${columns}, true from flagmeter.global_flags g where environment_id = $2::bigint
-       and not exists (select 1 from flagmeter.flags f where f.tenant_id = $1::bigint and f.environment_id = $2::bigint and f.key = g.key)`,
+// What a tenant·environment's flag set is made of, in one string: count, sum of versions and the
+// latest change of its own flags and of the environment's global ones. Any write moves it (an
+// update raises a version and updated_at, a delete lowers a count, a create adds one), so one query
+// tells a process which of its cached sets changed.
+const stampOf = (t: string, e: string) => `(
+  select concat_ws('/',
+    (select concat_ws('.', count(*), coalesce(sum(version), 0), coalesce(floor(extract(epoch from max(updated_at)) * 1000000), 0)) from flagmeter.flags where tenant_id = ${t} and environment_id = ${e}),
+    (select concat_ws('.', count(*), coalesce(sum(version), 0), coalesce(floor(extract(epoch from max(updated_at)) * 1000000), 0)) from flagmeter.global_flags where environment_id = ${e})))`;
+
+/** One tenant's flags in one environment with the global flags it inherits, and the set's stamp: what the evaluator loads. */
+export async function loadFlagSet(db: Db, tenantId: number, envId: number): Promise<{ stamp: string; flags: { row: Record<string, any>; inherited: boolean }[] }> {
+  const { rows: [r] } = await db.query(
+    `select ${stampOf('$1::bigint', '$2::bigint')} as stamp, coalesce((select json_agg(to_jsonb(x)) from (
+       select ${columns}, false as inherited from flagmeter.flags where tenant_id = $1::bigint and environment_id = $2::bigint
+       union all
+       select ${columns}, true from flagmeter.global_flags g where environment_id = $2::bigint
+         and not exists (select 1 from flagmeter.flags f where f.tenant_id = $1::bigint and f.environment_id = $2::bigint and f.key = g.key)
+     ) x), '[]') as flags`,
     [tenantId, envId]);
-  return rows.map((row) => ({ row, inherited: row.inherited }));
+  return { stamp: r.stamp, flags: (r.flags as Record<string, any>[]).map((row) => ({ row, inherited: row.inherited })) };
+}
+
+/** The current stamps of these tenant·environment sets (same order). */
+export async function flagSetStamps(db: Db, sets: { tenantId: number; envId: number }[]): Promise<string[]> {
+  const { rows } = await db.query(
+    `select k.i, ${stampOf('k.t', 'k.e')} as stamp
+     from unnest($1::bigint[], $2::bigint[]) with ordinality as k(t, e, i) order by k.i`,
+    [sets.map((s) => s.tenantId), sets.map((s) => s.envId)]);
+  return rows.map((r) => r.stamp);
 }
 
 export async function getFlag(db: Db, s: Scope, key: string, lock = false): Promise<Flag | undefined> {
@@ -151,7 +172,7 @@ export async function listFlags(db: Db, s: Scope, page: number, pageSize: number
     [s.tenantId, s.envId, pageSize, (page - 1) * pageSize]);
   const monthAgo = Date.now() - 30 * 86_400_000;
   const items = (r.items as { row: Record<string, any>; counts: { total: number; by_value: Record<string, number>; last_at: string | null } }[]).map(({ row, counts }) => {
-    const flag = toFlag({ ...row, created_at: new Date(row.created_at), updated_at: new Date(row.updated_at) }, row.inherited ? null : s.tenant, s.env);
+    const flag = toFlag(row, row.inherited ? null : s.tenant, s.env);
     const last = counts.last_at ? new Date(counts.last_at).toISOString() : null;
     const byValue = Object.fromEntries(Object.entries(counts.by_value ?? {}).map(([v, n]) => [v, Number(n)]));
     return {

@@ -36,10 +36,12 @@ export class FlagService {
   }
 
   start(): void {
+    this.store.start();
     this.counter.start();
   }
 
   async stop(): Promise<void> {
+    this.store.stop();
     this.quota.stop();
     await this.counter.stop();
   }

@@ -1,9 +1,12 @@
 // Each process holds a tenant·environment's flags in memory, loaded on first use and dropped on
 // every write: at once here, at once on the other replicas through the Valkey invalidation
-// (server/cache/invalidation.ts), and, without Valkey, within FLAG_CACHE_TTL_MS (an entry older
-// than that is served once more while a fresh copy loads). The environments are held the same way.
+// (server/cache/invalidation.ts), and, without Valkey (or when a message is lost), within
+// FLAG_CACHE_TTL_MS: every TTL one query reads the stamps of all the sets held here
+// (db/flags.ts: count, versions, last change) and the sets whose stamp moved are reloaded in the
+// background, the old copy serving meanwhile. So the TTL costs one small query per process, not
+// one reload per set. A set is reloaded anyway after MAX_AGE_MS. Environments are reloaded each TTL.
 import type { Pool } from '../db/pool.ts';
-import { listEnvironments, loadFlagSet, toFlag } from '../db/flags.ts';
+import { flagSetStamps, listEnvironments, loadFlagSet, toFlag } from '../db/flags.ts';
 import type { Logger } from '../log.ts';
 import { compile, type CompiledFlag } from './evaluate.ts';
 import type { Environment } from './model.ts';
@@ -19,9 +22,10 @@ export interface FlagSet {
 /** What changed; null tenant: a global flag (every tenant's set of that environment). */
 export interface FlagChange { tenantId: number | null; envId: number }
 
-interface Entry<T> { value?: T; loading?: Promise<T>; loadedAt: number }
+interface Entry<T> { value?: T; loading?: Promise<T>; loadedAt: number; stamp?: string }
 
 const MAX_ENTRIES = 50_000;
+const MAX_AGE_MS = 10 * 60_000;
 
 export class FlagStore {
   private sets = new Map<string, Entry<FlagSet>>();
@@ -29,6 +33,10 @@ export class FlagStore {
   private readonly pool: Pool;
   private readonly ttlMs: number;
   private readonly log: Logger;
+  private timer: NodeJS.Timeout | undefined;
+  private checking = false;
+  checks = 0;
+  checkFailures = 0;
 
   constructor(pool: Pool, ttlMs: number, log: Logger) {
     this.pool = pool;
@@ -36,14 +44,45 @@ export class FlagStore {
     this.log = log;
   }
 
+  /** The TTL loop (without it, and with a TTL of 0, every evaluation loads its set). */
+  start(): void {
+    if (this.timer || this.ttlMs === 0) return;
+    this.timer = setInterval(() => void this.check(), this.ttlMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  /** Reloads, in the background, the sets whose stamp moved (or that are old), and the environments. Never throws. */
+  async check(): Promise<void> {
+    if (this.checking) return;
+    this.checking = true;
+    try {
+      if (this.envs?.value && !this.envs.loading) this.refreshEnvs(this.envs);
+      const held = [...this.sets].filter(([, e]) => e.value && !e.loading) as [string, Entry<FlagSet> & { value: FlagSet }][];
+      if (held.length === 0) return;
+      const stamps = await flagSetStamps(this.pool, held.map(([, e]) => e.value));
+      this.checks++;
+      const now = Date.now();
+      held.forEach(([id, e], i) => {
+        if (this.sets.get(id) !== e) return; // dropped or replaced meanwhile
+        if (stamps[i] !== e.stamp || now - e.loadedAt > MAX_AGE_MS) this.refreshSet(id, e.value.tenantId, e.value.envId, e);
+      });
+    } catch (err) {
+      this.checkFailures++;
+      this.log.warn({ err: (err as Error).message }, 'flag cache check failed; serving the cached flags');
+    } finally {
+      this.checking = false;
+    }
+  }
+
   /** Environments by name. */
   environments(): Promise<Map<string, Environment>> | Map<string, Environment> {
     const entry = this.envs;
-    if (entry?.value && this.fresh(entry)) return entry.value;
-    if (entry?.value) {
-      this.refreshEnvs(entry);
-      return entry.value;
-    }
+    if (entry?.value && (this.ttlMs > 0 || entry.loading)) return entry.value;
     return entry?.loading ?? this.refreshEnvs(undefined);
   }
 
@@ -51,10 +90,7 @@ export class FlagStore {
   flagSet(tenantId: number, envId: number): Promise<FlagSet> | FlagSet {
     const id = `${tenantId}:${envId}`;
     const entry = this.sets.get(id);
-    if (entry?.value) {
-      if (!this.fresh(entry)) this.refreshSet(id, tenantId, envId, entry);
-      return entry.value;
-    }
+    if (entry?.value && this.ttlMs > 0) return entry.value;
     return entry?.loading ?? this.refreshSet(id, tenantId, envId, undefined);
   }
 
@@ -74,10 +110,6 @@ export class FlagStore {
     this.envs = undefined;
   }
 
-  private fresh(entry: Entry<unknown>): boolean {
-    return Date.now() - entry.loadedAt < this.ttlMs;
-  }
-
   private refreshEnvs(stale: Entry<Map<string, Environment>> | undefined): Promise<Map<string, Environment>> {
     const entry: Entry<Map<string, Environment>> = { value: stale?.value, loadedAt: stale?.loadedAt ?? 0 };
     const loading = listEnvironments(this.pool).then((rows) => {
@@ -95,8 +127,8 @@ export class FlagStore {
 
   private refreshSet(id: string, tenantId: number, envId: number, stale: Entry<FlagSet> | undefined): Promise<FlagSet> {
     if (stale?.loading) return stale.loading;
-    const entry: Entry<FlagSet> = { value: stale?.value, loadedAt: stale?.loadedAt ?? 0 };
-    const loading = loadFlagSet(this.pool, tenantId, envId).then((rows) => {
+    const entry: Entry<FlagSet> = { value: stale?.value, loadedAt: stale?.loadedAt ?? 0, stamp: stale?.stamp };
+    const loading = loadFlagSet(this.pool, tenantId, envId).then(({ stamp, flags: rows }) => {
       const flags = new Map<string, CompiledFlag>();
       let quotaRules = false;
       for (const { row, inherited } of rows) {
@@ -106,7 +138,7 @@ export class FlagStore {
       }
       const set: FlagSet = { tenantId, envId, flags, quotaRules };
       // dropped meanwhile (a write): this read may predate it, so it answers its callers but is not kept
-      if (this.sets.get(id) === entry) Object.assign(entry, { value: set, loading: undefined, loadedAt: Date.now() });
+      if (this.sets.get(id) === entry) Object.assign(entry, { value: set, loading: undefined, loadedAt: Date.now(), stamp });
       return set;
     });
     entry.loading = loading;
