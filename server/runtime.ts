@@ -30,6 +30,7 @@ import { queueDepths } from './db/queue-depth.ts';
 import { makeMetrics, startMetricsServer, type Metrics } from './metrics.ts';
 import { projectRoot } from './paths.ts';
 import { FlagService } from './flags/service.ts';
+import { registerFlagMetrics } from './flags/metrics.ts';
 
 /** all: migrate, serve and run the jobs; serve: HTTP only; worker: jobs only. */
 export type Role = 'all' | 'serve' | 'worker';
@@ -129,6 +130,7 @@ export async function startFlagMeter(config: Config, role: Role, log: Logger): P
     metrics.sources.usageCache = () => usageCache.stats();
     flags = new FlagService({ pool, log, cacheTtlMs: config.FLAG_CACHE_TTL_MS, quotaRefreshMs: config.FLAG_QUOTA_REFRESH_MS, countsFlushMs: config.FLAG_COUNTS_FLUSH_MS, countsRetentionDays: config.FLAG_EVALUATIONS_RETENTION_DAYS });
     flags.start();
+    registerFlagMetrics(metrics.registry, flags);
     invalidator = makeInvalidator({ valkey, tenants, keys, usageCache, log, flags: flags.store });
     app = makeApp({ config, pool, writer, tenants, log, state, metrics, keys, limiter, version, valkey, buffer, usageCache, invalidator, flags });
     server = http.createServer({ keepAliveTimeout: 65_000 }, app);

@@ -14,6 +14,8 @@ export class EvaluationCounter {
   private cells = new Map<string, Cell>();
   private timer: NodeJS.Timeout | undefined;
   private busy: Promise<void> | undefined;
+  /** Evaluations counted since start (the Prometheus counter). */
+  evaluated = 0;
   flushed = 0;
   failures = 0;
   dropped = 0;
@@ -31,6 +33,7 @@ export class EvaluationCounter {
   }
 
   count(tenantId: number, envId: number, key: string, value: string | boolean): void {
+    this.evaluated++;
     const now = Date.now();
     const hour = now - (now % 3_600_000);
     const v = String(value);

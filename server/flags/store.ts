@@ -44,6 +44,11 @@ export class FlagStore {
     this.log = log;
   }
 
+  /** Sets held (for the metrics). */
+  get size(): number {
+    return this.sets.size;
+  }
+
   /** The TTL loop (without it, and with a TTL of 0, every evaluation loads its set). */
   start(): void {
     if (this.timer || this.ttlMs === 0) return;

@@ -140,6 +140,12 @@ describe('OFREP on the wire', () => {
     const item = (await call('GET', '/api/features?tenant=acme&env=prod')).body.items.find((i: any) => i.key === 'dark-mode');
     expect(item).toMatchObject({ evaluations24h: 3, byValue24h: { true: 3 }, stale: false });
     expect(Date.parse(item.lastEvaluatedAt)).toBeGreaterThan(Date.now() - 60_000);
+    // and Prometheus sees the evaluations and the cached sets
+    const text = await (await fetch(`${app.url}/metrics`)).text();
+    const metric = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1]);
+    expect(metric('flagmeter_flag_evaluations_total')).toBeGreaterThan(200);
+    expect(metric('flagmeter_flag_sets_cached')).toBeGreaterThanOrEqual(2);
+    expect(metric('flagmeter_flag_count_flush_failures_total')).toBe(0);
   });
 });
 
