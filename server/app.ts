@@ -86,7 +86,7 @@ export function makeApp(deps: AppDeps): Express {
   app.use('/api', authenticate(deps.keys));
   app.use('/api', eventsRouter(deps), seriesRouter(deps), usageRouter(deps), alertsRouter(deps), adminRouter(deps), usageStream(deps), environmentsRouter(deps));
   // flags under /api and at the toggle service's root paths (authenticated per route there); OFREP
-  app.use(flagsRouter(deps, [authenticate(deps.keys)]));
+  app.use(flagsRouter(deps, authenticate(deps.keys)));
   app.use('/ofrep/v1', authenticate(deps.keys), ofrepRouter(deps));
   app.use(securityHeaders);
   app.use(staticSite());

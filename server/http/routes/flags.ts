@@ -3,6 +3,7 @@
 // its clients. Every change is one audit row and drops the cached flag sets on every replica.
 import { createHash } from 'node:crypto';
 import { Router, type Request, type RequestHandler } from 'express';
+import type pg from 'pg';
 import type { z } from 'zod';
 import { AppError } from '../errors.ts';
 import { jsonBody, parseWith } from '../json-body.ts';
@@ -71,8 +72,11 @@ const matches = (header: string | undefined, tag: string) => !!header && header.
 type FlagListAnswer = z.infer<typeof flagList>;
 type PromoteAnswer = z.infer<typeof promoteResult>;
 
-/** The flag routes. `auth` runs first on each (the root paths are outside the authenticated /api). */
-export function flagsRouter(deps: AppDeps, auth: RequestHandler[] = []): Router {
+/**
+ * The flag routes under /api and at the toggle service's root paths. The root paths lie outside the
+ * app's authenticated /api, so `rootAuth` runs first on each of them (and on nothing else).
+ */
+export function flagsRouter(deps: AppDeps, rootAuth: RequestHandler): Router {
   const { config, pool, invalidator, flags } = deps;
   const router = Router();
   const body = jsonBody(config.BODY_LIMIT_BYTES);
@@ -138,7 +142,7 @@ export function flagsRouter(deps: AppDeps, auth: RequestHandler[] = []): Router 
     const tenant = tenantOf(req.caller, b.tenant, true);
     const from = await scopeOf(pool, tenant, b.from, 'from');
     const to = await scopeOf(pool, tenant, b.to, 'to');
-    const run = async (db: Pool | import('pg').PoolClient, apply: boolean): Promise<PromoteAnswer> => {
+    const run = async (db: Pool | pg.PoolClient, apply: boolean): Promise<PromoteAnswer> => {
       const source = await ownFlags(db, from, b.keys);
       if (b.keys) {
         const have = new Set(source.map((f) => f.key));
@@ -177,7 +181,7 @@ export function flagsRouter(deps: AppDeps, auth: RequestHandler[] = []): Router 
           { details: answer.conflicting.map((c) => ({ field: 'keys', message: `'${c.key}' differs in ${to.env}` })) });
       }
       if (apply) {
-        const client = db as import('pg').PoolClient;
+        const client = db as pg.PoolClient;
         const written = new Map<string, Flag>();
         for (const w of writes) {
           const after = await upsertFlag(client, to, w.flag.key, configOf(w.flag));
@@ -213,9 +217,7 @@ export function flagsRouter(deps: AppDeps, auth: RequestHandler[] = []): Router 
   };
 
   for (const prefix of ['', '/api']) {
-    // the root paths authenticate here; under /api the app already has
-    const a = prefix === '' ? auth : [];
-    if (prefix === '' && auth.length === 0) continue;
+    const a = prefix === '' ? [rootAuth] : [];
     router.get(`${prefix}/features`, ...a, lister, list);
     router.post(`${prefix}/features`, ...a, writer, ...body, upsert);
     router.delete(`${prefix}/features`, ...a, writer, ...jsonBodyOptional(body), remove);

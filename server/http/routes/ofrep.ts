@@ -2,7 +2,7 @@
 // provider evaluates FlagMeter's flags here. Evaluation reads process memory (server/flags/): no
 // query per request. Errors are answered as the protocol has them: {key, errorCode, errorDetails}.
 import { createHash } from 'node:crypto';
-import express, { Router, type ErrorRequestHandler, type Request, type Response } from 'express';
+import express, { Router, type ErrorRequestHandler, type Request } from 'express';
 import { z } from 'zod';
 import { AppError } from '../errors.ts';
 import type { RouteDoc } from '../openapi.ts';
@@ -59,7 +59,7 @@ export function ofrepRouter({ config, tenants, limiter, flags }: AppDeps): Route
   const defaults = { perSecond: config.RATE_LIMIT_PER_SECOND, burst: config.RATE_LIMIT_BURST };
 
   /** Who and where: the tenant (the key's, or context.tenant), the environment, the user; rate limited per tenant. */
-  async function target(req: Request, res: Response): Promise<Target> {
+  async function target(req: Request): Promise<Target> {
     const body: unknown = req.body;
     if (body !== undefined && (typeof body !== 'object' || body === null || Array.isArray(body))) {
       throw new OfrepError(400, 'PARSE_ERROR', 'The body must be a JSON object: {"context": {...}}.');
@@ -91,7 +91,7 @@ export function ofrepRouter({ config, tenants, limiter, flags }: AppDeps): Route
 
   router.post('/evaluate/flags/:key', requireScope('evaluate'), parse, async (req, res) => {
     const key = String(req.params.key);
-    const t = await target(req, res);
+    const t = await target(req);
     const evaluated = await flags.evaluateOne(t.tenantId, t.envId, key, t.userId);
     if (!evaluated) throw new OfrepError(404, 'FLAG_NOT_FOUND', `No flag '${key}' in ${t.env}.`);
     const out = answer(key, evaluated, t.env);
@@ -100,7 +100,7 @@ export function ofrepRouter({ config, tenants, limiter, flags }: AppDeps): Route
   });
 
   router.post('/evaluate/flags', requireScope('evaluate'), parse, async (req, res) => {
-    const t = await target(req, res);
+    const t = await target(req);
     const all = await flags.evaluateAll(t.tenantId, t.envId, t.userId);
     const text = JSON.stringify({ flags: all.map((e) => answer(e.flag.flag.key, e, t.env)) } satisfies z.infer<typeof bulk>);
     const tag = `W/"${createHash('sha1').update(text).digest('base64url').slice(0, 22)}"`;
