@@ -1,5 +1,8 @@
 // The flags page in a real Chromium: toggling a flag changes the next OFREP answer; the active
 // quota rule is shown; promotion shows the dry run's diff before applying; a read key is read-only.
+import { mkdir } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import type { Page } from 'playwright-core';
 import type { FlagMeter } from '../../server/runtime.ts';
@@ -9,6 +12,10 @@ import { launchChromium, type Browser } from './chromium.ts';
 import { serveOwnBuild } from './own-build.ts';
 
 const ADMIN = 'fm_live_flagsadmin03_EEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEE';
+// UPDATE_SCREENSHOTS=1 refreshes docs/screenshots/flags.png (as the dashboard test does for its own)
+const screenshots = process.env.UPDATE_SCREENSHOTS === '1'
+  ? path.resolve(import.meta.dirname, '../../docs/screenshots')
+  : path.join(os.tmpdir(), 'flagmeter-screenshots');
 let db: TestDb;
 let app: FlagMeter;
 let browser: Browser;
@@ -68,6 +75,8 @@ test('toggling a flag in the page changes the next OFREP answer', async () => {
 test('the quota rule serving the tenant now is shown', async () => {
   const cell = page.locator('tr[data-flag="llm"] td[data-quota-rule]');
   await expect(cell.textContent()).resolves.toContain('at 90% of quota → “gpt-4o-mini” (95%)');
+  await mkdir(screenshots, { recursive: true });
+  await page.screenshot({ path: path.join(screenshots, 'flags.png'), fullPage: true });
 });
 
 test('editing a flag: strategy and lists', async () => {
