@@ -240,7 +240,7 @@ export function environmentsRouter({ config, pool, invalidator }: AppDeps): Rout
   const target = (name: string) => `environment:${name}`;
   const out = (e: { name: string; position: number }, flags: number): z.infer<typeof environmentOut> => ({ name: e.name, position: e.position, flags });
 
-  router.get('/environments', requireAnyScope('read', 'flags', 'evaluate'), async (_req, res) => {
+  router.get('/environments', requireAnyScope('read', 'flags'), async (_req, res) => {
     res.json({ environments: (await listEnvironments(pool)).map((e) => out(e, e.flags)) } satisfies z.infer<typeof environmentList>);
   });
   router.post('/environments', admin, ...body, async (req, res) => {
