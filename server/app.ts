@@ -26,7 +26,7 @@ import type { UsageCache } from './cache/usage-cache.ts';
 import type { Invalidator } from './cache/invalidation.ts';
 import type { FlagService } from './flags/service.ts';
 import { environmentsRouter, flagsRouter } from './http/routes/flags.ts';
-import { ofrepRouter } from './http/routes/ofrep.ts';
+import { ofrepCors, ofrepRouter } from './http/routes/ofrep.ts';
 
 export interface AppDeps {
   config: Config;
@@ -87,7 +87,7 @@ export function makeApp(deps: AppDeps): Express {
   app.use('/api', eventsRouter(deps), seriesRouter(deps), usageRouter(deps), alertsRouter(deps), adminRouter(deps), usageStream(deps), environmentsRouter(deps));
   // flags under /api and at the toggle service's root paths (authenticated per route there); OFREP
   app.use(flagsRouter(deps, authenticate(deps.keys)));
-  app.use('/ofrep/v1', authenticate(deps.keys), ofrepRouter(deps));
+  app.use('/ofrep/v1', ofrepCors(deps.config.OFREP_CORS_ORIGINS), authenticate(deps.keys), ofrepRouter(deps));
   app.use(securityHeaders);
   app.use(staticSite());
   app.use(notFound);

@@ -29,7 +29,7 @@ const upsert = async (flag: object) => expect((await call('POST', '/api/features
 beforeAll(async () => {
   db = await createTestDb();
   await addTenants(db.pool, [{ slug: 'acme', quota: 1000 }, { slug: 'globex' }]);
-  app = await startTestApp(db.url, { FLAGMETER_AUTH: 'true', FLAGMETER_ADMIN_KEY: ADMIN, FLAG_COUNTS_FLUSH_MS: '100000' });
+  app = await startTestApp(db.url, { FLAGMETER_AUTH: 'true', FLAGMETER_ADMIN_KEY: ADMIN, FLAG_COUNTS_FLUSH_MS: '100000', OFREP_CORS_ORIGINS: 'https://app.example.com' });
   evalKey = (await call('POST', '/api/keys', { name: 'browser', scopes: ['evaluate'], tenant: 'acme' })).body.key;
   await upsert({ key: 'dark-mode', enabled: true, strategy: 'boolean' });
   await upsert({ key: 'model', enabled: true, strategy: 'targeting', type: 'string', onValue: 'gpt-4o', offValue: 'gpt-4o-mini', allow: ['alice'], deny: ['mallory'] });
@@ -108,6 +108,19 @@ describe('OFREP on the wire', () => {
     expect((await ofrep('/dark-mode', { context: {} }, 'fm_live_aaaaaaaaaaaa_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA')).status).toBe(401);
     const ingestOnly = (await call('POST', '/api/keys', { name: 'ingest', scopes: ['ingest'], tenant: 'acme' })).body.key;
     expect((await ofrep('/dark-mode', { context: {} }, ingestOnly)).status).toBe(403);
+  });
+
+  test('CORS for the web provider: a preflight without a key, ETag readable, other origins get no CORS headers', async () => {
+    const pre = await fetch(`${app.url}/ofrep/v1/evaluate/flags`, { method: 'OPTIONS', headers: { origin: 'https://app.example.com', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type,if-none-match' } });
+    expect(pre.status).toBe(204);
+    expect(pre.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
+    expect(pre.headers.get('access-control-allow-headers')).toContain('If-None-Match');
+    const real = await ofrep('', { context: { targetingKey: 'alice', env: 'prod' } }, evalKey, { origin: 'https://app.example.com' });
+    expect(real.headers.get('access-control-allow-origin')).toBe('https://app.example.com');
+    expect(real.headers.get('access-control-expose-headers')).toContain('ETag');
+    const other = await ofrep('', { context: { targetingKey: 'alice', env: 'prod' } }, evalKey, { origin: 'https://evil.example' });
+    expect(other.headers.get('access-control-allow-origin')).toBeNull();
+    expect((await fetch(`${app.url}/ofrep/v1/evaluate/flags`, { method: 'OPTIONS', headers: { origin: 'https://evil.example' } })).status).toBe(401);
   });
 
   test('429 with Retry-After past the tenant\'s rate limit', async () => {

@@ -2,7 +2,7 @@
 // provider evaluates FlagMeter's flags here. Evaluation reads process memory (server/flags/): no
 // query per request. Errors are answered as the protocol has them: {key, errorCode, errorDetails}.
 import { createHash } from 'node:crypto';
-import express, { Router, type ErrorRequestHandler, type Request } from 'express';
+import express, { Router, type ErrorRequestHandler, type Request, type RequestHandler } from 'express';
 import { z } from 'zod';
 import { AppError } from '../errors.ts';
 import type { RouteDoc } from '../openapi.ts';
@@ -49,6 +49,30 @@ function answer(key: string, { flag, result }: Evaluated, env: string): Success 
   }
   if (result.noLimit) metadata.quotaRulesWithoutLimit = result.noLimit.join(',');
   return { key, value: result.value, reason: result.reason, variant: result.variant, metadata };
+}
+
+/**
+ * CORS for the OpenFeature web provider: the allowed origins may send the key, a JSON body and
+ * If-None-Match, and read ETag and Retry-After. A preflight is answered here, before authentication.
+ */
+export function ofrepCors(origins: string | undefined): RequestHandler {
+  if (!origins) return (_req, _res, next) => next();
+  const any = origins === '*';
+  const allowed = new Set(origins.split(','));
+  return (req, res, next) => {
+    const origin = req.headers.origin;
+    if (origin && (any || allowed.has(origin))) {
+      res.set({
+        'Access-Control-Allow-Origin': any ? '*' : origin, 'Access-Control-Expose-Headers': 'ETag, Retry-After',
+        ...(any ? {} : { Vary: 'Origin' }),
+      });
+      if (req.method === 'OPTIONS') {
+        res.set({ 'Access-Control-Allow-Methods': 'POST', 'Access-Control-Allow-Headers': 'Authorization, Content-Type, If-None-Match', 'Access-Control-Max-Age': '600' });
+        return void res.status(204).end();
+      }
+    }
+    next();
+  };
 }
 
 interface Target { tenantId: number; envId: number; env: string; userId: string | undefined }
