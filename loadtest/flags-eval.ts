@@ -1,4 +1,4 @@
-// node loadtest/flags-eval.ts: the in-process cost of evaluating one flag with a 1,000-user allow
+// npx node loadtest/flags-eval.ts (Node 24): the in-process cost of evaluating one flag with a 1,000-user allow
 // list (what `npm run bench -- --only flags` also prints).
 import { flagsMicroBench } from './lib/flags-steps.ts';
 
