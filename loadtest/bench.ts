@@ -17,9 +17,10 @@ import { cacheSources, describeSources, type CacheSources } from './lib/cache-so
 import { loadConfig } from '../server/config.ts';
 import { buildServer, defaultOutFile } from '../scripts/build-server.ts';
 import { projectRoot } from '../server/paths.ts';
+import { flagsHttpStep, flagsMicroBench, type FlagsHttpResult } from './lib/flags-steps.ts';
 import { checkRow, checkStep, reserveRow, reserveStep } from './lib/entitlements-steps.ts';
 
-const STEPS = ['ceiling', 'single', 'mix', 'reads', 'reads-cached', 'batch', 'check', 'reserve', 'sql'] as const;
+const STEPS = ['ceiling', 'single', 'mix', 'reads', 'reads-cached', 'batch', 'check', 'reserve', 'flags', 'sql'] as const;
 type Step = (typeof STEPS)[number];
 
 const HELP = `Usage: npm run bench -- [options]
@@ -173,6 +174,7 @@ async function main(): Promise<number> {
   const results: Record<string, unknown> = {};
   let ceiling: number | undefined;
   let single, mixed, readKnee;
+  let flagsHttp: FlagsHttpResult | undefined;
   const cachedReads: { label: string; knee: Awaited<ReturnType<typeof kneeStep>>; sources: CacheSources }[] = [];
   const batched: Record<number, Awaited<ReturnType<typeof batchStep>>> = {};
 
@@ -187,7 +189,7 @@ async function main(): Promise<number> {
       ceiling = knee.rate;
       results.ceiling = knee;
     }
-    const http: Step[] = ['single', 'mix', 'reads', 'batch', 'check', 'reserve'];
+    const http: Step[] = ['single', 'mix', 'reads', 'batch', 'check', 'reserve', 'flags'];
     if (!o.typescript) await buildServer();
     const flags = [...o.nodeFlags, ...(o.cpuProf ? ['--cpu-prof', `--cpu-prof-dir=${path.join(resultsDir, `prof-${stamp}`)}`] : [])];
     const fmEnv = { DATABASE_URL: db.url, LOG_LEVEL: 'warn', FLAGMETER_DEMO: 'false', FLAGMETER_ADMIN_KEY: apiKey, ...valkey?.env };
@@ -204,6 +206,7 @@ async function main(): Promise<number> {
       }
       if (o.steps.has('check')) results.check = await checkStep(ctx, fm, db.tenants, apiKey);
       if (o.steps.has('reserve')) results.reserve = await reserveStep(ctx, fm, apiKey);
+      if (o.steps.has('flags')) results.flags = flagsHttp = await flagsHttpStep(ctx, fm, db.tenants, apiKey);
       progress.update('stopping FlagMeter (it writes out its buffer first)…');
       fm.client.close();
       await stop(fmChild);
@@ -242,6 +245,14 @@ async function main(): Promise<number> {
     const entitlementChecks = [results.check, results.reserve].map((r) => (r as { check?: { ok: boolean; message: string } } | undefined)?.check).filter((c) => c !== undefined);
     if (results.check) rows.push(checkRow((results.check as Awaited<ReturnType<typeof checkStep>>).knee, noopCeiling));
     if (results.reserve) rows.push(reserveRow(results.reserve as Awaited<ReturnType<typeof reserveStep>>));
+    if (flagsHttp) {
+      rows.push(kneeRow('OFREP POST /ofrep/v1/evaluate/flags/{key} (in-memory evaluation)', flagsHttp.single, noopCeiling));
+      rows.push(kneeRow('OFREP bulk POST /ofrep/v1/evaluate/flags with If-None-Match → 304', flagsHttp.bulk304, noopCeiling));
+      progress.update('flags: in-process evaluation micro-benchmark…');
+      const micro = flagsMicroBench();
+      results.flagsMicro = micro;
+      rows.push({ step: 'in-process evaluation of one flag with a 1,000-user allow list (best of 5 × 2M, bench process)', figure: `${micro.nsPerEvaluation.toFixed(0)} ns (${micro.nsPerEvaluationCounted.toFixed(0)} ns with counting)` });
+    }
     if (sqlBest !== undefined) {
       const best = (results.sql as Awaited<ReturnType<typeof sqlStep>>[]).reduce((a, b) => (b.eventsPerSecond > a.eventsPerSecond ? b : a));
       rows.push({ step: `direct SQL insertEvents, ${best.connections} connections × 1,000 rows (ceiling)`, figure: `${Math.round(best.eventsPerSecond).toLocaleString('en-US')} events/s`, usage: best.usage });

@@ -30,6 +30,9 @@ import type { UsageCache } from './cache/usage-cache.ts';
 import type { Invalidator } from './cache/invalidation.ts';
 import { entitlementsRouter } from './http/routes/entitlements.ts';
 import type { EntitlementMetrics } from './entitlements/metrics.ts';
+import type { FlagService } from './flags/service.ts';
+import { environmentsRouter, flagsRouter } from './http/routes/flags.ts';
+import { ofrepCors, ofrepRouter } from './http/routes/ofrep.ts';
 
 export interface AppDeps {
   config: Config;
@@ -55,6 +58,8 @@ export interface AppDeps {
   invalidator: Invalidator;
   /** Checks by reason (absent: not counted). */
   entitlementMetrics?: EntitlementMetrics;
+  /** Feature flags held in memory, their quota snapshots and evaluation counts. */
+  flags: FlagService;
 }
 
 /** One debug line per request; costs nothing when debug is off. */
@@ -89,11 +94,15 @@ export function makeApp(deps: AppDeps): Express {
   app.use('/api', healthRouter(deps));
   app.get('/metrics', metricsRoute(deps.metrics, deps.config.METRICS_TOKEN));
   app.use(docsRouter(deps.version));
+  const auth = authenticate(deps.keys, sessions);
   app.use(authRouter(deps, sessions));
   // everything else under /api needs a key or a session (each route then asks for its scope)
-  app.use('/api', authenticate(deps.keys, sessions));
-  app.use('/api', peopleRouter(deps), eventsRouter(deps), seriesRouter(deps), usageRouter(deps), alertsRouter(deps), adminRouter(deps), usageStream(deps));
+  app.use('/api', auth);
+  app.use('/api', peopleRouter(deps), eventsRouter(deps), seriesRouter(deps), usageRouter(deps), alertsRouter(deps), adminRouter(deps), usageStream(deps), environmentsRouter(deps));
   app.use('/api', entitlementsRouter(deps));
+  // flags under /api and at the toggle service's root paths (authenticated per route there); OFREP
+  app.use(flagsRouter(deps, auth));
+  app.use('/ofrep/v1', ofrepCors(deps.config.OFREP_CORS_ORIGINS), auth, ofrepRouter(deps));
   app.use(securityHeaders);
   app.use(staticSite());
   app.use(notFound);

@@ -60,6 +60,14 @@ const schema = z.object({
   DRAIN_BATCH_EVENTS: int(1, 100_000, 5000),
   ENTITLEMENT_FAIL_MODE: z.enum(['closed', 'open'], { error: 'must be closed (503 when the database is away) or open (allowed, reason unverified)' }).default('closed')
     .describe('what POST /api/check answers while the database is unreachable'),
+  FLAGS_DEFAULT_ENV: z.string().regex(/^[a-z0-9][a-z0-9._-]{0,127}$/, 'must be an environment name (lowercase letters, digits, . _ -)').default('prod')
+    .describe('the environment an OFREP evaluation uses when its context names none'),
+  OFREP_CORS_ORIGINS: z.string().regex(/^(\*|https?:\/\/[^\s,]+(,https?:\/\/[^\s,]+)*)$/, 'must be * or a comma-separated list of origins like https://app.example.com').optional()
+    .describe('browsers on these origins may call /ofrep/v1 (the OpenFeature web provider); unset: no CORS headers'),
+  FLAG_CACHE_TTL_MS: int(0, 3_600_000, 5000).describe('without Valkey: how stale another replica\'s flags may be after a write'),
+  FLAG_QUOTA_REFRESH_MS: int(100, 60_000, 1000).describe('how often the usage of tenants with quota-rule flags is read (one query for all)'),
+  FLAG_COUNTS_FLUSH_MS: int(100, 3_600_000, 5000).describe('how often flag evaluation counts are written to PostgreSQL'),
+  FLAG_EVALUATIONS_RETENTION_DAYS: int(31, 3650, 90).describe('hourly evaluation counts older than this are deleted (at least 31: stale flags are judged over 30 days)'),
 });
 
 export type Config = z.infer<typeof schema>;

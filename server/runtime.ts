@@ -31,6 +31,8 @@ import { makeMetrics, startMetricsServer, type Metrics } from './metrics.ts';
 import { projectRoot } from './paths.ts';
 import { makeEntitlementMetrics } from './entitlements/metrics.ts';
 import { outstandingReservations } from './db/entitlements.ts';
+import { FlagService } from './flags/service.ts';
+import { registerFlagMetrics } from './flags/metrics.ts';
 
 /** all: migrate, serve and run the jobs; serve: HTTP only; worker: jobs only. */
 export type Role = 'all' | 'serve' | 'worker';
@@ -47,6 +49,8 @@ export interface FlagMeter {
   worker: Worker | undefined;
   drainer: Drainer | undefined;
   metrics: Metrics;
+  /** The flag service (undefined for the worker role). */
+  flags: FlagService | undefined;
   /** Where GET /metrics answers: the API for serve/all, METRICS_PORT for the worker. */
   metricsUrl: string;
   stop(): Promise<void>;
@@ -147,15 +151,19 @@ async function startWith(config: Config, role: Role, log: Logger, embedded: { ur
   let app: Express | undefined;
   let url = '';
   let invalidator: Invalidator | undefined;
+  let flags: FlagService | undefined;
   if (role !== 'worker') {
     const keys = config.FLAGMETER_AUTH ? new KeyCache(pool, config.KEY_CACHE_TTL_MS) : undefined;
     // with Valkey every replica draws from the same buckets; without it (or while it is away), each its own
     const limiter = valkey ? new ValkeyRateLimiter(valkey, new LocalRateLimiter()) : new LocalRateLimiter();
     const usageCache = new UsageCache({ pool, ttlMs: config.USAGE_CACHE_TTL_MS, localMs: config.USAGE_CACHE_LOCAL_MS, valkey, log });
     metrics.sources.usageCache = () => usageCache.stats();
-    invalidator = makeInvalidator({ valkey, tenants, keys, usageCache, log });
+    flags = new FlagService({ pool, log, cacheTtlMs: config.FLAG_CACHE_TTL_MS, quotaRefreshMs: config.FLAG_QUOTA_REFRESH_MS, countsFlushMs: config.FLAG_COUNTS_FLUSH_MS, countsRetentionDays: config.FLAG_EVALUATIONS_RETENTION_DAYS });
+    flags.start();
+    registerFlagMetrics(metrics.registry, flags);
+    invalidator = makeInvalidator({ valkey, tenants, keys, usageCache, log, flags: flags.store });
     const entitlementMetrics = makeEntitlementMetrics(metrics.registry, () => outstandingReservations(pool));
-    app = makeApp({ config, pool, writer, tenants, log, state, metrics, keys, limiter, version, valkey, buffer, usageCache, invalidator, entitlementMetrics });
+    app = makeApp({ config, pool, writer, tenants, log, state, metrics, keys, limiter, version, valkey, buffer, usageCache, invalidator, entitlementMetrics, flags });
     server = http.createServer({ keepAliveTimeout: 65_000 }, app);
     try {
       await new Promise<void>((resolve, reject) => {
@@ -202,6 +210,7 @@ async function startWith(config: Config, role: Role, log: Logger, embedded: { ur
       clearInterval(idle);
       clearTimeout(cut);
     }
+    await flags?.stop();
     await worker?.stop();
     await drainer?.stop();
     await metricsServer?.close();
@@ -212,5 +221,5 @@ async function startWith(config: Config, role: Role, log: Logger, embedded: { ur
     log.info('stopped');
   })();
 
-  return { url, app, databaseUrl, pool, writer, tenants, worker, drainer, metrics, metricsUrl: metricsServer?.url ?? url, stop, abort: () => embedded?.server.stopNow() };
+  return { url, app, databaseUrl, pool, writer, tenants, worker, drainer, metrics, flags, metricsUrl: metricsServer?.url ?? url, stop, abort: () => embedded?.server.stopNow() };
 }

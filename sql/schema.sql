@@ -99,6 +99,20 @@ comment on table flagmeter.entitlement_checks is 'Answers of checks sent with an
 comment on column flagmeter.entitlement_checks.request is 'What was asked (feature, tokens, reserve, TTL): the same id with another request is refused.';
 comment on column flagmeter.entitlement_checks.answer is 'The answer given the first time.';
 
+create table flagmeter.environments (
+  id bigint generated always as identity not null,
+  name text not null,
+  "position" integer not null,
+  created_at timestamp with time zone default now() not null,
+  updated_at timestamp with time zone default now() not null,
+  constraint environments_name_check CHECK ((name ~ '^[a-z0-9][a-z0-9._-]{0,127}$'::text)),
+  constraint environments_name_key UNIQUE (name),
+  constraint environments_pkey PRIMARY KEY (id)
+);
+comment on table flagmeter.environments is 'The environments flags live in (dev, staging, prod by default), one ordered list for the whole installation. Flags refer to the id, so a rename is one row; an environment that still holds flags cannot be removed (foreign keys restrict).';
+comment on column flagmeter.environments.name is 'Name used in the API and in OFREP contexts (env).';
+comment on column flagmeter.environments."position" is 'Sort order in lists and the promotion path (lowest first).';
+
 create table flagmeter.event_keys (
   tenant_id bigint not null,
   idempotency_key text not null,
@@ -149,6 +163,111 @@ comment on column flagmeter.feature_limits.feature is 'The feature (events.featu
 comment on column flagmeter.feature_limits.tokens is 'Tokens allowed on this feature per billing period.';
 comment on column flagmeter.feature_limits.hard is 'True: checks deny once reached; false: counted and alerted only.';
 comment on column flagmeter.feature_limits.created_at is 'When the limit was set.';
+
+create table flagmeter.flag_evaluations (
+  tenant_id bigint not null,
+  environment_id bigint not null,
+  flag_key text not null,
+  hour timestamp with time zone not null,
+  value text not null,
+  evaluations bigint not null,
+  last_at timestamp with time zone not null,
+  constraint flag_evaluations_environment_id_fkey FOREIGN KEY (environment_id) REFERENCES flagmeter.environments(id) ON DELETE CASCADE,
+  constraint flag_evaluations_pkey PRIMARY KEY (tenant_id, environment_id, flag_key, hour, value),
+  constraint flag_evaluations_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES flagmeter.tenants(id) ON DELETE CASCADE
+);
+comment on table flagmeter.flag_evaluations is 'How often each flag served each value, per tenant, environment and hour. tenant_id comes first in the primary key (distribution by tenant). Written in batches by the servers.';
+comment on column flagmeter.flag_evaluations.flag_key is 'Key of the evaluated flag (the tenant''s own or an inherited global one).';
+comment on column flagmeter.flag_evaluations.hour is 'Start of the UTC hour the evaluations fell in.';
+comment on column flagmeter.flag_evaluations.value is 'The value served, as text (true/false for boolean flags).';
+comment on column flagmeter.flag_evaluations.evaluations is 'Number of evaluations that served this value in this hour.';
+comment on column flagmeter.flag_evaluations.last_at is 'Time of the last of them (as counted by the server, flushed every few seconds).';
+
+create table flagmeter.flags (
+  tenant_id bigint not null,
+  environment_id bigint not null,
+  key text not null,
+  description text default ''::text not null,
+  enabled boolean not null,
+  strategy text not null,
+  percentage smallint,
+  allow_list text[] default '{}'::text[] not null,
+  deny_list text[] default '{}'::text[] not null,
+  group_id text,
+  value_type text default 'boolean'::text not null,
+  on_value text,
+  off_value text,
+  quota_rules jsonb default '[]'::jsonb not null,
+  version integer default 1 not null,
+  created_at timestamp with time zone default now() not null,
+  updated_at timestamp with time zone default now() not null,
+  constraint flags_allow_list_check CHECK ((cardinality(allow_list) <= 10000)),
+  constraint flags_deny_list_check CHECK ((cardinality(deny_list) <= 10000)),
+  constraint flags_description_check CHECK ((length(description) <= 1000)),
+  constraint flags_environment_id_fkey FOREIGN KEY (environment_id) REFERENCES flagmeter.environments(id),
+  constraint flags_group_id_check CHECK (((length(group_id) >= 1) AND (length(group_id) <= 200))),
+  constraint flags_key_check CHECK ((key ~ '^[a-z0-9][a-z0-9._-]{0,127}$'::text)),
+  constraint flags_lists_disjoint CHECK ((NOT (allow_list && deny_list))),
+  constraint flags_off_value_check CHECK ((length(off_value) <= 1000)),
+  constraint flags_on_value_check CHECK ((length(on_value) <= 1000)),
+  constraint flags_percentage_check CHECK (((percentage >= 0) AND (percentage <= 100))),
+  constraint flags_percentage_needed CHECK (((strategy <> 'percentage'::text) OR (percentage IS NOT NULL))),
+  constraint flags_pkey PRIMARY KEY (tenant_id, environment_id, key),
+  constraint flags_quota_rules_check CHECK ((jsonb_typeof(quota_rules) = 'array'::text)),
+  constraint flags_strategy_check CHECK ((strategy = ANY (ARRAY['boolean'::text, 'percentage'::text, 'targeting'::text]))),
+  constraint flags_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES flagmeter.tenants(id) ON DELETE CASCADE,
+  constraint flags_value_type_check CHECK ((value_type = ANY (ARRAY['boolean'::text, 'string'::text]))),
+  constraint flags_values_match_type CHECK (((value_type = 'string'::text) = ((on_value IS NOT NULL) AND (off_value IS NOT NULL))))
+);
+comment on table flagmeter.flags is 'A tenant''s own feature flags, per environment. tenant_id comes first in the primary key (distribution by tenant). A flag here replaces the global flag with the same key and environment for this tenant.';
+comment on column flagmeter.flags.key is 'Flag key (lowercase letters, digits, . _ -; at most 128 characters), unique per tenant and environment.';
+comment on column flagmeter.flags.enabled is 'False: every evaluation serves the off-value (reason DISABLED).';
+comment on column flagmeter.flags.strategy is 'boolean (on for everyone), percentage (murmur3 bucket of group:user below percentage), targeting (allow list on, deny list off, anyone else off).';
+comment on column flagmeter.flags.percentage is 'Share of users that are in, 0-100 (percentage strategy).';
+comment on column flagmeter.flags.allow_list is 'User ids that get the on-value (targeting strategy).';
+comment on column flagmeter.flags.deny_list is 'User ids that get the off-value (targeting strategy); disjoint from allow_list.';
+comment on column flagmeter.flags.group_id is 'Bucketing group of the percentage strategy (null: the flag key); flags sharing a group share buckets.';
+comment on column flagmeter.flags.value_type is 'boolean (serves true/false) or string (serves on_value/off_value).';
+comment on column flagmeter.flags.on_value is 'Served when the flag is on (string flags).';
+comment on column flagmeter.flags.off_value is 'Served when the flag is off or disabled (string flags).';
+comment on column flagmeter.flags.quota_rules is 'Rules evaluated before the strategy: [{atPercent, serve, feature?}]; the highest atPercent the tenant''s usage (of its quota, or of that feature''s limit) has reached wins.';
+comment on column flagmeter.flags.version is 'Starts at 1 and grows with every change; part of the list ETag.';
+
+create table flagmeter.global_flags (
+  environment_id bigint not null,
+  key text not null,
+  description text default ''::text not null,
+  enabled boolean not null,
+  strategy text not null,
+  percentage smallint,
+  allow_list text[] default '{}'::text[] not null,
+  deny_list text[] default '{}'::text[] not null,
+  group_id text,
+  value_type text default 'boolean'::text not null,
+  on_value text,
+  off_value text,
+  quota_rules jsonb default '[]'::jsonb not null,
+  version integer default 1 not null,
+  created_at timestamp with time zone default now() not null,
+  updated_at timestamp with time zone default now() not null,
+  constraint global_flags_allow_list_check CHECK ((cardinality(allow_list) <= 10000)),
+  constraint global_flags_deny_list_check CHECK ((cardinality(deny_list) <= 10000)),
+  constraint global_flags_description_check CHECK ((length(description) <= 1000)),
+  constraint global_flags_environment_id_fkey FOREIGN KEY (environment_id) REFERENCES flagmeter.environments(id),
+  constraint global_flags_group_id_check CHECK (((length(group_id) >= 1) AND (length(group_id) <= 200))),
+  constraint global_flags_key_check CHECK ((key ~ '^[a-z0-9][a-z0-9._-]{0,127}$'::text)),
+  constraint global_flags_lists_disjoint CHECK ((NOT (allow_list && deny_list))),
+  constraint global_flags_off_value_check CHECK ((length(off_value) <= 1000)),
+  constraint global_flags_on_value_check CHECK ((length(on_value) <= 1000)),
+  constraint global_flags_percentage_check CHECK (((percentage >= 0) AND (percentage <= 100))),
+  constraint global_flags_percentage_needed CHECK (((strategy <> 'percentage'::text) OR (percentage IS NOT NULL))),
+  constraint global_flags_pkey PRIMARY KEY (environment_id, key),
+  constraint global_flags_quota_rules_check CHECK ((jsonb_typeof(quota_rules) = 'array'::text)),
+  constraint global_flags_strategy_check CHECK ((strategy = ANY (ARRAY['boolean'::text, 'percentage'::text, 'targeting'::text]))),
+  constraint global_flags_value_type_check CHECK ((value_type = ANY (ARRAY['boolean'::text, 'string'::text]))),
+  constraint global_flags_values_match_type CHECK (((value_type = 'string'::text) = ((on_value IS NOT NULL) AND (off_value IS NOT NULL))))
+);
+comment on table flagmeter.global_flags is 'Flags every tenant inherits unless it has its own flag with the key (flagmeter.flags). Written with admin keys only. Not tenant data: a reference table when distributed. Columns as in flagmeter.flags.';
 
 create table flagmeter.invitations (
   id bigint generated always as identity not null,
@@ -346,6 +465,7 @@ CREATE INDEX alerts_created_at_idx ON flagmeter.alerts USING btree (created_at D
 CREATE INDEX audit_log_at_idx ON flagmeter.audit_log USING btree (at DESC);
 CREATE INDEX entitlement_checks_created_brin ON flagmeter.entitlement_checks USING brin (created_at);
 CREATE INDEX event_keys_received_at_brin ON flagmeter.event_keys USING brin (received_at);
+CREATE INDEX flag_evaluations_hour_brin ON flagmeter.flag_evaluations USING brin (hour);
 CREATE INDEX reservations_ended_brin ON flagmeter.reservations USING brin (ended_at);
 CREATE INDEX reservations_id_idx ON flagmeter.reservations USING btree (id);
 CREATE INDEX reservations_open_expiry_idx ON flagmeter.reservations USING btree (expires_at) WHERE (status = 'open'::text);
@@ -458,6 +578,77 @@ comment on column report.entitlements.overage is 'used - limit_tokens, at least 
 comment on column report.entitlements.hard is 'True: checks deny at the limit; false: soft (alert only).';
 comment on column report.entitlements.period_start is 'Start of the current billing period (inclusive).';
 comment on column report.entitlements.period_end is 'End of the current billing period (exclusive).';
+
+create view report.flag_evaluations as
+ SELECT t.slug AS tenant,
+    e.name AS environment,
+    f.flag_key,
+    f.hour,
+    f.value,
+    f.evaluations,
+    f.last_at
+   FROM flagmeter.flag_evaluations f
+     JOIN flagmeter.tenants t ON t.id = f.tenant_id
+     JOIN flagmeter.environments e ON e.id = f.environment_id;
+comment on view report.flag_evaluations is 'Flag evaluations per tenant, environment, flag, hour and served value.';
+comment on column report.flag_evaluations.tenant is 'Tenant slug of the evaluation''s context.';
+comment on column report.flag_evaluations.environment is 'Environment name.';
+comment on column report.flag_evaluations.flag_key is 'Flag key.';
+comment on column report.flag_evaluations.hour is 'Start of the UTC hour.';
+comment on column report.flag_evaluations.value is 'Value served, as text.';
+comment on column report.flag_evaluations.evaluations is 'Evaluations that served it in that hour.';
+comment on column report.flag_evaluations.last_at is 'Last of them.';
+
+create view report.flags as
+ SELECT NULL::text AS tenant,
+    e.name AS environment,
+    g.key,
+    g.enabled,
+    g.strategy,
+    g.percentage,
+    cardinality(g.allow_list) AS allowed,
+    cardinality(g.deny_list) AS denied,
+    g.value_type,
+    g.on_value,
+    g.off_value,
+    jsonb_array_length(g.quota_rules) AS quota_rules,
+    g.version,
+    g.updated_at
+   FROM flagmeter.global_flags g
+     JOIN flagmeter.environments e ON e.id = g.environment_id
+UNION ALL
+ SELECT t.slug AS tenant,
+    e.name AS environment,
+    f.key,
+    f.enabled,
+    f.strategy,
+    f.percentage,
+    cardinality(f.allow_list) AS allowed,
+    cardinality(f.deny_list) AS denied,
+    f.value_type,
+    f.on_value,
+    f.off_value,
+    jsonb_array_length(f.quota_rules) AS quota_rules,
+    f.version,
+    f.updated_at
+   FROM flagmeter.flags f
+     JOIN flagmeter.tenants t ON t.id = f.tenant_id
+     JOIN flagmeter.environments e ON e.id = f.environment_id;
+comment on view report.flags is 'Every flag: the global ones (tenant null) and each tenant''s own, per environment.';
+comment on column report.flags.tenant is 'Tenant slug; null for a global flag every tenant inherits unless it has its own with the key.';
+comment on column report.flags.environment is 'Environment name.';
+comment on column report.flags.key is 'Flag key.';
+comment on column report.flags.enabled is 'False: the flag serves its off value to everyone.';
+comment on column report.flags.strategy is 'boolean, percentage or targeting.';
+comment on column report.flags.percentage is 'Share of users that are in (percentage strategy).';
+comment on column report.flags.allowed is 'Users on the allow list (targeting strategy).';
+comment on column report.flags.denied is 'Users on the deny list (targeting strategy).';
+comment on column report.flags.value_type is 'boolean or string.';
+comment on column report.flags.on_value is 'String flags: value served when on.';
+comment on column report.flags.off_value is 'String flags: value served when off.';
+comment on column report.flags.quota_rules is 'Number of quota rules (evaluated before the strategy).';
+comment on column report.flags.version is 'Grows with every change.';
+comment on column report.flags.updated_at is 'Last change.';
 
 create view report.reservations as
  SELECT r.id,

@@ -45,8 +45,10 @@ class Connection {
     if (end < 0) return;
     const head = this.buf.toString('latin1', 0, end);
     const length = /\r\ncontent-length: *(\d+)/i.exec(head);
-    if (!length) return this.fail(new Error(`response without Content-Length: ${head.split('\r\n')[0]}`));
-    const total = end + 4 + Number(length[1]);
+    // 304 and 204 carry no body and, from Node, no Content-Length
+    const bodyless = / (304|204) /.test(head.slice(8, 13));
+    if (!length && !bodyless) return this.fail(new Error(`response without Content-Length: ${head.split('\r\n')[0]}`));
+    const total = end + 4 + (length ? Number(length[1]) : 0);
     if (this.buf.length < total) return;
     if (this.buf.length > total) return this.fail(new Error('unexpected bytes after a response'));
     const reply = { status: Number(head.slice(9, 12)), body: this.buf.subarray(end + 4) };

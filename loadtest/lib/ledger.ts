@@ -11,4 +11,5 @@ export class Ledger {
 }
 
 /** One request ready to write, with what it carries. */
-export interface Shot { request: Buffer; kind: string; events: number; tokens: number }
+/** `status`: the answer that counts as success when it is not a 2xx (a bulk evaluation's 304). */
+export interface Shot { request: Buffer; kind: string; events: number; tokens: number; status?: number }

@@ -62,7 +62,7 @@ export async function runOpenModel(o: OpenModelOptions): Promise<OpenModelResult
       let rec = kinds.get(shot.kind);
       if (!rec) kinds.set(shot.kind, rec = new LatencyRecorder(total));
       rec.record(ms);
-      if (reply.status >= 200 && reply.status < 300) {
+      if (shot.status === undefined ? reply.status >= 200 && reply.status < 300 : reply.status === shot.status) {
         ok++;
         o.ledger.ackTokens += shot.tokens;
         o.ledger.ackEvents += shot.events;

@@ -8,12 +8,15 @@ import type { Logger } from '../log.ts';
 import type { TenantCache } from '../tenant-cache.ts';
 import { isReady, type Valkey } from '../valkey/connection.ts';
 import type { UsageCache } from './usage-cache.ts';
+import type { FlagChange } from '../flags/store.ts';
 
 export interface Invalidator {
   /** A tenant was created, changed or deleted (settings or webhook). Never throws. */
   tenantChanged(slug: string): Promise<void>;
   /** A key was revoked. Never throws. */
   keyRevoked(keyId: string): Promise<void>;
+  /** A flag was written (tenantId null: a global flag), or the environments changed ('environments'). Never throws. */
+  flagsChanged(change: FlagChange | 'environments'): Promise<void>;
   close(): void;
 }
 
@@ -23,12 +26,15 @@ export interface InvalidatorDeps {
   keys: KeyCache | undefined;
   usageCache: UsageCache;
   log: Logger;
+  /** The in-process flag sets (server/flags/store.ts). */
+  flags?: { drop(change: FlagChange): void; clear(): void };
 }
 
-type Message = { from: string; tenant?: string; key?: string };
+type Message = { from: string; tenant?: string; key?: string; flags?: FlagChange | 'environments' };
 
 export function makeInvalidator(deps: InvalidatorDeps): Invalidator {
-  const { valkey, tenants, keys, usageCache, log } = deps;
+  const { valkey, tenants, keys, usageCache, log, flags } = deps;
+  const dropFlags = (change: FlagChange | 'environments') => (change === 'environments' ? flags?.clear() : flags?.drop(change));
   const self = randomUUID();
   // channels are not keys: ioredis does not prefix them, so the deployment's prefix is added here
   const channel = `${valkey?.options.keyPrefix ?? ''}invalidate`;
@@ -48,11 +54,13 @@ export function makeInvalidator(deps: InvalidatorDeps): Invalidator {
     message: (m) => {
       if (m.tenant !== undefined) dropTenant(m.tenant);
       if (m.key !== undefined) keys?.forget(m.key);
+      if (m.flags !== undefined) dropFlags(m.flags);
     },
     // messages sent while we were not listening are lost: forget everything instead
     resubscribed: () => {
       tenants.invalidate();
       keys?.clear();
+      flags?.clear();
     },
   }) : undefined;
 
@@ -65,6 +73,10 @@ export function makeInvalidator(deps: InvalidatorDeps): Invalidator {
     async keyRevoked(keyId) {
       keys?.forget(keyId);
       await publish({ key: keyId });
+    },
+    async flagsChanged(change) {
+      dropFlags(change);
+      await publish({ flags: change });
     },
     close() {
       subscriber?.disconnect();

@@ -11,6 +11,8 @@ import {
 import { authRouteDocs } from './routes/auth.ts';
 import { peopleRouteDocs } from './routes/people.ts';
 import { entitlementRouteDocs } from './routes/entitlements.ts';
+import { flagRouteDocs } from './routes/flags.ts';
+import { ofrepRouteDocs } from './routes/ofrep.ts';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -88,7 +90,7 @@ const coreRouteDocs: RouteDoc[] = [
     responses: { 200: s('Prometheus text format', textBody), 401: 'METRICS_TOKEN is set and the request does not carry it' }, produces: 'text/plain' },
 ];
 
-export const routeDocs: RouteDoc[] = [...coreRouteDocs, ...authRouteDocs, ...peopleRouteDocs, ...entitlementRouteDocs];
+export const routeDocs: RouteDoc[] = [...coreRouteDocs, ...authRouteDocs, ...peopleRouteDocs, ...entitlementRouteDocs, ...flagRouteDocs, ...ofrepRouteDocs];
 
 const errorSchema = {
   type: 'object',

@@ -91,3 +91,11 @@ export const healthBody = z.object({
 
 export const openApiBody = z.looseObject({ openapi: z.string(), info: z.looseObject({}), paths: z.looseObject({}) });
 export const textBody = z.string();
+
+/** The API's own error body (#/components/schemas/Error), for statuses that may answer in it or in a protocol's own shape. */
+export const apiError = z.object({
+  error: z.object({
+    code: z.string(), message: z.string(),
+    details: z.array(z.object({ index: z.number().int().optional(), field: z.string(), message: z.string() })).optional(),
+  }),
+});

@@ -124,6 +124,26 @@ describe('each operation, answered as documented', () => {
     expect((await call(u(), 'DELETE', `/api/reservations/${held.body.reservation.id}`, '/api/reservations/{id}')).status).toBe(409);
   });
 
+  test('flags: environments, features (under /api and at the root paths), promotion, their audit, OFREP', async () => {
+    expect((await call(u(), 'GET', '/api/environments', '/api/environments')).body.environments.length).toBeGreaterThan(2);
+    expect((await call(u(), 'POST', '/api/environments', '/api/environments', { name: 'qa' })).status).toBe(201);
+    expect((await call(u(), 'PATCH', '/api/environments/qa', '/api/environments/{name}', { name: 'qa2' })).status).toBe(200);
+    expect((await call(u(), 'DELETE', '/api/environments/qa2', '/api/environments/{name}')).status).toBe(200);
+    for (const root of ['/api', '']) {
+      const flag = { tenant: 'hooli', env: 'dev', key: `f${root.length}`, enabled: true, strategy: 'percentage', percentage: 50 };
+      expect((await call(u(), 'POST', `${root}/features`, `${root}/features`, flag)).status).toBe(201);
+      expect((await call(u(), 'POST', `${root}/features`, `${root}/features`, { ...flag, percentage: 60 })).status).toBe(200);
+      expect((await call(u(), 'GET', `${root}/features?tenant=hooli&env=dev`, `${root}/features`)).body.items.length).toBeGreaterThan(0);
+      expect((await call(u(), 'POST', `${root}/features/promote`, `${root}/features/promote`, { tenant: 'hooli', from: 'dev', to: 'staging', dryRun: true, conflictPolicy: 'skip' })).status).toBe(200);
+      expect((await call(u(), 'GET', `${root}/audit-logs?tenant=hooli`, `${root}/audit-logs`)).body.items.length).toBeGreaterThan(0);
+    }
+    const context = { targetingKey: 'u1', tenant: 'hooli', env: 'dev' };
+    expect((await call(u(), 'POST', '/ofrep/v1/evaluate/flags/f4', '/ofrep/v1/evaluate/flags/{key}', { context })).status).toBe(200);
+    expect((await call(u(), 'POST', '/ofrep/v1/evaluate/flags/nope', '/ofrep/v1/evaluate/flags/{key}', { context })).status).toBe(404);
+    expect((await call(u(), 'POST', '/ofrep/v1/evaluate/flags', '/ofrep/v1/evaluate/flags', { context })).body.flags.length).toBeGreaterThan(0);
+    for (const root of ['/api', '']) expect((await call(u(), 'DELETE', `${root}/features?tenant=hooli&env=dev&key=f${root.length}`, `${root}/features`)).status).toBe(200);
+  });
+
   test('deleting a tenant; health, the document, metrics', async () => {
     expect((await call(u(), 'DELETE', '/api/tenants/hooli?confirm=hooli', '/api/tenants/{tenant}')).body.eventsDeleted).toBe(3);
     expect((await call(u(), 'GET', '/api/health', '/api/health', undefined, undefined)).body.status).toBe('healthy');

@@ -27,6 +27,7 @@ beforeAll(async () => {
   expect((await call(app.url, 'POST', '/api/events', { ...asAdmin, body: { tenant: 'beta', feature: 'f', tokens: 5 } })).status).toBe(201);
   expect((await call(app.url, 'PATCH', '/api/tenants/beta', { ...asAdmin, body: { quotaHard: true } })).status).toBe(200);
   betaReservation = (await call(app.url, 'POST', '/api/check', { ...asAdmin, body: { tenant: 'beta', tokens: 10, reserve: true } })).body.reservation.id;
+  expect((await call(app.url, 'POST', '/api/features', { ...asAdmin, body: { tenant: 'beta', env: 'dev', key: 'x', enabled: true, strategy: 'boolean' } })).status).toBe(201);
   // every scope a tenant-bound person can have (admin cannot be bound)
   alphaPerson = await addPerson(app.url, ADMIN_KEY, { name: 'alpha-person', password: 'alpha person password', scopes: ['read', 'ingest', 'flags', 'evaluate'], tenant: 'alpha' });
   reader = await addPerson(app.url, ADMIN_KEY, { name: 'reader', password: 'reader person password', scopes: ['read'] });
@@ -45,6 +46,7 @@ async function snapshot(): Promise<unknown> {
     (select jsonb_agg(jsonb_build_array(p.name, p.scopes, p.disabled_at, p.password_hash) order by p.id) from flagmeter.people p) people,
     (select count(*) from flagmeter.invitations) invitations,
     (select count(*) from flagmeter.events) events,
+    (select jsonb_agg(f order by f.tenant_id, f.environment_id, f.key) from flagmeter.flags f) flags,
     (select jsonb_agg(jsonb_build_array(r.id, r.status) order by r.id) from flagmeter.reservations r) reservations,
     (select count(*) from flagmeter.audit_log where action not like 'person.log%') changes`);
   return r;
@@ -53,6 +55,12 @@ async function snapshot(): Promise<unknown> {
 const bodies: Record<string, unknown> = {
   'POST /api/events': { tenant: 'beta', feature: 'f', tokens: 1 },
   'POST /api/check': { tenant: 'beta', tokens: 1, reserve: true },
+  'POST /api/features': { tenant: 'beta', env: 'dev', key: 'x', enabled: false, strategy: 'boolean' },
+  'POST /features': { tenant: 'beta', env: 'dev', key: 'x', enabled: false, strategy: 'boolean' },
+  'POST /api/features/promote': { tenant: 'beta', from: 'dev', to: 'prod', conflictPolicy: 'overwrite' },
+  'POST /features/promote': { tenant: 'beta', from: 'dev', to: 'prod', conflictPolicy: 'overwrite' },
+  'POST /ofrep/v1/evaluate/flags/{key}': { context: { tenant: 'beta', targetingKey: 'u1', env: 'dev' } },
+  'POST /ofrep/v1/evaluate/flags': { context: { tenant: 'beta', targetingKey: 'u1', env: 'dev' } },
   'POST /api/tenants': { slug: 'gamma', name: 'Gamma' },
   'PATCH /api/tenants/{tenant}': { monthlyQuota: 1 },
   'PUT /api/tenants/{tenant}/webhook': { url: 'https://example.com/hook' },
@@ -68,6 +76,8 @@ function request(token: string, route: (typeof routes)[number]): Promise<Answer>
   let path = route.path.replace(/\{(\w+)\}/g, (_m, p: string) => (p === 'id' ? (route.path.startsWith('/api/reservations') ? betaReservation : betaKeyId) : params[p] ?? 'x'));
   if (route.id === 'DELETE /api/tenants/{tenant}') path += '?confirm=beta';
   if (route.id === 'GET /api/alerts') path += '?tenant=beta';
+  // the flag routes name the tenant in the query (lists, deletes) or in the body
+  if (/^(GET|DELETE) (\/api)?\/(features|audit-logs)$/.test(route.id)) path += `?tenant=beta&env=dev${route.id.startsWith('GET') && route.path.endsWith('features') ? '' : '&key=x'}`;
   return call(app.url, route.method.toUpperCase(), path, { cookie: token, headers: { origin: app.url }, ...(route.method === 'get' || route.method === 'delete' ? {} : { body: bodies[route.id] ?? {} }) });
 }
 
@@ -94,9 +104,11 @@ describe('a person bound to tenant alpha', () => {
         expect((await request(alphaPerson, route)).status).toBe(404);
         continue;
       }
-      const names = route.path.includes('{tenant}') || route.scope === 'admin' || ['POST /api/events', 'POST /api/check', 'GET /api/alerts'].includes(route.id);
+      const names = route.path.includes('{tenant}') || route.scope === 'admin' || ['POST /api/events', 'POST /api/check', 'GET /api/alerts'].includes(route.id)
+        || /(features|audit-logs|ofrep)/.test(route.path);
       if (!names) {
-        if (!['GET /api/tenants', 'GET /api/stream'].includes(route.id)) unhandled.push(route.id);
+        // tenantless reads: filtered to the caller's tenant, or not a tenant's data (the environments)
+        if (!['GET /api/tenants', 'GET /api/stream', 'GET /api/environments'].includes(route.id)) unhandled.push(route.id);
         continue;
       }
       answers[route.id] = (await request(alphaPerson, route)).status;

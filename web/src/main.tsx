@@ -3,6 +3,9 @@ import { render } from 'preact';
 import './styles.css';
 import { App } from './components/App.tsx';
 import { connectLive } from './live.ts';
+import { registerFlagsPage } from './console/slots.ts';
+import { FlagsHome } from './components/FlagsHome.tsx';
 
+registerFlagsPage(FlagsHome);
 connectLive();
 render(<App />, document.getElementById('app')!);

@@ -1,22 +1,25 @@
-// Hash routes: #/ (overview), #/tenant/<slug>, and the console's pages (#/keys, #/people, #/audit,
-// #/account, #/flags, #/register/<invitation>). The server serves one index.html, nothing else.
+// Hash routes: #/ (overview), #/tenant/<slug>, #/tenant/<slug>/flags, and the console's pages
+// (#/keys, #/people, #/audit, #/account, #/flags, #/register/<invitation>). The server serves one
+// index.html, nothing else.
 import { signal } from '@preact/signals';
 
 export type Page = 'keys' | 'people' | 'audit' | 'account' | 'flags';
 export type Route =
   | { name: 'overview' }
   | { name: 'tenant'; slug: string }
+  | { name: 'tenantFlags'; slug: string }
   | { name: Page }
   | { name: 'register'; invitation: string };
 
 const PAGES: readonly string[] = ['keys', 'people', 'audit', 'account', 'flags'];
 
 export function parseHash(hash: string): Route {
-  const m = /^#\/(tenant|register)\/([^/?#]+)/.exec(hash);
+  const m = /^#\/(tenant|register)\/([^/?#]+)(\/flags)?/.exec(hash);
   if (m) {
     try {
       const value = decodeURIComponent(m[2]!);
-      return m[1] === 'tenant' ? { name: 'tenant', slug: value } : { name: 'register', invitation: value };
+      if (m[1] === 'register') return { name: 'register', invitation: value };
+      return { name: m[3] ? 'tenantFlags' : 'tenant', slug: value };
     } catch {
       // a malformed escape falls through to the overview
     }
@@ -30,3 +33,4 @@ export const route = signal<Route>(parseHash(location.hash));
 window.addEventListener('hashchange', () => { route.value = parseHash(location.hash); });
 
 export const tenantHref = (slug: string) => `#/tenant/${encodeURIComponent(slug)}`;
+export const flagsHref = (slug: string) => `#/tenant/${encodeURIComponent(slug)}/flags`;

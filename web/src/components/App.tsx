@@ -7,10 +7,11 @@ import { route } from '../router.ts';
 import { Banners, Header } from './Header.tsx';
 import { Overview } from './Overview.tsx';
 import { TenantView } from './TenantView.tsx';
+import { FlagsPage } from './FlagsPage.tsx';
 
 export function App() {
   const r = route.value;
-  const key = r.name === 'tenant' ? `tenant:${r.slug}` : r.name;
+  const key = 'slug' in r ? `${r.name}:${r.slug}` : r.name;
   // after a route change, keyboard and screen-reader users start at the new view's heading
   useEffect(() => {
     document.querySelector<HTMLElement>('main h1')?.focus({ preventScroll: true });
@@ -27,7 +28,7 @@ export function App() {
         <Header />
         {!register && <Banners />}
         <main id="main" class="page">
-          {consolePage(r) ?? (r.name === 'tenant' ? <TenantView key={key} slug={r.slug} /> : <Overview />)}
+          {consolePage(r) ?? (r.name === 'tenantFlags' ? <FlagsPage key={key} tenant={r.slug} /> : r.name === 'tenant' ? <TenantView key={key} slug={r.slug} /> : <Overview />)}
         </main>
       </div>
       {!register && <SignIn />}

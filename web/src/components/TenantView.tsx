@@ -4,6 +4,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { ApiError, fetchAlerts, fetchSeries, fetchTenant } from '../api.ts';
 import { formatExact, formatPercent, formatPeriod, formatTokens, formatUntil, usageLevel } from '../format.ts';
 import { useThrottled } from '../hooks.ts';
+import { flagsHref } from '../router.ts';
 import { connection, tenants } from '../state.ts';
 import type { Alert, Bucket, TenantDetail, UsageSeries } from '../types.ts';
 import { AlertList } from './AlertList.tsx';
@@ -72,6 +73,7 @@ export function TenantView({ slug }: { slug: string }) {
         <h1 tabIndex={-1}>{u?.tenantName ?? slug}</h1>
         <span class="muted mono">{slug}</span>
         {u && <LevelBadge percent={u.quotaPercent} />}
+        <a class="btn" href={flagsHref(slug)}>Feature flags</a>
       </div>
       {u && (
         <section class={`card summary summary--${level}`} aria-label="Usage this period" data-tenant={slug} data-level={level}>

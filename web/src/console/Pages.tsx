@@ -9,13 +9,14 @@ import { PeoplePage } from './PeoplePage.tsx';
 import { RegisterPage } from './RegisterPage.tsx';
 import { flagsPage } from './slots.ts';
 
-/** The page for a console route, or undefined for the dashboard's own (overview, tenant). */
+/** The page for a console route, or undefined for the dashboard's own (overview, tenant, a tenant's flags). */
 export function consolePage(r: Route) {
   if (r.name === 'register') return <RegisterPage invitation={r.invitation} />;
-  if (r.name === 'overview' || r.name === 'tenant') return undefined;
+  if (r.name === 'overview' || r.name === 'tenant' || r.name === 'tenantFlags') return undefined;
   if (!me.value) return <EmptyState tone="loading" title="Loading…" />;
   const Flags = flagsPage.value;
-  if (r.name === 'flags' && Flags && can('flags')) return <Flags />;
+  // read-only for a caller without flags (the page asks the server what it may write)
+  if (r.name === 'flags' && Flags) return <Flags />;
   if (r.name === 'account') return <AccountPage />;
   if (!can('admin')) return <><div class="page__head"><h1 tabIndex={-1}>Not for you</h1></div><EmptyState title="This page needs the admin scope." /></>;
   if (r.name === 'keys') return <KeysPage />;

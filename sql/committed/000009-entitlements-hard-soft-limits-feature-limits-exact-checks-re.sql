@@ -1,5 +1,5 @@
---! Previous: sha1:50a4cacba80cbd5afe7d1d632031e96a4e0506d8
---! Hash: sha1:cfe21c8d3a12ad064c9e932ba01c14d173f38dc8
+--! Previous: sha1:a38f2e948b477402474a7a83789362b1e81619ea
+--! Hash: sha1:9f85a1c925711028c5c43d69eb885447d96f0d2c
 --! Message: entitlements: hard/soft limits, feature limits, exact checks, reservations
 
 -- Entitlements: hard/soft limits, per-feature limits, exact checks and reservations.

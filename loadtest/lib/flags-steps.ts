@@ -1,0 +1,106 @@
+// The `flags` bench step: OFREP single evaluations and bulk 304s against a running FlagMeter, each
+// as a ratio to the no-op ceiling of the same run; and the in-process cost of evaluating one flag
+// with a 1,000-user allow list (no HTTP), measured in this process.
+import { compile, evaluate } from '../../server/flags/evaluate.ts';
+import { EvaluationCounter } from '../../server/flags/counter.ts';
+import type { Flag } from '../../server/flags/model.ts';
+import type { Pool } from '../../server/db/pool.ts';
+import { pino } from 'pino';
+import type { Shot } from './ledger.ts';
+import { kneeStep, type BenchContext, type Probe, type Target } from './steps.ts';
+import type { KneeResult } from './knee.ts';
+
+const ENV = 'prod';
+const USERS = 1000;
+
+function request(path: string, body: string, apiKey: string, extra = ''): Buffer {
+  return Buffer.from(`POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${apiKey}\r\n${extra}Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+}
+
+const allowList = Array.from({ length: USERS }, (_, i) => `user-${i * 2}`);
+
+/** Global flags every bench tenant inherits: a percentage flag, a string flag with a 1,000-user allow list, and a few more. */
+async function createFlags(port: number, apiKey: string): Promise<void> {
+  const flags = [
+    { key: 'bench-rollout', enabled: true, strategy: 'percentage', percentage: 50 },
+    { key: 'bench-model', enabled: true, strategy: 'targeting', type: 'string', onValue: 'gpt-4o', offValue: 'gpt-4o-mini', allow: allowList },
+    { key: 'bench-banner', enabled: true, strategy: 'boolean' },
+    { key: 'bench-beta', enabled: false, strategy: 'boolean' },
+    { key: 'bench-search', enabled: true, strategy: 'percentage', percentage: 10, group: 'bench-rollout' },
+  ];
+  for (const f of flags) {
+    const res = await fetch(`http://127.0.0.1:${port}/api/features`, {
+      method: 'POST', headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' }, body: JSON.stringify({ env: ENV, ...f }),
+    });
+    if (res.status >= 300) throw new Error(`could not create ${f.key}: ${res.status} ${await res.text()}`);
+  }
+}
+
+export function singleShots(tenants: string[], apiKey: string, count = 4096): Shot[] {
+  return Array.from({ length: count }, (_, i) => {
+    const key = i % 2 === 0 ? 'bench-rollout' : 'bench-model';
+    const body = JSON.stringify({ context: { tenant: tenants[i % tenants.length], env: ENV, targetingKey: `user-${i % (USERS * 2)}` } });
+    return { request: request(`/ofrep/v1/evaluate/flags/${key}`, body, apiKey), kind: 'ofrep', events: 0, tokens: 0 };
+  });
+}
+
+/** Bulk requests carrying the ETag of their own earlier answer: every one should be a 304. */
+async function bulkShots(port: number, tenants: string[], apiKey: string, count = 512): Promise<Shot[]> {
+  const shots: Shot[] = [];
+  for (let i = 0; i < count; i++) {
+    const body = JSON.stringify({ context: { tenant: tenants[i % tenants.length], env: ENV, targetingKey: `user-${i}` } });
+    const res = await fetch(`http://127.0.0.1:${port}/ofrep/v1/evaluate/flags`, { method: 'POST', headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' }, body });
+    const tag = res.headers.get('etag');
+    await res.arrayBuffer();
+    if (res.status !== 200 || !tag) throw new Error(`bulk evaluation answered ${res.status} without an ETag`);
+    shots.push({ request: request('/ofrep/v1/evaluate/flags', body, apiKey, `If-None-Match: ${tag}\r\n`), kind: 'ofrep-bulk-304', events: 0, tokens: 0, status: 304 });
+  }
+  return shots;
+}
+
+export interface FlagsHttpResult { single: KneeResult<Probe>; bulk304: KneeResult<Probe> }
+
+export async function flagsHttpStep(ctx: BenchContext, fm: Target, tenants: string[], apiKey: string): Promise<FlagsHttpResult> {
+  ctx.progress.update('flags: creating the bench flags…');
+  await createFlags(fm.child.port, apiKey);
+  const single = singleShots(tenants, apiKey);
+  const singleKnee = await kneeStep(ctx, 'OFREP single evaluation', fm, (i) => single[i % single.length]!);
+  const bulk = await bulkShots(fm.child.port, tenants, apiKey);
+  const bulkKnee = await kneeStep(ctx, 'OFREP bulk 304', fm, (i) => bulk[i % bulk.length]!);
+  return { single: singleKnee, bulk304: bulkKnee };
+}
+
+export interface MicroResult { evaluations: number; nsPerEvaluation: number; nsPerEvaluationCounted: number; runs: number[] }
+
+/**
+ * One targeting flag with a 1,000-user allow list, evaluated in this process for users cycling over
+ * 2,000 ids (half in the list): the time of a loop of `n` evaluations over n, best of `rounds`
+ * (after a warm-up), with and without the evaluation counter the server also updates per request.
+ */
+export function flagsMicroBench(n = 2_000_000, rounds = 5): MicroResult {
+  const flag: Flag = {
+    tenant: 't', env: ENV, key: 'bench-model', description: '', enabled: true, strategy: 'targeting', percentage: null,
+    allow: allowList, deny: [], group: null, type: 'string', onValue: 'gpt-4o', offValue: 'gpt-4o-mini', quotaRules: [],
+    version: 1, createdAt: '', updatedAt: '',
+  };
+  const compiled = compile(flag, false);
+  const users = Array.from({ length: USERS * 2 }, (_, i) => `user-${i}`);
+  // never flushed (interval 0, no pool use): it only counts in memory, as on the request path
+  const counter = new EvaluationCounter(undefined as unknown as Pool, 0, pino({ level: 'silent' }));
+  let sink = 0;
+  const loop = (count: boolean) => {
+    const t0 = process.hrtime.bigint();
+    for (let i = 0; i < n; i++) {
+      const r = evaluate(compiled, users[i % users.length]!);
+      if (count) counter.count(1, 1, 'bench-model', r.value);
+      if (r.value === 'gpt-4o') sink++;
+    }
+    return Number(process.hrtime.bigint() - t0) / n;
+  };
+  loop(false);
+  loop(true);
+  const runs = Array.from({ length: rounds }, () => loop(false));
+  const counted = Array.from({ length: rounds }, () => loop(true));
+  if (sink === 0) throw new Error('no evaluation served the on value');
+  return { evaluations: n, nsPerEvaluation: Math.min(...runs), nsPerEvaluationCounted: Math.min(...counted), runs };
+}

@@ -1,0 +1,250 @@
+// SQL of the flag service: environments, flags (a tenant's own in flagmeter.flags, global ones in
+// flagmeter.global_flags), their audit entries, evaluation counts and the quota snapshot.
+import type pg from 'pg';
+import type { Pool } from './pool.ts';
+import type { Environment, Flag, FlagConfig } from '../flags/model.ts';
+
+type Db = Pool | pg.ClientBase;
+
+// ---------------------------------------------------------------------------------------------
+// environments
+
+export async function listEnvironments(db: Db): Promise<(Environment & { flags: number })[]> {
+  const { rows } = await db.query(
+    `select e.id, e.name, e.position,
+       (select count(*) from flagmeter.flags f where f.environment_id = e.id)
+       + (select count(*) from flagmeter.global_flags g where g.environment_id = e.id) as flags
+     from flagmeter.environments e order by e.position, e.name`);
+  return rows.map((r) => ({ id: r.id, name: r.name, position: r.position, flags: r.flags }));
+}
+
+export async function insertEnvironment(client: pg.ClientBase, name: string, position: number | undefined): Promise<Environment> {
+  const { rows: [r] } = await client.query(
+    `insert into flagmeter.environments (name, position)
+     values ($1::text, coalesce($2::int, (select coalesce(max(position), 0) + 10 from flagmeter.environments)))
+     returning id, name, position`, [name, position ?? null]);
+  return { id: r.id, name: r.name, position: r.position };
+}
+
+export async function updateEnvironment(client: pg.ClientBase, name: string, change: { name?: string; position?: number }): Promise<Environment | undefined> {
+  const { rows: [r] } = await client.query(
+    `update flagmeter.environments set name = coalesce($2::text, name), position = coalesce($3::int, position), updated_at = now()
+     where name = $1::text returning id, name, position`, [name, change.name ?? null, change.position ?? null]);
+  return r && { id: r.id, name: r.name, position: r.position };
+}
+
+export async function deleteEnvironment(client: pg.ClientBase, name: string): Promise<Environment | undefined> {
+  const { rows: [r] } = await client.query(`delete from flagmeter.environments where name = $1::text returning id, name, position`, [name]);
+  return r && { id: r.id, name: r.name, position: r.position };
+}
+
+export async function tenantIdOf(db: Db, slug: string): Promise<number | undefined> {
+  const { rows: [r] } = await db.query('select id from flagmeter.tenants where slug = $1::text', [slug]);
+  return r?.id;
+}
+
+// ---------------------------------------------------------------------------------------------
+// flags
+
+const columns = `key, description, enabled, strategy, percentage, allow_list, deny_list, group_id, value_type, on_value, off_value, quota_rules, version, created_at, updated_at`;
+
+export function toFlag(r: Record<string, any>, tenant: string | null, env: string): Flag {
+  return {
+    tenant, env, key: r.key, description: r.description, enabled: r.enabled, strategy: r.strategy, percentage: r.percentage,
+    allow: r.allow_list, deny: r.deny_list, group: r.group_id, type: r.value_type, onValue: r.on_value, offValue: r.off_value,
+    quotaRules: r.quota_rules, version: r.version,
+    // Date from a row, text from a json_agg
+    createdAt: new Date(r.created_at).toISOString(), updatedAt: new Date(r.updated_at).toISOString(),
+  };
+}
+
+export interface Scope { tenantId: number | null; tenant: string | null; envId: number; env: string }
+
+// What a tenant·environment's flag set is made of, in one string: count, sum of versions and the
+// latest change of its own flags and of the environment's global ones. Any write moves it (an
+// update raises a version and updated_at, a delete lowers a count, a create adds one), so one query
+// tells a process which of its cached sets changed.
+const stampOf = (t: string, e: string) => `(
+  select concat_ws('/',
+    (select concat_ws('.', count(*), coalesce(sum(version), 0), coalesce(floor(extract(epoch from max(updated_at)) * 1000000), 0)) from flagmeter.flags where tenant_id = ${t} and environment_id = ${e}),
+    (select concat_ws('.', count(*), coalesce(sum(version), 0), coalesce(floor(extract(epoch from max(updated_at)) * 1000000), 0)) from flagmeter.global_flags where environment_id = ${e})))`;
+
+/** One tenant's flags in one environment with the global flags it inherits, and the set's stamp: what the evaluator loads. */
+export async function loadFlagSet(db: Db, tenantId: number, envId: number): Promise<{ stamp: string; flags: { row: Record<string, any>; inherited: boolean }[] }> {
+  const { rows: [r] } = await db.query(
+    `select ${stampOf('$1::bigint', '$2::bigint')} as stamp, coalesce((select json_agg(to_jsonb(x)) from (
+       select ${columns}, false as inherited from flagmeter.flags where tenant_id = $1::bigint and environment_id = $2::bigint
+       union all
+       select ${columns}, true from flagmeter.global_flags g where environment_id = $2::bigint
+         and not exists (select 1 from flagmeter.flags f where f.tenant_id = $1::bigint and f.environment_id = $2::bigint and f.key = g.key)
+     ) x), '[]') as flags`,
+    [tenantId, envId]);
+  return { stamp: r.stamp, flags: (r.flags as Record<string, any>[]).map((row) => ({ row, inherited: row.inherited })) };
+}
+
+/** The current stamps of these tenant·environment sets (same order). */
+export async function flagSetStamps(db: Db, sets: { tenantId: number; envId: number }[]): Promise<string[]> {
+  const { rows } = await db.query(
+    `select k.i, ${stampOf('k.t', 'k.e')} as stamp
+     from unnest($1::bigint[], $2::bigint[]) with ordinality as k(t, e, i) order by k.i`,
+    [sets.map((s) => s.tenantId), sets.map((s) => s.envId)]);
+  return rows.map((r) => r.stamp);
+}
+
+export async function getFlag(db: Db, s: Scope, key: string, lock = false): Promise<Flag | undefined> {
+  const { rows: [r] } = s.tenantId === null
+    ? await db.query(`select ${columns} from flagmeter.global_flags where environment_id = $1::bigint and key = $2::text${lock ? ' for update' : ''}`, [s.envId, key])
+    : await db.query(`select ${columns} from flagmeter.flags where tenant_id = $1::bigint and environment_id = $2::bigint and key = $3::text${lock ? ' for update' : ''}`, [s.tenantId, s.envId, key]);
+  return r && toFlag(r, s.tenant, s.env);
+}
+
+/** The flags of a tenant (or the global ones) in one environment, own flags only. */
+export async function ownFlags(db: Db, s: Scope, keys?: string[], lock = false): Promise<Flag[]> {
+  const { rows } = s.tenantId === null
+    ? await db.query(`select ${columns} from flagmeter.global_flags where environment_id = $1::bigint and ($2::text[] is null or key = any ($2::text[])) order by key${lock ? ' for update' : ''}`, [s.envId, keys ?? null])
+    : await db.query(`select ${columns} from flagmeter.flags where tenant_id = $1::bigint and environment_id = $2::bigint and ($3::text[] is null or key = any ($3::text[])) order by key${lock ? ' for update' : ''}`, [s.tenantId, s.envId, keys ?? null]);
+  return rows.map((r) => toFlag(r, s.tenant, s.env));
+}
+
+const configParams = (c: FlagConfig) => [c.description, c.enabled, c.strategy, c.percentage, c.allow, c.deny, c.group, c.type, c.onValue, c.offValue, JSON.stringify(c.quotaRules)];
+const setColumns = `description = excluded.description, enabled = excluded.enabled, strategy = excluded.strategy, percentage = excluded.percentage,
+  allow_list = excluded.allow_list, deny_list = excluded.deny_list, group_id = excluded.group_id, value_type = excluded.value_type,
+  on_value = excluded.on_value, off_value = excluded.off_value, quota_rules = excluded.quota_rules`;
+const values = (first: number) => Array.from({ length: 11 }, (_, i) => `$${first + i}`)
+  .map((p, i) => `${p}::${['text', 'boolean', 'text', 'smallint', 'text[]', 'text[]', 'text', 'text', 'text', 'text', 'jsonb'][i]}`).join(', ');
+
+/** Creates or replaces a flag; the version grows and updated_at moves on every write. */
+export async function upsertFlag(client: pg.ClientBase, s: Scope, key: string, c: FlagConfig): Promise<Flag> {
+  const { rows: [r] } = s.tenantId === null
+    ? await client.query(
+      `insert into flagmeter.global_flags (environment_id, key, description, enabled, strategy, percentage, allow_list, deny_list, group_id, value_type, on_value, off_value, quota_rules)
+       values ($1::bigint, $2::text, ${values(3)})
+       on conflict (environment_id, key) do update set ${setColumns}, version = global_flags.version + 1, updated_at = clock_timestamp()
+       returning ${columns}`, [s.envId, key, ...configParams(c)])
+    : await client.query(
+      `insert into flagmeter.flags (tenant_id, environment_id, key, description, enabled, strategy, percentage, allow_list, deny_list, group_id, value_type, on_value, off_value, quota_rules)
+       values ($1::bigint, $2::bigint, $3::text, ${values(4)})
+       on conflict (tenant_id, environment_id, key) do update set ${setColumns}, version = flags.version + 1, updated_at = clock_timestamp()
+       returning ${columns}`, [s.tenantId, s.envId, key, ...configParams(c)]);
+  return toFlag(r, s.tenant, s.env);
+}
+
+export async function deleteFlag(client: pg.ClientBase, s: Scope, key: string): Promise<Flag | undefined> {
+  const { rows: [r] } = s.tenantId === null
+    ? await client.query(`delete from flagmeter.global_flags where environment_id = $1::bigint and key = $2::text returning ${columns}`, [s.envId, key])
+    : await client.query(`delete from flagmeter.flags where tenant_id = $1::bigint and environment_id = $2::bigint and key = $3::text returning ${columns}`, [s.tenantId, s.envId, key]);
+  return r && toFlag(r, s.tenant, s.env);
+}
+
+export interface ListedFlag { flag: Flag; inherited: boolean; evaluations24h: number; byValue24h: Record<string, number>; lastEvaluatedAt: string | null; stale: boolean }
+export interface FlagPage { items: ListedFlag[]; total: number; versions: number; lastUpdate: string | null }
+
+/**
+ * A page of a tenant's flags in one environment (its own and the inherited global ones), with
+ * evaluation counts of the last 24 h; with tenantId null, the global flags with everyone's counts.
+ * versions and lastUpdate cover the whole list, for the ETag.
+ */
+export async function listFlags(db: Db, s: Scope, page: number, pageSize: number): Promise<FlagPage> {
+  const { rows: [r] } = await db.query(
+    `with merged as (
+       select ${columns}, false as inherited from flagmeter.flags where $1::bigint is not null and tenant_id = $1::bigint and environment_id = $2::bigint
+       union all
+       select ${columns}, $1::bigint is not null from flagmeter.global_flags g where environment_id = $2::bigint
+         and ($1::bigint is null or not exists (select 1 from flagmeter.flags f where f.tenant_id = $1::bigint and f.environment_id = $2::bigint and f.key = g.key))
+     ),
+     paged as (select * from merged order by key limit $3::int offset $4::int)
+     select
+       (select count(*) from merged)::int as total,
+       (select coalesce(sum(version), 0) from merged)::bigint as versions,
+       (select max(updated_at) from merged) as last_update,
+       (select coalesce(json_agg(json_build_object('row', to_jsonb(p), 'counts', c) order by p.key), '[]')
+        from paged p
+        left join lateral (
+          select coalesce(sum(g.n), 0) as total, coalesce(jsonb_object_agg(g.value, g.n) filter (where g.n > 0), '{}') as by_value, max(g.last_at) as last_at
+          from (
+            select e.value, sum(e.evaluations) filter (where e.hour >= now() - interval '24 hours') as n, max(e.last_at) as last_at
+            from flagmeter.flag_evaluations e
+            where ($1::bigint is null or e.tenant_id = $1::bigint) and e.environment_id = $2::bigint and e.flag_key = p.key
+            group by e.value
+          ) g
+        ) c on true) as items`,
+    [s.tenantId, s.envId, pageSize, (page - 1) * pageSize]);
+  const monthAgo = Date.now() - 30 * 86_400_000;
+  const items = (r.items as { row: Record<string, any>; counts: { total: number; by_value: Record<string, number>; last_at: string | null } }[]).map(({ row, counts }) => {
+    const flag = toFlag(row, row.inherited ? null : s.tenant, s.env);
+    const last = counts.last_at ? new Date(counts.last_at).toISOString() : null;
+    const byValue = Object.fromEntries(Object.entries(counts.by_value ?? {}).map(([v, n]) => [v, Number(n)]));
+    return {
+      flag, inherited: row.inherited as boolean, evaluations24h: Number(counts.total), byValue24h: byValue, lastEvaluatedAt: last,
+      stale: Math.max(Date.parse(flag.updatedAt), last ? Date.parse(last) : 0) < monthAgo,
+    };
+  });
+  return { items, total: r.total, versions: r.versions, lastUpdate: r.last_update ? r.last_update.toISOString() : null };
+}
+
+// ---------------------------------------------------------------------------------------------
+// audit
+
+/** Audit target of a flag: flag:<tenant or *>/<env>/<key>. */
+export const flagTarget = (tenant: string | null, env: string, key: string) => `flag:${tenant ?? '*'}/${env}/${key}`;
+
+/** Flag and environment audit entries whose target starts with one of the prefixes or is one of `exact`, newest first. */
+export async function listFlagAudit(db: Db, prefixes: string[], page: number, pageSize: number, exact: string[] = []) {
+  const { rows: [r] } = await db.query(
+    `with hits as (
+       select a.id from flagmeter.audit_log a
+       where a.target = any ($4::text[]) or exists (select 1 from unnest($1::text[]) p where starts_with(a.target, p))
+     )
+     select (select count(*) from hits)::int as total,
+       (select coalesce(json_agg(to_jsonb(v) order by v.id desc), '[]') from (
+          select * from report.audit_log where id in (select id from hits) order by id desc limit $2::int offset $3::int) v) as items`,
+    [prefixes, pageSize, (page - 1) * pageSize, exact]);
+  return {
+    total: r.total as number,
+    items: (r.items as Record<string, any>[]).map((e) => ({
+      id: Number(e.id), at: new Date(e.at).toISOString(), keyId: e.key_id, keyName: e.key_name, action: e.action, target: e.target, before: e.before, after: e.after,
+    })),
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// evaluation counts and the quota snapshot
+
+export interface CountRow { tenantId: number; envId: number; key: string; hour: Date; value: string; n: number; last: Date }
+
+/** Adds a batch of counts: one statement, rows sorted by the conflict key (concurrent flushes do not deadlock). */
+export async function addEvaluationCounts(db: Db, rows: CountRow[]): Promise<void> {
+  if (rows.length === 0) return;
+  await db.query(
+    `insert into flagmeter.flag_evaluations (tenant_id, environment_id, flag_key, hour, value, evaluations, last_at)
+     select t, e, k, h, v, n, l from unnest($1::bigint[], $2::bigint[], $3::text[], $4::timestamptz[], $5::text[], $6::bigint[], $7::timestamptz[]) as x(t, e, k, h, v, n, l)
+     where exists (select 1 from flagmeter.tenants where id = x.t) and exists (select 1 from flagmeter.environments where id = x.e)
+     order by t, e, k, h, v
+     on conflict (tenant_id, environment_id, flag_key, hour, value)
+     do update set evaluations = flag_evaluations.evaluations + excluded.evaluations, last_at = greatest(flag_evaluations.last_at, excluded.last_at)`,
+    [rows.map((r) => r.tenantId), rows.map((r) => r.envId), rows.map((r) => r.key), rows.map((r) => r.hour), rows.map((r) => r.value), rows.map((r) => r.n), rows.map((r) => r.last)]);
+}
+
+/** Drops counts older than the retention; the BRIN index on hour finds them. */
+export async function pruneEvaluationCounts(db: Db, keepDays: number): Promise<number> {
+  const { rowCount } = await db.query(`delete from flagmeter.flag_evaluations where hour < now() - make_interval(days => $1::int)`, [keepDays]);
+  return rowCount ?? 0;
+}
+
+export interface QuotaRow { tenantId: number; feature: string | null; used: number; limit: number }
+
+export async function quotaSnapshot(db: Db, tenantIds: number[]): Promise<QuotaRow[]> {
+  const { rows } = await db.query(`select tenant_id, feature, used, limit_tokens from flagmeter.quota_snapshot($1::bigint[])`, [tenantIds]);
+  return rows.map((r) => ({ tenantId: r.tenant_id, feature: r.feature, used: r.used, limit: r.limit_tokens }));
+}
+
+export async function environmentByName(db: Db, name: string, lock = false): Promise<Environment | undefined> {
+  const { rows: [r] } = await db.query(`select id, name, position from flagmeter.environments where name = $1::text${lock ? ' for update' : ''}`, [name]);
+  return r && { id: r.id, name: r.name, position: r.position };
+}
+
+export async function environmentFlagCount(db: Db, envId: number): Promise<number> {
+  const { rows: [r] } = await db.query(
+    `select (select count(*) from flagmeter.flags where environment_id = $1::bigint) + (select count(*) from flagmeter.global_flags where environment_id = $1::bigint) as n`, [envId]);
+  return Number(r.n);
+}

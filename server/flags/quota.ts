@@ -1,0 +1,100 @@
+// Usage snapshots for flags that follow the quota: one query a second (flagmeter.quota_snapshot)
+// for every tenant whose flags carry quota rules, so an evaluation reads its tenant's usage from
+// memory. A tenant is watched from its first such evaluation until it has had none for a minute.
+import type { Pool } from '../db/pool.ts';
+import { quotaSnapshot } from '../db/flags.ts';
+import type { Logger } from '../log.ts';
+import type { UsageView } from './evaluate.ts';
+
+const FORGET_AFTER_MS = 60_000;
+
+export class QuotaSnapshots {
+  private views = new Map<number, UsageView>();
+  private lastUsed = new Map<number, number>();
+  private pending: Promise<void> | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  private busy = false;
+  /** When the current snapshot's query started (its data is at least this fresh). */
+  takenAt = 0;
+  failures = 0;
+  private readonly pool: Pool;
+  private readonly intervalMs: number;
+  private readonly log: Logger;
+
+  constructor(pool: Pool, intervalMs: number, log: Logger) {
+    this.pool = pool;
+    this.intervalMs = intervalMs;
+    this.log = log;
+  }
+
+  /** The tenant's usage; the first call for a tenant waits for one query, later ones read memory. */
+  view(tenantId: number): UsageView | Promise<UsageView> {
+    this.lastUsed.set(tenantId, Date.now());
+    const v = this.views.get(tenantId);
+    if (v) return v;
+    this.start();
+    const found = () => this.views.get(tenantId);
+    // a query already running may have started before this tenant joined: then one more
+    return this.loadNow().then(() => found() ?? this.loadNow().then(() => found() ?? { quota: undefined, features: new Map() }));
+  }
+
+  /** The tenant's usage if it is watched (the dashboard shows the active rule from it). */
+  peek(tenantId: number): UsageView | undefined {
+    return this.views.get(tenantId);
+  }
+
+  start(): void {
+    if (this.timer || this.intervalMs === 0) return;
+    this.timer = setInterval(() => void this.refresh(), this.intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private loadNow(): Promise<void> {
+    // a tenant new to the set joins the next query; one query serves everyone waiting
+    this.pending ??= this.query().finally(() => { this.pending = undefined; });
+    return this.pending;
+  }
+
+  /** The periodic refresh: never throws, never overlaps itself. */
+  async refresh(): Promise<void> {
+    if (this.busy) return;
+    this.busy = true;
+    try {
+      const cutoff = Date.now() - FORGET_AFTER_MS;
+      for (const [id, at] of this.lastUsed) {
+        if (at < cutoff) {
+          this.lastUsed.delete(id);
+          this.views.delete(id);
+        }
+      }
+      if (this.lastUsed.size > 0) await this.loadNow();
+    } catch (err) {
+      this.failures++;
+      this.log.warn({ err: (err as Error).message }, 'quota snapshot refresh failed; flags keep the previous usage');
+    } finally {
+      this.busy = false;
+    }
+  }
+
+  private async query(): Promise<void> {
+    const ids = [...this.lastUsed.keys()];
+    const startedAt = Date.now();
+    const rows = await quotaSnapshot(this.pool, ids);
+    const views = new Map<number, UsageView>();
+    for (const id of ids) views.set(id, { quota: undefined, features: new Map() });
+    for (const r of rows) {
+      const v = views.get(r.tenantId);
+      if (!v) continue;
+      const limit = { used: r.used, limit: r.limit };
+      if (r.feature === null) v.quota = limit;
+      else (v.features as Map<string, { used: number; limit: number }>).set(r.feature, limit);
+    }
+    for (const [id, v] of views) this.views.set(id, v);
+    this.takenAt = startedAt;
+  }
+}

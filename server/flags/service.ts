@@ -1,0 +1,94 @@
+// The flag service of one process: the in-memory flag sets, the quota snapshots and the evaluation
+// counters, and evaluation over them. Evaluating never queries PostgreSQL once a tenant·environment
+// is loaded (and, for flags with quota rules, once its tenant's usage is watched).
+import type { Pool } from '../db/pool.ts';
+import type { Logger } from '../log.ts';
+import { EvaluationCounter } from './counter.ts';
+import { evaluate, type CompiledFlag, type Evaluation, type UsageView } from './evaluate.ts';
+import type { Environment, QuotaRule } from './model.ts';
+import { QuotaSnapshots } from './quota.ts';
+import { FlagStore, type FlagSet } from './store.ts';
+
+export interface FlagServiceOptions {
+  pool: Pool;
+  log: Logger;
+  /** How long a loaded flag set is used without a write telling us it changed (no Valkey: the bound on staleness). */
+  cacheTtlMs: number;
+  /** Quota snapshot refresh (ms). */
+  quotaRefreshMs: number;
+  /** Evaluation count flush (ms). */
+  countsFlushMs: number;
+  /** Evaluation counts older than this are dropped (0: kept). */
+  countsRetentionDays?: number;
+}
+
+export interface Evaluated { flag: CompiledFlag; result: Evaluation }
+
+export class FlagService {
+  readonly store: FlagStore;
+  readonly quota: QuotaSnapshots;
+  readonly counter: EvaluationCounter;
+
+  constructor(o: FlagServiceOptions) {
+    this.store = new FlagStore(o.pool, o.cacheTtlMs, o.log);
+    this.quota = new QuotaSnapshots(o.pool, o.quotaRefreshMs, o.log);
+    this.counter = new EvaluationCounter(o.pool, o.countsFlushMs, o.log, o.countsRetentionDays);
+  }
+
+  start(): void {
+    this.store.start();
+    this.counter.start();
+  }
+
+  async stop(): Promise<void> {
+    this.store.stop();
+    this.quota.stop();
+    await this.counter.stop();
+  }
+
+  async environment(name: string): Promise<Environment | undefined> {
+    return (await this.store.environments()).get(name);
+  }
+
+  private async usage(set: FlagSet): Promise<UsageView | undefined> {
+    return set.quotaRules ? this.quota.view(set.tenantId) : undefined;
+  }
+
+  /** One flag for one user; undefined when the tenant has no such flag (nor inherits one). */
+  async evaluateOne(tenantId: number, envId: number, key: string, userId: string | undefined): Promise<Evaluated | undefined> {
+    const set = await this.store.flagSet(tenantId, envId);
+    const flag = set.flags.get(key);
+    if (!flag) return undefined;
+    const result = evaluate(flag, userId, flag.rules.length > 0 ? await this.usage(set) : undefined);
+    this.counter.count(tenantId, envId, key, result.value);
+    return { flag, result };
+  }
+
+  /** Every flag of the tenant in the environment, in key order. */
+  async evaluateAll(tenantId: number, envId: number, userId: string | undefined): Promise<Evaluated[]> {
+    const set = await this.store.flagSet(tenantId, envId);
+    const usage = await this.usage(set);
+    const out: Evaluated[] = [];
+    for (const key of [...set.flags.keys()].sort()) {
+      const flag = set.flags.get(key)!;
+      const result = evaluate(flag, userId, usage);
+      this.counter.count(tenantId, envId, key, result.value);
+      out.push({ flag, result });
+    }
+    return out;
+  }
+
+  /** The quota rule that serves a tenant's flag right now (for the list and the page), or null. */
+  async activeRule(tenantId: number, rules: QuotaRule[]): Promise<(QuotaRule & { percent: number }) | null> {
+    if (rules.length === 0) return null;
+    const usage = await this.quota.view(tenantId);
+    const sorted = [...rules].sort((a, b) => b.atPercent - a.atPercent);
+    for (const rule of sorted) {
+      const limit = rule.feature === undefined ? usage.quota : usage.features.get(rule.feature);
+      if (limit && limit.used * 100 >= rule.atPercent * limit.limit) {
+        return { ...rule, percent: Math.round((limit.used * 10000) / limit.limit) / 100 };
+      }
+    }
+    return null;
+  }
+}

@@ -1,0 +1,315 @@
+// The flag API: /api/features (list, upsert, delete), /api/features/promote, /api/audit-logs and
+// /api/environments; the first three also at the toggle service's root paths (/features, …) for
+// its clients. Every change is one audit row and drops the cached flag sets on every replica.
+import { createHash } from 'node:crypto';
+import { Router, type Request, type RequestHandler } from 'express';
+import type pg from 'pg';
+import { z } from 'zod';
+import { slug } from '../fields.ts';
+import { AppError } from '../errors.ts';
+import { jsonBody, parseWith } from '../json-body.ts';
+import type { RouteDoc } from '../openapi.ts';
+import { assertTenantAllowed, requireScope, type Caller } from '../../auth/middleware.ts';
+import { hasScope, type Scope as KeyScope } from '../../auth/keys.ts';
+import { appendAudit, audited } from '../../db/admin.ts';
+import {
+  deleteEnvironment, deleteFlag, environmentByName, environmentFlagCount, flagTarget, getFlag, insertEnvironment,
+  listEnvironments, listFlagAudit, listFlags, ownFlags, tenantIdOf, updateEnvironment, upsertFlag, type Scope,
+} from '../../db/flags.ts';
+import type { Pool } from '../../db/pool.ts';
+import { configOf, describeStrategy, sameConfig, type Flag, type FlagConfig } from '../../flags/model.ts';
+import {
+  auditList, auditQuery, deletedFlag, environmentBody, environmentChange, environmentList, environmentOut, flagBody, flagList,
+  flagOut, flagRef, listQuery, promoteBody, promoteResult, type FlagBody,
+} from '../../flags/schemas.ts';
+import type { AppDeps } from '../../app.ts';
+
+const param = (req: Request, name: string) => String(req.params[name]);
+
+/** Any one of these scopes (requireScope asks for one). */
+function requireAnyScope(...scopes: KeyScope[]): RequestHandler {
+  return (req, _res, next) => {
+    if (!req.caller || !scopes.some((s) => hasScope(req.caller!.scopes, s))) {
+      throw new AppError(403, 'forbidden', `This key needs one of the scopes ${scopes.map((s) => `'${s}'`).join(', ')}.`);
+    }
+    next();
+  };
+}
+
+const badField = (field: string, message: string, code = 'invalid_request') => new AppError(400, code, message, { details: [{ field, message }] });
+
+/** The tenant a request is about: its own for a tenant-bound key when omitted; null: the global flags. */
+function tenantOf(caller: Caller | undefined, tenant: string | undefined, forWrite: boolean): string | null {
+  if (tenant !== undefined) {
+    assertTenantAllowed(caller, tenant);
+    return tenant;
+  }
+  if (forWrite) {
+    if (!caller || !hasScope(caller.scopes, 'admin') || caller.tenant) {
+      throw new AppError(403, 'forbidden_global', 'Global flags (no tenant) are written with admin keys only; name the tenant.');
+    }
+    return null;
+  }
+  return caller?.tenant ?? null;
+}
+
+async function scopeOf(pool: Pool, tenant: string | null, env: string, field = 'env'): Promise<Scope> {
+  const [tenantId, environment] = await Promise.all([tenant === null ? null : tenantIdOf(pool, tenant), environmentByName(pool, env)]);
+  if (tenant !== null && tenantId === undefined) throw badField('tenant', `No tenant '${tenant}'.`, 'unknown_tenant');
+  if (!environment) throw badField(field, `No environment '${env}' (see GET /api/environments).`, 'unknown_environment');
+  return { tenantId: tenantId ?? null, tenant, envId: environment.id, env: environment.name };
+}
+
+const configFrom = (b: FlagBody): FlagConfig => ({
+  description: b.description ?? '', enabled: b.enabled, strategy: b.strategy, percentage: b.percentage ?? null,
+  allow: [...new Set(b.allow ?? [])], deny: [...new Set(b.deny ?? [])], group: b.group ?? null, type: b.type ?? 'boolean',
+  onValue: b.onValue ?? null, offValue: b.offValue ?? null,
+  quotaRules: (b.quotaRules ?? []).map((r) => ({ atPercent: r.atPercent, serve: r.serve, ...(r.feature === undefined ? {} : { feature: r.feature }) })),
+});
+
+const weakTag = (parts: unknown[]) => `W/"${createHash('sha1').update(JSON.stringify(parts)).digest('base64url').slice(0, 22)}"`;
+const matches = (header: string | undefined, tag: string) => !!header && header.split(',').some((t) => t.trim() === tag || t.trim() === '*');
+
+type FlagListAnswer = z.infer<typeof flagList>;
+type PromoteAnswer = z.infer<typeof promoteResult>;
+
+/**
+ * The flag routes under /api and at the toggle service's root paths. The root paths lie outside the
+ * app's authenticated /api, so `rootAuth` runs first on each of them (and on nothing else).
+ */
+export function flagsRouter(deps: AppDeps, rootAuth: RequestHandler): Router {
+  const { config, pool, invalidator, flags } = deps;
+  const router = Router();
+  const body = jsonBody(config.BODY_LIMIT_BYTES);
+  const lister = requireAnyScope('read', 'flags');
+  const writer = requireScope('flags');
+
+  const list: RequestHandler = async (req, res) => {
+    const q = parseWith(listQuery, req.query, 'The query');
+    const tenant = tenantOf(req.caller, q.tenant, false);
+    const s = await scopeOf(pool, tenant, q.env);
+    const found = await listFlags(pool, s, q.page, q.pageSize);
+    const items: FlagListAnswer['items'] = [];
+    for (const it of found.items) {
+      items.push({
+        ...it.flag, inherited: it.inherited, summary: describeStrategy(it.flag), evaluations24h: it.evaluations24h, byValue24h: it.byValue24h,
+        lastEvaluatedAt: it.lastEvaluatedAt, stale: it.stale,
+        activeQuotaRule: s.tenantId === null ? null : await flags.activeRule(s.tenantId, it.flag.quotaRules),
+      });
+    }
+    const c = req.caller!;
+    const canWrite = hasScope(c.scopes, 'flags') && (tenant === null ? hasScope(c.scopes, 'admin') && !c.tenant : !c.tenant || c.tenant === tenant);
+    const answer: FlagListAnswer = { items, page: q.page, pageSize: q.pageSize, total: found.total, canWrite };
+    // version, total and last change of the whole list, plus what this page shows that changes without a write
+    const tag = weakTag([found.versions, found.total, found.lastUpdate, tenant, s.env, q.page, q.pageSize,
+      items.map((i) => [i.evaluations24h, i.lastEvaluatedAt, i.activeQuotaRule?.atPercent ?? null, i.stale])]);
+    res.set({ ETag: tag, 'Cache-Control': 'no-cache' });
+    if (matches(req.headers['if-none-match'], tag)) return void res.status(304).end();
+    res.json(answer);
+  };
+
+  const upsert: RequestHandler = async (req, res) => {
+    const b = parseWith(flagBody, req.body, 'The flag');
+    const tenant = tenantOf(req.caller, b.tenant, true);
+    const s = await scopeOf(pool, tenant, b.env);
+    const { flag, created } = await audited(pool, req.caller, async (client) => {
+      const before = await getFlag(client, s, b.key, true);
+      const after = await upsertFlag(client, s, b.key, configFrom(b));
+      return {
+        result: { flag: after, created: !before },
+        audit: { action: before ? 'flag.update' : 'flag.create', target: flagTarget(tenant, s.env, b.key), before: before ?? null, after },
+      };
+    });
+    await invalidator.flagsChanged({ tenantId: s.tenantId, envId: s.envId });
+    res.status(created ? 201 : 200).json(flag satisfies z.infer<typeof flagOut>);
+  };
+
+  const remove: RequestHandler = async (req, res) => {
+    const source = req.body !== undefined && req.body !== null && typeof req.body === 'object' && Object.keys(req.body).length > 0 ? req.body : req.query;
+    const ref = parseWith(flagRef, source, 'The flag');
+    const tenant = tenantOf(req.caller, ref.tenant, true);
+    const s = await scopeOf(pool, tenant, ref.env);
+    const deleted = await audited(pool, req.caller, async (client) => {
+      const before = await deleteFlag(client, s, ref.key);
+      if (!before) throw new AppError(404, 'unknown_flag', `No flag '${ref.key}' in ${s.env}${tenant ? ` for '${tenant}'` : ' (global)'}.`);
+      return { result: before, audit: { action: 'flag.delete', target: flagTarget(tenant, s.env, ref.key), before, after: null } };
+    });
+    await invalidator.flagsChanged({ tenantId: s.tenantId, envId: s.envId });
+    res.json({ deleted } satisfies z.infer<typeof deletedFlag>);
+  };
+
+  const promote: RequestHandler = async (req, res) => {
+    const b = parseWith(promoteBody, req.body, 'The promotion');
+    const tenant = tenantOf(req.caller, b.tenant, true);
+    const from = await scopeOf(pool, tenant, b.from, 'from');
+    const to = await scopeOf(pool, tenant, b.to, 'to');
+    const run = async (db: Pool | pg.PoolClient, apply: boolean): Promise<PromoteAnswer> => {
+      const source = await ownFlags(db, from, b.keys);
+      if (b.keys) {
+        const have = new Set(source.map((f) => f.key));
+        const unknown = [...new Set(b.keys.filter((k) => !have.has(k)))];
+        if (unknown.length > 0) {
+          throw new AppError(400, 'unknown_flags', `No such flags in ${from.env}: ${unknown.join(', ')}.`, { details: unknown.map((k) => ({ field: 'keys', message: `no flag '${k}' in ${from.env}` })) });
+        }
+      }
+      const target = new Map((await ownFlags(db, to, source.map((f) => f.key), apply)).map((f) => [f.key, f]));
+      const answer: PromoteAnswer = { tenant, from: from.env, to: to.env, dryRun: !apply, conflictPolicy: b.conflictPolicy, created: [], updated: [], unchanged: [], conflicting: [], skipped: [] };
+      const writes: { flag: Flag; before: Flag | null }[] = [];
+      const projected = (f: Flag, before: Flag | undefined): Flag => ({
+        ...configOf(f), tenant, env: to.env, key: f.key, version: before ? before.version + 1 : 1,
+        createdAt: before?.createdAt ?? new Date().toISOString(), updatedAt: new Date().toISOString(),
+      });
+      for (const f of source) {
+        const before = target.get(f.key);
+        if (!before) {
+          writes.push({ flag: f, before: null });
+          answer.created.push({ key: f.key, before: null, after: projected(f, undefined) });
+        } else if (sameConfig(before, f)) {
+          answer.unchanged.push(f.key);
+        } else {
+          answer.conflicting.push({ key: f.key, before, after: projected(f, before) });
+          if (b.conflictPolicy === 'overwrite') {
+            writes.push({ flag: f, before });
+            answer.updated.push({ key: f.key, before, after: projected(f, before) });
+          } else if (b.conflictPolicy === 'skip') {
+            answer.skipped.push(f.key);
+          }
+        }
+      }
+      if (b.conflictPolicy === 'fail' && answer.conflicting.length > 0) {
+        throw new AppError(409, 'promotion_conflict',
+          `${answer.conflicting.length} flag(s) differ in ${to.env}: ${answer.conflicting.map((c) => c.key).join(', ')}. Nothing was applied; choose conflictPolicy skip or overwrite.`,
+          { details: answer.conflicting.map((c) => ({ field: 'keys', message: `'${c.key}' differs in ${to.env}` })) });
+      }
+      if (apply) {
+        const client = db as pg.PoolClient;
+        const written = new Map<string, Flag>();
+        for (const w of writes) {
+          const after = await upsertFlag(client, to, w.flag.key, configOf(w.flag));
+          written.set(after.key, after);
+          await appendAudit(client, req.caller, {
+            action: 'flag.promote', target: flagTarget(tenant, to.env, after.key), before: w.before, after: { ...after, promotedFrom: from.env },
+          });
+        }
+        for (const item of [...answer.created, ...answer.updated]) item.after = written.get(item.key)!;
+        for (const item of answer.conflicting) if (written.has(item.key)) item.after = written.get(item.key)!;
+      }
+      return answer;
+    };
+    const answer = b.dryRun
+      ? await run(pool, false)
+      : await audited(pool, req.caller, async (client) => ({ result: await run(client, true) }));
+    if (!b.dryRun && answer.created.length + answer.updated.length > 0) await invalidator.flagsChanged({ tenantId: to.tenantId, envId: to.envId });
+    res.json(answer);
+  };
+
+  const audit: RequestHandler = async (req, res) => {
+    const q = parseWith(auditQuery, req.query, 'The query');
+    const tenant = tenantOf(req.caller, q.tenant, false);
+    if (q.tenant !== undefined && (await tenantIdOf(pool, q.tenant)) === undefined) throw badField('tenant', `No tenant '${q.tenant}'.`, 'unknown_tenant');
+    if (q.env !== undefined && !(await environmentByName(pool, q.env))) throw badField('env', `No environment '${q.env}'.`, 'unknown_environment');
+    const base = `flag:${tenant ?? '*'}/${q.env === undefined ? '' : `${q.env}/`}`;
+    // the global view (no tenant, a global key) also shows the changes to the environments
+    const prefixes = tenant === null && q.env === undefined ? [base, 'environment:'] : [base];
+    const found = q.key === undefined
+      ? await listFlagAudit(pool, prefixes, q.page, q.pageSize)
+      : await listFlagAudit(pool, [], q.page, q.pageSize, [flagTarget(tenant, q.env!, q.key)]);
+    res.json({ items: found.items, page: q.page, pageSize: q.pageSize, total: found.total } satisfies z.infer<typeof auditList>);
+  };
+
+  for (const prefix of ['', '/api']) {
+    const a = prefix === '' ? [rootAuth] : [];
+    router.get(`${prefix}/features`, ...a, lister, list);
+    router.post(`${prefix}/features`, ...a, writer, ...body, upsert);
+    router.delete(`${prefix}/features`, ...a, writer, ...jsonBodyOptional(body), remove);
+    router.post(`${prefix}/features/promote`, ...a, writer, ...body, promote);
+    router.get(`${prefix}/audit-logs`, ...a, lister, audit);
+  }
+  return router;
+}
+
+/** DELETE takes its reference from the body or the query: parse a JSON body only when one is sent. */
+function jsonBodyOptional(body: RequestHandler[]): RequestHandler[] {
+  return body.map((h) => ((req, res, next) => (req.headers['content-length'] === '0' || (!req.headers['content-type'] && !req.headers['transfer-encoding']) ? next() : h(req, res, next))) as RequestHandler);
+}
+
+/** /api/environments: anyone who may list flags reads them; admin keys change them. */
+export function environmentsRouter({ config, pool, invalidator }: AppDeps): Router {
+  const router = Router();
+  const admin = requireScope('admin');
+  const body = jsonBody(config.BODY_LIMIT_BYTES);
+  const target = (name: string) => `environment:${name}`;
+  const out = (e: { name: string; position: number }, flags: number): z.infer<typeof environmentOut> => ({ name: e.name, position: e.position, flags });
+
+  router.get('/environments', requireAnyScope('read', 'flags'), async (_req, res) => {
+    res.json({ environments: (await listEnvironments(pool)).map((e) => out(e, e.flags)) } satisfies z.infer<typeof environmentList>);
+  });
+  router.post('/environments', admin, ...body, async (req, res) => {
+    const b = parseWith(environmentBody, req.body, 'The environment');
+    const created = await audited(pool, req.caller, async (client) => {
+      if (await environmentByName(client, b.name)) throw new AppError(409, 'environment_exists', `The environment '${b.name}' exists.`);
+      const env = await insertEnvironment(client, b.name, b.position);
+      return { result: out(env, 0), audit: { action: 'environment.create', target: target(env.name), before: null, after: out(env, 0) } };
+    });
+    await invalidator.flagsChanged('environments');
+    res.status(201).json(created);
+  });
+  router.patch('/environments/:name', admin, ...body, async (req, res) => {
+    const name = param(req, 'name');
+    const b = parseWith(environmentChange, req.body, 'The change');
+    const changed = await audited(pool, req.caller, async (client) => {
+      const before = await environmentByName(client, name, true);
+      if (!before) throw new AppError(404, 'unknown_environment', `No environment '${name}'.`);
+      if (b.name !== undefined && b.name !== name && await environmentByName(client, b.name)) throw new AppError(409, 'environment_exists', `The environment '${b.name}' exists.`);
+      const after = (await updateEnvironment(client, name, b))!;
+      const n = await environmentFlagCount(client, after.id);
+      return { result: out(after, n), audit: { action: b.name && b.name !== name ? 'environment.rename' : 'environment.update', target: target(name), before: out(before, n), after: out(after, n) } };
+    });
+    await invalidator.flagsChanged('environments');
+    res.json(changed);
+  });
+  router.delete('/environments/:name', admin, async (req, res) => {
+    const name = param(req, 'name');
+    const deleted = await audited(pool, req.caller, async (client) => {
+      const before = await environmentByName(client, name, true);
+      if (!before) throw new AppError(404, 'unknown_environment', `No environment '${name}'.`);
+      const n = await environmentFlagCount(client, before.id);
+      if (n > 0) throw new AppError(409, 'environment_not_empty', `The environment '${name}' still holds ${n} flag(s): delete or move them first.`);
+      await deleteEnvironment(client, name);
+      return { result: out(before, 0), audit: { action: 'environment.delete', target: target(name), before: out(before, 0), after: null } };
+    });
+    await invalidator.flagsChanged('environments');
+    res.json({ deleted });
+  });
+  return router;
+}
+
+const common = { 400: 'Invalid input: every bad field named', 403: 'Missing scope, another tenant, or a global flag without an admin key', 429: 'Rate limit' } as const;
+
+function featureDocs(prefix: string, note: string): RouteDoc[] {
+  return [
+    { method: 'get', path: `${prefix}/features`, summary: `List a tenant's flags in an environment (its own and the inherited global ones), with 24 h evaluation counts; weak ETag, If-None-Match → 304.${note}`, scope: 'read',
+      query: listQuery, responses: { 200: { description: 'A page of flags', schema: flagList }, 304: 'Not modified', 400: common[400], 403: common[403] } },
+    { method: 'post', path: `${prefix}/features`, summary: `Create or replace a flag (no tenant: a global flag, admin keys only).${note}`, scope: 'flags', body: flagBody,
+      responses: { 200: { description: 'Updated', schema: flagOut }, 201: { description: 'Created', schema: flagOut }, 400: common[400], 403: common[403], 413: 'Body too large', 415: 'Not JSON' } },
+    { method: 'delete', path: `${prefix}/features`, summary: `Delete a flag; {tenant?, env, key} in the body or the query.${note}`, scope: 'flags', query: flagRef,
+      responses: { 200: { description: 'The deleted flag', schema: deletedFlag }, 400: common[400], 403: common[403], 404: 'No such flag' } },
+    { method: 'post', path: `${prefix}/features/promote`, summary: `Copy flags from one environment to another (dry run, conflict policy skip / overwrite / fail); one transaction.${note}`, scope: 'flags', body: promoteBody,
+      responses: { 200: { description: 'What was (or would be) created, updated, left unchanged, found conflicting, skipped', schema: promoteResult }, 400: common[400], 403: common[403], 409: 'conflictPolicy fail and some flags differ: every conflict listed, nothing applied', 413: 'Body too large', 415: 'Not JSON' } },
+    { method: 'get', path: `${prefix}/audit-logs`, summary: `Flag changes from the audit log, newest first.${note}`, scope: 'read', query: auditQuery,
+      responses: { 200: { description: 'A page of audit entries', schema: auditList }, 400: common[400], 403: common[403] } },
+  ];
+}
+
+export const flagRouteDocs: RouteDoc[] = [
+  ...featureDocs('/api', ''),
+  ...featureDocs('', ' (The toggle service\'s root path; same as under /api.)'),
+  { method: 'get', path: '/api/environments', summary: 'The environments, in order, with their number of flags.', scope: 'read',
+    responses: { 200: { description: 'Environments', schema: environmentList } } },
+  { method: 'post', path: '/api/environments', summary: 'Add an environment.', scope: 'admin', body: environmentBody,
+    responses: { 201: { description: 'Created', schema: environmentOut }, 400: common[400], 409: 'It exists', 413: 'Body too large', 415: 'Not JSON' } },
+  { method: 'patch', path: '/api/environments/{name}', params: { name: slug }, summary: 'Rename or reorder an environment.', scope: 'admin', body: environmentChange,
+    responses: { 200: { description: 'The environment after the change', schema: environmentOut }, 400: common[400], 404: 'No such environment', 409: 'The new name exists', 413: 'Body too large', 415: 'Not JSON' } },
+  { method: 'delete', path: '/api/environments/{name}', params: { name: slug }, summary: 'Remove an environment that holds no flags.', scope: 'admin',
+    responses: { 200: { description: 'The removed environment', schema: z.object({ deleted: environmentOut }) }, 404: 'No such environment', 409: 'It still holds flags' } },
+];

@@ -1,0 +1,159 @@
+// OpenFeature Remote Evaluation Protocol (OFREP) under /ofrep/v1: any OpenFeature SDK with an OFREP
+// provider evaluates FlagMeter's flags here. Evaluation reads process memory (server/flags/): no
+// query per request. Errors are answered as the protocol has them: {key, errorCode, errorDetails}.
+import { createHash } from 'node:crypto';
+import express, { Router, type ErrorRequestHandler, type Request, type RequestHandler } from 'express';
+import { z } from 'zod';
+import { apiError } from '../responses.ts';
+import { AppError } from '../errors.ts';
+import type { RouteDoc } from '../openapi.ts';
+import { requireScope } from '../../auth/middleware.ts';
+import type { Evaluated } from '../../flags/service.ts';
+import type { AppDeps } from '../../app.ts';
+
+type ErrorCode = 'PARSE_ERROR' | 'TARGETING_KEY_MISSING' | 'INVALID_CONTEXT' | 'GENERAL' | 'FLAG_NOT_FOUND';
+
+class OfrepError extends Error {
+  readonly status: number;
+  readonly errorCode: ErrorCode;
+  constructor(status: number, errorCode: ErrorCode, details: string) {
+    super(details);
+    this.status = status;
+    this.errorCode = errorCode;
+  }
+}
+
+const success = z.object({
+  key: z.string(), value: z.union([z.boolean(), z.string()]),
+  reason: z.enum(['STATIC', 'TARGETING_MATCH', 'SPLIT', 'DISABLED', 'DEFAULT']), variant: z.string(),
+  metadata: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
+});
+const failure = z.object({ key: z.string(), errorCode: z.string(), errorDetails: z.string() });
+const bulk = z.object({ flags: z.array(z.union([success, failure])) });
+const bulkFailure = z.object({ errorCode: z.string(), errorDetails: z.string() });
+const evaluationRequest = z.object({ context: z.record(z.string(), z.unknown()).optional() });
+type Success = z.infer<typeof success>;
+type Failure = z.infer<typeof failure>;
+
+function answer(key: string, { flag, result }: Evaluated, env: string): Success | Failure {
+  if (result.userMissing) {
+    return { key, errorCode: 'TARGETING_KEY_MISSING', errorDetails: `'${key}' is a ${flag.flag.strategy} flag: the context needs a targetingKey (the user id).` };
+  }
+  const metadata: Success['metadata'] = { environment: env, version: flag.flag.version };
+  if (flag.inherited) metadata.inherited = true;
+  if (result.quota) {
+    const { rule, percent } = result.quota;
+    metadata.quotaRule = `at ${rule.atPercent}% of ${rule.feature === undefined ? 'the monthly quota' : `the ${rule.feature} limit`} serve ${JSON.stringify(rule.serve)}`;
+    metadata.quotaAtPercent = rule.atPercent;
+    metadata.quotaPercent = percent;
+    if (rule.feature !== undefined) metadata.quotaFeature = rule.feature;
+  }
+  if (result.noLimit) metadata.quotaRulesWithoutLimit = result.noLimit.join(',');
+  return { key, value: result.value, reason: result.reason, variant: result.variant, metadata };
+}
+
+/**
+ * CORS for the OpenFeature web provider: the allowed origins may send the key, a JSON body and
+ * If-None-Match, and read ETag and Retry-After. A preflight is answered here, before authentication.
+ */
+export function ofrepCors(origins: string | undefined): RequestHandler {
+  if (!origins) return (_req, _res, next) => next();
+  const any = origins === '*';
+  const allowed = new Set(origins.split(','));
+  return (req, res, next) => {
+    const origin = req.headers.origin;
+    if (origin && (any || allowed.has(origin))) {
+      res.set({
+        'Access-Control-Allow-Origin': any ? '*' : origin, 'Access-Control-Expose-Headers': 'ETag, Retry-After',
+        ...(any ? {} : { Vary: 'Origin' }),
+      });
+      if (req.method === 'OPTIONS') {
+        res.set({ 'Access-Control-Allow-Methods': 'POST', 'Access-Control-Allow-Headers': 'Authorization, Content-Type, If-None-Match', 'Access-Control-Max-Age': '600' });
+        return void res.status(204).end();
+      }
+    }
+    next();
+  };
+}
+
+interface Target { tenantId: number; envId: number; env: string; userId: string | undefined }
+
+export function ofrepRouter({ config, tenants, limiter, flags }: AppDeps): Router {
+  const router = Router();
+  const parse = express.json({ limit: config.BODY_LIMIT_BYTES, strict: false, type: () => true });
+  const defaults = { perSecond: config.RATE_LIMIT_PER_SECOND, burst: config.RATE_LIMIT_BURST };
+
+  /** Who and where: the tenant (the key's, or context.tenant), the environment, the user; rate limited per tenant. */
+  async function target(req: Request): Promise<Target> {
+    const body: unknown = req.body;
+    if (body !== undefined && (typeof body !== 'object' || body === null || Array.isArray(body))) {
+      throw new OfrepError(400, 'PARSE_ERROR', 'The body must be a JSON object: {"context": {...}}.');
+    }
+    const context = (body as { context?: unknown } | undefined)?.context ?? {};
+    if (typeof context !== 'object' || context === null || Array.isArray(context)) throw new OfrepError(400, 'INVALID_CONTEXT', 'context must be an object.');
+    const c = context as Record<string, unknown>;
+    for (const field of ['targetingKey', 'tenant', 'env'] as const) {
+      if (c[field] !== undefined && typeof c[field] !== 'string') throw new OfrepError(400, 'INVALID_CONTEXT', `context.${field} must be a string.`);
+    }
+    const own = req.caller?.tenant ?? null;
+    const asked = c.tenant as string | undefined;
+    if (own && asked !== undefined && asked !== own) {
+      throw new AppError(403, 'forbidden_tenant', `This key is bound to tenant '${own}' and may not evaluate '${asked}'.`);
+    }
+    const slug = own ?? asked;
+    if (!slug) throw new OfrepError(400, 'INVALID_CONTEXT', 'context.tenant is required with a key that is not bound to a tenant.');
+    const envName = (c.env as string | undefined) ?? config.FLAGS_DEFAULT_ENV;
+    const [ref, env] = await Promise.all([tenants.resolve([slug]).then((m) => m.get(slug)), flags.environment(envName)]);
+    if (!ref) throw new OfrepError(400, 'INVALID_CONTEXT', `No tenant '${slug}'.`);
+    if (!env) throw new OfrepError(400, 'INVALID_CONTEXT', `No environment '${envName}'.`);
+    const decision = await limiter.take([{ key: `ofrep:${ref.id}`, cost: 1, limit: { perSecond: ref.rateLimitPerSecond ?? defaults.perSecond, burst: ref.rateLimitBurst ?? defaults.burst } }]);
+    if (!decision.allowed) {
+      throw new AppError(429, 'rate_limited', `Rate limit reached; retry in ${decision.retryAfterSeconds} s.`, { headers: { 'Retry-After': String(decision.retryAfterSeconds) } });
+    }
+    const userId = typeof c.targetingKey === 'string' && c.targetingKey !== '' ? c.targetingKey : undefined;
+    return { tenantId: ref.id, envId: env.id, env: env.name, userId };
+  }
+
+  router.post('/evaluate/flags/:key', requireScope('evaluate'), parse, async (req, res) => {
+    const key = String(req.params.key);
+    const t = await target(req);
+    const evaluated = await flags.evaluateOne(t.tenantId, t.envId, key, t.userId);
+    if (!evaluated) throw new OfrepError(404, 'FLAG_NOT_FOUND', `No flag '${key}' in ${t.env}.`);
+    const out = answer(key, evaluated, t.env);
+    if ('errorCode' in out) return void res.status(400).json(out);
+    res.json(out);
+  });
+
+  router.post('/evaluate/flags', requireScope('evaluate'), parse, async (req, res) => {
+    const t = await target(req);
+    const all = await flags.evaluateAll(t.tenantId, t.envId, t.userId);
+    const text = JSON.stringify({ flags: all.map((e) => answer(e.flag.flag.key, e, t.env)) } satisfies z.infer<typeof bulk>);
+    const tag = `W/"${createHash('sha1').update(text).digest('base64url').slice(0, 22)}"`;
+    res.set('ETag', tag);
+    const inm = req.headers['if-none-match'];
+    if (inm && inm.split(',').some((x) => x.trim() === tag)) return void res.status(304).end();
+    res.type('application/json').send(text);
+  });
+
+  // OFREP's error shape for what this router decides; auth, scope and rate limits keep the app's
+  const errors: ErrorRequestHandler = (err, req, res, next) => {
+    const key = typeof req.params?.key === 'string' ? req.params.key : /\/evaluate\/flags\/([^/]+)$/.exec(req.path)?.[1];
+    let e: OfrepError | undefined;
+    if (err instanceof OfrepError) e = err;
+    else if (err?.type === 'entity.parse.failed') e = new OfrepError(400, 'PARSE_ERROR', 'The body is not valid JSON.');
+    if (!e) return next(err);
+    res.status(e.status).json(key === undefined ? { errorCode: e.errorCode, errorDetails: e.message } : { key: decodeURIComponent(key), errorCode: e.errorCode, errorDetails: e.message });
+  };
+  router.use(errors);
+  return router;
+}
+
+const statuses = { 401: 'No, invalid or revoked key', 403: 'The key lacks the evaluate scope, or the context names another tenant than the key\'s', 429: 'Rate limit (Retry-After)' };
+
+export const ofrepRouteDocs: RouteDoc[] = [
+  { method: 'post', path: '/ofrep/v1/evaluate/flags/{key}', summary: 'OFREP: evaluate one flag for {context: {targetingKey, tenant?, env?}}.', scope: 'evaluate', body: evaluationRequest,
+    params: { key: z.string().min(1).max(128).describe('the flag key (an unknown or malformed one is FLAG_NOT_FOUND)') },
+    responses: { 200: { description: 'The value, reason, variant and metadata', schema: success }, 400: { description: 'PARSE_ERROR, INVALID_CONTEXT or TARGETING_KEY_MISSING; a path that cannot be decoded (e.g. %FF) is refused before OFREP sees it, in the API\'s error body', schema: z.union([failure, apiError]) }, 404: { description: 'FLAG_NOT_FOUND', schema: failure }, ...statuses } },
+  { method: 'post', path: '/ofrep/v1/evaluate/flags', summary: 'OFREP bulk: every flag of the tenant in the environment; ETag, If-None-Match → 304.', scope: 'evaluate', body: evaluationRequest,
+    responses: { 200: { description: 'Every flag\'s evaluation', schema: bulk }, 304: 'Not modified', 400: { description: 'PARSE_ERROR or INVALID_CONTEXT; a query that cannot be decoded is refused before OFREP sees it, in the API\'s error body', schema: z.union([bulkFailure, apiError]) }, ...statuses } },
+];

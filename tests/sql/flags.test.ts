@@ -1,0 +1,77 @@
+// The flag tables and functions against real PostgreSQL: constraints, the set stamps the cache
+// checks, and flagmeter.quota_snapshot (the contract with the entitlements work).
+import { afterAll, beforeAll, expect, test } from '@jest/globals';
+import { addTenants, createTestDb, type TestDb } from '../helpers/db.ts';
+import { flagSetStamps, loadFlagSet, upsertFlag, deleteFlag, quotaSnapshot, type Scope } from '../../server/db/flags.ts';
+import { insertEvents } from '../../server/db/events.ts';
+import type { FlagConfig } from '../../server/flags/model.ts';
+
+let db: TestDb;
+let ids: Record<string, number>;
+let prod: number;
+beforeAll(async () => {
+  db = await createTestDb();
+  ids = await addTenants(db.pool, [{ slug: 'acme', quota: 1000 }, { slug: 'globex', quota: 50 }, { slug: 'idle' }]);
+  prod = (await db.pool.query(`select id from flagmeter.environments where name = 'prod'`)).rows[0].id;
+});
+afterAll(async () => { await db.drop(); });
+
+const config: FlagConfig = { description: '', enabled: true, strategy: 'boolean', percentage: null, allow: [], deny: [], group: null, type: 'boolean', onValue: null, offValue: null, quotaRules: [] };
+
+test('every kind of write moves the stamp of the sets it touches, and only those', async () => {
+  const acme: Scope = { tenantId: ids.acme!, tenant: 'acme', envId: prod, env: 'prod' };
+  const global: Scope = { tenantId: null, tenant: null, envId: prod, env: 'prod' };
+  const sets = [{ tenantId: ids.acme!, envId: prod }, { tenantId: ids.globex!, envId: prod }];
+  const seen: string[][] = [await flagSetStamps(db.pool, sets)];
+  const client = await db.pool.connect();
+  try {
+    await upsertFlag(client, acme, 'a', config);
+    seen.push(await flagSetStamps(db.pool, sets));
+    await upsertFlag(client, acme, 'a', { ...config, enabled: false });
+    seen.push(await flagSetStamps(db.pool, sets));
+    await upsertFlag(client, global, 'g', config);
+    seen.push(await flagSetStamps(db.pool, sets));
+    await deleteFlag(client, acme, 'a');
+    seen.push(await flagSetStamps(db.pool, sets));
+  } finally {
+    client.release();
+  }
+  const acmeStamps = seen.map((s) => s[0]);
+  const globexStamps = seen.map((s) => s[1]);
+  expect(new Set(acmeStamps).size).toBe(5);
+  // globex moves only with the global flag
+  expect(new Set(globexStamps).size).toBe(2);
+  expect(globexStamps[2]).toBe(globexStamps[0]);
+  expect(globexStamps[3]).not.toBe(globexStamps[2]);
+  // the load returns the same stamp as the check, from the same snapshot
+  const loaded = await loadFlagSet(db.pool, ids.acme!, prod);
+  expect(loaded.stamp).toBe(acmeStamps[4]);
+  expect(loaded.flags.map((f) => [f.row.key, f.inherited])).toEqual([['g', true]]);
+});
+
+test('constraints: lists disjoint, string flags have both values, an environment with flags stays', async () => {
+  const insert = (sql: string) => db.pool.query(`insert into flagmeter.flags (tenant_id, environment_id, key, enabled, strategy, allow_list, deny_list, value_type, on_value, off_value)
+    values ($1, $2, ${sql})`, [ids.acme, prod]);
+  await expect(insert(`'x1', true, 'targeting', '{a}', '{a}', 'boolean', null, null`)).rejects.toMatchObject({ code: '23514' });
+  await expect(insert(`'x2', true, 'boolean', '{}', '{}', 'string', 'on', null`)).rejects.toMatchObject({ code: '23514' });
+  await expect(insert(`'Bad Key', true, 'boolean', '{}', '{}', 'boolean', null, null`)).rejects.toMatchObject({ code: '23514' });
+  await insert(`'kept', true, 'boolean', '{}', '{}', 'boolean', null, null`);
+  await expect(db.pool.query(`delete from flagmeter.environments where id = $1`, [prod])).rejects.toMatchObject({ code: '23503' });
+});
+
+test('quota_snapshot: one row per tenant asked for, the monthly quota of its current period (feature null)', async () => {
+  const now = new Date().toISOString();
+  await insertEvents(db.pool, [
+    { id: crypto.randomUUID(), tenantId: ids.acme!, feature: 'gpt-4o', tokens: 300, occurredAt: now, key: null, user: null },
+    { id: crypto.randomUUID(), tenantId: ids.acme!, feature: 'embed', tokens: 150, occurredAt: now, key: null, user: null },
+    { id: crypto.randomUUID(), tenantId: ids.globex!, feature: 'gpt-4o', tokens: 60, occurredAt: now, key: null, user: null },
+    // last year: outside the current billing period
+    { id: crypto.randomUUID(), tenantId: ids.acme!, feature: 'gpt-4o', tokens: 999, occurredAt: new Date(Date.now() - 400 * 86_400_000).toISOString(), key: null, user: null },
+  ]);
+  const rows = await quotaSnapshot(db.pool, [ids.acme!, ids.globex!]);
+  expect(rows.sort((a, b) => a.tenantId - b.tenantId)).toEqual([
+    { tenantId: ids.acme, feature: null, used: 450, limit: 1000 },
+    { tenantId: ids.globex, feature: null, used: 60, limit: 50 },
+  ]);
+  expect(await quotaSnapshot(db.pool, [ids.idle!])).toEqual([{ tenantId: ids.idle, feature: null, used: 0, limit: 1000000 }]);
+});
