@@ -13,6 +13,7 @@ import { healthRouter } from './http/routes/health.ts';
 import { seriesRouter } from './http/routes/series.ts';
 import { usageStream } from './http/routes/stream.ts';
 import { usageRouter } from './http/routes/usage.ts';
+import { reportingRouter } from './http/routes/reporting.ts';
 import { staticSite } from './http/static.ts';
 import { adminRouter } from './http/routes/admin.ts';
 import { docsRouter } from './http/routes/docs.ts';
@@ -80,6 +81,7 @@ export function makeApp(deps: AppDeps): Express {
   // everything else under /api needs a key (each route then asks for its scope)
   app.use('/api', authenticate(deps.keys));
   app.use('/api', eventsRouter(deps), seriesRouter(deps), usageRouter(deps), alertsRouter(deps), adminRouter(deps), usageStream(deps));
+  app.use('/api', reportingRouter(deps));
   app.use(securityHeaders);
   app.use(staticSite());
   app.use(notFound);

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import type { Scope } from '../auth/keys.ts';
 import { eventSchema } from '../ingest/event-schema.ts';
+import { reportingRouteDocs } from './routes/reporting.ts';
 import { alertsQuery, createKeyBody, createTenantBody, deleteTenantQuery, limitQuery, seriesQuery, updateTenantBody, webhookBody } from './schemas.ts';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -65,7 +66,7 @@ const coreRouteDocs: RouteDoc[] = [
     responses: { 200: 'Prometheus text format', 401: 'METRICS_TOKEN is set and the request does not carry it' }, produces: 'text/plain' },
 ];
 
-export const routeDocs: RouteDoc[] = [...coreRouteDocs];
+export const routeDocs: RouteDoc[] = [...coreRouteDocs, ...reportingRouteDocs];
 
 const errorSchema = {
   type: 'object',
