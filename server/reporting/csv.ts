@@ -37,7 +37,7 @@ export async function sendCsv<T extends object>(
   });
   // CRLF between records (RFC 4180); a field holding a lone CR or LF is quoted too, so a name with
   // a newline stays one field for every reader.
-  const csv = stringify({ header: true, columns, record_delimiter: '\r\n', quoted_match: /[\r\n]/ });
+  const csv = stringify({ header: true, columns, record_delimiter: '\r\n', quoted_match: /[\r\n]/, cast: { boolean: (b) => String(b) } });
   csv.pipe(res);
   const writable = () => new Promise<void>((resolve) => {
     const done = () => { csv.off('drain', done); signal.removeEventListener('abort', done); resolve(); };
