@@ -5,7 +5,7 @@
 // memory, and a caller that goes away stops the query.
 import type pg from 'pg';
 import type { Pool } from './pool.ts';
-import { isoUtc } from './alerts.ts';
+import { alertJson, isoUtc } from './alerts.ts';
 
 export const WINDOWS = ['minute', 'hour', 'day', 'month'] as const;
 export type Window = (typeof WINDOWS)[number];
@@ -328,8 +328,7 @@ select json_build_object(
     from (select * from u order by tokens desc, end_user nulls last limit 20) x), '[]') end,
   'users', case when t.daily_ok then (select count(*) from u where u.end_user is not null) end,
   'alerts', coalesce((
-    select json_agg(json_build_object('threshold', a.threshold, 'usedTokens', a.used_tokens, 'quota', a.quota, 'status', a.status,
-      'createdAt', ${isoUtc('a.created_at')}, 'deliveredAt', ${isoUtc('a.delivered_at')}) order by a.threshold)
+    select json_agg(${alertJson('a', 't.slug')} order by a.created_at desc, a.id desc)
     from a), '[]')
 )::text as body
 from t cross join total`;

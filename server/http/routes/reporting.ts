@@ -43,7 +43,7 @@ const period = z.object({
   thresholdsCrossed: z.array(z.number().int()), current: z.boolean(),
 });
 export const periodsAnswer = z.object({ tenant: z.string(), timezone: z.string(), billingDay: z.number().int(), periods: z.array(period) });
-const usageCounts = { tokens: z.number().int(), eventCount: z.number().int(), percent: z.number().nullable() };
+const usageCounts = { tokens: z.number().int(), eventCount: z.number().int(), percent: z.number() };
 export const statementAnswer = z.object({
   tenant: z.string(), tenantName: z.string(), totalTokens: z.number().int(), monthlyQuota: z.number().int(), quotaPercent: z.number(),
   eventCount: z.number().int(), periodStart: z.string(), periodEnd: z.string(), billingDay: z.number().int(), timezone: z.string(),
@@ -53,7 +53,11 @@ export const statementAnswer = z.object({
     .describe('per local day; null when the tenant\'s zone changed within two days of the period (days cannot be given exactly)'),
   topUsers: z.array(z.object({ user: z.string().nullable(), ...usageCounts })).nullable().describe('the 20 largest; user null: events without a user'),
   users: z.number().int().nullable().describe('distinct named end users in the period'),
-  alerts: z.array(z.object({ threshold: z.number().int(), usedTokens: z.number().int(), quota: z.number().int(), status: z.string(), createdAt: z.string(), deliveredAt: z.string().nullable() })),
+  alerts: z.array(z.object({
+    id: z.number().int(), tenant: z.string(), threshold: z.number().int(), usedTokens: z.number().int(), quota: z.number().int(), percent: z.number(),
+    periodStart: z.string(), periodEnd: z.string(), status: z.string(), attempts: z.number().int(), lastError: z.string().nullable(),
+    createdAt: z.string(), lastAttemptAt: z.string().nullable(), deliveredAt: z.string().nullable(),
+  })).describe('the alerts of this period, newest first'),
 });
 const formatOnly = z.strictObject({ format: formatParam });
 const periodStart = z.string().regex(/^\d{4}-\d{2}-\d{2}$|^\d{4}-\d{2}-\d{2}T[0-9:.]+(Z|[+-]\d{2}:?\d{2})$/, 'a period start: its instant (2026-11-01T00:00:00.000Z) or its local date (2026-11-01)');
