@@ -368,19 +368,30 @@ create view report.usage_by_user as
      JOIN flagmeter.tenants t ON t.id = u.tenant_id
 UNION ALL
  SELECT t.slug AS tenant,
-    d.day,
-    d.feature,
+    x.day,
+    x.feature,
     NULL::text AS end_user,
-    d.tokens - COALESCE(n.tokens, 0::bigint) AS tokens,
-    d.event_count - COALESCE(n.events, 0::bigint) AS event_count,
-    d.timezone
-   FROM flagmeter.rollups_daily d
-     JOIN flagmeter.tenants t ON t.id = d.tenant_id
-     LEFT JOIN LATERAL ( SELECT sum(u.tokens)::bigint AS tokens,
-            sum(u.event_count)::bigint AS events
-           FROM flagmeter.rollups_daily_users u
-          WHERE u.tenant_id = d.tenant_id AND u.day = d.day AND u.feature = d.feature AND u.timezone = d.timezone) n ON true
-  WHERE d.event_count > COALESCE(n.events, 0::bigint);
+    sum(x.tokens)::bigint AS tokens,
+    sum(x.event_count)::bigint AS event_count,
+    x.timezone
+   FROM ( SELECT d.tenant_id,
+            d.day,
+            d.feature,
+            d.timezone,
+            d.tokens,
+            d.event_count
+           FROM flagmeter.rollups_daily d
+        UNION ALL
+         SELECT u.tenant_id,
+            u.day,
+            u.feature,
+            u.timezone,
+            - u.tokens,
+            - u.event_count
+           FROM flagmeter.rollups_daily_users u) x
+     JOIN flagmeter.tenants t ON t.id = x.tenant_id
+  GROUP BY t.slug, x.day, x.feature, x.timezone
+ HAVING sum(x.event_count) > 0::numeric;
 comment on view report.usage_by_user is 'Tokens per tenant, local day, feature and end user over all history; events without a user are one row per day and feature with end_user null, so the rows of a day add up to report.usage_daily''s.';
 comment on column report.usage_by_user.tenant is 'Tenant slug.';
 comment on column report.usage_by_user.day is 'Calendar day in timezone.';
@@ -499,16 +510,18 @@ AS $function$
   from flagmeter.rollups_daily_users u
   where u.tenant_id = tenant and u.day >= first_day and u.day < end_day
   union all
-  select d.day, d.feature, d.timezone, null, d.tokens - coalesce(n.tokens, 0), d.event_count - coalesce(n.events, 0)
-  from flagmeter.rollups_daily d
-  left join (
-    select u.day, u.feature, u.timezone, sum(u.tokens)::bigint as tokens, sum(u.event_count)::bigint as events
+  select x.day, x.feature, x.timezone, null, sum(x.tokens)::bigint, sum(x.event_count)::bigint
+  from (
+    select d.day, d.feature, d.timezone, d.tokens, d.event_count
+    from flagmeter.rollups_daily d
+    where d.tenant_id = tenant and d.day >= first_day and d.day < end_day
+    union all
+    select u.day, u.feature, u.timezone, -u.tokens, -u.event_count
     from flagmeter.rollups_daily_users u
     where u.tenant_id = tenant and u.day >= first_day and u.day < end_day
-    group by 1, 2, 3
-  ) n on n.day = d.day and n.feature = d.feature and n.timezone = d.timezone
-  where d.tenant_id = tenant and d.day >= first_day and d.day < end_day
-    and d.event_count > coalesce(n.events, 0)
+  ) x
+  group by x.day, x.feature, x.timezone
+  having sum(x.event_count) > 0
 $function$;
 comment on function flagmeter.daily_user_usage(tenant bigint, first_day date, end_day date) is 'One tenant''s usage per local day, feature, zone and end user for days in [first_day, end_day); events without a user make one row per day, feature and zone with end_user null. Sums equal rollups_daily.';
 

@@ -228,6 +228,14 @@ describe('an export whose client goes away', () => {
     await waitUntil(async () => app.pool.idleCount === app.pool.totalCount, 10_000);
     // well short of the whole file (300,000 rows of ~60 bytes)
     expect(received).toBeLessThan(10 * 1024 * 1024);
+    // a client that leaves before the first row (while PostgreSQL sorts): the fetch is cancelled
+    const early = new AbortController();
+    const pending = fetch(`${app.url}/api/usage/big/query?window=day&groupBy=user&format=csv&from=${new Date(Date.now() - 40 * DAY).toISOString().slice(0, 10)}&to=${new Date(Date.now() + DAY).toISOString().slice(0, 10)}`, { headers: auth, signal: early.signal }).catch((err: Error) => err);
+    await waitUntil(async () => (await db.pool.query(`select 1 from pg_stat_activity where pid <> pg_backend_pid() and state = 'active' and query ilike 'fetch forward % from fm_report_%'`)).rowCount! > 0, 10_000);
+    early.abort();
+    expect((await pending as Error).name).toBe('AbortError');
+    await waitUntil(async () => (await db.pool.query(`select 1 from pg_stat_activity where datname = current_database() and application_name = 'flagmeter' and pid <> pg_backend_pid() and state <> 'idle'`)).rowCount === 0, 10_000);
+    await waitUntil(async () => app.pool.idleCount === app.pool.totalCount, 10_000);
     // and the server still answers
     expect((await get('/api/usage/big/query?window=month')).status).toBe(200);
   }, 60_000);

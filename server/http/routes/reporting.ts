@@ -9,14 +9,16 @@ import { slug } from '../fields.ts';
 import type { RouteDoc } from '../openapi.ts';
 import { assertTenantAllowed, requireScope } from '../../auth/middleware.ts';
 import {
-  cursorRows, findPeriod, listPeriods, queryStatement, readSnapshot, resolveQueryTenant, statementBody, statementCsvStatement,
-  type QueryRow, type StatementCsvRow,
+  cursorRows, findPeriod, listPeriods, queryCsvStatement, queryStatement, readSnapshot, resolveQueryTenant, statementBody, statementCsvStatement,
+  type QueryRow,
 } from '../../db/reporting.ts';
-import { clientGone, sendCsv, wantsCsv } from '../../reporting/csv.ts';
+import { clientGone, csvRecords, sendCsv, wantsCsv } from '../../reporting/csv.ts';
 import { formatParam, MAX_JSON_ROWS, planQuery, usageQueryParams } from '../../reporting/query.ts';
 import type { AppDeps } from '../../app.ts';
 
+/** JSON rows per fetch; CSV chunks (of CSV_CHUNK_ROWS records each) per fetch. */
 const BATCH = 2000;
+const CSV_FETCH = 4;
 
 const usageRow = z.object({
   windowStart: z.string().describe('start of the window (UTC, ISO 8601), clipped to from'),
@@ -83,16 +85,21 @@ export function reportingRouter({ pool }: AppDeps): Router {
       if (!tenant) throw unknownTenant(tenantSlug);
       const plan = await planQuery(snap.client, tenant, params);
       const signal = clientGone(res);
-      const rows = cursorRows<QueryRow>(pool, snap.client, queryStatement(plan.source, plan.query), BATCH, signal);
       const { byFeature, byUser } = plan.query;
       if (csv) {
-        const columns: (keyof QueryRow)[] = ['windowStart', 'windowEnd', ...(byFeature ? ['feature' as const] : []), ...(byUser ? ['user' as const] : []), 'tokens', 'events'];
+        const columns = ['windowStart', 'windowEnd', ...(byFeature ? ['feature'] : []), ...(byUser ? ['user'] : []), 'tokens', 'events'];
         const name = `usage-${tenant.slug}-${plan.query.from.toISOString().slice(0, 10)}-${plan.query.to.toISOString().slice(0, 10)}-${plan.query.window}.csv`;
+        const rows = cursorRows<string[]>(pool, snap.client, queryCsvStatement(plan.source, plan.query), CSV_FETCH, signal, 'array');
         await sendCsv(res, name, columns, rows, signal);
         return;
       }
+      const rows = cursorRows<QueryRow>(pool, snap.client, queryStatement(plan.source, plan.query), BATCH, signal);
       const out: z.infer<typeof usageRow>[] = [];
-      for await (const batch of rows) {
+      // a client that leaves mid-read has its fetch cancelled: nobody is left to answer
+      const reading = rows[Symbol.asyncIterator]();
+      const next = () => reading.next().catch((err: unknown) => { if (signal.aborted) return { done: true as const, value: undefined }; throw err; });
+      for (let r = await next(); !r.done; r = await next()) {
+        const batch = r.value;
         for (const r of batch) {
           out.push({
             windowStart: r.windowStart, windowEnd: r.windowEnd,
@@ -105,6 +112,7 @@ export function reportingRouter({ pool }: AppDeps): Router {
           throw new AppError(400, 'too_many_rows', `The answer has more than ${MAX_JSON_ROWS.toLocaleString('en-US')} rows: ask for CSV (Accept: text/csv or format=csv), which streams any number, or narrow the range, the window or the grouping.`);
         }
       }
+      if (signal.aborted) return;
       const answer: z.infer<typeof usageQueryAnswer> = {
         tenant: tenant.slug, timezone: tenant.tz, from: plan.query.from.toISOString(), to: plan.query.to.toISOString(),
         window: plan.query.window, groupBy: params.groupBy, source: plan.source, rows: out,
@@ -152,7 +160,7 @@ export function reportingRouter({ pool }: AppDeps): Router {
       }
       if (wantsCsv(req, format)) {
         const signal = clientGone(res);
-        const rows = cursorRows<StatementCsvRow>(pool, snap.client, statementCsvStatement(tenant.id, p.start, p.end), BATCH, signal);
+        const rows = cursorRows<string[]>(pool, snap.client, statementCsvStatement(tenant.id, p.start, p.end), CSV_FETCH, signal, 'array');
         await sendCsv(res, `statement-${tenant.slug}-${p.start.toISOString().slice(0, 10)}.csv`, ['section', 'day', 'feature', 'user', 'tokens', 'events'], rows, signal);
         return;
       }
@@ -166,8 +174,8 @@ export function reportingRouter({ pool }: AppDeps): Router {
 
 /** A short list (periods) as CSV: the same writer, one batch. */
 async function sendCsvRows<T extends object>(res: Response, filename: string, rows: T[]): Promise<void> {
-  const columns = (rows[0] ? Object.keys(rows[0]) : ['periodStart', 'periodEnd']) as (keyof T & string)[];
-  async function* one() { yield rows; }
+  const columns = rows[0] ? Object.keys(rows[0]) : ['periodStart', 'periodEnd'];
+  async function* one() { yield [[csvRecords(rows.map((r) => Object.values(r)))]]; }
   await sendCsv(res, filename, columns, one(), clientGone(res));
 }
 
