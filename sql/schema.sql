@@ -135,6 +135,8 @@ create table flagmeter.rollups_daily (
   timezone text not null,
   tokens bigint not null,
   event_count bigint not null,
+  named_tokens bigint default 0 not null,
+  named_events bigint default 0 not null,
   constraint rollups_daily_pkey PRIMARY KEY (tenant_id, day, feature, timezone),
   constraint rollups_daily_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES flagmeter.tenants(id) ON DELETE CASCADE
 );
@@ -143,6 +145,8 @@ comment on column flagmeter.rollups_daily.day is 'Calendar day in timezone.';
 comment on column flagmeter.rollups_daily.timezone is 'The tenant''s time zone when the events were stored.';
 comment on column flagmeter.rollups_daily.tokens is 'Sum of events.tokens that day.';
 comment on column flagmeter.rollups_daily.event_count is 'Number of events that day.';
+comment on column flagmeter.rollups_daily.named_tokens is 'Of tokens, those of events that named an end user (their rows are in rollups_daily_users); tokens - named_tokens is the "no user" share.';
+comment on column flagmeter.rollups_daily.named_events is 'Of event_count, the events that named an end user.';
 
 create table flagmeter.rollups_daily_users (
   tenant_id bigint not null,
@@ -368,30 +372,15 @@ create view report.usage_by_user as
      JOIN flagmeter.tenants t ON t.id = u.tenant_id
 UNION ALL
  SELECT t.slug AS tenant,
-    x.day,
-    x.feature,
+    d.day,
+    d.feature,
     NULL::text AS end_user,
-    sum(x.tokens)::bigint AS tokens,
-    sum(x.event_count)::bigint AS event_count,
-    x.timezone
-   FROM ( SELECT d.tenant_id,
-            d.day,
-            d.feature,
-            d.timezone,
-            d.tokens,
-            d.event_count
-           FROM flagmeter.rollups_daily d
-        UNION ALL
-         SELECT u.tenant_id,
-            u.day,
-            u.feature,
-            u.timezone,
-            - u.tokens,
-            - u.event_count
-           FROM flagmeter.rollups_daily_users u) x
-     JOIN flagmeter.tenants t ON t.id = x.tenant_id
-  GROUP BY t.slug, x.day, x.feature, x.timezone
- HAVING sum(x.event_count) > 0::numeric;
+    d.tokens - d.named_tokens AS tokens,
+    d.event_count - d.named_events AS event_count,
+    d.timezone
+   FROM flagmeter.rollups_daily d
+     JOIN flagmeter.tenants t ON t.id = d.tenant_id
+  WHERE d.event_count > d.named_events;
 comment on view report.usage_by_user is 'Tokens per tenant, local day, feature and end user over all history; events without a user are one row per day and feature with end_user null, so the rows of a day add up to report.usage_daily''s.';
 comment on column report.usage_by_user.tenant is 'Tenant slug.';
 comment on column report.usage_by_user.day is 'Calendar day in timezone.';
@@ -510,18 +499,9 @@ AS $function$
   from flagmeter.rollups_daily_users u
   where u.tenant_id = tenant and u.day >= first_day and u.day < end_day
   union all
-  select x.day, x.feature, x.timezone, null, sum(x.tokens)::bigint, sum(x.event_count)::bigint
-  from (
-    select d.day, d.feature, d.timezone, d.tokens, d.event_count
-    from flagmeter.rollups_daily d
-    where d.tenant_id = tenant and d.day >= first_day and d.day < end_day
-    union all
-    select u.day, u.feature, u.timezone, -u.tokens, -u.event_count
-    from flagmeter.rollups_daily_users u
-    where u.tenant_id = tenant and u.day >= first_day and u.day < end_day
-  ) x
-  group by x.day, x.feature, x.timezone
-  having sum(x.event_count) > 0
+  select d.day, d.feature, d.timezone, null, d.tokens - d.named_tokens, d.event_count - d.named_events
+  from flagmeter.rollups_daily d
+  where d.tenant_id = tenant and d.day >= first_day and d.day < end_day and d.event_count > d.named_events
 $function$;
 comment on function flagmeter.daily_user_usage(tenant bigint, first_day date, end_day date) is 'One tenant''s usage per local day, feature, zone and end user for days in [first_day, end_day); events without a user make one row per day, feature and zone with end_user null. Sums equal rollups_daily.';
 
@@ -638,7 +618,9 @@ begin
     from new_events
     group by 1, 2, 3, 4
   ), per_minute as materialized (
-    select tenant_id, minute, feature, sum(tokens) as tokens, sum(events) as events
+    select tenant_id, minute, feature, sum(tokens) as tokens, sum(events) as events,
+      coalesce(sum(tokens) filter (where end_user is not null), 0) as named_tokens,
+      coalesce(sum(events) filter (where end_user is not null), 0) as named_events
     from per_user
     group by 1, 2, 3
   ), minutes as (
@@ -649,15 +631,17 @@ begin
       set tokens = r.tokens + excluded.tokens,
           event_count = r.event_count + excluded.event_count
   ), days as (
-    insert into flagmeter.rollups_daily as d (tenant_id, day, feature, timezone, tokens, event_count)
-    select m.tenant_id, (m.minute at time zone t.timezone)::date, m.feature, t.timezone, sum(m.tokens), sum(m.events)
+    insert into flagmeter.rollups_daily as d (tenant_id, day, feature, timezone, tokens, event_count, named_tokens, named_events)
+    select m.tenant_id, (m.minute at time zone t.timezone)::date, m.feature, t.timezone, sum(m.tokens), sum(m.events), sum(m.named_tokens), sum(m.named_events)
     from per_minute m
     join flagmeter.tenants t on t.id = m.tenant_id
     group by 1, 2, 3, 4
     order by 1, 2, 3, 4
     on conflict (tenant_id, day, feature, timezone) do update
       set tokens = d.tokens + excluded.tokens,
-          event_count = d.event_count + excluded.event_count
+          event_count = d.event_count + excluded.event_count,
+          named_tokens = d.named_tokens + excluded.named_tokens,
+          named_events = d.named_events + excluded.named_events
   )
   insert into flagmeter.rollups_daily_users as u (tenant_id, day, feature, timezone, end_user, tokens, event_count)
   select p.tenant_id, (p.minute at time zone t.timezone)::date, p.feature, t.timezone, p.end_user, sum(p.tokens), sum(p.events)

@@ -1,5 +1,5 @@
 --! Previous: sha1:c7845993bed556240823d73abf84c9a8c70af199
---! Hash: sha1:43c3754f71512f874a1e8982d7933bebfacce408
+--! Hash: sha1:8f82c8cde06c9054411135b618317ae0b0d2f1dc
 --! Message: Reporting: per-end-user daily rollups in the insert trigger, billing periods since the first event, report.periods and report.usage_by_user
 
 -- Reporting: a per-end-user daily rollup kept by the insert trigger, the billing periods since a
@@ -38,14 +38,21 @@ comment on column flagmeter.rollups_daily_users.end_user is 'events.end_user (ne
 comment on column flagmeter.rollups_daily_users.tokens is 'Sum of events.tokens of this user that day.';
 comment on column flagmeter.rollups_daily_users.event_count is 'Number of events of this user that day.';
 
+-- What of each daily row the named users account for, so "no user" is one subtraction on the daily
+-- row rather than a pass over every user row of the day (33,334 users a day: 1 s for a month).
+alter table flagmeter.rollups_daily add column if not exists named_tokens bigint not null default 0;
+alter table flagmeter.rollups_daily add column if not exists named_events bigint not null default 0;
+comment on column flagmeter.rollups_daily.named_tokens is 'Of tokens, those of events that named an end user (their rows are in rollups_daily_users); tokens - named_tokens is the "no user" share.';
+comment on column flagmeter.rollups_daily.named_events is 'Of event_count, the events that named an end user.';
+
 -- As in migration 5: no insert may commit between the backfill below and the new trigger taking
 -- over. SHARE waits for inserts in flight and holds new ones until this migration commits.
 lock table flagmeter.events in share mode;
 
 -- As before, plus one upsert for the batch's named users. The batch is read once, grouped per
 -- (tenant, minute, feature, user); the minute and daily rows are summed from those groups (for
--- anonymous traffic they are the same groups as before), the named users' groups go on to their
--- local day. Every upsert is sorted by its conflict key, so concurrent batches cannot deadlock.
+-- anonymous traffic they are the same groups as before; the daily rows also count the named part),
+-- the named users' groups go on to their local day. Every upsert is sorted by its conflict key, so concurrent batches cannot deadlock.
 create or replace function flagmeter.tg_events__rollup() returns trigger
 language plpgsql volatile as $$
 begin
@@ -54,7 +61,9 @@ begin
     from new_events
     group by 1, 2, 3, 4
   ), per_minute as materialized (
-    select tenant_id, minute, feature, sum(tokens) as tokens, sum(events) as events
+    select tenant_id, minute, feature, sum(tokens) as tokens, sum(events) as events,
+      coalesce(sum(tokens) filter (where end_user is not null), 0) as named_tokens,
+      coalesce(sum(events) filter (where end_user is not null), 0) as named_events
     from per_user
     group by 1, 2, 3
   ), minutes as (
@@ -65,15 +74,17 @@ begin
       set tokens = r.tokens + excluded.tokens,
           event_count = r.event_count + excluded.event_count
   ), days as (
-    insert into flagmeter.rollups_daily as d (tenant_id, day, feature, timezone, tokens, event_count)
-    select m.tenant_id, (m.minute at time zone t.timezone)::date, m.feature, t.timezone, sum(m.tokens), sum(m.events)
+    insert into flagmeter.rollups_daily as d (tenant_id, day, feature, timezone, tokens, event_count, named_tokens, named_events)
+    select m.tenant_id, (m.minute at time zone t.timezone)::date, m.feature, t.timezone, sum(m.tokens), sum(m.events), sum(m.named_tokens), sum(m.named_events)
     from per_minute m
     join flagmeter.tenants t on t.id = m.tenant_id
     group by 1, 2, 3, 4
     order by 1, 2, 3, 4
     on conflict (tenant_id, day, feature, timezone) do update
       set tokens = d.tokens + excluded.tokens,
-          event_count = d.event_count + excluded.event_count
+          event_count = d.event_count + excluded.event_count,
+          named_tokens = d.named_tokens + excluded.named_tokens,
+          named_events = d.named_events + excluded.named_events
   )
   insert into flagmeter.rollups_daily_users as u (tenant_id, day, feature, timezone, end_user, tokens, event_count)
   select p.tenant_id, (p.minute at time zone t.timezone)::date, p.feature, t.timezone, p.end_user, sum(p.tokens), sum(p.events)
@@ -100,6 +111,16 @@ join flagmeter.tenants t on t.id = e.tenant_id
 where e.end_user is not null
 group by 1, 2, 3, 4, 5;
 
+-- (zeroed first, so that running this file again recomputes rather than adds)
+update flagmeter.rollups_daily set named_tokens = 0, named_events = 0 where named_events <> 0;
+update flagmeter.rollups_daily d
+set named_tokens = n.tokens, named_events = n.events
+from (
+  select tenant_id, day, feature, timezone, sum(tokens)::bigint as tokens, sum(event_count)::bigint as events
+  from flagmeter.rollups_daily_users group by 1, 2, 3, 4
+) n
+where n.tenant_id = d.tenant_id and n.day = d.day and n.feature = d.feature and n.timezone = d.timezone;
+
 --------------------------------------------------------------------------------------------------
 -- Reading the daily rows
 --------------------------------------------------------------------------------------------------
@@ -122,9 +143,8 @@ comment on function flagmeter.daily_rows_answer(bigint, text, timestamptz, times
   'True when the daily rollups (rollups_daily, rollups_daily_users) sum [range_start, range_end) exactly in zone tz: both ends at local midnight and no row near the range stored in another zone.';
 
 -- Named users' rows plus, per day, feature and zone, the rest of that day's events as one row with
--- a null user: rollups_daily minus the named users. Both are written by the same trigger
--- statement, so the difference is exact. The difference is an aggregate over both tables' rows (the
--- users' with their sign flipped) rather than a join: one pass over each, whatever the statistics.
+-- a null user: the daily row minus its named part. Both are written by the same trigger statement,
+-- so the difference is exact.
 create function flagmeter.daily_user_usage(tenant bigint, first_day date, end_day date)
 returns table (day date, feature text, timezone text, end_user text, tokens bigint, event_count bigint)
 language sql stable parallel safe as $$
@@ -132,18 +152,9 @@ language sql stable parallel safe as $$
   from flagmeter.rollups_daily_users u
   where u.tenant_id = tenant and u.day >= first_day and u.day < end_day
   union all
-  select x.day, x.feature, x.timezone, null, sum(x.tokens)::bigint, sum(x.event_count)::bigint
-  from (
-    select d.day, d.feature, d.timezone, d.tokens, d.event_count
-    from flagmeter.rollups_daily d
-    where d.tenant_id = tenant and d.day >= first_day and d.day < end_day
-    union all
-    select u.day, u.feature, u.timezone, -u.tokens, -u.event_count
-    from flagmeter.rollups_daily_users u
-    where u.tenant_id = tenant and u.day >= first_day and u.day < end_day
-  ) x
-  group by x.day, x.feature, x.timezone
-  having sum(x.event_count) > 0
+  select d.day, d.feature, d.timezone, null, d.tokens - d.named_tokens, d.event_count - d.named_events
+  from flagmeter.rollups_daily d
+  where d.tenant_id = tenant and d.day >= first_day and d.day < end_day and d.event_count > d.named_events
 $$;
 comment on function flagmeter.daily_user_usage(bigint, date, date) is
   'One tenant''s usage per local day, feature, zone and end user for days in [first_day, end_day); events without a user make one row per day, feature and zone with end_user null. Sums equal rollups_daily.';
@@ -225,21 +236,16 @@ comment on column report.periods.timezone is 'Time zone in which the period''s d
 --------------------------------------------------------------------------------------------------
 
 -- Written out rather than through daily_user_usage() so that a tenant or day filter reaches both
--- tables' primary keys; the "no user" rows are the same signed aggregate.
+-- tables' primary keys.
 create view report.usage_by_user as
 select t.slug as tenant, u.day, u.feature, u.end_user, u.tokens, u.event_count, u.timezone
 from flagmeter.rollups_daily_users u
 join flagmeter.tenants t on t.id = u.tenant_id
 union all
-select t.slug, x.day, x.feature, null, sum(x.tokens)::bigint, sum(x.event_count)::bigint, x.timezone
-from (
-  select d.tenant_id, d.day, d.feature, d.timezone, d.tokens, d.event_count from flagmeter.rollups_daily d
-  union all
-  select u.tenant_id, u.day, u.feature, u.timezone, -u.tokens, -u.event_count from flagmeter.rollups_daily_users u
-) x
-join flagmeter.tenants t on t.id = x.tenant_id
-group by t.slug, x.day, x.feature, x.timezone
-having sum(x.event_count) > 0;
+select t.slug, d.day, d.feature, null, d.tokens - d.named_tokens, d.event_count - d.named_events, d.timezone
+from flagmeter.rollups_daily d
+join flagmeter.tenants t on t.id = d.tenant_id
+where d.event_count > d.named_events;
 comment on view report.usage_by_user is 'Tokens per tenant, local day, feature and end user over all history; events without a user are one row per day and feature with end_user null, so the rows of a day add up to report.usage_daily''s.';
 comment on column report.usage_by_user.tenant is 'Tenant slug.';
 comment on column report.usage_by_user.day is 'Calendar day in timezone.';

@@ -30,6 +30,8 @@ const dailyVsUsers = `
     (select sum(u.event_count)::bigint from flagmeter.daily_user_usage(d.tenant_id, d.day, d.day + 1) u where u.feature = d.feature and u.timezone = d.timezone) as user_events
   from flagmeter.rollups_daily d order by 1, 2, 3, 4`;
 
+const dailyCols = 'select tenant_id, day, feature, timezone, tokens, event_count from flagmeter.rollups_daily order by 1, 2, 3, 4';
+
 /** Named users' totals from the raw events, and from the rollup. */
 const perUser = `
   select tenant_id, end_user, sum(tokens)::bigint as tokens, count(*)::bigint as events from flagmeter.events
@@ -84,11 +86,11 @@ describe('the migration that added them', () => {
       await old.pool.query(`select flagmeter.tick(now(), null, '13 months', '2 days')`);
       const report = `select c.*, coalesce((select jsonb_agg(f order by f.feature) from report.usage_by_feature f where f.tenant = c.tenant), '[]') as features
         from report.usage_current c order by tenant`;
-      const before = { report: (await old.pool.query(report)).rows, daily: (await old.pool.query('select * from flagmeter.rollups_daily order by 1, 2, 3, 4')).rows };
+      const before = { report: (await old.pool.query(report)).rows, daily: (await old.pool.query(dailyCols)).rows };
 
       for (const sql of migrations.slice(at)) await old.pool.query(sql);
       expect((await old.pool.query(report)).rows).toEqual(before.report);
-      expect((await old.pool.query('select * from flagmeter.rollups_daily order by 1, 2, 3, 4')).rows).toEqual(before.daily);
+      expect((await old.pool.query(dailyCols)).rows).toEqual(before.daily);
       expect((await old.pool.query(perUserRollup)).rows).toEqual((await old.pool.query(perUser)).rows);
       for (const r of (await old.pool.query(dailyVsUsers)).rows) expect([r.tokens, r.event_count]).toEqual([r.user_tokens, r.user_events]);
     } finally {
