@@ -613,6 +613,31 @@ CREATE OR REPLACE FUNCTION flagmeter.tg_events__rollup()
  LANGUAGE plpgsql
 AS $function$
 begin
+  if not exists (select 1 from new_events where end_user is not null) then
+    with per_minute as materialized (
+      select tenant_id, date_trunc('minute', occurred_at, 'UTC') as minute, feature, sum(tokens) as tokens, count(*) as events
+      from new_events
+      group by 1, 2, 3
+    ), minutes as (
+      insert into flagmeter.rollups as r (tenant_id, minute, feature, tokens, event_count)
+      select tenant_id, minute, feature, tokens, events from per_minute
+      order by 1, 2, 3
+      on conflict (tenant_id, minute, feature) do update
+        set tokens = r.tokens + excluded.tokens,
+            event_count = r.event_count + excluded.event_count
+    )
+    insert into flagmeter.rollups_daily as d (tenant_id, day, feature, timezone, tokens, event_count)
+    select m.tenant_id, (m.minute at time zone t.timezone)::date, m.feature, t.timezone, sum(m.tokens), sum(m.events)
+    from per_minute m
+    join flagmeter.tenants t on t.id = m.tenant_id
+    group by 1, 2, 3, 4
+    order by 1, 2, 3, 4
+    on conflict (tenant_id, day, feature, timezone) do update
+      set tokens = d.tokens + excluded.tokens,
+          event_count = d.event_count + excluded.event_count;
+    return null;
+  end if;
+
   with per_user as materialized (
     select tenant_id, date_trunc('minute', occurred_at, 'UTC') as minute, feature, end_user, sum(tokens) as tokens, count(*) as events
     from new_events

@@ -1,5 +1,5 @@
 --! Previous: sha1:c7845993bed556240823d73abf84c9a8c70af199
---! Hash: sha1:8f82c8cde06c9054411135b618317ae0b0d2f1dc
+--! Hash: sha1:112767e585b4ca0e2aebd2d432a0c38faf194543
 --! Message: Reporting: per-end-user daily rollups in the insert trigger, billing periods since the first event, report.periods and report.usage_by_user
 
 -- Reporting: a per-end-user daily rollup kept by the insert trigger, the billing periods since a
@@ -49,13 +49,39 @@ comment on column flagmeter.rollups_daily.named_events is 'Of event_count, the e
 -- over. SHARE waits for inserts in flight and holds new ones until this migration commits.
 lock table flagmeter.events in share mode;
 
--- As before, plus one upsert for the batch's named users. The batch is read once, grouped per
--- (tenant, minute, feature, user); the minute and daily rows are summed from those groups (for
--- anonymous traffic they are the same groups as before; the daily rows also count the named part),
--- the named users' groups go on to their local day. Every upsert is sorted by its conflict key, so concurrent batches cannot deadlock.
+-- A batch in which no event names a user runs migration 5's statement unchanged (one scan of the
+-- batch decides): anonymous traffic pays nothing for the per-user rollup. Otherwise the batch is
+-- read once, grouped per (tenant, minute, feature, user); the minute and daily rows are summed from
+-- those groups (the daily rows also count their named part), and the named users' groups go on to
+-- their local day. Every upsert is sorted by its conflict key, so concurrent batches cannot deadlock.
 create or replace function flagmeter.tg_events__rollup() returns trigger
 language plpgsql volatile as $$
 begin
+  if not exists (select 1 from new_events where end_user is not null) then
+    with per_minute as materialized (
+      select tenant_id, date_trunc('minute', occurred_at, 'UTC') as minute, feature, sum(tokens) as tokens, count(*) as events
+      from new_events
+      group by 1, 2, 3
+    ), minutes as (
+      insert into flagmeter.rollups as r (tenant_id, minute, feature, tokens, event_count)
+      select tenant_id, minute, feature, tokens, events from per_minute
+      order by 1, 2, 3
+      on conflict (tenant_id, minute, feature) do update
+        set tokens = r.tokens + excluded.tokens,
+            event_count = r.event_count + excluded.event_count
+    )
+    insert into flagmeter.rollups_daily as d (tenant_id, day, feature, timezone, tokens, event_count)
+    select m.tenant_id, (m.minute at time zone t.timezone)::date, m.feature, t.timezone, sum(m.tokens), sum(m.events)
+    from per_minute m
+    join flagmeter.tenants t on t.id = m.tenant_id
+    group by 1, 2, 3, 4
+    order by 1, 2, 3, 4
+    on conflict (tenant_id, day, feature, timezone) do update
+      set tokens = d.tokens + excluded.tokens,
+          event_count = d.event_count + excluded.event_count;
+    return null;
+  end if;
+
   with per_user as materialized (
     select tenant_id, date_trunc('minute', occurred_at, 'UTC') as minute, feature, end_user, sum(tokens) as tokens, count(*) as events
     from new_events
