@@ -236,7 +236,10 @@ describe('an export whose client goes away', () => {
     expect((await pending as Error).name).toBe('AbortError');
     await waitUntil(async () => (await db.pool.query(`select 1 from pg_stat_activity where datname = current_database() and application_name = 'flagmeter' and pid <> pg_backend_pid() and state <> 'idle'`)).rowCount === 0, 10_000);
     await waitUntil(async () => app.pool.idleCount === app.pool.totalCount, 10_000);
-    // and the server still answers
+    // and the server still answers; the same rows as JSON are too many, and it says what to do
     expect((await get('/api/usage/big/query?window=month')).status).toBe(200);
+    const json = await get(`/api/usage/big/query?window=day&groupBy=user&from=${new Date(Date.now() - 40 * DAY).toISOString().slice(0, 10)}&to=${new Date(Date.now() + DAY).toISOString().slice(0, 10)}`);
+    expect(json.status).toBe(400);
+    expect(json.body.error).toMatchObject({ code: 'too_many_rows', message: expect.stringMatching(/more than 50,000 rows: ask for CSV/) });
   }, 60_000);
 });

@@ -98,9 +98,8 @@ export function reportingRouter({ pool }: AppDeps): Router {
       // a client that leaves mid-read has its fetch cancelled: nobody is left to answer
       const reading = rows[Symbol.asyncIterator]();
       const next = () => reading.next().catch((err: unknown) => { if (signal.aborted) return { done: true as const, value: undefined }; throw err; });
-      for (let r = await next(); !r.done; r = await next()) {
-        const batch = r.value;
-        for (const r of batch) {
+      for (let batch = await next(); !batch.done; batch = await next()) {
+        for (const r of batch.value) {
           out.push({
             windowStart: r.windowStart, windowEnd: r.windowEnd,
             ...(byFeature ? { feature: r.feature! } : {}), ...(byUser ? { user: r.user } : {}),
