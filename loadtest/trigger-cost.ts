@@ -1,4 +1,4 @@
-// npm run bench:trigger [-- --rounds 6 --seconds 8 --users 100 --last 2]: what the rollups cost the
+// npm run bench:trigger [-- --rounds 6 --seconds 8 --users 100 --last 2] (or [-- rounds]): what the rollups cost the
 // hot insert. In one fresh database, alternates the definitions the rollup trigger has had (migration 1:
 // minute rows only; migration 5: minute and daily rows; migration 7: minute, daily and per-end-user
 // daily rows; --last n keeps the newest n) and runs the SQL ceiling (insertEvents, 1,000-row
@@ -13,11 +13,12 @@ import { setUpDatabase } from './lib/database.ts';
 import { Ledger } from './lib/ledger.ts';
 import { runSqlCeiling } from './lib/sql-ceiling.ts';
 
-const { values: args } = parseArgs({ options: {
+const { values: args, positionals } = parseArgs({ allowPositionals: true, options: {
   rounds: { type: 'string', default: '6' }, seconds: { type: 'string', default: '8' },
   users: { type: 'string', default: '100' }, last: { type: 'string', default: '99' },
 } });
-const rounds = Number(args.rounds);
+// `npm run bench:trigger -- 4` (the rounds, as before) still works
+const rounds = Number(positionals[0] ?? args.rounds);
 const seconds = Number(args.seconds);
 const users = Number(args.users);
 const migrations = committedMigrations();
