@@ -11,6 +11,7 @@ import { busyWarning, describeMachine } from './lib/machine.ts';
 import { Progress } from './lib/progress.ts';
 import { machineLine, method, table, type Row } from './lib/report.ts';
 import { batchRow, batchStep, kneeRow, kneeStep, mixStep, sqlStep, target, type BenchContext } from './lib/steps.ts';
+import { reportingStep } from './lib/reporting-steps.ts';
 import { batches, benchApiKey, cycle, mix, singleEvents, usageReads } from './lib/workload.ts';
 import { benchValkey } from './lib/valkey.ts';
 import { cacheSources, describeSources, type CacheSources } from './lib/cache-sources.ts';
@@ -20,7 +21,7 @@ import { projectRoot } from '../server/paths.ts';
 import { flagsHttpStep, flagsMicroBench, type FlagsHttpResult } from './lib/flags-steps.ts';
 import { checkRow, checkStep, reserveRow, reserveStep } from './lib/entitlements-steps.ts';
 
-const STEPS = ['ceiling', 'single', 'mix', 'reads', 'reads-cached', 'batch', 'check', 'reserve', 'flags', 'sql'] as const;
+const STEPS = ['ceiling', 'single', 'mix', 'reads', 'reads-cached', 'batch', 'check', 'reserve', 'flags', 'sql', 'reporting'] as const;
 type Step = (typeof STEPS)[number];
 
 const HELP = `Usage: npm run bench -- [options]
@@ -233,6 +234,14 @@ async function main(): Promise<number> {
       sqlBest = Math.max(...runs.map((r) => r.eventsPerSecond));
       results.sql = runs;
     }
+    let reportingRows: Row[] = [];
+    if (o.steps.has('reporting')) {
+      const fmChild = await start('FlagMeter (reporting)', entry, ['serve'], fmEnv, flags);
+      const r = await reportingStep(ctx, fmChild, apiKey, { quick: o.quick });
+      results.reporting = r.result;
+      reportingRows = r.rows;
+      await stop(fmChild);
+    }
 
     const noopCeiling = ceiling === undefined ? undefined : { label: 'no-op Express', rate: ceiling };
     const rows: Row[] = [];
@@ -257,6 +266,7 @@ async function main(): Promise<number> {
       const best = (results.sql as Awaited<ReturnType<typeof sqlStep>>[]).reduce((a, b) => (b.eventsPerSecond > a.eventsPerSecond ? b : a));
       rows.push({ step: `direct SQL insertEvents, ${best.connections} connections × 1,000 rows (ceiling)`, figure: `${Math.round(best.eventsPerSecond).toLocaleString('en-US')} events/s`, usage: best.usage });
     }
+    rows.push(...reportingRows);
 
     progress.update('checking the data…');
     const check = await dataCheck(db, ledger);

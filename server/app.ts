@@ -14,6 +14,7 @@ import { healthRouter } from './http/routes/health.ts';
 import { seriesRouter } from './http/routes/series.ts';
 import { usageStream } from './http/routes/stream.ts';
 import { usageRouter } from './http/routes/usage.ts';
+import { reportingRouter } from './http/routes/reporting.ts';
 import { staticSite } from './http/static.ts';
 import { adminRouter } from './http/routes/admin.ts';
 import { docsRouter } from './http/routes/docs.ts';
@@ -103,6 +104,7 @@ export function makeApp(deps: AppDeps): Express {
   // flags under /api and at the toggle service's root paths (authenticated per route there); OFREP
   app.use(flagsRouter(deps, auth));
   app.use('/ofrep/v1', ofrepCors(deps.config.OFREP_CORS_ORIGINS), auth, ofrepRouter(deps));
+  app.use('/api', reportingRouter(deps));
   app.use(securityHeaders);
   app.use(staticSite());
   app.use(notFound);

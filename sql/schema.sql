@@ -369,6 +369,8 @@ create table flagmeter.rollups_daily (
   timezone text not null,
   tokens bigint not null,
   event_count bigint not null,
+  named_tokens bigint default 0 not null,
+  named_events bigint default 0 not null,
   constraint rollups_daily_pkey PRIMARY KEY (tenant_id, day, feature, timezone),
   constraint rollups_daily_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES flagmeter.tenants(id) ON DELETE CASCADE
 );
@@ -377,6 +379,26 @@ comment on column flagmeter.rollups_daily.day is 'Calendar day in timezone.';
 comment on column flagmeter.rollups_daily.timezone is 'The tenant''s time zone when the events were stored.';
 comment on column flagmeter.rollups_daily.tokens is 'Sum of events.tokens that day.';
 comment on column flagmeter.rollups_daily.event_count is 'Number of events that day.';
+comment on column flagmeter.rollups_daily.named_tokens is 'Of tokens, those of events that named an end user (their rows are in rollups_daily_users); tokens - named_tokens is the "no user" share.';
+comment on column flagmeter.rollups_daily.named_events is 'Of event_count, the events that named an end user.';
+
+create table flagmeter.rollups_daily_users (
+  tenant_id bigint not null,
+  day date not null,
+  feature text not null,
+  timezone text not null,
+  end_user text not null,
+  tokens bigint not null,
+  event_count bigint not null,
+  constraint rollups_daily_users_pkey PRIMARY KEY (tenant_id, day, feature, timezone, end_user),
+  constraint rollups_daily_users_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES flagmeter.tenants(id) ON DELETE CASCADE
+);
+comment on table flagmeter.rollups_daily_users is 'Tokens per tenant, local calendar day, feature and end user, for events that name a user; maintained by the events insert trigger beside rollups_daily. tenant_id leads the primary key, so the table can be distributed by tenant. Never compacted or pruned. Read through flagmeter.daily_user_usage().';
+comment on column flagmeter.rollups_daily_users.day is 'Calendar day in timezone.';
+comment on column flagmeter.rollups_daily_users.timezone is 'The tenant''s time zone when the events were stored (as in rollups_daily).';
+comment on column flagmeter.rollups_daily_users.end_user is 'events.end_user (never null here: anonymous events are not stored in this table).';
+comment on column flagmeter.rollups_daily_users.tokens is 'Sum of events.tokens of this user that day.';
+comment on column flagmeter.rollups_daily_users.event_count is 'Number of events of this user that day.';
 
 create table flagmeter.rollups_hourly (
   tenant_id bigint not null,
@@ -650,6 +672,45 @@ comment on column report.flags.quota_rules is 'Number of quota rules (evaluated 
 comment on column report.flags.version is 'Grows with every change.';
 comment on column report.flags.updated_at is 'Last change.';
 
+create view report.periods as
+ SELECT t.slug AS tenant,
+    p.period_start,
+    p.period_end,
+    COALESCE(u.tokens, 0::numeric)::bigint AS tokens,
+    COALESCE(u.events, 0::numeric)::bigint AS event_count,
+    t.monthly_quota AS quota,
+    round(100.0 * COALESCE(u.tokens, 0::numeric) / t.monthly_quota::numeric, 2) AS percent,
+    GREATEST(COALESCE(u.tokens, 0::numeric) - t.monthly_quota::numeric, 0::numeric)::bigint AS overage_tokens,
+    COALESCE(a.raised, 0::bigint)::integer AS alerts_raised,
+    COALESCE(a.sent, 0::bigint)::integer AS alerts_sent,
+    COALESCE(a.thresholds, '{}'::integer[]) AS thresholds_crossed,
+    now() >= p.period_start AND now() < p.period_end AS is_current,
+    t.timezone
+   FROM flagmeter.tenants t
+     CROSS JOIN LATERAL flagmeter.billing_periods(t.id) p(period_start, period_end)
+     LEFT JOIN LATERAL ( SELECT sum(f.tokens) AS tokens,
+            sum(f.event_count) AS events
+           FROM flagmeter.period_usage(t.id, t.timezone, p.period_start, p.period_end) f(feature, tokens, event_count)) u ON true
+     LEFT JOIN LATERAL ( SELECT count(*) AS raised,
+            count(*) FILTER (WHERE a_1.status = 'delivered'::text) AS sent,
+            array_agg(DISTINCT a_1.threshold ORDER BY a_1.threshold) AS thresholds
+           FROM flagmeter.alerts a_1
+          WHERE a_1.tenant_id = t.id AND a_1.period_start >= p.period_start AND a_1.period_start < p.period_end) a ON true;
+comment on view report.periods is 'Every tenant''s billing periods since its first event (with today''s billing day, zone and quota), oldest first per tenant, with usage, overage and alerts.';
+comment on column report.periods.tenant is 'Tenant slug.';
+comment on column report.periods.period_start is 'Start of the billing period (inclusive): local midnight of billing_day in the tenant''s zone.';
+comment on column report.periods.period_end is 'End of the billing period (exclusive): the start of the next one.';
+comment on column report.periods.tokens is 'Tokens used in the period (the sum GET /api/usage shows while it is current).';
+comment on column report.periods.event_count is 'Events in the period.';
+comment on column report.periods.quota is 'The tenant''s monthly_quota (today''s value: past quotas are not kept).';
+comment on column report.periods.percent is 'tokens as a percentage of quota (2 decimals; can exceed 100).';
+comment on column report.periods.overage_tokens is 'Tokens above the quota (0 when within it).';
+comment on column report.periods.alerts_raised is 'Quota alerts raised in the period (one per threshold crossed).';
+comment on column report.periods.alerts_sent is 'Of those, the ones Slack accepted (status delivered).';
+comment on column report.periods.thresholds_crossed is 'The thresholds (percent of quota) crossed in the period, ascending.';
+comment on column report.periods.is_current is 'True for the period that contains now().';
+comment on column report.periods.timezone is 'Time zone in which the period''s days are counted.';
+
 create view report.reservations as
  SELECT r.id,
     t.slug AS tenant,
@@ -699,6 +760,36 @@ comment on column report.usage_by_feature.event_count is 'Events on this feature
 comment on column report.usage_by_feature.percent_of_tenant is 'Share of the tenant''s usage in this period, in percent.';
 comment on column report.usage_by_feature.period_start is 'Start of the current billing period (inclusive).';
 comment on column report.usage_by_feature.period_end is 'End of the current billing period (exclusive).';
+
+create view report.usage_by_user as
+ SELECT t.slug AS tenant,
+    u.day,
+    u.feature,
+    u.end_user,
+    u.tokens,
+    u.event_count,
+    u.timezone
+   FROM flagmeter.rollups_daily_users u
+     JOIN flagmeter.tenants t ON t.id = u.tenant_id
+UNION ALL
+ SELECT t.slug AS tenant,
+    d.day,
+    d.feature,
+    NULL::text AS end_user,
+    d.tokens - d.named_tokens AS tokens,
+    d.event_count - d.named_events AS event_count,
+    d.timezone
+   FROM flagmeter.rollups_daily d
+     JOIN flagmeter.tenants t ON t.id = d.tenant_id
+  WHERE d.event_count > d.named_events;
+comment on view report.usage_by_user is 'Tokens per tenant, local day, feature and end user over all history; events without a user are one row per day and feature with end_user null, so the rows of a day add up to report.usage_daily''s.';
+comment on column report.usage_by_user.tenant is 'Tenant slug.';
+comment on column report.usage_by_user.day is 'Calendar day in timezone.';
+comment on column report.usage_by_user.feature is 'Feature (e.g. model name).';
+comment on column report.usage_by_user.end_user is 'The end user the events named (events.end_user); null for events without one.';
+comment on column report.usage_by_user.tokens is 'Tokens of this user on this feature that day.';
+comment on column report.usage_by_user.event_count is 'Events of this user on this feature that day.';
+comment on column report.usage_by_user.timezone is 'Time zone of the day (the tenant''s zone when the events were stored).';
 
 create view report.usage_current as
  SELECT t.slug AS tenant,
@@ -762,6 +853,28 @@ AS $function$
   select ts at time zone tz, (ts + interval '1 month') at time zone tz from local_start
 $function$;
 comment on function flagmeter.billing_period(billing_day integer, tz text, as_of timestamp with time zone, OUT period_start timestamp with time zone, OUT period_end timestamp with time zone) is 'The billing period [period_start, period_end) that contains as_of, for a tenant with this billing_day and time zone.';
+
+CREATE OR REPLACE FUNCTION flagmeter.billing_periods(tenant bigint)
+ RETURNS TABLE(period_start timestamp with time zone, period_end timestamp with time zone)
+ LANGUAGE sql
+ STABLE PARALLEL SAFE
+AS $function$
+  with t as (
+    select t.billing_day, t.timezone, least(
+      (select min(r.minute) from flagmeter.rollups r where r.tenant_id = t.id),
+      (select min(h.hour) from flagmeter.rollups_hourly h where h.tenant_id = t.id)) as first_usage
+    from flagmeter.tenants t where t.id = tenant
+  ), bounds as (
+    select t.timezone,
+      (select p.period_start from flagmeter.billing_period(t.billing_day, t.timezone, least(coalesce(t.first_usage, now()), now())) p) at time zone t.timezone as first_local,
+      (select p.period_start from flagmeter.billing_period(t.billing_day, t.timezone, now()) p) at time zone t.timezone as current_local
+    from t
+  )
+  select s at time zone b.timezone, (s + interval '1 month') at time zone b.timezone
+  from bounds b
+  cross join lateral generate_series(b.first_local, b.current_local, interval '1 month') s
+$function$;
+comment on function flagmeter.billing_periods(tenant bigint) is 'Every billing period [period_start, period_end) of a tenant from the one holding its first usage to the current one, with its current billing_day and time zone; oldest first.';
 
 CREATE OR REPLACE FUNCTION flagmeter.check_entitlement(tenant_slug text, want_feature text, want_tokens bigint, reserve boolean, ttl_seconds integer, check_id text, request jsonb)
  RETURNS jsonb
@@ -900,6 +1013,36 @@ begin
 end
 $function$;
 comment on function flagmeter.check_entitlements(requests jsonb) is 'Decides a batch of checks (a JSON array of {tenant, feature, tokens, reserve, ttlSeconds, id, request}) in one transaction; returns their answers in order, each as flagmeter.check_entitlement() returns it (JSON null for an unknown tenant).';
+
+CREATE OR REPLACE FUNCTION flagmeter.daily_rows_answer(tenant bigint, tz text, range_start timestamp with time zone, range_end timestamp with time zone)
+ RETURNS boolean
+ LANGUAGE sql
+ STABLE PARALLEL SAFE
+AS $function$
+  select range_start = ((range_start at time zone tz)::date::timestamp at time zone tz)
+     and range_end = ((range_end at time zone tz)::date::timestamp at time zone tz)
+     and not exists (
+       select 1 from flagmeter.rollups_daily d
+       where d.tenant_id = tenant
+         and d.day >= (range_start at time zone tz)::date - 2 and d.day < (range_end at time zone tz)::date + 2
+         and d.timezone <> tz)
+$function$;
+comment on function flagmeter.daily_rows_answer(tenant bigint, tz text, range_start timestamp with time zone, range_end timestamp with time zone) is 'True when the daily rollups (rollups_daily, rollups_daily_users) sum [range_start, range_end) exactly in zone tz: both ends at local midnight and no row near the range stored in another zone.';
+
+CREATE OR REPLACE FUNCTION flagmeter.daily_user_usage(tenant bigint, first_day date, end_day date)
+ RETURNS TABLE(day date, feature text, timezone text, end_user text, tokens bigint, event_count bigint)
+ LANGUAGE sql
+ STABLE PARALLEL SAFE
+AS $function$
+  select u.day, u.feature, u.timezone, u.end_user, u.tokens, u.event_count
+  from flagmeter.rollups_daily_users u
+  where u.tenant_id = tenant and u.day >= first_day and u.day < end_day
+  union all
+  select d.day, d.feature, d.timezone, null, d.tokens - d.named_tokens, d.event_count - d.named_events
+  from flagmeter.rollups_daily d
+  where d.tenant_id = tenant and d.day >= first_day and d.day < end_day and d.event_count > d.named_events
+$function$;
+comment on function flagmeter.daily_user_usage(tenant bigint, first_day date, end_day date) is 'One tenant''s usage per local day, feature, zone and end user for days in [first_day, end_day); events without a user make one row per day, feature and zone with end_user null. Sums equal rollups_daily.';
 
 CREATE OR REPLACE FUNCTION flagmeter.delete_tenant(tenant_slug text)
  RETURNS jsonb
@@ -1082,9 +1225,40 @@ CREATE OR REPLACE FUNCTION flagmeter.tg_events__rollup()
  LANGUAGE plpgsql
 AS $function$
 begin
-  with per_minute as materialized (
-    select tenant_id, date_trunc('minute', occurred_at, 'UTC') as minute, feature, sum(tokens) as tokens, count(*) as events
+  if not exists (select 1 from new_events where end_user is not null) then
+    with per_minute as materialized (
+      select tenant_id, date_trunc('minute', occurred_at, 'UTC') as minute, feature, sum(tokens) as tokens, count(*) as events
+      from new_events
+      group by 1, 2, 3
+    ), minutes as (
+      insert into flagmeter.rollups as r (tenant_id, minute, feature, tokens, event_count)
+      select tenant_id, minute, feature, tokens, events from per_minute
+      order by 1, 2, 3
+      on conflict (tenant_id, minute, feature) do update
+        set tokens = r.tokens + excluded.tokens,
+            event_count = r.event_count + excluded.event_count
+    )
+    insert into flagmeter.rollups_daily as d (tenant_id, day, feature, timezone, tokens, event_count)
+    select m.tenant_id, (m.minute at time zone t.timezone)::date, m.feature, t.timezone, sum(m.tokens), sum(m.events)
+    from per_minute m
+    join flagmeter.tenants t on t.id = m.tenant_id
+    group by 1, 2, 3, 4
+    order by 1, 2, 3, 4
+    on conflict (tenant_id, day, feature, timezone) do update
+      set tokens = d.tokens + excluded.tokens,
+          event_count = d.event_count + excluded.event_count;
+    return null;
+  end if;
+
+  with per_user as materialized (
+    select tenant_id, date_trunc('minute', occurred_at, 'UTC') as minute, feature, end_user, sum(tokens) as tokens, count(*) as events
     from new_events
+    group by 1, 2, 3, 4
+  ), per_minute as materialized (
+    select tenant_id, minute, feature, sum(tokens) as tokens, sum(events) as events,
+      coalesce(sum(tokens) filter (where end_user is not null), 0) as named_tokens,
+      coalesce(sum(events) filter (where end_user is not null), 0) as named_events
+    from per_user
     group by 1, 2, 3
   ), minutes as (
     insert into flagmeter.rollups as r (tenant_id, minute, feature, tokens, event_count)
@@ -1093,20 +1267,33 @@ begin
     on conflict (tenant_id, minute, feature) do update
       set tokens = r.tokens + excluded.tokens,
           event_count = r.event_count + excluded.event_count
+  ), days as (
+    insert into flagmeter.rollups_daily as d (tenant_id, day, feature, timezone, tokens, event_count, named_tokens, named_events)
+    select m.tenant_id, (m.minute at time zone t.timezone)::date, m.feature, t.timezone, sum(m.tokens), sum(m.events), sum(m.named_tokens), sum(m.named_events)
+    from per_minute m
+    join flagmeter.tenants t on t.id = m.tenant_id
+    group by 1, 2, 3, 4
+    order by 1, 2, 3, 4
+    on conflict (tenant_id, day, feature, timezone) do update
+      set tokens = d.tokens + excluded.tokens,
+          event_count = d.event_count + excluded.event_count,
+          named_tokens = d.named_tokens + excluded.named_tokens,
+          named_events = d.named_events + excluded.named_events
   )
-  insert into flagmeter.rollups_daily as d (tenant_id, day, feature, timezone, tokens, event_count)
-  select m.tenant_id, (m.minute at time zone t.timezone)::date, m.feature, t.timezone, sum(m.tokens), sum(m.events)
-  from per_minute m
-  join flagmeter.tenants t on t.id = m.tenant_id
-  group by 1, 2, 3, 4
-  order by 1, 2, 3, 4
-  on conflict (tenant_id, day, feature, timezone) do update
-    set tokens = d.tokens + excluded.tokens,
-        event_count = d.event_count + excluded.event_count;
+  insert into flagmeter.rollups_daily_users as u (tenant_id, day, feature, timezone, end_user, tokens, event_count)
+  select p.tenant_id, (p.minute at time zone t.timezone)::date, p.feature, t.timezone, p.end_user, sum(p.tokens), sum(p.events)
+  from per_user p
+  join flagmeter.tenants t on t.id = p.tenant_id
+  where p.end_user is not null
+  group by 1, 2, 3, 4, 5
+  order by 1, 2, 3, 4, 5
+  on conflict (tenant_id, day, feature, timezone, end_user) do update
+    set tokens = u.tokens + excluded.tokens,
+        event_count = u.event_count + excluded.event_count;
   return null;
 end
 $function$;
-comment on function flagmeter.tg_events__rollup() is 'Adds each inserted batch of events to flagmeter.rollups and flagmeter.rollups_daily in the same transaction.';
+comment on function flagmeter.tg_events__rollup() is 'Adds each inserted batch of events to flagmeter.rollups, flagmeter.rollups_daily and (events that name a user) flagmeter.rollups_daily_users in the same transaction.';
 
 CREATE OR REPLACE FUNCTION flagmeter.tick(as_of timestamp with time zone DEFAULT now(), recent interval DEFAULT NULL::interval, events_retention interval DEFAULT '1 year 1 mon'::interval, compact_after interval DEFAULT '3 days'::interval, keys_retention interval DEFAULT '7 days'::interval)
  RETURNS jsonb

@@ -11,10 +11,13 @@ const features = ['gpt-4o', 'gpt-4o-mini', 'claude-sonnet', 'text-embedding-3'];
 
 export async function runSqlCeiling(o: {
   url: string; connections: number; batchSize: number; durationMs: number; tenantIds: number[]; ledger: Ledger;
+  /** End users the events name, round robin (default 100); 0: no event names one. */
+  users?: number;
   onTick?(elapsedMs: number, events: number): void;
 }): Promise<SqlCeilingResult> {
   const pool = new pg.Pool({ connectionString: o.url, max: o.connections });
   let events = 0;
+  const users = o.users ?? 100;
   const start = performance.now();
   const ticker = setInterval(() => o.onTick?.(performance.now() - start, events), 250);
   try {
@@ -27,7 +30,7 @@ export async function runSqlCeiling(o: {
         for (let i = 0; i < o.batchSize; i++, n++) {
           const t = 1 + (n * 7919) % 1000;
           tokens += t;
-          rows[i] = { id: randomUUID(), tenantId: o.tenantIds[n % o.tenantIds.length]!, feature: features[n % features.length]!, tokens: t, occurredAt: at, key: null, user: `user-${n % 100}` };
+          rows[i] = { id: randomUUID(), tenantId: o.tenantIds[n % o.tenantIds.length]!, feature: features[n % features.length]!, tokens: t, occurredAt: at, key: null, user: users > 0 ? `user-${n % users}` : null };
         }
         await insertEvents(pool, rows);
         events += o.batchSize;

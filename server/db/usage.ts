@@ -12,7 +12,7 @@ const usageBodySql = `
 with t as (
   select t.id, t.slug, t.name, t.monthly_quota, t.billing_day, t.timezone, p.period_start, p.period_end
   from flagmeter.tenants t
-  cross join lateral flagmeter.billing_period(t.billing_day, t.timezone, now()) p
+  cross join lateral flagmeter.billing_period(t.billing_day, t.timezone, coalesce($2::timestamptz, now())) p
   where t.slug = $1::text
 ), f as (
   select f.feature, f.tokens, f.event_count
@@ -48,8 +48,11 @@ select json_build_object(
 )::text as body
 from t cross join total`;
 
-/** The usage body of one tenant as JSON text, or undefined when there is no such tenant. */
-export async function usageBody(pool: Pool, slug: string): Promise<string | undefined> {
-  const { rows: [row] } = await pool.query<{ body: string }>({ name: 'usage_body', text: usageBodySql, values: [slug] });
+/**
+ * The usage body of one tenant as JSON text, or undefined when there is no such tenant. `asOf`
+ * (tests) computes it for the period holding that instant, as it read while that period was current.
+ */
+export async function usageBody(pool: Pool, slug: string, asOf?: Date): Promise<string | undefined> {
+  const { rows: [row] } = await pool.query<{ body: string }>({ name: 'usage_body', text: usageBodySql, values: [slug, asOf ?? null] });
   return row?.body;
 }

@@ -13,6 +13,7 @@ import { peopleRouteDocs } from './routes/people.ts';
 import { entitlementRouteDocs } from './routes/entitlements.ts';
 import { flagRouteDocs } from './routes/flags.ts';
 import { ofrepRouteDocs } from './routes/ofrep.ts';
+import { reportingRouteDocs } from './routes/reporting.ts';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -90,7 +91,7 @@ const coreRouteDocs: RouteDoc[] = [
     responses: { 200: s('Prometheus text format', textBody), 401: 'METRICS_TOKEN is set and the request does not carry it' }, produces: 'text/plain' },
 ];
 
-export const routeDocs: RouteDoc[] = [...coreRouteDocs, ...authRouteDocs, ...peopleRouteDocs, ...entitlementRouteDocs, ...flagRouteDocs, ...ofrepRouteDocs];
+export const routeDocs: RouteDoc[] = [...coreRouteDocs, ...authRouteDocs, ...peopleRouteDocs, ...entitlementRouteDocs, ...flagRouteDocs, ...ofrepRouteDocs, ...reportingRouteDocs];
 
 const errorSchema = {
   type: 'object',

@@ -1,0 +1,192 @@
+// The usage query API (GET /api/usage/:tenant/query), past billing periods and their statements
+// (GET /api/tenants/:tenant/periods[/:start]); each as JSON, or as CSV with Accept: text/csv or
+// format=csv, streamed from a cursor.
+import { Router, type Response } from 'express';
+import { z } from 'zod';
+import { AppError } from '../errors.ts';
+import { parseWith } from '../json-body.ts';
+import { slug } from '../fields.ts';
+import type { RouteDoc } from '../openapi.ts';
+import { assertTenantAllowed, requireScope } from '../../auth/middleware.ts';
+import {
+  cursorRows, findPeriod, listPeriods, queryCsvStatement, queryStatement, readSnapshot, resolveQueryTenant, statementBody, statementCsvStatement,
+  type QueryRow,
+} from '../../db/reporting.ts';
+import { clientGone, csvRecords, sendCsv, wantsCsv } from '../../reporting/csv.ts';
+import { formatParam, MAX_JSON_ROWS, planQuery, usageQueryParams } from '../../reporting/query.ts';
+import type { AppDeps } from '../../app.ts';
+
+/** JSON rows per fetch; CSV chunks (of CSV_CHUNK_ROWS records each) per fetch. */
+const BATCH = 2000;
+const CSV_FETCH = 4;
+
+const usageRow = z.object({
+  windowStart: z.string().describe('start of the window (UTC, ISO 8601), clipped to from'),
+  windowEnd: z.string().describe('end of the window (exclusive), clipped to to'),
+  feature: z.string().optional().describe('with groupBy=feature'),
+  user: z.string().nullable().optional().describe('with groupBy=user; null for events without a user'),
+  tokens: z.number().int(),
+  events: z.number().int(),
+});
+export const usageQueryAnswer = z.object({
+  tenant: z.string(),
+  timezone: z.string().describe('the zone of the windows'),
+  from: z.string(),
+  to: z.string(),
+  window: z.enum(['minute', 'hour', 'day', 'month']),
+  groupBy: z.array(z.enum(['feature', 'user'])),
+  source: z.enum(['daily', 'daily-users', 'minute-hourly']).describe('the rollup that answered: rollups_daily, rollups_daily_users, or the minute and hourly rollups'),
+  rows: z.array(usageRow),
+});
+const period = z.object({
+  periodStart: z.string(), periodEnd: z.string(), tokens: z.number().int(), eventCount: z.number().int(),
+  quota: z.number().int(), percent: z.number(), overageTokens: z.number().int(),
+  alertsRaised: z.number().int(), alertsSent: z.number().int().describe('alerts Slack accepted'),
+  thresholdsCrossed: z.array(z.number().int()), current: z.boolean(),
+});
+export const periodsAnswer = z.object({ tenant: z.string(), timezone: z.string(), billingDay: z.number().int(), periods: z.array(period) });
+const usageCounts = { tokens: z.number().int(), eventCount: z.number().int(), percent: z.number() };
+export const statementAnswer = z.object({
+  tenant: z.string(), tenantName: z.string(), totalTokens: z.number().int(), monthlyQuota: z.number().int(), quotaPercent: z.number(),
+  eventCount: z.number().int(), periodStart: z.string(), periodEnd: z.string(), billingDay: z.number().int(), timezone: z.string(),
+  current: z.boolean(), overageTokens: z.number().int(),
+  features: z.array(z.object({ feature: z.string(), ...usageCounts })),
+  days: z.array(z.object({ day: z.string(), tokens: z.number().int(), eventCount: z.number().int() })).nullable()
+    .describe('per local day; null when the tenant\'s zone changed within two days of the period (days cannot be given exactly)'),
+  topUsers: z.array(z.object({ user: z.string().nullable(), ...usageCounts })).nullable().describe('the 20 largest; user null: events without a user'),
+  users: z.number().int().nullable().describe('distinct named end users in the period'),
+  alerts: z.array(z.object({
+    id: z.number().int(), tenant: z.string(), threshold: z.number().int(), usedTokens: z.number().int(), quota: z.number().int(), percent: z.number(),
+    periodStart: z.string(), periodEnd: z.string(), status: z.string(), attempts: z.number().int(), lastError: z.string().nullable(),
+    createdAt: z.string(), lastAttemptAt: z.string().nullable(), deliveredAt: z.string().nullable(),
+  })).describe('the alerts of this period, newest first'),
+});
+const formatOnly = z.strictObject({ format: formatParam });
+const periodStart = z.string().regex(/^\d{4}-\d{2}-\d{2}$|^\d{4}-\d{2}-\d{2}T[0-9:.]+(Z|[+-]\d{2}:?\d{2})$/, 'a period start: its instant (2026-11-01T00:00:00.000Z) or its local date (2026-11-01)');
+
+const unknownTenant = (s: string) => new AppError(404, 'unknown_tenant', `No tenant '${s}'.`);
+/** PostgreSQL refused a time that passed the pattern (February 30, hour 25): the client's doing. */
+const isBadTime = (err: unknown) => typeof (err as { code?: unknown })?.code === 'string' && /^22(007|008|009|P02)$/.test((err as { code: string }).code);
+
+export function reportingRouter({ pool }: AppDeps): Router {
+  const router = Router();
+  const read = requireScope('read');
+
+  router.get('/usage/:tenant/query', read, async (req, res) => {
+    const tenantSlug = parseWith(slug, req.params.tenant, 'The tenant');
+    assertTenantAllowed(req.caller, tenantSlug);
+    const params = parseWith(usageQueryParams, req.query, 'The query');
+    const csv = wantsCsv(req, params.format);
+    const snap = await readSnapshot(pool);
+    try {
+      const tenant = await resolveQueryTenant(snap.client, tenantSlug, params.from, params.to, params.tz).catch((err: unknown) => {
+        throw isBadTime(err) ? new AppError(400, 'invalid_time', 'from or to is not a real time (check the day of month and the hour).') : err;
+      });
+      if (!tenant) throw unknownTenant(tenantSlug);
+      const plan = await planQuery(snap.client, tenant, params);
+      const signal = clientGone(res);
+      const { byFeature, byUser } = plan.query;
+      if (csv) {
+        const columns = ['windowStart', 'windowEnd', ...(byFeature ? ['feature'] : []), ...(byUser ? ['user'] : []), 'tokens', 'events'];
+        const name = `usage-${tenant.slug}-${plan.query.from.toISOString().slice(0, 10)}-${plan.query.to.toISOString().slice(0, 10)}-${plan.query.window}.csv`;
+        const rows = cursorRows<string[]>(pool, snap.client, queryCsvStatement(plan.source, plan.query), CSV_FETCH, signal, 'array');
+        await sendCsv(res, name, columns, rows, signal);
+        return;
+      }
+      const rows = cursorRows<QueryRow>(pool, snap.client, queryStatement(plan.source, plan.query), BATCH, signal);
+      const out: z.infer<typeof usageRow>[] = [];
+      // a client that leaves mid-read has its fetch cancelled: nobody is left to answer
+      const reading = rows[Symbol.asyncIterator]();
+      const next = () => reading.next().catch((err: unknown) => { if (signal.aborted) return { done: true as const, value: undefined }; throw err; });
+      for (let batch = await next(); !batch.done; batch = await next()) {
+        for (const r of batch.value) {
+          out.push({
+            windowStart: r.windowStart, windowEnd: r.windowEnd,
+            ...(byFeature ? { feature: r.feature! } : {}), ...(byUser ? { user: r.user } : {}),
+            tokens: r.tokens, events: r.events,
+          });
+        }
+        if (out.length > MAX_JSON_ROWS) {
+          await rows.return(undefined);
+          throw new AppError(400, 'too_many_rows', `The answer has more than ${MAX_JSON_ROWS.toLocaleString('en-US')} rows: ask for CSV (Accept: text/csv or format=csv), which streams any number, or narrow the range, the window or the grouping.`);
+        }
+      }
+      if (signal.aborted) return;
+      const answer: z.infer<typeof usageQueryAnswer> = {
+        tenant: tenant.slug, timezone: tenant.tz, from: plan.query.from.toISOString(), to: plan.query.to.toISOString(),
+        window: plan.query.window, groupBy: params.groupBy, source: plan.source, rows: out,
+      };
+      res.json(answer);
+    } finally {
+      await snap.done();
+    }
+  });
+
+  router.get('/tenants/:tenant/periods', read, async (req, res) => {
+    const tenantSlug = parseWith(slug, req.params.tenant, 'The tenant');
+    assertTenantAllowed(req.caller, tenantSlug);
+    const { format } = parseWith(formatOnly, req.query, 'The query');
+    const snap = await readSnapshot(pool);
+    try {
+      const tenant = await resolveQueryTenant(snap.client, tenantSlug, undefined, undefined, undefined);
+      if (!tenant) throw unknownTenant(tenantSlug);
+      const periods = await listPeriods(snap.client, tenantSlug);
+      if (wantsCsv(req, format)) {
+        await sendCsvRows(res, `periods-${tenant.slug}.csv`, periods.map((p) => ({ ...p, thresholdsCrossed: p.thresholdsCrossed.join(' ') })));
+        return;
+      }
+      const answer: z.infer<typeof periodsAnswer> = { tenant: tenant.slug, timezone: tenant.timezone, billingDay: tenant.billingDay, periods };
+      res.json(answer);
+    } finally {
+      await snap.done();
+    }
+  });
+
+  router.get('/tenants/:tenant/periods/:start', read, async (req, res) => {
+    const tenantSlug = parseWith(slug, req.params.tenant, 'The tenant');
+    assertTenantAllowed(req.caller, tenantSlug);
+    const start = parseWith(periodStart, req.params.start, 'The period start');
+    const { format } = parseWith(formatOnly, req.query, 'The query');
+    const snap = await readSnapshot(pool);
+    try {
+      const tenant = await resolveQueryTenant(snap.client, tenantSlug, undefined, undefined, undefined);
+      if (!tenant) throw unknownTenant(tenantSlug);
+      const p = await findPeriod(snap.client, tenant.id, start).catch((err: unknown) => {
+        throw isBadTime(err) ? new AppError(400, 'invalid_time', `'${start}' is not a real time.`) : err;
+      });
+      if (!p) {
+        throw new AppError(404, 'unknown_period', `Tenant '${tenant.slug}' has no billing period starting ${start}: GET /api/tenants/${tenant.slug}/periods lists them (from its first event to the current one).`);
+      }
+      if (wantsCsv(req, format)) {
+        const signal = clientGone(res);
+        const rows = cursorRows<string[]>(pool, snap.client, statementCsvStatement(tenant.id, p.start, p.end), CSV_FETCH, signal, 'array');
+        await sendCsv(res, `statement-${tenant.slug}-${p.start.toISOString().slice(0, 10)}.csv`, ['section', 'day', 'feature', 'user', 'tokens', 'events'], rows, signal);
+        return;
+      }
+      res.type('json').send(await statementBody(snap.client, tenant.id, p.start, p.end));
+    } finally {
+      await snap.done();
+    }
+  });
+  return router;
+}
+
+/** A short list (periods) as CSV: the same writer, one batch. */
+async function sendCsvRows<T extends object>(res: Response, filename: string, rows: T[]): Promise<void> {
+  const columns = rows[0] ? Object.keys(rows[0]) : ['periodStart', 'periodEnd'];
+  async function* one() { yield [[csvRecords(rows.map((r) => Object.values(r)))]]; }
+  await sendCsv(res, filename, columns, one(), clientGone(res));
+}
+
+const common = { 400: 'Invalid parameters: the message says which and what to change', 404: 'Unknown tenant' };
+export const reportingRouteDocs: RouteDoc[] = [
+  { method: 'get', path: '/api/usage/{tenant}/query', scope: 'read', query: usageQueryParams,
+    summary: 'Usage per window (minute, hour, day, month in tz), optionally per feature and end user, read from the coarsest rollup that answers exactly. CSV with Accept: text/csv or format=csv (streamed; any length).',
+    responses: { 200: { description: 'Rows, one per window (and feature, user) with usage', schema: usageQueryAnswer }, ...common } },
+  { method: 'get', path: '/api/tenants/{tenant}/periods', scope: 'read', query: formatOnly,
+    summary: 'Every billing period since the tenant\'s first event: tokens, events, quota, percent, overage, alerts. CSV with Accept: text/csv or format=csv.',
+    responses: { 200: { description: 'Periods, oldest first', schema: periodsAnswer }, ...common } },
+  { method: 'get', path: '/api/tenants/{tenant}/periods/{start}', scope: 'read', query: formatOnly,
+    summary: 'One billing period\'s statement: totals, per feature, per day, top users, alerts. {start} is the period start (instant or local date). CSV with Accept: text/csv or format=csv.',
+    responses: { 200: { description: 'The statement', schema: statementAnswer }, 400: 'Invalid period start or format', 404: 'Unknown tenant or period' } },
+];

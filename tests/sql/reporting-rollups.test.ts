@@ -1,0 +1,100 @@
+// The per-end-user daily rollups against the raw events: concurrent batches (no deadlock, nothing
+// lost), the "no user" remainder, report.usage_by_user and report.periods, and the migration that
+// backfilled the user rows from retained events.
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { insertEvents, type EventRow } from '../../server/db/events.ts';
+import { committedMigrations } from '../../server/db/migrate.ts';
+import { addTenants, createTestDb, type TestDb } from '../helpers/db.ts';
+
+const DAY = 86_400_000;
+let db: TestDb;
+beforeAll(async () => { db = await createTestDb(); });
+afterAll(async () => { await db.drop(); });
+
+function batch(tenantIds: number[], n: number, seed: number): EventRow[] {
+  const now = Date.now();
+  return Array.from({ length: n }, (_, i) => {
+    const k = seed * 1000 + i;
+    return {
+      id: randomUUID(), tenantId: tenantIds[k % tenantIds.length]!, feature: `f${k % 3}`, tokens: 1 + (k * 31) % 700,
+      occurredAt: new Date(now - ((k * 7_919_993) % (20 * DAY))).toISOString(), key: null, user: k % 5 === 0 ? null : `u${k % 11}`,
+    };
+  });
+}
+
+/** Per tenant, day, feature and zone: what rollups_daily holds and what daily_user_usage adds up to. */
+const dailyVsUsers = `
+  select d.tenant_id, d.day, d.feature, d.timezone, d.tokens, d.event_count,
+    (select sum(u.tokens)::bigint from flagmeter.daily_user_usage(d.tenant_id, d.day, d.day + 1) u where u.feature = d.feature and u.timezone = d.timezone) as user_tokens,
+    (select sum(u.event_count)::bigint from flagmeter.daily_user_usage(d.tenant_id, d.day, d.day + 1) u where u.feature = d.feature and u.timezone = d.timezone) as user_events
+  from flagmeter.rollups_daily d order by 1, 2, 3, 4`;
+
+const dailyCols = 'select tenant_id, day, feature, timezone, tokens, event_count from flagmeter.rollups_daily order by 1, 2, 3, 4';
+
+/** Named users' totals from the raw events, and from the rollup. */
+const perUser = `
+  select tenant_id, end_user, sum(tokens)::bigint as tokens, count(*)::bigint as events from flagmeter.events
+  where end_user is not null group by 1, 2 order by 1, 2`;
+const perUserRollup = `
+  select tenant_id, end_user, sum(tokens)::bigint as tokens, sum(event_count)::bigint as events from flagmeter.rollups_daily_users
+  group by 1, 2 order by 1, 2`;
+
+describe('per-end-user daily rollups', () => {
+  test('four writers at once: no deadlock, user rows equal the raw events, users plus "no user" equal the daily rows', async () => {
+    const ids = Object.values(await addTenants(db.pool, [{ slug: 'w1', timezone: 'Asia/Kolkata' }, { slug: 'w2', timezone: 'America/New_York' }, { slug: 'w3' }]));
+    await Promise.all([0, 1, 2, 3].map(async (w) => {
+      for (let i = 0; i < 15; i++) await insertEvents(db.pool, batch(ids, 200, w * 100 + i));
+    }));
+    const rows = (await db.pool.query(dailyVsUsers)).rows;
+    expect(rows.length).toBeGreaterThan(50);
+    for (const r of rows) expect([r.tokens, r.event_count]).toEqual([r.user_tokens, r.user_events]);
+    expect((await db.pool.query(perUserRollup)).rows).toEqual((await db.pool.query(perUser)).rows);
+    const { rows: [anon] } = await db.pool.query(`select count(*)::int as n from flagmeter.rollups_daily_users where end_user is null`);
+    expect(anon.n).toBe(0);
+  });
+
+  test('report.usage_by_user adds up to the events per tenant and day; report.periods to the events per period', async () => {
+    const { rows: byDay } = await db.pool.query(`
+      select u.tenant, u.day, sum(u.tokens)::bigint as tokens from report.usage_by_user u group by 1, 2 order by 1, 2`);
+    const { rows: raw } = await db.pool.query(`
+      select t.slug as tenant, (date_trunc('minute', e.occurred_at, 'UTC') at time zone t.timezone)::date as day, sum(e.tokens)::bigint as tokens
+      from flagmeter.events e join flagmeter.tenants t on t.id = e.tenant_id group by 1, 2 order by 1, 2`);
+    expect(byDay).toEqual(raw);
+
+    const { rows: periods } = await db.pool.query(`select * from report.periods order by tenant, period_start`);
+    expect(periods.length).toBeGreaterThan(3);
+    for (const p of periods) {
+      const { rows: [r] } = await db.pool.query(`
+        select coalesce(sum(e.tokens), 0)::bigint as tokens from flagmeter.events e join flagmeter.tenants t on t.id = e.tenant_id
+        where t.slug = $1 and date_trunc('minute', e.occurred_at, 'UTC') >= $2 and date_trunc('minute', e.occurred_at, 'UTC') < $3`, [p.tenant, p.period_start, p.period_end]);
+      expect({ tenant: p.tenant, start: p.period_start, tokens: p.tokens }).toEqual({ tenant: p.tenant, start: p.period_start, tokens: r.tokens });
+    }
+  });
+});
+
+describe('the migration that added them', () => {
+  test('backfills the user rows from the retained events; the daily rows and the report views do not move', async () => {
+    const migrations = committedMigrations();
+    const at = migrations.findIndex((sql) => sql.includes('create table flagmeter.rollups_daily_users'));
+    expect(at).toBeGreaterThan(0);
+    const old = await createTestDb({ migrated: false });
+    try {
+      for (const sql of migrations.slice(0, at)) await old.pool.query(sql);
+      const ids = Object.values(await addTenants(old.pool, [{ slug: 'o1', timezone: 'Europe/Berlin' }, { slug: 'o2', timezone: 'Australia/Adelaide' }]));
+      for (let i = 0; i < 10; i++) await insertEvents(old.pool, batch(ids, 300, i));
+      await old.pool.query(`select flagmeter.tick(now(), null, '13 months', '2 days')`);
+      const report = `select c.*, coalesce((select jsonb_agg(f order by f.feature) from report.usage_by_feature f where f.tenant = c.tenant), '[]') as features
+        from report.usage_current c order by tenant`;
+      const before = { report: (await old.pool.query(report)).rows, daily: (await old.pool.query(dailyCols)).rows };
+
+      for (const sql of migrations.slice(at)) await old.pool.query(sql);
+      expect((await old.pool.query(report)).rows).toEqual(before.report);
+      expect((await old.pool.query(dailyCols)).rows).toEqual(before.daily);
+      expect((await old.pool.query(perUserRollup)).rows).toEqual((await old.pool.query(perUser)).rows);
+      for (const r of (await old.pool.query(dailyVsUsers)).rows) expect([r.tokens, r.event_count]).toEqual([r.user_tokens, r.user_events]);
+    } finally {
+      await old.drop();
+    }
+  });
+});
