@@ -36,6 +36,8 @@ export interface RouteDoc {
   responses: Record<number, string | ResponseDoc>;
   /** Media type of the 200 answer when not JSON. */
   produces?: string;
+  /** The 2xx is also served as CSV (Accept: text/csv or format=csv). */
+  csv?: boolean;
 }
 
 export interface ResponseDoc { description: string; schema: z.ZodType }
@@ -129,7 +131,8 @@ function operation(route: RouteDoc) {
     if (s === 204 || s === 304) return [status, { description }];
     const media = s < 400 ? route.produces ?? 'application/json' : 'application/json';
     const schema = typeof doc === 'string' ? (s < 400 ? {} : { $ref: '#/components/schemas/Error' }) : jsonSchema(doc.schema, 'output');
-    return [status, { description, content: { [media]: { schema } } }];
+    const csv = route.csv && s < 300 ? { 'text/csv': { schema: { type: 'string', description: 'RFC 4180 CSV with a header row, streamed' } } } : {};
+    return [status, { description, content: { [media]: { schema }, ...csv } }];
   }));
   const error = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
   // what the shared middleware answers, so no route forgets it

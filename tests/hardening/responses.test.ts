@@ -39,8 +39,11 @@ async function call(base: string, method: string, path: string, docPath: string,
   answered.add(`${method} ${docPath} ${res.status}`);
   if (res.status === 204) return { status: res.status, body: undefined };
   const text = await res.text();
-  const json = documented!.media === 'application/json' ? JSON.parse(text) : text;
-  if (documented!.schema) expect({ [`${method} ${path} → ${res.status}`]: check(documented!.schema, json) }).toEqual({ [`${method} ${path} → ${res.status}`]: [] });
+  const media = (res.headers.get('content-type') ?? '').split(';')[0]!.trim();
+  expect({ [`${method} ${path}`]: documented!.contents.has(media) ? media : `${media}, not listed` }).toEqual({ [`${method} ${path}`]: media });
+  const json = media === 'application/json' ? JSON.parse(text) : text;
+  const schema = documented!.contents.get(media);
+  if (schema) expect({ [`${method} ${path} → ${res.status}`]: check(schema, json) }).toEqual({ [`${method} ${path} → ${res.status}`]: [] });
   return { status: res.status, body: json };
 }
 
@@ -142,6 +145,18 @@ describe('each operation, answered as documented', () => {
     expect((await call(u(), 'POST', '/ofrep/v1/evaluate/flags/nope', '/ofrep/v1/evaluate/flags/{key}', { context })).status).toBe(404);
     expect((await call(u(), 'POST', '/ofrep/v1/evaluate/flags', '/ofrep/v1/evaluate/flags', { context })).body.flags.length).toBeGreaterThan(0);
     for (const root of ['/api', '']) expect((await call(u(), 'DELETE', `${root}/features?tenant=hooli&env=dev&key=f${root.length}`, `${root}/features`)).status).toBe(200);
+  });
+
+  test('reporting: the usage query, past periods and a statement, as JSON and CSV', async () => {
+    const q = await call(u(), 'GET', '/api/usage/hooli/query?window=day&groupBy=feature', '/api/usage/{tenant}/query');
+    expect(q.body.rows.length).toBeGreaterThan(0);
+    expect((await call(u(), 'GET', '/api/usage/hooli/query?window=day&format=csv', '/api/usage/{tenant}/query')).body).toMatch(/^windowStart,/);
+    const periods = await call(u(), 'GET', '/api/tenants/hooli/periods', '/api/tenants/{tenant}/periods');
+    expect(periods.body.periods.length).toBeGreaterThan(0);
+    expect((await call(u(), 'GET', '/api/tenants/hooli/periods?format=csv', '/api/tenants/{tenant}/periods')).status).toBe(200);
+    const start = periods.body.periods.at(-1).periodStart;
+    expect((await call(u(), 'GET', `/api/tenants/hooli/periods/${start}`, '/api/tenants/{tenant}/periods/{start}')).body.totalTokens).toBeGreaterThan(0);
+    expect((await call(u(), 'GET', `/api/tenants/hooli/periods/${start}?format=csv`, '/api/tenants/{tenant}/periods/{start}')).status).toBe(200);
   });
 
   test('deleting a tenant; health, the document, metrics', async () => {

@@ -14,7 +14,8 @@ export interface Operation {
   parameters: { name: string; in: 'path' | 'query'; required: boolean; schema: Schema }[];
   body: Schema | undefined;
   /** status → the schema of its JSON body (undefined: no body, or not JSON) */
-  responses: Map<number, { media: string | undefined; schema: Schema | undefined }>;
+  /** media/schema: the first content listed; contents: every media type the status may answer in. */
+  responses: Map<number, { media: string | undefined; schema: Schema | undefined; contents: Map<string, Schema | undefined> }>;
 }
 
 /** Replaces every `#/components/...` $ref with what it points at. */
@@ -33,10 +34,11 @@ export function operations(doc: Schema): Operation[] {
   return Object.entries(doc.paths as Record<string, Record<string, Schema>>).flatMap(([path, ops]) =>
     Object.entries(ops).map(([method, op]) => {
       const o = deref(doc, op);
-      const responses = new Map<number, { media: string | undefined; schema: Schema | undefined }>();
+      const responses: Operation['responses'] = new Map();
       for (const [status, r] of Object.entries(o.responses as Record<string, Schema>)) {
-        const [media, content] = Object.entries((r.content ?? {}) as Record<string, Schema>)[0] ?? [];
-        responses.set(Number(status), { media, schema: content?.schema });
+        const contents = Object.entries((r.content ?? {}) as Record<string, Schema>);
+        const [media, content] = contents[0] ?? [];
+        responses.set(Number(status), { media, schema: content?.schema, contents: new Map(contents.map(([m, c]) => [m, c.schema])) });
       }
       return {
         method, path, operationId: o.operationId, scope: o['x-scope'] ?? null,
@@ -110,7 +112,10 @@ function ownValid(schema: Schema, hints: Hints): fc.Arbitrary<unknown> {
     case 'object': {
       const props = (schema.properties ?? {}) as Record<string, Schema>;
       const required = (schema.required ?? []) as string[];
-      return fc.record(Object.fromEntries(Object.entries(props).map(([k, s]) => [k, valid(s, hints, k)])), { requiredKeys: required });
+      // hints.$omit: optional properties no valid value can be made up for (left out of valid objects)
+      const omit = new Set((hints.$omit ?? []) as string[]);
+      const kept = Object.entries(props).filter(([k]) => required.includes(k) || !omit.has(k));
+      return fc.record(Object.fromEntries(kept.map(([k, s]) => [k, valid(s, hints, k)])), { requiredKeys: required });
     }
     default: return fc.jsonValue({ maxDepth: 2 });
   }

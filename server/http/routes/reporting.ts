@@ -3,6 +3,7 @@
 // format=csv, streamed from a cursor.
 import { Router, type Response } from 'express';
 import { z } from 'zod';
+import { alertBody } from '../responses.ts';
 import { AppError } from '../errors.ts';
 import { parseWith } from '../json-body.ts';
 import { slug } from '../fields.ts';
@@ -55,11 +56,7 @@ export const statementAnswer = z.object({
     .describe('per local day; null when the tenant\'s zone changed within two days of the period (days cannot be given exactly)'),
   topUsers: z.array(z.object({ user: z.string().nullable(), ...usageCounts })).nullable().describe('the 20 largest; user null: events without a user'),
   users: z.number().int().nullable().describe('distinct named end users in the period'),
-  alerts: z.array(z.object({
-    id: z.number().int(), tenant: z.string(), threshold: z.number().int(), usedTokens: z.number().int(), quota: z.number().int(), percent: z.number(),
-    periodStart: z.string(), periodEnd: z.string(), status: z.string(), attempts: z.number().int(), lastError: z.string().nullable(),
-    createdAt: z.string(), lastAttemptAt: z.string().nullable(), deliveredAt: z.string().nullable(),
-  })).describe('the alerts of this period, newest first'),
+  alerts: z.array(alertBody).describe('the alerts of this period, newest first'),
 });
 const formatOnly = z.strictObject({ format: formatParam });
 const periodStart = z.string().regex(/^\d{4}-\d{2}-\d{2}$|^\d{4}-\d{2}-\d{2}T[0-9:.]+(Z|[+-]\d{2}:?\d{2})$/, 'a period start: its instant (2026-11-01T00:00:00.000Z) or its local date (2026-11-01)');
@@ -180,13 +177,14 @@ async function sendCsvRows<T extends object>(res: Response, filename: string, ro
 
 const common = { 400: 'Invalid parameters: the message says which and what to change', 404: 'Unknown tenant' };
 export const reportingRouteDocs: RouteDoc[] = [
-  { method: 'get', path: '/api/usage/{tenant}/query', scope: 'read', query: usageQueryParams,
+  { method: 'get', path: '/api/usage/{tenant}/query', scope: 'read', query: usageQueryParams, csv: true,
     summary: 'Usage per window (minute, hour, day, month in tz), optionally per feature and end user, read from the coarsest rollup that answers exactly. CSV with Accept: text/csv or format=csv (streamed; any length).',
     responses: { 200: { description: 'Rows, one per window (and feature, user) with usage', schema: usageQueryAnswer }, ...common } },
-  { method: 'get', path: '/api/tenants/{tenant}/periods', scope: 'read', query: formatOnly,
+  { method: 'get', path: '/api/tenants/{tenant}/periods', scope: 'read', query: formatOnly, csv: true,
     summary: 'Every billing period since the tenant\'s first event: tokens, events, quota, percent, overage, alerts. CSV with Accept: text/csv or format=csv.',
     responses: { 200: { description: 'Periods, oldest first', schema: periodsAnswer }, ...common } },
-  { method: 'get', path: '/api/tenants/{tenant}/periods/{start}', scope: 'read', query: formatOnly,
+  { method: 'get', path: '/api/tenants/{tenant}/periods/{start}', scope: 'read', query: formatOnly, csv: true,
+    params: { start: z.string().min(1).max(64).describe('the period start: an instant (2026-11-01T00:00:00Z) or a local date (2026-11-01)') },
     summary: 'One billing period\'s statement: totals, per feature, per day, top users, alerts. {start} is the period start (instant or local date). CSV with Accept: text/csv or format=csv.',
     responses: { 200: { description: 'The statement', schema: statementAnswer }, 400: 'Invalid period start or format', 404: 'Unknown tenant or period' } },
 ];
