@@ -393,12 +393,33 @@ create table flagmeter.rollups_daily_users (
   constraint rollups_daily_users_pkey PRIMARY KEY (tenant_id, day, feature, timezone, end_user),
   constraint rollups_daily_users_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES flagmeter.tenants(id) ON DELETE CASCADE
 );
-comment on table flagmeter.rollups_daily_users is 'Tokens per tenant, local calendar day, feature and end user, for events that name a user; maintained by the events insert trigger beside rollups_daily. tenant_id leads the primary key, so the table can be distributed by tenant. Never compacted or pruned. Read through flagmeter.daily_user_usage().';
+comment on table flagmeter.rollups_daily_users is 'Tokens per tenant, local calendar day, feature and end user, for events that name a user; the insert trigger queues them in rollups_daily_users_pending and the minute job folds them in. tenant_id leads the primary key, so the table can be distributed by tenant. Never compacted or pruned. Read through flagmeter.daily_user_usage() (which adds the queue).';
 comment on column flagmeter.rollups_daily_users.day is 'Calendar day in timezone.';
 comment on column flagmeter.rollups_daily_users.timezone is 'The tenant''s time zone when the events were stored (as in rollups_daily).';
 comment on column flagmeter.rollups_daily_users.end_user is 'events.end_user (never null here: anonymous events are not stored in this table).';
 comment on column flagmeter.rollups_daily_users.tokens is 'Sum of events.tokens of this user that day.';
 comment on column flagmeter.rollups_daily_users.event_count is 'Number of events of this user that day.';
+
+create table flagmeter.rollups_daily_users_pending (
+  tenant_id bigint not null,
+  id bigint generated always as identity not null,
+  day date not null,
+  timezone text not null,
+  features text[] not null,
+  end_users text[] not null,
+  tokens bigint[] not null,
+  event_counts bigint[] not null,
+  constraint rollups_daily_users_pending_check CHECK (((cardinality(features) = cardinality(end_users)) AND (cardinality(features) = cardinality(tokens)) AND (cardinality(features) = cardinality(event_counts)))),
+  constraint rollups_daily_users_pending_pkey PRIMARY KEY (tenant_id, id),
+  constraint rollups_daily_users_pending_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES flagmeter.tenants(id) ON DELETE CASCADE
+);
+comment on table flagmeter.rollups_daily_users_pending is 'Events that name a user, not yet folded into rollups_daily_users: one row per inserted batch, tenant and local day, its (feature, end_user, tokens, event_count) entries in parallel arrays. Appended by the events insert trigger, emptied by flagmeter.fold_user_rollups() (the minute job). tenant_id leads the primary key, so the table can be distributed by tenant.';
+comment on column flagmeter.rollups_daily_users_pending.day is 'Calendar day in timezone.';
+comment on column flagmeter.rollups_daily_users_pending.timezone is 'The tenant''s time zone when the events were stored.';
+comment on column flagmeter.rollups_daily_users_pending.features is 'Feature of each entry.';
+comment on column flagmeter.rollups_daily_users_pending.end_users is 'End user of each entry (never null).';
+comment on column flagmeter.rollups_daily_users_pending.tokens is 'Tokens of each entry.';
+comment on column flagmeter.rollups_daily_users_pending.event_counts is 'Events of each entry.';
 
 create table flagmeter.rollups_hourly (
   tenant_id bigint not null,
@@ -763,14 +784,32 @@ comment on column report.usage_by_feature.period_end is 'End of the current bill
 
 create view report.usage_by_user as
  SELECT t.slug AS tenant,
-    u.day,
-    u.feature,
-    u.end_user,
-    u.tokens,
-    u.event_count,
-    u.timezone
-   FROM flagmeter.rollups_daily_users u
-     JOIN flagmeter.tenants t ON t.id = u.tenant_id
+    n.day,
+    n.feature,
+    n.end_user,
+    sum(n.tokens)::bigint AS tokens,
+    sum(n.event_count)::bigint AS event_count,
+    n.timezone
+   FROM ( SELECT u.tenant_id,
+            u.day,
+            u.feature,
+            u.end_user,
+            u.tokens,
+            u.event_count,
+            u.timezone
+           FROM flagmeter.rollups_daily_users u
+        UNION ALL
+         SELECT p.tenant_id,
+            p.day,
+            x.feature,
+            x.end_user,
+            x.tokens,
+            x.events,
+            p.timezone
+           FROM flagmeter.rollups_daily_users_pending p
+             CROSS JOIN LATERAL UNNEST(p.features, p.end_users, p.tokens, p.event_counts) x(feature, end_user, tokens, events)) n
+     JOIN flagmeter.tenants t ON t.id = n.tenant_id
+  GROUP BY t.slug, n.day, n.feature, n.end_user, n.timezone
 UNION ALL
  SELECT t.slug AS tenant,
     d.day,
@@ -1038,11 +1077,16 @@ AS $function$
   from flagmeter.rollups_daily_users u
   where u.tenant_id = tenant and u.day >= first_day and u.day < end_day
   union all
+  select p.day, x.feature, p.timezone, x.end_user, x.tokens, x.events
+  from flagmeter.rollups_daily_users_pending p
+  cross join lateral unnest(p.features, p.end_users, p.tokens, p.event_counts) as x(feature, end_user, tokens, events)
+  where p.tenant_id = tenant and p.day >= first_day and p.day < end_day
+  union all
   select d.day, d.feature, d.timezone, null, d.tokens - d.named_tokens, d.event_count - d.named_events
   from flagmeter.rollups_daily d
   where d.tenant_id = tenant and d.day >= first_day and d.day < end_day and d.event_count > d.named_events
 $function$;
-comment on function flagmeter.daily_user_usage(tenant bigint, first_day date, end_day date) is 'One tenant''s usage per local day, feature, zone and end user for days in [first_day, end_day); events without a user make one row per day, feature and zone with end_user null. Sums equal rollups_daily.';
+comment on function flagmeter.daily_user_usage(tenant bigint, first_day date, end_day date) is 'One tenant''s usage per local day, feature, zone and end user for days in [first_day, end_day), folded and still queued (a key may come as two rows: sum them); events without a user make one row per day, feature and zone with end_user null. Sums equal rollups_daily.';
 
 CREATE OR REPLACE FUNCTION flagmeter.delete_tenant(tenant_slug text)
  RETURNS jsonb
@@ -1123,6 +1167,30 @@ AS $function$
   from p
 $function$;
 comment on function flagmeter.entitlement_figures(tenant bigint, tz text, billing_day integer, want_feature text, as_of timestamp with time zone) is 'One tenant''s period usage and open, unexpired holds as of as_of: in total (the quota) and on want_feature. One snapshot.';
+
+CREATE OR REPLACE FUNCTION flagmeter.fold_user_rollups()
+ RETURNS integer
+ LANGUAGE sql
+AS $function$
+  with moved as (
+    delete from flagmeter.rollups_daily_users_pending returning *
+  ), entries as (
+    select m.tenant_id, m.day, x.feature, m.timezone, x.end_user, sum(x.tokens)::bigint as tokens, sum(x.events)::bigint as events
+    from moved m
+    cross join lateral unnest(m.features, m.end_users, m.tokens, m.event_counts) as x(feature, end_user, tokens, events)
+    group by 1, 2, 3, 4, 5
+  ), folded as (
+    insert into flagmeter.rollups_daily_users as u (tenant_id, day, feature, timezone, end_user, tokens, event_count)
+    select tenant_id, day, feature, timezone, end_user, tokens, events from entries
+    order by 1, 2, 3, 4, 5
+    on conflict (tenant_id, day, feature, timezone, end_user) do update
+      set tokens = u.tokens + excluded.tokens,
+          event_count = u.event_count + excluded.event_count
+    returning 1
+  )
+  select count(*)::int from folded
+$function$;
+comment on function flagmeter.fold_user_rollups() is 'Folds the queued per-end-user sums (rollups_daily_users_pending) into rollups_daily_users; returns the rows upserted. Called by the minute job.';
 
 CREATE OR REPLACE FUNCTION flagmeter.is_timezone(tz text)
  RETURNS boolean
@@ -1225,40 +1293,11 @@ CREATE OR REPLACE FUNCTION flagmeter.tg_events__rollup()
  LANGUAGE plpgsql
 AS $function$
 begin
-  if not exists (select 1 from new_events where end_user is not null) then
-    with per_minute as materialized (
-      select tenant_id, date_trunc('minute', occurred_at, 'UTC') as minute, feature, sum(tokens) as tokens, count(*) as events
-      from new_events
-      group by 1, 2, 3
-    ), minutes as (
-      insert into flagmeter.rollups as r (tenant_id, minute, feature, tokens, event_count)
-      select tenant_id, minute, feature, tokens, events from per_minute
-      order by 1, 2, 3
-      on conflict (tenant_id, minute, feature) do update
-        set tokens = r.tokens + excluded.tokens,
-            event_count = r.event_count + excluded.event_count
-    )
-    insert into flagmeter.rollups_daily as d (tenant_id, day, feature, timezone, tokens, event_count)
-    select m.tenant_id, (m.minute at time zone t.timezone)::date, m.feature, t.timezone, sum(m.tokens), sum(m.events)
-    from per_minute m
-    join flagmeter.tenants t on t.id = m.tenant_id
-    group by 1, 2, 3, 4
-    order by 1, 2, 3, 4
-    on conflict (tenant_id, day, feature, timezone) do update
-      set tokens = d.tokens + excluded.tokens,
-          event_count = d.event_count + excluded.event_count;
-    return null;
-  end if;
-
-  with per_user as materialized (
-    select tenant_id, date_trunc('minute', occurred_at, 'UTC') as minute, feature, end_user, sum(tokens) as tokens, count(*) as events
-    from new_events
-    group by 1, 2, 3, 4
-  ), per_minute as materialized (
-    select tenant_id, minute, feature, sum(tokens) as tokens, sum(events) as events,
+  with per_minute as materialized (
+    select tenant_id, date_trunc('minute', occurred_at, 'UTC') as minute, feature, sum(tokens) as tokens, count(*) as events,
       coalesce(sum(tokens) filter (where end_user is not null), 0) as named_tokens,
-      coalesce(sum(events) filter (where end_user is not null), 0) as named_events
-    from per_user
+      count(*) filter (where end_user is not null) as named_events
+    from new_events
     group by 1, 2, 3
   ), minutes as (
     insert into flagmeter.rollups as r (tenant_id, minute, feature, tokens, event_count)
@@ -1267,33 +1306,36 @@ begin
     on conflict (tenant_id, minute, feature) do update
       set tokens = r.tokens + excluded.tokens,
           event_count = r.event_count + excluded.event_count
-  ), days as (
-    insert into flagmeter.rollups_daily as d (tenant_id, day, feature, timezone, tokens, event_count, named_tokens, named_events)
-    select m.tenant_id, (m.minute at time zone t.timezone)::date, m.feature, t.timezone, sum(m.tokens), sum(m.events), sum(m.named_tokens), sum(m.named_events)
-    from per_minute m
-    join flagmeter.tenants t on t.id = m.tenant_id
-    group by 1, 2, 3, 4
-    order by 1, 2, 3, 4
-    on conflict (tenant_id, day, feature, timezone) do update
-      set tokens = d.tokens + excluded.tokens,
-          event_count = d.event_count + excluded.event_count,
-          named_tokens = d.named_tokens + excluded.named_tokens,
-          named_events = d.named_events + excluded.named_events
   )
-  insert into flagmeter.rollups_daily_users as u (tenant_id, day, feature, timezone, end_user, tokens, event_count)
-  select p.tenant_id, (p.minute at time zone t.timezone)::date, p.feature, t.timezone, p.end_user, sum(p.tokens), sum(p.events)
-  from per_user p
-  join flagmeter.tenants t on t.id = p.tenant_id
-  where p.end_user is not null
-  group by 1, 2, 3, 4, 5
-  order by 1, 2, 3, 4, 5
-  on conflict (tenant_id, day, feature, timezone, end_user) do update
-    set tokens = u.tokens + excluded.tokens,
-        event_count = u.event_count + excluded.event_count;
+  insert into flagmeter.rollups_daily as d (tenant_id, day, feature, timezone, tokens, event_count, named_tokens, named_events)
+  select m.tenant_id, (m.minute at time zone t.timezone)::date, m.feature, t.timezone, sum(m.tokens), sum(m.events), sum(m.named_tokens), sum(m.named_events)
+  from per_minute m
+  join flagmeter.tenants t on t.id = m.tenant_id
+  group by 1, 2, 3, 4
+  order by 1, 2, 3, 4
+  on conflict (tenant_id, day, feature, timezone) do update
+    set tokens = d.tokens + excluded.tokens,
+        event_count = d.event_count + excluded.event_count,
+        named_tokens = d.named_tokens + excluded.named_tokens,
+        named_events = d.named_events + excluded.named_events;
+
+  -- Events that name a user, queued as they are: one row per tenant and local day of the batch, its
+  -- events in arrays. Grouping them by user here (and the upsert per user migration 10 did) is the
+  -- minute job's work now, off the insert's path.
+  insert into flagmeter.rollups_daily_users_pending (tenant_id, day, timezone, features, end_users, tokens, event_counts)
+  select e.tenant_id, (e.minute at time zone t.timezone)::date, t.timezone,
+    array_agg(e.feature), array_agg(e.end_user), array_agg(e.tokens::bigint), array_agg(1::bigint)
+  from (
+    select tenant_id, date_trunc('minute', occurred_at, 'UTC') as minute, feature, end_user, tokens
+    from new_events
+    where end_user is not null
+  ) e
+  join flagmeter.tenants t on t.id = e.tenant_id
+  group by 1, 2, 3;
   return null;
 end
 $function$;
-comment on function flagmeter.tg_events__rollup() is 'Adds each inserted batch of events to flagmeter.rollups, flagmeter.rollups_daily and (events that name a user) flagmeter.rollups_daily_users in the same transaction.';
+comment on function flagmeter.tg_events__rollup() is 'Adds each inserted batch of events to flagmeter.rollups and flagmeter.rollups_daily, and queues the sums of events that name a user in flagmeter.rollups_daily_users_pending, in the same transaction.';
 
 CREATE OR REPLACE FUNCTION flagmeter.tick(as_of timestamp with time zone DEFAULT now(), recent interval DEFAULT NULL::interval, events_retention interval DEFAULT '1 year 1 mon'::interval, compact_after interval DEFAULT '3 days'::interval, keys_retention interval DEFAULT '7 days'::interval)
  RETURNS jsonb

@@ -11,7 +11,8 @@ const features = ['gpt-4o', 'gpt-4o-mini', 'claude-sonnet', 'text-embedding-3'];
 
 export async function runSqlCeiling(o: {
   url: string; connections: number; batchSize: number; durationMs: number; tenantIds: number[]; ledger: Ledger;
-  /** End users the events name, round robin (default 100); 0: no event names one. */
+  /** End users the events name (default 100), spread over tenants and features as the HTTP workload's
+   * random ones are (a round robin would give each tenant two users); 0: no event names one. */
   users?: number;
   onTick?(elapsedMs: number, events: number): void;
 }): Promise<SqlCeilingResult> {
@@ -30,7 +31,7 @@ export async function runSqlCeiling(o: {
         for (let i = 0; i < o.batchSize; i++, n++) {
           const t = 1 + (n * 7919) % 1000;
           tokens += t;
-          rows[i] = { id: randomUUID(), tenantId: o.tenantIds[n % o.tenantIds.length]!, feature: features[n % features.length]!, tokens: t, occurredAt: at, key: null, user: users > 0 ? `user-${n % users}` : null };
+          rows[i] = { id: randomUUID(), tenantId: o.tenantIds[n % o.tenantIds.length]!, feature: features[n % features.length]!, tokens: t, occurredAt: at, key: null, user: users > 0 ? `user-${Math.floor(n / o.tenantIds.length) * 7919 % users}` : null };
         }
         await insertEvents(pool, rows);
         events += o.batchSize;

@@ -13,6 +13,8 @@ export interface TickResult {
   /** flagmeter.tick_entitlements(): lapsed reservations marked expired, old check answers deleted. */
   reservationsExpired?: number;
   checksPruned?: number;
+  /** flagmeter.fold_user_rollups(): per-end-user rows folded from the trigger's queue. */
+  userRollupsFolded?: number;
 }
 
 /** Enqueues the delivery of an alert through the given transaction's connection, to start no sooner than startAfter. */
@@ -26,6 +28,15 @@ export interface TickOptions {
 }
 
 export async function runTick(pool: Pool, enqueue: EnqueueDelivery, config: Config, opts: TickOptions = {}): Promise<TickResult> {
+  const result = await tickTransaction(pool, enqueue, config, opts);
+  // the insert trigger's per-end-user queue, on every tick (the fast check too, so it stays short);
+  // its own statement: a fold never holds up the alerts
+  const { rows: [fold] } = await pool.query<{ n: number }>('select flagmeter.fold_user_rollups() as n');
+  result.userRollupsFolded = fold!.n;
+  return result;
+}
+
+function tickTransaction(pool: Pool, enqueue: EnqueueDelivery, config: Config, opts: TickOptions): Promise<TickResult> {
   return withTransaction(pool, async (client) => {
     const { rows: [row] } = await client.query<{ tick: TickResult }>(
       `select flagmeter.tick(coalesce($1::timestamptz, now()), $2::interval, $3::interval, $4::interval, $5::interval) as tick`,

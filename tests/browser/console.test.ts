@@ -58,7 +58,11 @@ afterAll(async () => {
   await cleanBuild?.();
 });
 
-const shot = (name: string, fullPage = false) => page.screenshot({ path: path.join(screenshots, name), fullPage });
+// from the top: a full-page capture of a scrolled page draws the sticky header where the viewport was
+const shot = async (name: string, fullPage = false) => {
+  await page.evaluate(() => window.scrollTo(0, 0));
+  await page.screenshot({ path: path.join(screenshots, name), fullPage });
+};
 const dialog = () => page.getByRole('dialog', { name: 'Sign in' });
 const fieldError = (form: string, field: string) => page.locator(`${form} [data-field="${field}"] .field__error`);
 const api = (method: string, p: string, bearer: string) => call(app.url, method, p, { bearer });

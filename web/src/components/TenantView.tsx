@@ -76,7 +76,8 @@ export function TenantView({ slug }: { slug: string }) {
   const usage = tenants.value?.get(slug);
   const live = connection.value.state === 'live';
   // refetch when the usage moves or the stream comes back after a disconnection
-  const version = useThrottled(`${usage?.totalTokens}|${usage?.eventCount}|${usage?.periodStart}|${live}`, 1000);
+  // a settings change (quota, billing day, zone) redraws the chart as a usage change does
+  const version = useThrottled(`${usage?.totalTokens}|${usage?.eventCount}|${usage?.periodStart}|${usage?.monthlyQuota}|${usage?.timezone}|${live}`, 1000);
   const [load, retry] = useDetails(slug, bucket, period ? period : version, period);
   const ready = load.state === 'ready' ? load.data : undefined;
 
