@@ -130,6 +130,31 @@ test('create a tenant (the API\'s field error shown next to the field), then set
   await page.getByRole('button', { name: 'Save settings' }).click();
   await page.getByText('Saved.').waitFor();
   expect((await api('GET', '/api/tenants/initech-two', ADMIN_KEY)).body).toMatchObject({ monthlyQuota: 5000, billingDay: 15 });
+  // the page follows: the live figures, and the chart (its quota line and its period) redrawn
+  await page.getByText('of 5K tokens').waitFor();
+  await page.getByText('Quota 5K').waitFor();
+});
+
+test('set the limits: a malformed line and a bad value are refused at the field, then a hard quota and a feature limit are saved and checks obey them', async () => {
+  const limits = page.getByLabel('Feature limits (per billing period)');
+  await limits.fill('gpt-4o lots');
+  await page.getByRole('button', { name: 'Save limits' }).click();
+  await fieldError('form[aria-labelledby="limits-title"]', 'featureLimits').waitFor();
+  await limits.fill('gpt-4o 0 hard');
+  await page.getByRole('button', { name: 'Save limits' }).click();
+  // the API's own refusal (tokens must be positive), shown at the field
+  await fieldError('form[aria-labelledby="limits-title"]', 'featureLimits').waitFor();
+  expect((await api('GET', '/api/tenants/initech-two', ADMIN_KEY)).body).toMatchObject({ quotaHard: false, featureLimits: [] });
+  await page.getByLabel('Hard quota').check();
+  await limits.fill('gpt-4o 300 hard\nclaude 1000');
+  await page.getByRole('button', { name: 'Save limits' }).click();
+  await page.getByText('Limits saved.').waitFor();
+  const saved = (await api('GET', '/api/tenants/initech-two', ADMIN_KEY)).body;
+  expect(saved.quotaHard).toBe(true);
+  expect(saved.featureLimits).toEqual(expect.arrayContaining([{ feature: 'claude', tokens: 1000, hard: false }, { feature: 'gpt-4o', tokens: 300, hard: true }]));
+  expect(saved.featureLimits).toHaveLength(2);
+  const check = await call(app.url, 'POST', '/api/check', { bearer: ADMIN_KEY, body: { tenant: 'initech-two', feature: 'gpt-4o', tokens: 301 } });
+  expect(check.body).toMatchObject({ allowed: false, reason: 'would_exceed', limitOn: 'feature', limit: 300 });
 });
 
 test('add a webhook and send a test message: the stand-in gets it, the console shows the delivery', async () => {
@@ -182,9 +207,11 @@ test('the audit log shows the changes, filtered, with before → after', async (
   await page.getByLabel('Tenant', { exact: true }).fill('initech-two');
   await page.getByLabel('Action', { exact: true }).fill('tenant.update');
   await page.getByRole('button', { name: 'Filter' }).click();
-  await page.waitForFunction(() => document.querySelectorAll('.audit').length === 1);
-  const entry = page.locator('.audit[data-action="tenant.update"]');
+  // two changes of the tenant: its settings, then its limits
+  await page.waitForFunction(() => document.querySelectorAll('.audit').length === 2);
+  const entry = page.locator('.audit[data-action="tenant.update"]', { has: page.locator('.diff tr', { hasText: 'monthlyQuota' }) });
   expect(await entry.textContent()).toContain('by admin');
+  expect(await page.locator('.audit[data-action="tenant.update"] .diff tr', { hasText: 'quotaHard' }).count()).toBe(1);
   const quotaRow = entry.locator('.diff tr', { hasText: 'monthlyQuota' });
   expect(await quotaRow.locator('del').textContent()).toBe('1000');
   expect(await quotaRow.locator('ins').textContent()).toBe('5000');

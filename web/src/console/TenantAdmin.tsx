@@ -1,9 +1,10 @@
 // A tenant's settings for an admin: quota, billing day, time zone, thresholds and rate limit; its
-// Slack webhook (set, disable, send a test message and see what came back); deleting it with its
-// data after typing its slug. Shown only with the admin scope; the server checks again.
+// limits (LimitsForm.tsx); its Slack webhook (set, disable, send a test message and see what came
+// back); deleting it with its data after typing its slug. Shown only with the admin scope; the server checks again.
 import { useEffect, useState } from 'preact/hooks';
 import { Field, FormStatus, formValues, num, useForm } from './Form.tsx';
 import { enc, request } from './http.ts';
+import { LimitsForm } from './LimitsForm.tsx';
 import { can } from './me.ts';
 import type { TenantSettings, WebhookTest } from './types.ts';
 
@@ -38,7 +39,6 @@ function SettingsForm({ t, onSaved }: { t: TenantSettings; onSaved: (t: TenantSe
       <Field id="t-thresholds" name="alertThresholds" label="Alert thresholds (%)" hint="comma-separated, e.g. 80, 100" error={e.alertThresholds}>{(p) => <input {...p} defaultValue={t.alertThresholds.join(', ')} />}</Field>
       <Field id="t-rate" name="rateLimitPerSecond" label="Rate limit (events/s)" hint="empty: the server's default" error={e.rateLimitPerSecond}>{(p) => <input {...p} type="number" min={1} defaultValue={t.rateLimitPerSecond === null ? '' : String(t.rateLimitPerSecond)} />}</Field>
       <Field id="t-burst" name="rateLimitBurst" label="Burst (events)" hint="empty: the server's default" error={e.rateLimitBurst}>{(p) => <input {...p} type="number" min={1} defaultValue={t.rateLimitBurst === null ? '' : String(t.rateLimitBurst)} />}</Field>
-      {/* the entitlements issue adds its limits here */}
       <div class="form__actions">
         <FormStatus state={f.state} />
         <button type="submit" class="btn btn--primary" disabled={f.state.busy}>Save settings</button>
@@ -133,6 +133,7 @@ export function TenantAdmin({ slug }: { slug: string }) {
   return (
     <section class="admin" aria-label="Manage this tenant">
       <div class="card"><SettingsForm t={t} onSaved={setT} /></div>
+      <div class="card"><LimitsForm t={t} onSaved={setT} /></div>
       <div class="card"><WebhookForm t={t} onSaved={setT} /></div>
       <div class="card"><DeleteTenant slug={slug} /></div>
     </section>
