@@ -6,6 +6,7 @@
 import type pg from 'pg';
 import type { Pool } from './pool.ts';
 import { alertJson, isoUtc } from './alerts.ts';
+import { periodUsageFields } from './usage.ts';
 
 export const WINDOWS = ['minute', 'hour', 'day', 'month'] as const;
 export type Window = (typeof WINDOWS)[number];
@@ -337,16 +338,7 @@ with t as (
   select a.* from t join flagmeter.alerts a on a.tenant_id = t.id and a.period_start >= t.period_start and a.period_start < t.period_end
 )
 select json_build_object(
-  'tenant', t.slug,
-  'tenantName', t.name,
-  'totalTokens', total.tokens,
-  'monthlyQuota', t.monthly_quota,
-  'quotaPercent', round(100.0 * total.tokens / t.monthly_quota, 2),
-  'eventCount', total.events,
-  'periodStart', ${isoUtc('t.period_start')},
-  'periodEnd', ${isoUtc('t.period_end')},
-  'billingDay', t.billing_day,
-  'timezone', t.timezone,
+  ${periodUsageFields},
   'current', now() >= t.period_start and now() < t.period_end,
   'overageTokens', greatest(total.tokens - t.monthly_quota, 0),
   'features', coalesce((

@@ -4,6 +4,22 @@
 import type { Pool } from './pool.ts';
 import { alertJson, isoUtc } from './alerts.ts';
 
+/**
+ * The fields a period's usage starts with, in the usage body and in a period's statement alike:
+ * json_build_object arguments over `t` (the tenant with period_start/period_end) and `total`.
+ */
+export const periodUsageFields = `
+  'tenant', t.slug,
+  'tenantName', t.name,
+  'totalTokens', total.tokens,
+  'monthlyQuota', t.monthly_quota,
+  'quotaPercent', round(100.0 * total.tokens / t.monthly_quota, 2),
+  'eventCount', total.events,
+  'periodStart', ${isoUtc('t.period_start')},
+  'periodEnd', ${isoUtc('t.period_end')},
+  'billingDay', t.billing_day,
+  'timezone', t.timezone`;
+
 // Sums the period with flagmeter.period_usage() like the report views (daily rollups, or the buckets
 // when the tenant's zone changed near the period); the total is the sum of the per-feature sums, as
 // in report.usage_current. Timestamps are written as JavaScript's toISOString() would, so the body
@@ -26,16 +42,7 @@ with t as (
   limit 20
 )
 select json_build_object(
-  'tenant', t.slug,
-  'tenantName', t.name,
-  'totalTokens', total.tokens,
-  'monthlyQuota', t.monthly_quota,
-  'quotaPercent', round(100.0 * total.tokens / t.monthly_quota, 2),
-  'eventCount', total.events,
-  'periodStart', ${isoUtc('t.period_start')},
-  'periodEnd', ${isoUtc('t.period_end')},
-  'billingDay', t.billing_day,
-  'timezone', t.timezone,
+  ${periodUsageFields},
   'limits', flagmeter.tenant_limits_json(t.id),
   'features', coalesce((
     select json_agg(json_build_object(
