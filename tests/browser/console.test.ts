@@ -301,3 +301,17 @@ test('back as admin: change the person\'s scopes and disable them (their sign-in
   // admin's own row offers no way to lock admin out
   expect(await page.locator('tr[data-person="admin"]').getByRole('button', { name: /^Disable/ }).count()).toBe(0);
 });
+
+test('a person who may only evaluate flags is told why the console shows nothing', async () => {
+  const invitation = (await call(app.url, 'POST', '/api/invitations', { bearer: ADMIN_KEY, body: { scopes: ['evaluate'] } })).body.token;
+  expect((await call(app.url, 'POST', '/auth/register', { body: { name: 'eve', password: 'eve evaluates only', invitation } })).status).toBe(201);
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  // the sign-in goes through; the console then finds nothing it may show, and says why
+  await dialog().waitFor();
+  await page.getByLabel('Name', { exact: true }).fill('eve');
+  await page.getByLabel('Password', { exact: true }).fill('eve evaluates only');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  const why = page.getByTestId('signin-refused');
+  await why.waitFor();
+  expect(await why.textContent()).toContain("lack the 'read' scope");
+});

@@ -25,7 +25,7 @@ export async function getJson<T>(path: string, signal?: AbortSignal): Promise<T>
   const body = await res.json().catch(() => undefined);
   if (!res.ok) {
     const error = body?.error;
-    if (isKeyRefusal(res.status, error?.code)) refused(key, error?.message ?? 'The API key was refused.');
+    if (isKeyRefusal(res.status, error?.code)) refused(key, error?.message ?? 'The API key was refused.', res.status);
     throw new ApiError(res.status, error?.code ?? 'http_error', error?.message ?? `The API answered ${res.status}.`);
   }
   return body as T;

@@ -27,7 +27,7 @@ export const apiKey = signal<string | undefined>(stored());
  * Set while the API wants a (better) key. A new object each time, so a second refusal with the
  * same message still reaches the prompt. `reason` is the server's word when a key was refused.
  */
-export const keyNeeded = signal<{ reason?: string } | undefined>(undefined);
+export const keyNeeded = signal<{ reason?: string; signedIn?: string } | undefined>(undefined);
 
 export function authHeaders(key = apiKey.peek()): Record<string, string> {
   return key ? { authorization: `Bearer ${key}` } : {};
@@ -50,12 +50,13 @@ export function forgetKey(): void {
  * The API refused `sent`, the key a request went out with (undefined: none). An answer to a
  * request made with an older key says nothing about the current one.
  */
-export function refused(sent: string | undefined, reason: string): void {
+export function refused(sent: string | undefined, reason: string, status?: number): void {
   // stale, or one more keyless request turned away while the prompt is already up
   if (sent !== apiKey.peek() || (!sent && keyNeeded.peek())) return;
   batch(() => {
     // keyNeeded first: live.ts does not reconnect keyless while a key is awaited
-    keyNeeded.value = { reason: sent ? reason : undefined };
+    // without a key a 403 is a signed-in person who lacks a scope: say so rather than just ask again
+    keyNeeded.value = sent ? { reason } : status === 403 ? { signedIn: reason } : {};
     if (sent) forgetKey();
   });
 }

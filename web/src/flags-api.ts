@@ -38,7 +38,7 @@ async function request<T>(method: string, path: string, body?: unknown): Promise
   const data = await res.json().catch(() => undefined);
   if (!res.ok) {
     const error = data?.error;
-    if (isKeyRefusal(res.status, error?.code) && method === 'GET') refused(key, error?.message ?? 'The API key was refused.');
+    if (isKeyRefusal(res.status, error?.code) && method === 'GET') refused(key, error?.message ?? 'The API key was refused.', res.status);
     const detail = error?.details?.map((d: { field: string; message: string }) => `${d.field}: ${d.message}`).join('; ');
     throw new ApiError(res.status, error?.code ?? 'http_error', detail || error?.message || `The API answered ${res.status}.`);
   }

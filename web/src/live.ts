@@ -51,7 +51,7 @@ export function connectLive(url = '/api/stream'): () => void {
         if (ac.signal.aborted) return;
         if (isKeyRefusal(res.status, error?.code)) {
           batch(() => {
-            refused(key, error?.message ?? 'The API key was refused.');
+            refused(key, error?.message ?? 'The API key was refused.', res.status);
             clearTenants();
             connection.value = { state: 'locked' };
           });

@@ -43,7 +43,7 @@ export async function downloadCsv(path: string, fallbackName: string): Promise<v
   }
   if (!res.ok) {
     const error = (await res.json().catch(() => undefined))?.error;
-    if (isKeyRefusal(res.status, error?.code)) refused(key, error?.message ?? 'The API key was refused.');
+    if (isKeyRefusal(res.status, error?.code)) refused(key, error?.message ?? 'The API key was refused.', res.status);
     throw new ApiError(res.status, error?.code ?? 'http_error', error?.message ?? `The API answered ${res.status}.`);
   }
   const blob = await res.blob();

@@ -51,6 +51,7 @@ export function SignIn() {
         <form ref={login.form} onSubmit={signIn} class="form">
           <h2 id="signin-title">Sign in</h2>
           <p id="signin-text" class="muted">Sign in to the FlagMeter console, or use an API key with the read scope (kept for this browser session only).</p>
+          {need.signedIn && <p class="keyprompt__error" role="alert" data-testid="signin-refused">You are signed in, but the console cannot show you anything: {need.signedIn} Sign in as someone with the read scope, or use a key.</p>}
           <Field id="signin-name" name="name" label="Name" error={err.name}>
             {(p) => <input {...p} ref={nameInput} autocomplete="username" required spellcheck={false} autocapitalize="none" />}
           </Field>
