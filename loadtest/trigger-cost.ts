@@ -8,7 +8,7 @@
 // the per-user rollup skips; 100: every event names one, its worst case).
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { committedMigrations } from '../server/db/migrate.ts';
+import { triggerDefinitions } from './lib/triggers.ts';
 import { setUpDatabase } from './lib/database.ts';
 import { Ledger } from './lib/ledger.ts';
 import { runSqlCeiling } from './lib/sql-ceiling.ts';
@@ -21,16 +21,7 @@ const { values: args, positionals } = parseArgs({ allowPositionals: true, option
 const rounds = Number(positionals[0] ?? args.rounds);
 const seconds = Number(args.seconds);
 const users = Number(args.users);
-const migrations = committedMigrations();
-/** The trigger function as the last migration that (re)defines it left it, among the first `upTo`. */
-const triggerAsOf = (upTo: number) => {
-  const sql = migrations.slice(0, upTo).findLast((m) => m.includes('function flagmeter.tg_events__rollup()'))!;
-  const body = sql.slice(sql.search(/create (or replace )?function flagmeter\.tg_events__rollup\(\)/), sql.indexOf('comment on function flagmeter.tg_events__rollup()'));
-  return body.replace(/^create function/, 'create or replace function');
-};
-/** Each migration that (re)defines the trigger, oldest first, with the definition it left. */
-const definitions = migrations.flatMap((m, i) => (m.includes('function flagmeter.tg_events__rollup()') ? [i + 1] : []));
-const variants = Object.fromEntries(definitions.slice(-Number(args.last)).map((n) => [`trigger of migration ${n}`, triggerAsOf(n)]));
+const variants = Object.fromEntries(triggerDefinitions().slice(-Number(args.last)).map(([n, sql]) => [`trigger of migration ${n}`, sql]));
 console.log(`${rounds} rounds of ${seconds} s per definition; events name ${users ? `one of ${users} users` : 'no user'}`);
 
 const db = await setUpDatabase(process.env.DATABASE_URL, 50);

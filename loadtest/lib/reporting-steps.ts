@@ -6,26 +6,15 @@
 //  - what the per-end-user rollup costs the hot insert: the SQL ceiling under the trigger as the
 //    migration before it left it and under today's, alternated in this database.
 import pg from 'pg';
-import { committedMigrations } from '../../server/db/migrate.ts';
 import { ensureTenants } from '../../server/db/tenants.ts';
 import type { Child } from './children.ts';
 import { ProcSampler, rssMb } from './proc.ts';
 import { rate, type Row } from './report.ts';
 import { runSqlCeiling } from './sql-ceiling.ts';
+import { triggerDefinitions } from './triggers.ts';
 import type { BenchContext } from './steps.ts';
 
 export const REPORTING_TENANT = 'busy-reporting';
-
-/** The trigger function as each migration that (re)defines it left it: [migration number, SQL], oldest first. */
-export function triggerDefinitions(): [number, string][] {
-  const migrations = committedMigrations();
-  return migrations.flatMap((sql, i) => {
-    const at = sql.search(/create (or replace )?function flagmeter\.tg_events__rollup\(\)/);
-    if (at < 0) return [];
-    const body = sql.slice(at, sql.indexOf('comment on function flagmeter.tg_events__rollup()', at));
-    return [[i + 1, body.replace(/^create function/, 'create or replace function')] as [number, string]];
-  });
-}
 
 const percentile = (xs: number[], p: number) => {
   const s = [...xs].sort((a, b) => a - b);

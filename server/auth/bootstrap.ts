@@ -7,6 +7,7 @@ import path from 'node:path';
 import type { Config } from '../config.ts';
 import { withTransaction, type Pool } from '../db/pool.ts';
 import { countAdminKeys, findKey, insertKey } from '../db/keys.ts';
+import { tenantIdOf } from '../db/tenants.ts';
 import type { Logger } from '../log.ts';
 import { ADMIN_NAME, bootstrapAdminPerson } from '../people/bootstrap.ts';
 import { generateKey, hashKey, parseKey, type Scope } from './keys.ts';
@@ -26,7 +27,7 @@ export async function bootstrapKeys(pool: Pool, config: Config, log: Logger, dem
     await client.query(`select pg_advisory_xact_lock(hashtext('flagmeter.bootstrap_keys'))`);
     const add = async (name: string, scopes: Scope[], tenant?: string) => {
       const fresh = generateKey();
-      const tenantId = tenant ? (await client.query('select id from flagmeter.tenants where slug = $1', [tenant])).rows[0]?.id ?? null : null;
+      const tenantId = tenant ? (await tenantIdOf(client, tenant)) ?? null : null;
       await insertKey(client, { keyId: fresh.keyId, hash: fresh.hash, name, scopes, tenantId, createdBy: null });
       printed.push({ name, key: fresh.key, scopes, ...(tenant ? { tenant } : {}) });
     };

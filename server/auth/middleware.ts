@@ -83,6 +83,16 @@ export function requireScope(scope: Scope): RequestHandler {
   };
 }
 
+/** 403 unless the caller has one of these scopes (e.g. a list that read or flags may see). */
+export function requireAnyScope(...scopes: Scope[]): RequestHandler {
+  return (req, _res, next) => {
+    if (!req.caller || !scopes.some((s) => hasScope(req.caller!.scopes, s))) {
+      throw new AppError(403, 'forbidden', `This key needs one of the scopes ${scopes.map((s) => `'${s}'`).join(', ')}.`);
+    }
+    next();
+  };
+}
+
 /** Throws 403 unless the caller may touch this tenant. */
 export function assertTenantAllowed(caller: Caller | undefined, tenant: string): void {
   if (caller?.tenant && caller.tenant !== tenant) {

@@ -9,6 +9,13 @@ type Db = Pool | pg.ClientBase;
 // ---------------------------------------------------------------------------------------------
 // environments
 
+/** The environments, in order (what evaluation needs: no counts, so no scan of the flags). */
+export async function loadEnvironments(db: Db): Promise<Environment[]> {
+  const { rows } = await db.query('select id, name, position from flagmeter.environments order by position, name');
+  return rows.map((r) => ({ id: r.id, name: r.name, position: r.position }));
+}
+
+/** The environments with how many flags each holds (GET /api/environments). */
 export async function listEnvironments(db: Db): Promise<(Environment & { flags: number })[]> {
   const { rows } = await db.query(
     `select e.id, e.name, e.position,
@@ -36,11 +43,6 @@ export async function updateEnvironment(client: pg.ClientBase, name: string, cha
 export async function deleteEnvironment(client: pg.ClientBase, name: string): Promise<Environment | undefined> {
   const { rows: [r] } = await client.query(`delete from flagmeter.environments where name = $1::text returning id, name, position`, [name]);
   return r && { id: r.id, name: r.name, position: r.position };
-}
-
-export async function tenantIdOf(db: Db, slug: string): Promise<number | undefined> {
-  const { rows: [r] } = await db.query('select id from flagmeter.tenants where slug = $1::text', [slug]);
-  return r?.id;
 }
 
 // ---------------------------------------------------------------------------------------------

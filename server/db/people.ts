@@ -31,11 +31,6 @@ export async function listPeople(db: Db): Promise<PersonView[]> {
   return rows.map((r) => toView(toRecord(r)));
 }
 
-export async function tenantId(db: Db, slug: string): Promise<number | undefined> {
-  const { rows: [r] } = await db.query<{ id: number }>('select id from flagmeter.tenants where slug = $1::text', [slug]);
-  return r?.id;
-}
-
 export async function insertPerson(db: Db, p: { name: string; passwordHash: string; scopes: Scope[]; tenantId: number | null }): Promise<PersonRecord> {
   await db.query(`insert into flagmeter.people (name, password_hash, scopes, tenant_id) values ($1::text, $2::text, $3::text[], $4::bigint)`,
     [p.name, p.passwordHash, p.scopes, p.tenantId]);
@@ -75,14 +70,17 @@ export async function createSession(db: Db, s: { hash: Buffer; personId: number;
 
 export interface SessionRecord { sessionId: number; stale: boolean; personId: number; name: string; scopes: Scope[]; tenant: string | null }
 
+/** A live session (s) of an enabled person (p): not revoked, not past its end, not idle longer than $2 minutes. */
+const LIVE = `s.revoked_at is null and s.expires_at > now()
+       and s.last_seen_at > now() - make_interval(mins => $2::int) and p.disabled_at is null`;
+
 /** The live session with this token hash: not revoked, not idle too long, not past its end, its person enabled. */
 export async function resolveSession(db: Db, hash: Buffer, idleMinutes: number): Promise<SessionRecord | undefined> {
   const { rows: [r] } = await db.query({
     name: 'resolve_session',
     text: `select s.id, s.last_seen_at < now() - interval '1 minute' as stale, p.id as person_id, p.name, p.scopes, t.slug
      from flagmeter.sessions s join flagmeter.people p on p.id = s.person_id left join flagmeter.tenants t on t.id = p.tenant_id
-     where s.token_hash = $1::bytea and s.revoked_at is null and s.expires_at > now()
-       and s.last_seen_at > now() - make_interval(mins => $2::int) and p.disabled_at is null`,
+     where s.token_hash = $1::bytea and ${LIVE}`,
     values: [hash, idleMinutes],
   });
   return r && { sessionId: r.id, stale: r.stale, personId: r.person_id, name: r.name, scopes: r.scopes, tenant: r.slug };
@@ -92,8 +90,7 @@ export async function resolveSession(db: Db, hash: Buffer, idleMinutes: number):
 export async function liveSessions(db: Db, ids: number[], idleMinutes: number): Promise<Set<number>> {
   const { rows } = await db.query<{ id: number }>(
     `select s.id from flagmeter.sessions s join flagmeter.people p on p.id = s.person_id
-     where s.id = any ($1::bigint[]) and s.revoked_at is null and s.expires_at > now()
-       and s.last_seen_at > now() - make_interval(mins => $2::int) and p.disabled_at is null`, [ids, idleMinutes]);
+     where s.id = any ($1::bigint[]) and ${LIVE}`, [ids, idleMinutes]);
   return new Set(rows.map((r) => Number(r.id)));
 }
 

@@ -1,4 +1,5 @@
 // Tenant lookups for the ingest path and the usage reads served from the report views.
+import type pg from 'pg';
 import type { Pool } from './pool.ts';
 
 export interface TenantRef {
@@ -37,6 +38,12 @@ const toRef = (r: TenantRefRow): TenantRef => ({
   id: r.id, slug: r.slug, earliestAllowed: r.earliest_allowed.getTime(),
   rateLimitPerSecond: r.rate_limit_per_second, rateLimitBurst: r.rate_limit_burst,
 });
+
+/** A tenant's id by slug (undefined: no such tenant), on the pool or inside a transaction. */
+export async function tenantIdOf(db: Pool | pg.ClientBase, slug: string): Promise<number | undefined> {
+  const { rows: [r] } = await db.query<{ id: number }>('select id from flagmeter.tenants where slug = $1::text', [slug]);
+  return r?.id;
+}
 
 export async function loadTenantRefs(pool: Pool, slugs?: string[]): Promise<TenantRef[]> {
   const { rows } = slugs

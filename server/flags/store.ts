@@ -6,7 +6,7 @@
 // background, the old copy serving meanwhile. So the TTL costs one small query per process, not
 // one reload per set. A set is reloaded anyway after MAX_AGE_MS. Environments are reloaded each TTL.
 import type { Pool } from '../db/pool.ts';
-import { flagSetStamps, listEnvironments, loadFlagSet, toFlag } from '../db/flags.ts';
+import { flagSetStamps, loadEnvironments, loadFlagSet, toFlag } from '../db/flags.ts';
 import type { Logger } from '../log.ts';
 import { compile, type CompiledFlag } from './evaluate.ts';
 import type { Environment } from './model.ts';
@@ -117,8 +117,8 @@ export class FlagStore {
 
   private refreshEnvs(stale: Entry<Map<string, Environment>> | undefined): Promise<Map<string, Environment>> {
     const entry: Entry<Map<string, Environment>> = { value: stale?.value, loadedAt: stale?.loadedAt ?? 0 };
-    const loading = listEnvironments(this.pool).then((rows) => {
-      const map = new Map(rows.map((e) => [e.name, { id: e.id, name: e.name, position: e.position }]));
+    const loading = loadEnvironments(this.pool).then((rows) => {
+      const map = new Map(rows.map((e) => [e.name, e]));
       // a clear() meanwhile means this read may predate the change: answer with it, keep nothing
       if (this.envs === entry) Object.assign(entry, { value: map, loading: undefined, loadedAt: Date.now() });
       return map;

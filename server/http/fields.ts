@@ -5,12 +5,11 @@
 import { z } from 'zod';
 
 const NUL = /\u0000/u;
-/** Lone UTF-16 surrogates cannot be encoded as UTF-8: PostgreSQL would store U+FFFD instead. */
-const LONE_SURROGATE = /\p{Surrogate}/u;
 
 // One regular expression per field type, tested once per value on the way in (the ingest hot path
 // parses every event with these); the message is worked out only when it fails.
-// isWellFormed() (no lone surrogates) is native and much cheaper than a \p{Surrogate} scan.
+// isWellFormed() (no lone surrogates: PostgreSQL would store U+FFFD instead) is native and much
+// cheaper than a \p{Surrogate} scan.
 /** C0/C1 controls (NUL included), bidi embeddings/overrides/isolates and the directional marks. */
 const UNREADABLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/u;
 const NOT_BLANK = /\S/u;
@@ -53,8 +52,9 @@ export const int8 = (what: string) => z.number({ error: `${what} must be a numbe
 /** An http(s) URL (a webhook): a URL, at most `max` characters, with `text`'s checks (the URL parser lets NUL through in a path). */
 export const httpUrl = (what: string, max = 2048) => z.url({ protocol: /^https?$/, error: `${what} must be an http(s) URL` })
   .max(max, `${what} must be at most ${max} characters`)
-  .refine((s) => !NUL.test(s), `${what} must not contain NUL (\\u0000) characters`)
-  .refine((s) => !LONE_SURROGATE.test(s), `${what} must be valid Unicode (no lone surrogates)`);
+  .superRefine((s, ctx) => {
+    if (badText(s)) ctx.addIssue({ code: 'custom', message: textProblem(what, s) });
+  });
 
 /**
  * A secret URL as people other than admins may see it: scheme, host and the last four characters
@@ -70,4 +70,4 @@ export function maskUrl(url: string): string {
   }
 }
 
-export { pathGuard, pathParam } from './path-params.ts';
+export { pathParam } from './path-params.ts';

@@ -85,7 +85,7 @@ export class BatchWriter {
     if (this.closed) return Promise.reject(unavailable('shutting_down', 'FlagMeter is shutting down; retry against another instance.'));
     const held = this.waitingEvents + this.writingEvents + rows.length;
     // a settlement must commit with its event in PostgreSQL: never parked in Valkey
-    if (this.opts.fallback && !settles(rows) && (Date.now() < this.dbDownUntil || held > (this.opts.highWater ?? this.opts.bufferMax))) {
+    if (this.opts.fallback && (Date.now() < this.dbDownUntil || held > (this.opts.highWater ?? this.opts.bufferMax)) && !settles(rows)) {
       return this.toFallback(rows);
     }
     if (held > this.opts.bufferMax) {

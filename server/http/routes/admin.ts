@@ -10,6 +10,7 @@ import { generateKey, hasScope } from '../../auth/keys.ts';
 import { audited, deleteTenant, deleteWebhook, getTenantSettings, insertTenant, listAudit, setWebhook, updateTenant, type TenantSettings } from '../../db/admin.ts';
 import { insertKey, listKeys, revokeKey } from '../../db/keys.ts';
 import { setLimits } from '../../db/entitlements.ts';
+import { tenantIdOf } from '../../db/tenants.ts';
 import type { AppDeps } from '../../app.ts';
 
 const tenantOf = (req: Request) => pathParam(req, 'tenant', tenantParam);
@@ -106,9 +107,8 @@ export function adminRouter({ config, pool, invalidator }: AppDeps): Router {
     const created = await audited(pool, req.caller, async (client) => {
       let tenantId: number | null = null;
       if (input.tenant) {
-        const { rows: [t] } = await client.query('select id from flagmeter.tenants where slug = $1::text', [input.tenant]);
-        if (!t) throw noTenant(input.tenant);
-        tenantId = t.id;
+        tenantId = (await tenantIdOf(client, input.tenant)) ?? null;
+        if (tenantId === null) throw noTenant(input.tenant);
       }
       const fresh = generateKey();
       const view = await insertKey(client, { keyId: fresh.keyId, hash: fresh.hash, name: input.name, scopes: input.scopes, tenantId, createdBy: req.caller!.keyDbId });

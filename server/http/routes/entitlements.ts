@@ -4,7 +4,7 @@ import { Router, type Request, type RequestHandler } from 'express';
 import { z } from 'zod';
 import { AppError } from '../errors.ts';
 import { jsonBody, parseWith } from '../json-body.ts';
-import { assertTenantAllowed } from '../../auth/middleware.ts';
+import { assertTenantAllowed, requireAnyScope } from '../../auth/middleware.ts';
 import { hasScope } from '../../auth/keys.ts';
 import { isDatabaseUnavailable } from '../../db/errors.ts';
 import { releaseReservation, toCheckResult } from '../../db/entitlements.ts';
@@ -14,13 +14,7 @@ import type { RouteDoc } from '../openapi.ts';
 import type { AppDeps } from '../../app.ts';
 
 /** ingest (the backend that will post the event) or evaluate (the key that asks flags) may check. */
-const mayCheck: RequestHandler = (req, _res, next) => {
-  const scopes = req.caller?.scopes ?? [];
-  if (!hasScope(scopes, 'ingest') && !hasScope(scopes, 'evaluate')) {
-    throw new AppError(403, 'forbidden', "This key lacks the 'ingest' or 'evaluate' scope.");
-  }
-  next();
-};
+const mayCheck = requireAnyScope('ingest', 'evaluate');
 
 const param = (req: Request, name: string) => String(req.params[name]);
 const uuid = z.uuid();

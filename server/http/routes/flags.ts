@@ -9,12 +9,13 @@ import { slug } from '../fields.ts';
 import { AppError } from '../errors.ts';
 import { jsonBody, parseWith } from '../json-body.ts';
 import type { RouteDoc } from '../openapi.ts';
-import { assertTenantAllowed, requireScope, type Caller } from '../../auth/middleware.ts';
-import { hasScope, type Scope as KeyScope } from '../../auth/keys.ts';
+import { assertTenantAllowed, requireAnyScope, requireScope, type Caller } from '../../auth/middleware.ts';
+import { hasScope } from '../../auth/keys.ts';
 import { appendAudit, audited } from '../../db/admin.ts';
+import { tenantIdOf } from '../../db/tenants.ts';
 import {
   deleteEnvironment, deleteFlag, environmentByName, environmentFlagCount, flagTarget, getFlag, insertEnvironment,
-  listEnvironments, listFlagAudit, listFlags, ownFlags, tenantIdOf, updateEnvironment, upsertFlag, type Scope,
+  listEnvironments, listFlagAudit, listFlags, ownFlags, updateEnvironment, upsertFlag, type Scope,
 } from '../../db/flags.ts';
 import type { Pool } from '../../db/pool.ts';
 import { configOf, describeStrategy, sameConfig, type Flag, type FlagConfig } from '../../flags/model.ts';
@@ -27,14 +28,6 @@ import type { AppDeps } from '../../app.ts';
 const param = (req: Request, name: string) => String(req.params[name]);
 
 /** Any one of these scopes (requireScope asks for one). */
-function requireAnyScope(...scopes: KeyScope[]): RequestHandler {
-  return (req, _res, next) => {
-    if (!req.caller || !scopes.some((s) => hasScope(req.caller!.scopes, s))) {
-      throw new AppError(403, 'forbidden', `This key needs one of the scopes ${scopes.map((s) => `'${s}'`).join(', ')}.`);
-    }
-    next();
-  };
-}
 
 const badField = (field: string, message: string, code = 'invalid_request') => new AppError(400, code, message, { details: [{ field, message }] });
 

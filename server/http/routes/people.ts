@@ -3,12 +3,14 @@
 import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { AppError } from '../errors.ts';
+import { pathParam } from '../fields.ts';
 import { jsonBody, parseWith } from '../json-body.ts';
 import type { RouteDoc } from '../openapi.ts';
 import type { AppDeps } from '../../app.ts';
 import { assertTenantAllowed, requireScope } from '../../auth/middleware.ts';
 import { audited, getTenantSettings } from '../../db/admin.ts';
-import { findPerson, insertInvitation, listPeople, revokeSessions, setPassword, tenantId, toView, updatePerson } from '../../db/people.ts';
+import { findPerson, insertInvitation, listPeople, revokeSessions, setPassword, toView, updatePerson } from '../../db/people.ts';
+import { tenantIdOf } from '../../db/tenants.ts';
 import { postToSlack } from '../../jobs/slack.ts';
 import { checkPassword, hashPassword } from '../../people/passwords.ts';
 import {
@@ -17,7 +19,6 @@ import {
 import { throttleSignIn } from '../../people/throttle.ts';
 import { INVITATION_PREFIX, newToken } from '../../people/tokens.ts';
 
-const param = (req: Request, name: string) => String(req.params[name]);
 const noTenant = (slug: string) => new AppError(404, 'unknown_tenant', `No tenant '${slug}'.`, { details: [{ field: 'tenant', message: `no tenant '${slug}'` }] });
 
 export function peopleRouter({ config, pool, limiter }: AppDeps): Router {
@@ -58,7 +59,7 @@ export function peopleRouter({ config, pool, limiter }: AppDeps): Router {
     const input = parseWith(invitationBody, req.body, 'The invitation');
     const fresh = newToken(INVITATION_PREFIX);
     const created = await audited(pool, req.caller, async (client) => {
-      const id = input.tenant ? await tenantId(client, input.tenant) : null;
+      const id = input.tenant ? await tenantIdOf(client, input.tenant) : null;
       if (id === undefined) throw noTenant(input.tenant!);
       if (input.name && await findPerson(client, input.name)) {
         throw new AppError(409, 'name_taken', `The name '${input.name}' is taken.`, { details: [{ field: 'name', message: 'is taken' }] });
@@ -79,7 +80,7 @@ export function peopleRouter({ config, pool, limiter }: AppDeps): Router {
   });
 
   router.patch('/people/:name', admin, ...body, async (req, res) => {
-    const name = param(req, 'name');
+    const name = pathParam(req, 'name', z.string());
     const input = parseWith(personChangeBody, req.body, 'The change');
     const self = req.caller!.person?.name === name;
     if (self && (input.disabled || (input.scopes && !input.scopes.includes('admin')))) {
@@ -101,7 +102,7 @@ export function peopleRouter({ config, pool, limiter }: AppDeps): Router {
   });
 
   router.post('/tenants/:tenant/webhook/test', admin, async (req, res) => {
-    const slug = param(req, 'tenant');
+    const slug = pathParam(req, 'tenant', z.string());
     assertTenantAllowed(req.caller, slug);
     const settings = await getTenantSettings(pool, slug);
     if (!settings) throw noTenant(slug);
