@@ -152,6 +152,15 @@ async function startWith(config: Config, role: Role, log: Logger, embedded: { ur
   let url = '';
   let invalidator: Invalidator | undefined;
   let flags: FlagService | undefined;
+  /** Everything this start took, in the order it is handed back: for stop() and for a start that fails half-way. */
+  const release = async () => {
+    await flags?.stop();
+    await worker?.stop();
+    await drainer?.stop();
+    invalidator?.close();
+    valkey?.disconnect();
+    await pool.end();
+  };
   if (role !== 'worker') {
     const keys = config.FLAGMETER_AUTH ? new KeyCache(pool, config.KEY_CACHE_TTL_MS) : undefined;
     // with Valkey every replica draws from the same buckets; without it (or while it is away), each its own
@@ -171,11 +180,7 @@ async function startWith(config: Config, role: Role, log: Logger, embedded: { ur
         server!.listen(config.PORT, config.HOST, () => resolve());
       });
     } catch (err) {
-      await worker?.stop();
-      await drainer?.stop();
-      invalidator.close();
-      valkey?.disconnect();
-      await pool.end();
+      await release();
       throw listenError(err as NodeJS.ErrnoException, 'PORT', config.HOST, config.PORT);
     }
     const { port } = server.address() as AddressInfo;
@@ -186,10 +191,7 @@ async function startWith(config: Config, role: Role, log: Logger, embedded: { ur
       port: config.METRICS_PORT, host: config.HOST, token: config.METRICS_TOKEN,
       healthy: () => pool.query('select 1').then(() => !state.shuttingDown, () => false),
     }).catch(async (err: NodeJS.ErrnoException) => {
-      await worker?.stop();
-      await drainer?.stop();
-      valkey?.disconnect();
-      await pool.end();
+      await release();
       throw listenError(err, 'METRICS_PORT', config.HOST, config.METRICS_PORT);
     })
     : undefined;
@@ -210,13 +212,8 @@ async function startWith(config: Config, role: Role, log: Logger, embedded: { ur
       clearInterval(idle);
       clearTimeout(cut);
     }
-    await flags?.stop();
-    await worker?.stop();
-    await drainer?.stop();
     await metricsServer?.close();
-    invalidator?.close();
-    valkey?.disconnect();
-    await pool.end();
+    await release();
     await embedded?.server.stop();
     log.info('stopped');
   })();

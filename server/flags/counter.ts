@@ -16,7 +16,6 @@ export class EvaluationCounter {
   private busy: Promise<void> | undefined;
   /** Evaluations counted since start (the Prometheus counter). */
   evaluated = 0;
-  flushed = 0;
   failures = 0;
   dropped = 0;
   private prunedAt = 0;
@@ -82,7 +81,6 @@ export class EvaluationCounter {
     const rows: CountRow[] = [...batch.values()].map((c) => ({ tenantId: c.tenantId, envId: c.envId, key: c.key, hour: new Date(c.hour), value: c.value, n: c.n, last: new Date(c.last) }));
     try {
       await addEvaluationCounts(this.pool, rows);
-      this.flushed += rows.length;
     } catch (err) {
       this.failures++;
       this.log.warn({ err: (err as Error).message, rows: rows.length }, 'could not write flag evaluation counts; keeping them for the next flush');

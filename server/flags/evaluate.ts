@@ -57,20 +57,26 @@ function served(f: CompiledFlag, serve: FlagValue): FlagValue {
   return serve;
 }
 
+/** How far into its limit the usage is (percent, 2 decimals) once a rule's threshold is reached; undefined before, or without that limit. */
+export function reachedPercent(rule: QuotaRule, usage: UsageView | undefined): number | undefined {
+  const limit = rule.feature === undefined ? usage?.quota : usage?.features.get(rule.feature);
+  // integers on both sides: used/limit >= atPercent/100 without rounding
+  return limit && limit.used * 100 >= rule.atPercent * limit.limit ? Math.round((limit.used * 10000) / limit.limit) / 100 : undefined;
+}
+
 function applyQuota(f: CompiledFlag, usage: UsageView | undefined): Evaluation | undefined {
   let noLimit: string[] | undefined;
   for (const rule of f.rules) {
-    const limit = rule.feature === undefined ? usage?.quota : usage?.features.get(rule.feature);
-    if (!limit) {
-      if (rule.feature !== undefined) (noLimit ??= []).includes(rule.feature) || noLimit.push(rule.feature);
+    if (rule.feature !== undefined && !usage?.features.get(rule.feature)) {
+      (noLimit ??= []).includes(rule.feature) || noLimit.push(rule.feature);
       continue;
     }
-    // integers on both sides: used/limit >= atPercent/100 without rounding
-    if (limit.used * 100 >= rule.atPercent * limit.limit) {
+    const percent = reachedPercent(rule, usage);
+    if (percent !== undefined) {
       const value = served(f, rule.serve);
       return {
         value, variant: `quota-${rule.atPercent}${rule.feature === undefined ? '' : `-${rule.feature}`}`, reason: 'TARGETING_MATCH',
-        quota: { rule, percent: Math.round((limit.used * 10000) / limit.limit) / 100 },
+        quota: { rule, percent },
         ...(noLimit ? { noLimit } : {}),
       };
     }

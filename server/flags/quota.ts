@@ -38,11 +38,6 @@ export class QuotaSnapshots {
     return this.loadNow().then(() => found() ?? this.loadNow().then(() => found() ?? { quota: undefined, features: new Map() }));
   }
 
-  /** The tenant's usage if it is watched (the dashboard shows the active rule from it). */
-  peek(tenantId: number): UsageView | undefined {
-    return this.views.get(tenantId);
-  }
-
   start(): void {
     if (this.timer || this.intervalMs === 0) return;
     this.timer = setInterval(() => void this.refresh(), this.intervalMs);

@@ -4,7 +4,7 @@
 import type { Pool } from '../db/pool.ts';
 import type { Logger } from '../log.ts';
 import { EvaluationCounter } from './counter.ts';
-import { evaluate, type CompiledFlag, type Evaluation, type UsageView } from './evaluate.ts';
+import { evaluate, reachedPercent, type CompiledFlag, type Evaluation, type UsageView } from './evaluate.ts';
 import type { Environment, QuotaRule } from './model.ts';
 import { QuotaSnapshots } from './quota.ts';
 import { FlagStore, type FlagSet } from './store.ts';
@@ -82,12 +82,9 @@ export class FlagService {
   async activeRule(tenantId: number, rules: QuotaRule[]): Promise<(QuotaRule & { percent: number }) | null> {
     if (rules.length === 0) return null;
     const usage = await this.quota.view(tenantId);
-    const sorted = [...rules].sort((a, b) => b.atPercent - a.atPercent);
-    for (const rule of sorted) {
-      const limit = rule.feature === undefined ? usage.quota : usage.features.get(rule.feature);
-      if (limit && limit.used * 100 >= rule.atPercent * limit.limit) {
-        return { ...rule, percent: Math.round((limit.used * 10000) / limit.limit) / 100 };
-      }
+    for (const rule of [...rules].sort((a, b) => b.atPercent - a.atPercent)) {
+      const percent = reachedPercent(rule, usage);
+      if (percent !== undefined) return { ...rule, percent };
     }
     return null;
   }

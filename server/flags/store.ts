@@ -35,7 +35,6 @@ export class FlagStore {
   private readonly log: Logger;
   private timer: NodeJS.Timeout | undefined;
   private checking = false;
-  checks = 0;
   checkFailures = 0;
 
   constructor(pool: Pool, ttlMs: number, log: Logger) {
@@ -70,7 +69,6 @@ export class FlagStore {
       const held = [...this.sets].filter(([, e]) => e.value && !e.loading) as [string, Entry<FlagSet> & { value: FlagSet }][];
       if (held.length === 0) return;
       const stamps = await flagSetStamps(this.pool, held.map(([, e]) => e.value));
-      this.checks++;
       const now = Date.now();
       held.forEach(([id, e], i) => {
         if (this.sets.get(id) !== e) return; // dropped or replaced meanwhile

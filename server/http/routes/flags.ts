@@ -1,7 +1,7 @@
 // The flag API: /api/features (list, upsert, delete), /api/features/promote, /api/audit-logs and
 // /api/environments; the first three also at the toggle service's root paths (/features, …) for
 // its clients. Every change is one audit row and drops the cached flag sets on every replica.
-import { createHash } from 'node:crypto';
+import { notModified, weakTag } from '../etag.ts';
 import { Router, type Request, type RequestHandler } from 'express';
 import type pg from 'pg';
 import { z } from 'zod';
@@ -60,8 +60,6 @@ const configFrom = (b: FlagBody): FlagConfig => ({
   quotaRules: (b.quotaRules ?? []).map((r) => ({ atPercent: r.atPercent, serve: r.serve, ...(r.feature === undefined ? {} : { feature: r.feature }) })),
 });
 
-const weakTag = (parts: unknown[]) => `W/"${createHash('sha1').update(JSON.stringify(parts)).digest('base64url').slice(0, 22)}"`;
-const matches = (header: string | undefined, tag: string) => !!header && header.split(',').some((t) => t.trim() === tag || t.trim() === '*');
 
 type FlagListAnswer = z.infer<typeof flagList>;
 type PromoteAnswer = z.infer<typeof promoteResult>;
@@ -94,10 +92,10 @@ export function flagsRouter(deps: AppDeps, rootAuth: RequestHandler): Router {
     const canWrite = hasScope(c.scopes, 'flags') && (tenant === null ? hasScope(c.scopes, 'admin') && !c.tenant : !c.tenant || c.tenant === tenant);
     const answer: FlagListAnswer = { items, page: q.page, pageSize: q.pageSize, total: found.total, canWrite };
     // version, total and last change of the whole list, plus what this page shows that changes without a write
-    const tag = weakTag([found.versions, found.total, found.lastUpdate, tenant, s.env, q.page, q.pageSize,
-      items.map((i) => [i.evaluations24h, i.lastEvaluatedAt, i.activeQuotaRule?.atPercent ?? null, i.stale])]);
+    const tag = weakTag(JSON.stringify([found.versions, found.total, found.lastUpdate, tenant, s.env, q.page, q.pageSize,
+      items.map((i) => [i.evaluations24h, i.lastEvaluatedAt, i.activeQuotaRule?.atPercent ?? null, i.stale])]));
     res.set({ ETag: tag, 'Cache-Control': 'no-cache' });
-    if (matches(req.headers['if-none-match'], tag)) return void res.status(304).end();
+    if (notModified(req, tag, true)) return void res.status(304).end();
     res.json(answer);
   };
 

@@ -1,7 +1,7 @@
 // OpenFeature Remote Evaluation Protocol (OFREP) under /ofrep/v1: any OpenFeature SDK with an OFREP
 // provider evaluates FlagMeter's flags here. Evaluation reads process memory (server/flags/): no
 // query per request. Errors are answered as the protocol has them: {key, errorCode, errorDetails}.
-import { createHash } from 'node:crypto';
+import { notModified, weakTag } from '../etag.ts';
 import express, { Router, type ErrorRequestHandler, type Request, type RequestHandler } from 'express';
 import { z } from 'zod';
 import { apiError } from '../responses.ts';
@@ -128,10 +128,9 @@ export function ofrepRouter({ config, tenants, limiter, flags }: AppDeps): Route
     const t = await target(req);
     const all = await flags.evaluateAll(t.tenantId, t.envId, t.userId);
     const text = JSON.stringify({ flags: all.map((e) => answer(e.flag.flag.key, e, t.env)) } satisfies z.infer<typeof bulk>);
-    const tag = `W/"${createHash('sha1').update(text).digest('base64url').slice(0, 22)}"`;
+    const tag = weakTag(text);
     res.set('ETag', tag);
-    const inm = req.headers['if-none-match'];
-    if (inm && inm.split(',').some((x) => x.trim() === tag)) return void res.status(304).end();
+    if (notModified(req, tag)) return void res.status(304).end();
     res.type('application/json').send(text);
   });
 
