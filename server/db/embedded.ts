@@ -3,7 +3,7 @@
 // process.exit(), which would cut our graceful shutdown short.
 import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmod, chown, mkdir, readFile, writeFile, access } from 'node:fs/promises';
+import { chmod, chown, mkdir, readFile, writeFile, access, stat } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -63,10 +63,14 @@ async function exists(file: string): Promise<boolean> {
   return access(file).then(() => true, () => false);
 }
 
-/** Every parent of the data folder must be traversable by the postgres user (mkdtemp gives 0700). */
+/**
+ * Every parent of the data folder must be traversable by the postgres user (mkdtemp gives 0700).
+ * Only the search bits are added: a parent's other bits (the sticky, world-writable /tmp) stay.
+ */
 async function makeTraversable(dir: string): Promise<void> {
   for (let d = path.dirname(dir); d !== path.dirname(d); d = path.dirname(d)) {
-    await chmod(d, 0o755).catch(() => undefined);
+    const mode = (await stat(d).catch(() => undefined))?.mode;
+    if (mode !== undefined && (mode & 0o011) !== 0o011) await chmod(d, (mode & 0o7777) | 0o011).catch(() => undefined);
   }
 }
 

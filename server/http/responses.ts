@@ -1,7 +1,7 @@
 // The bodies the API answers with, as zod schemas. The OpenAPI document is generated from them and
 // handlers answer through `send`, whose body type is z.infer of the same schema: what is documented
 // is what the compiler checks. The bodies are not parsed at run time (the hot path stays as it is);
-// tests/hardening/responses.test.ts and the fuzz test check real answers against the document.
+// tests/api/responses.test.ts and the fuzz test check real answers against the document.
 import type { Response } from 'express';
 import { z } from 'zod';
 import { SCOPES } from '../auth/keys.ts';

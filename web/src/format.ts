@@ -1,4 +1,4 @@
-// Number and date formatting shared by the views. Pure functions: unit-tested in tests/unit.
+// Number and date formatting shared by the views. Pure functions: unit-tested in tests/console/format.test.ts.
 
 const units: [string, number][] = [['K', 1e3], ['M', 1e6], ['B', 1e9], ['T', 1e12]];
 

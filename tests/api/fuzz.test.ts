@@ -162,7 +162,7 @@ async function exercise(op: Operation, caller: keyof typeof keys, req: Req): Pro
 
 test('every operation in the document is fuzzed, and the document lists the ones Express serves', () => {
   const ops = operations(doc);
-  // tests/http/openapi.test.ts proves the document lists every route; here: every operation gets requests
+  // tests/api/openapi.test.ts proves the document lists every route; here: every operation gets requests
   expect(ops.length).toBeGreaterThan(15);
   for (const op of ops) expect(requests(op)).toBeDefined();
 });

@@ -1,8 +1,8 @@
 // Realistic, repeatable usage for the dashboard tests and their screenshots: a few tenants with
 // names, and events spread over the days of the current period posted through the API.
 import type { Pool } from '../../server/db/pool.ts';
-import { post } from '../helpers/app.ts';
-import { addTenants } from '../helpers/db.ts';
+import { post } from './app.ts';
+import { addTenants } from './db.ts';
 
 export const demoTenants = [
   { slug: 'acme-corp', name: 'Acme Corp', quota: 2_000_000, share: 0.62 },

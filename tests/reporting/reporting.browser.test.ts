@@ -10,8 +10,8 @@ import { insertEvents } from '../../server/db/events.ts';
 import type { FlagMeter } from '../../server/runtime.ts';
 import { startTestApp } from '../helpers/app.ts';
 import { addTenants, createTestDb, type TestDb } from '../helpers/db.ts';
-import { launchChromium, type Browser } from './chromium.ts';
-import { serveOwnBuild } from './own-build.ts';
+import { launchChromium, type Browser } from '../helpers/chromium.ts';
+import { serveOwnBuild } from '../helpers/own-build.ts';
 
 const ADMIN = 'fm_live_reportdash01_q7Vb2xKpL9mWnR4tYs8uZc3dFg6hJk1N';
 const DAY = 86_400_000;

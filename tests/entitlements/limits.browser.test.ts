@@ -5,8 +5,8 @@ import type { Page } from 'playwright-core';
 import type { FlagMeter } from '../../server/runtime.ts';
 import { startTestApp } from '../helpers/app.ts';
 import { addTenants, createTestDb, type TestDb } from '../helpers/db.ts';
-import { launchChromium, type Browser } from './chromium.ts';
-import { serveOwnBuild } from './own-build.ts';
+import { launchChromium, type Browser } from '../helpers/chromium.ts';
+import { serveOwnBuild } from '../helpers/own-build.ts';
 import { check, patchTenant, postEvent } from '../entitlements/helpers.ts';
 
 let db: TestDb;

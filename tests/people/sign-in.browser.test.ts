@@ -1,15 +1,15 @@
 // The dashboard in a real Chromium against a FlagMeter that wants a caller: it asks to sign in (or
 // for an API key) before showing anything, says why a key was refused, then runs live on a read key
 // and keeps it for the browser session (a reload), until the key is forgotten. Signing in with a
-// name and password: tests/browser/console.test.ts.
+// name and password: tests/console/console.browser.test.ts.
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import type { Page } from 'playwright-core';
 import type { FlagMeter } from '../../server/runtime.ts';
 import { post, startTestApp } from '../helpers/app.ts';
 import { createTestDb, type TestDb } from '../helpers/db.ts';
-import { launchChromium, type Browser } from './chromium.ts';
-import { addDemoTenants } from './demo-usage.ts';
-import { serveOwnBuild } from './own-build.ts';
+import { launchChromium, type Browser } from '../helpers/chromium.ts';
+import { addDemoTenants } from '../helpers/demo-usage.ts';
+import { serveOwnBuild } from '../helpers/own-build.ts';
 
 const ADMIN = 'fm_live_dashadmin001_q7Vb2xKpL9mWnR4tYs8uZc3dFg6hJk1N';
 const asAdmin = { authorization: `Bearer ${ADMIN}` };

@@ -146,7 +146,7 @@ test('the Dockerfile runs as a non-root user with a health check on /api/health'
   expect(dockerfile).toMatch(/HEALTHCHECK[\s\S]*\/api\/health/);
 });
 
-test('the image runs the server bundle its build stage makes (tests/http/bundle.test.ts runs that bundle)', () => {
+test('the image runs the server bundle its build stage makes (tests/ops/bundle.test.ts runs that bundle)', () => {
   const dockerfile = read('Dockerfile');
   expect(dockerfile).toMatch(/^RUN .*node scripts\/build-server\.ts/m);
   expect(dockerfile).toMatch(/^COPY --from=build \/app\/dist \.\/dist$/m);

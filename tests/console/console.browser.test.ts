@@ -14,9 +14,9 @@ import { get, startTestApp } from '../helpers/app.ts';
 import { createTestDb, type TestDb } from '../helpers/db.ts';
 import { call } from '../helpers/people.ts';
 import { startSlackStandIn, type SlackStandIn } from '../helpers/slack-stand-in.ts';
-import { launchChromium, type Browser } from './chromium.ts';
-import { addDemoTenants, postDemoUsage } from './demo-usage.ts';
-import { serveOwnBuild } from './own-build.ts';
+import { launchChromium, type Browser } from '../helpers/chromium.ts';
+import { addDemoTenants, postDemoUsage } from '../helpers/demo-usage.ts';
+import { serveOwnBuild } from '../helpers/own-build.ts';
 
 const ADMIN_KEY = 'fm_live_consoleadm01_EEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEE';
 const ADMIN_PASSWORD = 'console admin password';

@@ -11,8 +11,8 @@ import { buildWeb, BUDGET_GZIP_BYTES } from '../../scripts/build-web.ts';
 import type { FlagMeter } from '../../server/runtime.ts';
 import { get, post, startTestApp } from '../helpers/app.ts';
 import { createTestDb, type TestDb } from '../helpers/db.ts';
-import { launchChromium, type Browser } from './chromium.ts';
-import { addDemoTenants, postDemoUsage } from './demo-usage.ts';
+import { launchChromium, type Browser } from '../helpers/chromium.ts';
+import { addDemoTenants, postDemoUsage } from '../helpers/demo-usage.ts';
 
 const screenshots = process.env.UPDATE_SCREENSHOTS === '1'
   ? path.resolve(import.meta.dirname, '../../docs/screenshots')
