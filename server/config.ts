@@ -1,5 +1,6 @@
 // Every setting FlagMeter reads, parsed once at start-up. A bad value names the variable and the fix.
 import { z } from 'zod';
+import { allowEntryProblem } from './webhooks/ssrf.ts';
 
 const int = (min: number, max: number, fallback: number) =>
   z.coerce.number().int().min(min).max(max).default(fallback);
@@ -28,6 +29,16 @@ const schema = z.object({
   TENANT_CACHE_TTL_MS: int(0, 3_600_000, 5000),
   SHUTDOWN_TIMEOUT_MS: int(0, 600_000, 10_000),
   SLACK_WEBHOOK_URL: z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' }).optional(),
+  WEBHOOK_ALLOW_PRIVATE: bool(false).describe('development only: webhooks may call loopback and private addresses (never the cloud metadata ones)'),
+  WEBHOOK_ALLOW_HOSTS: z.string().optional()
+    .transform((v) => (v ?? '').split(',').map((e) => e.trim()).filter((e) => e !== ''))
+    .superRefine((entries, ctx) => {
+      for (const e of entries) {
+        const problem = allowEntryProblem(e);
+        if (problem) ctx.addIssue({ code: 'custom', message: `${problem}: use host names (hooks.internal, *.corp.example), addresses or CIDRs (10.1.0.0/16), comma-separated` });
+      }
+    })
+    .describe('host names, addresses or CIDRs webhooks may call although they are private'),
   ALERT_MAX_ATTEMPTS: int(1, 50, 6),
   ALERT_RETRY_BASE_MS: int(1, 3_600_000, 2000),
   ALERT_RETRY_MAX_MS: int(1, 86_400_000, 300_000),

@@ -7,10 +7,11 @@ import { lockAlertForDelivery, recordAttempt } from '../db/alerts.ts';
 import { alertText, postToSlack } from './slack.ts';
 import { maskUrl } from '../http/fields.ts';
 import type { EnqueueDelivery } from './tick.ts';
+import { policyFor, type WebhookPolicy } from '../webhooks/ssrf.ts';
 
 export type DeliveryOutcome =
-  | { status: 'delivered' | 'failed' | 'skipped' | 'stale'; attempts?: number; error?: string }
-  | { status: 'retrying'; attempts: number; error: string; retryInMs: number };
+  | { status: 'delivered' | 'failed' | 'skipped' | 'stale'; attempts?: number; error?: string; excerpt?: string }
+  | { status: 'retrying'; attempts: number; error: string; retryInMs: number; excerpt?: string };
 
 /** "Equal jitter": half the exponential delay, plus a random part of the other half. */
 export function backoffMs(attempt: number, config: Pick<Config, 'ALERT_RETRY_BASE_MS' | 'ALERT_RETRY_MAX_MS'>, random = Math.random()): number {
@@ -27,7 +28,8 @@ export function hideUrl(message: string, url: string): string {
 
 const MAX_RETRY_AFTER_MS = 86_400_000;
 
-export async function deliverAlert(pool: Pool, enqueue: EnqueueDelivery, config: Config, alertId: number): Promise<DeliveryOutcome> {
+/** `policy`: the SSRF guard's (from WEBHOOK_ALLOW_PRIVATE/WEBHOOK_ALLOW_HOSTS unless a test brings its own resolver). */
+export async function deliverAlert(pool: Pool, enqueue: EnqueueDelivery, config: Config, alertId: number, policy: WebhookPolicy = policyFor(config)): Promise<DeliveryOutcome> {
   return withTransaction(pool, async (client): Promise<DeliveryOutcome> => {
     const alert = await lockAlertForDelivery(client, alertId);
     if (!alert || alert.status !== 'pending') return { status: 'stale' };
@@ -39,23 +41,25 @@ export async function deliverAlert(pool: Pool, enqueue: EnqueueDelivery, config:
       return { status: 'skipped', error };
     }
 
-    const result = await postToSlack(url, alertText(alert.tenant, alert.usedTokens, alert.quota, alert.feature), config.ALERT_HTTP_TIMEOUT_MS);
+    const result = await postToSlack(url, alertText(alert.tenant, alert.usedTokens, alert.quota, alert.feature), config.ALERT_HTTP_TIMEOUT_MS, policy);
     const attempts = alert.attempts + 1;
     if (result.ok) {
       await recordAttempt(client, alertId, { status: 'delivered', attempted: true, error: null });
       return { status: 'delivered', attempts };
     }
-    // last_error is shown to read keys (GET /api/alerts): a network error names the URL, a credential
+    // last_error is shown to read keys (GET /api/alerts): a network error names the URL, a credential;
+    // the remote body is not in it (postJson), only in the excerpt the worker logs
     const error = hideUrl(result.error!, url);
+    const excerpt = result.excerpt === undefined ? {} : { excerpt: hideUrl(result.excerpt, url) };
     if (attempts >= config.ALERT_MAX_ATTEMPTS) {
       await recordAttempt(client, alertId, { status: 'failed', attempted: true, error });
-      return { status: 'failed', attempts, error };
+      return { status: 'failed', attempts, error, ...excerpt };
     }
     const retryInMs = Math.max(backoffMs(attempts, config), Math.min(result.retryAfterMs ?? 0, MAX_RETRY_AFTER_MS));
     await recordAttempt(client, alertId, { status: 'pending', attempted: true, error });
     // an absolute time: pg-boss would count seconds from the transaction's start, which was
     // before the POST, and so retry early by however long the POST took
     await enqueue(client, alertId, new Date(Date.now() + retryInMs));
-    return { status: 'retrying', attempts, error, retryInMs };
+    return { status: 'retrying', attempts, error, retryInMs, ...excerpt };
   });
 }

@@ -48,4 +48,6 @@ export const meAnswer = z.object({
 export const passwordAnswer = z.object({ ok: z.literal(true), sessionsEnded: z.number().int() });
 export const webhookTestAnswer = z.object({
   delivered: z.boolean(), status: z.number().int().nullable(), error: z.string().nullable(), ms: z.number(),
+  /** The start of what the webhook answered (at most 200 characters, one line): admins only. */
+  excerpt: z.string().nullable(),
 });

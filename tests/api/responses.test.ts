@@ -17,7 +17,8 @@ const answered = new Set<string>();
 
 beforeAll(async () => {
   db = await createTestDb();
-  app = await startTestApp(db.url, { FLAGMETER_AUTH: 'true', FLAGMETER_ADMIN_KEY: ADMIN });
+  // the webhook test posts to 127.0.0.1, which the SSRF guard refuses unless allowed
+  app = await startTestApp(db.url, { WEBHOOK_ALLOW_PRIVATE: 'true', FLAGMETER_AUTH: 'true', FLAGMETER_ADMIN_KEY: ADMIN });
   ops = operations(await (await fetch(`${app.url}/api/openapi.json`)).json());
 });
 afterAll(async () => {

@@ -37,7 +37,7 @@ beforeAll(async () => {
   db = await createTestDb();
   await addDemoTenants(db.pool);
   slack = await startSlackStandIn();
-  app = await startTestApp(db.url, { FLAGMETER_AUTH: 'true', FLAGMETER_ADMIN_KEY: ADMIN_KEY, FLAGMETER_ADMIN_PASSWORD: ADMIN_PASSWORD, LOGIN_MAX_PER_ACCOUNT: '100' });
+  app = await startTestApp(db.url, { WEBHOOK_ALLOW_PRIVATE: 'true', FLAGMETER_AUTH: 'true', FLAGMETER_ADMIN_KEY: ADMIN_KEY, FLAGMETER_ADMIN_PASSWORD: ADMIN_PASSWORD, LOGIN_MAX_PER_ACCOUNT: '100' });
   // usage for the screenshots, posted through a keyless FlagMeter on the same database
   const seeder = await startTestApp(db.url);
   const { body } = await get(seeder.url, '/api/tenants');

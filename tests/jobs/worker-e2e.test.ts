@@ -14,7 +14,7 @@ beforeAll(async () => {
   db = await createTestDb();
   await addTenants(db.pool, [{ slug: 'acme-corp', quota: 1000 }]);
   slack = await startSlackStandIn([{ status: 429, headers: { 'Retry-After': '2' } }], { status: 200 });
-  app = await startTestApp(db.url, { SLACK_WEBHOOK_URL: slack.url, ALERT_CHECK_INTERVAL_MS: '200', ALERT_RETRY_BASE_MS: '100' }, 'all');
+  app = await startTestApp(db.url, { WEBHOOK_ALLOW_PRIVATE: 'true', SLACK_WEBHOOK_URL: slack.url, ALERT_CHECK_INTERVAL_MS: '200', ALERT_RETRY_BASE_MS: '100' }, 'all');
 });
 afterAll(async () => {
   await app.stop();

@@ -45,7 +45,7 @@ beforeAll(async () => {
   failing = await startSlackStandIn([], { status: 500 });
   await db.pool.query('insert into flagmeter.slack_webhooks (tenant_id, url) values ($1::bigint, $2::text)', [ids['globex-inc'], failing.url]);
   app = await startTestApp(db.url, {
-    SLACK_WEBHOOK_URL: slack.url, ALERT_CHECK_INTERVAL_MS: '200', ALERT_MAX_ATTEMPTS: '1', FLAGMETER_DEMO: 'false',
+    WEBHOOK_ALLOW_PRIVATE: 'true', SLACK_WEBHOOK_URL: slack.url, ALERT_CHECK_INTERVAL_MS: '200', ALERT_MAX_ATTEMPTS: '1', FLAGMETER_DEMO: 'false',
   }, 'all');
 });
 afterAll(async () => {

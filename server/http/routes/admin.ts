@@ -12,6 +12,8 @@ import { insertKey, listKeys, revokeKey } from '../../db/keys.ts';
 import { setLimits } from '../../db/entitlements.ts';
 import { tenantIdOf } from '../../db/tenants.ts';
 import type { AppDeps } from '../../app.ts';
+import { assertWebhookAllowed } from '../webhook-url.ts';
+import { policyFor } from '../../webhooks/ssrf.ts';
 
 const tenantOf = (req: Request) => pathParam(req, 'tenant', tenantParam);
 
@@ -79,6 +81,8 @@ export function adminRouter({ config, pool, invalidator }: AppDeps): Router {
   router.put('/tenants/:tenant/webhook', admin, ...body, async (req, res) => {
     const slug = tenantOf(req);
     const { url, enabled } = parseWith(webhookBody, req.body, 'The webhook');
+    // checked again at every call (the guard pins the address then): this catches the obvious ones early
+    await assertWebhookAllowed(url, policyFor(config));
     const after = await audited(pool, req.caller, async (client) => {
       const before = await getTenantSettings(client, slug, true);
       if (!before) throw noTenant(slug);

@@ -12,6 +12,8 @@ import { audited, getTenantSettings } from '../../db/admin.ts';
 import { findPerson, insertInvitation, listPeople, revokeSessions, setPassword, toView, updatePerson } from '../../db/people.ts';
 import { tenantIdOf } from '../../db/tenants.ts';
 import { postToSlack } from '../../jobs/slack.ts';
+import { hideUrl } from '../../jobs/deliver.ts';
+import { policyFor } from '../../webhooks/ssrf.ts';
 import { checkPassword, hashPassword } from '../../people/passwords.ts';
 import {
   invitationAnswer, invitationBody, meAnswer, passwordAnswer, passwordBody, peopleAnswer, personChangeBody, personView, webhookTestAnswer,
@@ -108,11 +110,14 @@ export function peopleRouter({ config, pool, limiter }: AppDeps): Router {
     if (!settings) throw noTenant(slug);
     if (!settings.webhook) throw new AppError(404, 'no_webhook', `Tenant '${slug}' has no webhook to test.`);
     const started = performance.now();
-    const result = await postToSlack(settings.webhook.url, `FlagMeter: a test message for tenant '${settings.name}' (${slug}). Alerts will arrive here.`, config.ALERT_HTTP_TIMEOUT_MS);
-    const answer: z.infer<typeof webhookTestAnswer> = {
-      delivered: result.ok, status: result.status ?? null, error: result.error ?? null, ms: Math.round(performance.now() - started),
+    const result = await postToSlack(settings.webhook.url, `FlagMeter: a test message for tenant '${settings.name}' (${slug}). Alerts will arrive here.`, config.ALERT_HTTP_TIMEOUT_MS, policyFor(config));
+    const url = settings.webhook.url;
+    const outcome = {
+      delivered: result.ok, status: result.status ?? null, error: result.error ? hideUrl(result.error, url) : null, ms: Math.round(performance.now() - started),
     };
-    await audited(pool, req.caller, async () => ({ result: null, audit: { action: 'webhook.test', target: `tenant:${slug}`, before: null, after: answer } }));
+    // the start of the remote body helps an admin (Slack says why it refused): in the answer, never in the audit log
+    const answer: z.infer<typeof webhookTestAnswer> = { ...outcome, excerpt: result.excerpt === undefined ? null : hideUrl(result.excerpt, url) };
+    await audited(pool, req.caller, async () => ({ result: null, audit: { action: 'webhook.test', target: `tenant:${slug}`, before: null, after: outcome } }));
     res.json(answer);
   });
   return router;
