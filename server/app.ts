@@ -29,6 +29,7 @@ import type { Valkey } from './valkey/connection.ts';
 import type { ValkeyBuffer } from './valkey/buffer.ts';
 import type { UsageCache } from './cache/usage-cache.ts';
 import type { Invalidator } from './cache/invalidation.ts';
+import { webhooksRouter } from './http/routes/webhooks.ts';
 import { entitlementsRouter } from './http/routes/entitlements.ts';
 import type { EntitlementMetrics } from './entitlements/metrics.ts';
 import type { FlagService } from './flags/service.ts';
@@ -101,6 +102,7 @@ export function makeApp(deps: AppDeps): Express {
   app.use('/api', auth);
   app.use('/api', peopleRouter(deps), eventsRouter(deps), seriesRouter(deps), usageRouter(deps), alertsRouter(deps), adminRouter(deps), usageStream(deps), environmentsRouter(deps));
   app.use('/api', entitlementsRouter(deps));
+  app.use('/api', webhooksRouter(deps));
   // flags under /api and at the toggle service's root paths (authenticated per route there); OFREP
   app.use(flagsRouter(deps, auth));
   app.use('/ofrep/v1', ofrepCors(deps.config.OFREP_CORS_ORIGINS), auth, ofrepRouter(deps));

@@ -504,6 +504,77 @@ comment on column flagmeter.tenants.rate_limit_per_second is 'Sustained events p
 comment on column flagmeter.tenants.rate_limit_burst is 'Events this tenant may post at once above the sustained rate (null: RATE_LIMIT_BURST).';
 comment on column flagmeter.tenants.quota_hard is 'True: checks deny once monthly_quota is reached (a hard limit). False (default): soft, counted and alerted, never denied. Events are counted either way.';
 
+create table flagmeter.webhook_deliveries (
+  id bigint generated always as identity not null,
+  endpoint_id bigint not null,
+  event_id bigint not null,
+  subject text not null,
+  status text default 'pending'::text not null,
+  attempts integer default 0 not null,
+  last_status integer,
+  last_error text,
+  next_attempt_at timestamp with time zone default now() not null,
+  last_attempt_at timestamp with time zone,
+  delivered_at timestamp with time zone,
+  created_at timestamp with time zone default now() not null,
+  constraint webhook_deliveries_endpoint_id_event_id_key UNIQUE (endpoint_id, event_id),
+  constraint webhook_deliveries_endpoint_id_fkey FOREIGN KEY (endpoint_id) REFERENCES flagmeter.webhook_endpoints(id) ON DELETE CASCADE,
+  constraint webhook_deliveries_event_id_fkey FOREIGN KEY (event_id) REFERENCES flagmeter.webhook_events(id) ON DELETE CASCADE,
+  constraint webhook_deliveries_pkey PRIMARY KEY (id),
+  constraint webhook_deliveries_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'delivered'::text, 'failed'::text])))
+);
+comment on table flagmeter.webhook_deliveries is 'The delivery log: one row per endpoint and event, with its state, attempts and next try.';
+comment on column flagmeter.webhook_deliveries.subject is 'The event''s subject, copied so the order check is one index lookup.';
+comment on column flagmeter.webhook_deliveries.status is 'pending (due at next_attempt_at), delivered, or failed (attempts exhausted, or the endpoint was disabled).';
+comment on column flagmeter.webhook_deliveries.last_status is 'The HTTP status of the last attempt (null: no answer).';
+comment on column flagmeter.webhook_deliveries.last_error is 'Why the last attempt failed: the status or a network error, never the remote body.';
+comment on column flagmeter.webhook_deliveries.next_attempt_at is 'When it is tried next (backoff after a failure).';
+
+create table flagmeter.webhook_endpoints (
+  id bigint generated always as identity not null,
+  tenant_id bigint,
+  url text not null,
+  description text default ''::text not null,
+  event_types text[] not null,
+  enabled boolean default true not null,
+  disabled_reason text,
+  secret text not null,
+  previous_secret text,
+  previous_secret_expires_at timestamp with time zone,
+  consecutive_failures integer default 0 not null,
+  created_at timestamp with time zone default now() not null,
+  updated_at timestamp with time zone default now() not null,
+  constraint webhook_endpoints_description_check CHECK ((length(description) <= 500)),
+  constraint webhook_endpoints_event_types_check CHECK ((((cardinality(event_types) >= 1) AND (cardinality(event_types) <= 20)) AND (event_types <@ ARRAY['quota.threshold_crossed'::text, 'quota.exhausted'::text, 'flag.changed'::text, 'reservation.expired'::text, 'tenant.created'::text, 'tenant.deleted'::text]))),
+  constraint webhook_endpoints_pkey PRIMARY KEY (id),
+  constraint webhook_endpoints_previous_secret_check CHECK ((previous_secret ~ '^whsec_[A-Za-z0-9+/]+=*$'::text)),
+  constraint webhook_endpoints_secret_check CHECK ((secret ~ '^whsec_[A-Za-z0-9+/]+=*$'::text)),
+  constraint webhook_endpoints_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES flagmeter.tenants(id) ON DELETE CASCADE,
+  constraint webhook_endpoints_url_check CHECK (((url ~ '^https?://[^\s]+$'::text) AND (length(url) <= 2048)))
+);
+comment on table flagmeter.webhook_endpoints is 'Generic JSON webhook endpoints and the event types each is subscribed to. Not distributed by tenant: installation endpoints (tenant_id null) hear every tenant, so the table stays on the coordinator like api_keys.';
+comment on column flagmeter.webhook_endpoints.tenant_id is 'The tenant whose events it hears; null: the installation''s endpoint, which hears every tenant''s events.';
+comment on column flagmeter.webhook_endpoints.event_types is 'The event types delivered to it.';
+comment on column flagmeter.webhook_endpoints.enabled is 'False: no new deliveries are made and pending ones wait; set by an admin, or by the worker after WEBHOOK_DISABLE_AFTER_FAILURES failed attempts in a row.';
+comment on column flagmeter.webhook_endpoints.disabled_reason is 'Why the worker disabled it (null when an admin did, or when enabled).';
+comment on column flagmeter.webhook_endpoints.secret is 'The signing secret (whsec_ and base64, Standard Webhooks). Shown once, when made or rotated; needed in clear to sign, so this table is as secret as api_keys.';
+comment on column flagmeter.webhook_endpoints.previous_secret is 'The secret before the last rotation: deliveries carry a signature with it too until previous_secret_expires_at.';
+comment on column flagmeter.webhook_endpoints.consecutive_failures is 'Failed attempts since the last delivered one.';
+
+create table flagmeter.webhook_events (
+  id bigint generated always as identity not null,
+  tenant text,
+  type text not null,
+  subject text not null,
+  payload jsonb not null,
+  created_at timestamp with time zone default now() not null,
+  constraint webhook_events_pkey PRIMARY KEY (id)
+);
+comment on table flagmeter.webhook_events is 'The outbox: one row per event that at least one endpoint was subscribed to, written by triggers in the same transaction as the change. Its payload is the body every delivery sends.';
+comment on column flagmeter.webhook_events.tenant is 'The tenant''s slug (null: an installation-wide event such as a global flag change).';
+comment on column flagmeter.webhook_events.subject is 'What changed (flag:acme-corp/prod/new-model, tenant:acme-corp, ...): deliveries of one subject to one endpoint go out in event order.';
+comment on column flagmeter.webhook_events.payload is '{type, timestamp, data}: the JSON body sent.';
+
 CREATE INDEX alerts_created_at_idx ON flagmeter.alerts USING btree (created_at DESC);
 CREATE INDEX audit_log_at_idx ON flagmeter.audit_log USING btree (at DESC);
 CREATE INDEX entitlement_checks_created_brin ON flagmeter.entitlement_checks USING brin (created_at);
@@ -515,6 +586,9 @@ CREATE INDEX reservations_open_expiry_idx ON flagmeter.reservations USING btree 
 CREATE INDEX reservations_open_idx ON flagmeter.reservations USING btree (tenant_id, feature) INCLUDE (tokens, expires_at) WHERE (status = 'open'::text);
 CREATE INDEX rollups_minute_brin ON flagmeter.rollups USING brin (minute);
 CREATE INDEX sessions_person_idx ON flagmeter.sessions USING btree (person_id) WHERE (revoked_at IS NULL);
+CREATE INDEX webhook_deliveries_due ON flagmeter.webhook_deliveries USING btree (endpoint_id, event_id) WHERE (status = 'pending'::text);
+CREATE INDEX webhook_deliveries_event ON flagmeter.webhook_deliveries USING btree (event_id);
+CREATE INDEX webhook_endpoints_tenant ON flagmeter.webhook_endpoints USING btree (tenant_id);
 
 create view flagmeter.usage_buckets as
  SELECT rollups.tenant_id,
@@ -1288,6 +1362,44 @@ AS $function$
 $function$;
 comment on function flagmeter.tenant_limits_json(tenant bigint) is 'A tenant''s limits as the API shows them: the quota first (feature null), then each feature limit, with used, reserved, remaining and overage in the current period.';
 
+CREATE OR REPLACE FUNCTION flagmeter.tg_alerts__webhook_event()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+begin
+  perform flagmeter.webhook_emit(new.tenant_id, t.slug,
+    case when new.threshold >= 100 then 'quota.exhausted' else 'quota.threshold_crossed' end, 'quota:' || t.slug,
+    jsonb_build_object('tenant', t.slug, 'feature', new.feature, 'threshold', new.threshold, 'usedTokens', new.used_tokens,
+      'quota', new.quota, 'periodStart', to_char(new.period_start at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+      'periodEnd', to_char(new.period_end at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')))
+  from flagmeter.tenants t where t.id = new.tenant_id;
+  return null;
+end $function$;
+comment on function flagmeter.tg_alerts__webhook_event() is 'quota.threshold_crossed (below 100%) and quota.exhausted (100% and above) events, from the alert row the tick inserts.';
+
+CREATE OR REPLACE FUNCTION flagmeter.tg_audit_log__webhook_event()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+declare
+  v_tenant text;
+begin
+  if new.action in ('flag.create', 'flag.update', 'flag.delete', 'flag.promote') then
+    v_tenant := nullif(split_part(substr(new.target, 6), '/', 1), '*');
+    perform flagmeter.webhook_emit((select id from flagmeter.tenants where slug = v_tenant), v_tenant, 'flag.changed', new.target,
+      jsonb_build_object('action', substr(new.action, 6), 'tenant', v_tenant,
+        'environment', split_part(new.target, '/', 2), 'key', split_part(new.target, '/', 3),
+        'before', new.before, 'after', new.after));
+  elsif new.action in ('tenant.create', 'tenant.delete') then
+    v_tenant := substr(new.target, 8);
+    perform flagmeter.webhook_emit((select id from flagmeter.tenants where slug = v_tenant), v_tenant,
+      case new.action when 'tenant.create' then 'tenant.created' else 'tenant.deleted' end, new.target,
+      jsonb_build_object('tenant', v_tenant, 'before', new.before, 'after', new.after));
+  end if;
+  return null;
+end $function$;
+comment on function flagmeter.tg_audit_log__webhook_event() is 'flag.changed, tenant.created and tenant.deleted events, from the audit entry of the change.';
+
 CREATE OR REPLACE FUNCTION flagmeter.tg_events__rollup()
  RETURNS trigger
  LANGUAGE plpgsql
@@ -1336,6 +1448,22 @@ begin
 end
 $function$;
 comment on function flagmeter.tg_events__rollup() is 'Adds each inserted batch of events to flagmeter.rollups and flagmeter.rollups_daily, and queues the sums of events that name a user in flagmeter.rollups_daily_users_pending, in the same transaction.';
+
+CREATE OR REPLACE FUNCTION flagmeter.tg_reservations__webhook_event()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+begin
+  perform flagmeter.webhook_emit(n.tenant_id, t.slug, 'reservation.expired', 'reservation:' || t.slug || '/' || n.id,
+    jsonb_build_object('tenant', t.slug, 'reservation', n.id, 'feature', n.feature, 'tokens', n.tokens,
+      'expiresAt', to_char(n.expires_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')))
+  from new_rows n join old_rows o on o.tenant_id = n.tenant_id and o.id = n.id
+  join flagmeter.tenants t on t.id = n.tenant_id
+  where n.status = 'expired' and o.status <> 'expired'
+  order by n.tenant_id, n.id;
+  return null;
+end $function$;
+comment on function flagmeter.tg_reservations__webhook_event() is 'reservation.expired events for holds the minute job swept (one statement, however many).';
 
 CREATE OR REPLACE FUNCTION flagmeter.tick(as_of timestamp with time zone DEFAULT now(), recent interval DEFAULT NULL::interval, events_retention interval DEFAULT '1 year 1 mon'::interval, compact_after interval DEFAULT '3 days'::interval, keys_retention interval DEFAULT '7 days'::interval)
  RETURNS jsonb
@@ -1485,4 +1613,34 @@ end
 $function$;
 comment on function flagmeter.tick_entitlements(as_of timestamp with time zone, recent interval, checks_retention interval) is 'Run by the minute job in tick()''s transaction: inserts an alert per new feature-limit crossing (returned as "alerts"), and, when recent is null, marks lapsed reservations expired and deletes check answers and ended reservations older than checks_retention.';
 
+CREATE OR REPLACE FUNCTION flagmeter.webhook_emit(p_tenant_id bigint, p_tenant text, p_type text, p_subject text, p_data jsonb)
+ RETURNS void
+ LANGUAGE plpgsql
+AS $function$
+declare
+  v_event bigint;
+begin
+  -- most changes have no subscriber: no outbox row then
+  if not exists (select 1 from flagmeter.webhook_endpoints e
+                 where e.enabled and p_type = any (e.event_types) and (e.tenant_id is null or e.tenant_id = p_tenant_id)) then
+    return;
+  end if;
+  insert into flagmeter.webhook_events (tenant, type, subject, payload)
+  values (p_tenant, p_type, p_subject, jsonb_build_object(
+    'type', p_type,
+    'timestamp', to_char(now() at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+    'data', p_data))
+  returning id into v_event;
+  insert into flagmeter.webhook_deliveries (endpoint_id, event_id, subject)
+  select e.id, v_event, p_subject from flagmeter.webhook_endpoints e
+  where e.enabled and p_type = any (e.event_types) and (e.tenant_id is null or e.tenant_id = p_tenant_id);
+end $function$;
+comment on function flagmeter.webhook_emit(p_tenant_id bigint, p_tenant text, p_type text, p_subject text, p_data jsonb) is 'Writes an event to the outbox and a pending delivery for every enabled endpoint subscribed to it (the tenant''s and the installation''s).';
+
+CREATE TRIGGER _500_webhook_event AFTER INSERT ON flagmeter.alerts FOR EACH ROW EXECUTE FUNCTION flagmeter.tg_alerts__webhook_event();
+
+CREATE TRIGGER _500_webhook_event AFTER INSERT ON flagmeter.audit_log FOR EACH ROW WHEN (new.action ~~ 'flag.%'::text OR (new.action = ANY (ARRAY['tenant.create'::text, 'tenant.delete'::text]))) EXECUTE FUNCTION flagmeter.tg_audit_log__webhook_event();
+
 CREATE TRIGGER _500_rollup AFTER INSERT ON flagmeter.events REFERENCING NEW TABLE AS new_events FOR EACH STATEMENT EXECUTE FUNCTION flagmeter.tg_events__rollup();
+
+CREATE TRIGGER _500_webhook_event AFTER UPDATE ON flagmeter.reservations REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION flagmeter.tg_reservations__webhook_event();

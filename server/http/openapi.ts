@@ -14,6 +14,7 @@ import { entitlementRouteDocs } from './routes/entitlements.ts';
 import { flagRouteDocs } from './routes/flags.ts';
 import { ofrepRouteDocs } from './routes/ofrep.ts';
 import { reportingRouteDocs } from './routes/reporting.ts';
+import { webhookRouteDocs } from './routes/webhooks.ts';
 
 type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -93,7 +94,7 @@ const coreRouteDocs: RouteDoc[] = [
     responses: { 200: s('Prometheus text format', textBody), 401: 'METRICS_TOKEN is set and the request does not carry it' }, produces: 'text/plain' },
 ];
 
-export const routeDocs: RouteDoc[] = [...coreRouteDocs, ...authRouteDocs, ...peopleRouteDocs, ...entitlementRouteDocs, ...flagRouteDocs, ...ofrepRouteDocs, ...reportingRouteDocs];
+export const routeDocs: RouteDoc[] = [...coreRouteDocs, ...authRouteDocs, ...peopleRouteDocs, ...entitlementRouteDocs, ...flagRouteDocs, ...ofrepRouteDocs, ...reportingRouteDocs, ...webhookRouteDocs];
 
 const errorSchema = {
   type: 'object',

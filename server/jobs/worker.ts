@@ -8,9 +8,13 @@ import type { Metrics } from '../metrics.ts';
 import { deliverAlert } from './deliver.ts';
 import { runTick, type EnqueueDelivery } from './tick.ts';
 import { repeat } from '../pacing.ts';
+import { dueEndpoints } from '../db/webhooks.ts';
+import { deliverEndpoint } from '../webhooks/deliver.ts';
+import { policyFor } from '../webhooks/ssrf.ts';
 
 export const TICK_QUEUE = 'flagmeter-tick';
 export const ALERT_QUEUE = 'alert-delivery';
+export const WEBHOOK_QUEUE = 'webhook-delivery';
 const FAST_CHECK_WINDOW = '10 minutes';
 
 export interface Worker {
@@ -30,6 +34,10 @@ export async function startWorker(opts: { config: Config; pool: Pool; databaseUr
   // our handler schedules its own retries (to honour Retry-After); pg-boss's retries cover crashes
   await boss.createQueue(ALERT_QUEUE, { retryLimit: 3, retryDelay: 10, retryBackoff: true, retryDelayMax: 600, expireInSeconds: 120 });
 
+  // one job per endpoint at a time (stately: at most one queued and one running per singletonKey);
+  // the delivery rows hold the retries, so pg-boss's only cover a crash
+  await boss.createQueue(WEBHOOK_QUEUE, { policy: 'stately', retryLimit: 2, retryDelay: 5, expireInSeconds: 600 });
+
   const enqueue: EnqueueDelivery = async (client, alertId, startAfter) => {
     await boss.send(ALERT_QUEUE, { alertId }, {
       db: { executeSql: (text, values) => client.query(text, values as unknown[]) },
@@ -38,6 +46,7 @@ export async function startWorker(opts: { config: Config; pool: Pool; databaseUr
   };
 
   let fastCheck: { stop(): void } | undefined;
+  let webhookPoll: { stop(): void } | undefined;
   if (opts.work !== false) {
     await boss.schedule(TICK_QUEUE, '* * * * *');
     await boss.work(TICK_QUEUE, async () => {
@@ -50,6 +59,19 @@ export async function startWorker(opts: { config: Config; pool: Pool; databaseUr
       else if (outcome.status === 'failed') opts.metrics?.alertsFailed.inc();
       log[outcome.status === 'failed' ? 'error' : 'info']({ job: 'alert', alertId: job!.data.alertId, ...outcome }, 'alert delivery');
     });
+    await boss.work<{ endpointId: number }>(WEBHOOK_QUEUE, { localConcurrency: 2 }, async ([job]) => {
+      const run = await deliverEndpoint(pool, config, policyFor(config), job!.data.endpointId);
+      for (const a of run.attempts) log[a.status === 'delivered' ? 'info' : 'warn']({ job: 'webhook', endpointId: job!.data.endpointId, ...a }, 'webhook delivery');
+      if (run.disabled) log.error({ job: 'webhook', endpointId: job!.data.endpointId, reason: run.disabled }, 'webhook endpoint disabled');
+    });
+    if (config.WEBHOOK_POLL_MS > 0) {
+      // the outbox's relay: endpoints with a due delivery get a job (at most one waiting each)
+      webhookPoll = repeat(async () => {
+        for (const endpointId of await dueEndpoints(pool)) {
+          await boss.send(WEBHOOK_QUEUE, { endpointId }, { singletonKey: String(endpointId) });
+        }
+      }, config.WEBHOOK_POLL_MS, (err) => log.warn({ err: err.message }, 'webhook poll failed; trying again'));
+    }
     if (config.ALERT_CHECK_INTERVAL_MS > 0) {
       // it sums every recently active tenant's period: spaced out further when that gets slow
       fastCheck = repeat(async () => {
@@ -64,6 +86,7 @@ export async function startWorker(opts: { config: Config; pool: Pool; databaseUr
     enqueue,
     stop: async () => {
       fastCheck?.stop();
+      webhookPoll?.stop();
       await boss.stop({ graceful: true, timeout: config.SHUTDOWN_TIMEOUT_MS });
     },
   };

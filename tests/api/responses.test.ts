@@ -160,6 +160,23 @@ describe('each operation, answered as documented', () => {
     expect((await call(u(), 'GET', `/api/tenants/hooli/periods/${start}?format=csv`, '/api/tenants/{tenant}/periods/{start}')).status).toBe(200);
   });
 
+  test('generic webhooks: endpoints, rotation, the delivery log, resend', async () => {
+    const made = await call(u(), 'POST', '/api/webhooks', '/api/webhooks', { tenant: 'hooli', url: 'http://127.0.0.1:9/generic', eventTypes: ['flag.changed'], description: 'd' });
+    expect(made.status).toBe(201);
+    const id = made.body.id;
+    expect((await call(u(), 'POST', '/api/webhooks', '/api/webhooks', { tenant: 'nobody', url: 'https://example.com/', eventTypes: ['flag.changed'] })).status).toBe(404);
+    expect((await call(u(), 'GET', '/api/webhooks?tenant=hooli', '/api/webhooks')).body.endpoints).toHaveLength(1);
+    expect((await call(u(), 'GET', `/api/webhooks/${id}`, '/api/webhooks/{endpoint}')).body.id).toBe(id);
+    expect((await call(u(), 'PATCH', `/api/webhooks/${id}`, '/api/webhooks/{endpoint}', { eventTypes: ['flag.changed', 'tenant.deleted'] })).status).toBe(200);
+    expect((await call(u(), 'POST', `/api/webhooks/${id}/rotate-secret`, '/api/webhooks/{endpoint}/rotate-secret', {})).body.previousSecretExpiresAt).not.toBeNull();
+    await call(u(), 'POST', '/api/features', '/api/features', { tenant: 'hooli', env: 'dev', key: 'hooked', enabled: true, strategy: 'boolean' });
+    const log = await call(u(), 'GET', `/api/webhooks/${id}/deliveries?limit=10`, '/api/webhooks/{endpoint}/deliveries');
+    expect(log.body.deliveries).toHaveLength(1);
+    expect((await call(u(), 'POST', `/api/webhooks/${id}/deliveries/${log.body.deliveries[0].id}/resend`, '/api/webhooks/{endpoint}/deliveries/{delivery}/resend')).body.status).toBe('pending');
+    expect((await call(u(), 'DELETE', `/api/webhooks/${id}`, '/api/webhooks/{endpoint}')).status).toBe(204);
+    expect((await call(u(), 'GET', `/api/webhooks/${id}`, '/api/webhooks/{endpoint}')).status).toBe(404);
+  });
+
   test('deleting a tenant; health, the document, metrics', async () => {
     expect((await call(u(), 'DELETE', '/api/tenants/hooli?confirm=hooli', '/api/tenants/{tenant}')).body.eventsDeleted).toBe(3);
     expect((await call(u(), 'GET', '/api/health', '/api/health', undefined, undefined)).body.status).toBe('healthy');
