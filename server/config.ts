@@ -41,6 +41,7 @@ const schema = z.object({
     .describe('host names, addresses or CIDRs webhooks may call although they are private'),
   WEBHOOK_MAX_ATTEMPTS: int(1, 50, 8).describe('attempts per generic webhook delivery before it is marked failed (backoff as for alerts)'),
   WEBHOOK_DISABLE_AFTER_FAILURES: int(1, 100_000, 20).describe('failed attempts in a row after which an endpoint is disabled'),
+  WEBHOOK_LOG_RETENTION_DAYS: int(1, 3650, 30).describe('webhook events and their delivery log are kept this long (pending ones until done)'),
   WEBHOOK_POLL_MS: int(0, 60_000, 1000).describe('how often the worker looks for due webhook deliveries (0: never; tests call the handler)'),
   ALERT_MAX_ATTEMPTS: int(1, 50, 6),
   ALERT_RETRY_BASE_MS: int(1, 3_600_000, 2000),

@@ -168,6 +168,15 @@ export async function recordDeliveryAttempt(
      where id = $1::bigint`, [d.endpointId, state.status === 'delivered']);
 }
 
+/** Deletes events (and their delivery log) older than the retention whose deliveries are all done. */
+export async function pruneWebhookEvents(db: Db, keepDays: number): Promise<number> {
+  const { rowCount } = await db.query(
+    `delete from flagmeter.webhook_events ev
+     where ev.created_at < now() - make_interval(days => $1::integer)
+       and not exists (select 1 from flagmeter.webhook_deliveries d where d.event_id = ev.id and d.status = 'pending')`, [keepDays]);
+  return rowCount ?? 0;
+}
+
 /** Disables an endpoint (the worker, after repeated failures); its pending deliveries wait for it to be enabled again. */
 export async function disableEndpoint(client: pg.ClientBase, id: number, reason: string): Promise<void> {
   await client.query(

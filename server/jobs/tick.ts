@@ -3,6 +3,7 @@
 import type pg from 'pg';
 import type { Config } from '../config.ts';
 import { withTransaction, type Pool } from '../db/pool.ts';
+import { pruneWebhookEvents } from '../db/webhooks.ts';
 
 export interface TickResult {
   alerts: number[];
@@ -15,6 +16,8 @@ export interface TickResult {
   checksPruned?: number;
   /** flagmeter.fold_user_rollups(): per-end-user rows folded from the trigger's queue. */
   userRollupsFolded?: number;
+  /** Webhook events past WEBHOOK_LOG_RETENTION_DAYS with nothing pending, deleted with their delivery log. */
+  webhookEventsPruned?: number;
 }
 
 /** Enqueues the delivery of an alert through the given transaction's connection, to start no sooner than startAfter. */
@@ -33,6 +36,7 @@ export async function runTick(pool: Pool, enqueue: EnqueueDelivery, config: Conf
   // its own statement: a fold never holds up the alerts
   const { rows: [fold] } = await pool.query<{ n: number }>('select flagmeter.fold_user_rollups() as n');
   result.userRollupsFolded = fold!.n;
+  if (!opts.recent) result.webhookEventsPruned = await pruneWebhookEvents(pool, config.WEBHOOK_LOG_RETENTION_DAYS);
   return result;
 }
 

@@ -200,6 +200,23 @@ describe('the other event types', () => {
   });
 });
 
+test('the minute tick deletes old events with nothing pending, and their log; pending ones stay', async () => {
+  const r = await receiver();
+  const ep = await endpoint(r, ['tenant.created'], null);
+  // the other tests' endpoints would get (and keep pending) deliveries of these events too
+  await db.pool.query('update flagmeter.webhook_endpoints set enabled = false where id <> $1', [ep.id]);
+  await call('POST', '/api/tenants', { slug: 'old-done', name: 'Old' });
+  await drain(ep.id);
+  // a pending one: made while enabled, not delivered because the endpoint is then paused
+  await call('POST', '/api/tenants', { slug: 'old-pending', name: 'Old' });
+  await call('PATCH', `/api/webhooks/${ep.id}`, { enabled: false });
+  await db.pool.query(`update flagmeter.webhook_events set created_at = now() - interval '31 days' where subject in ('tenant:old-done', 'tenant:old-pending')`);
+  const result = await runTick(db.pool, worker.enqueue, config);
+  expect(result.webhookEventsPruned).toBe(1);
+  const { rows } = await db.pool.query(`select ev.subject, d.status from flagmeter.webhook_deliveries d join flagmeter.webhook_events ev on ev.id = d.event_id where d.endpoint_id = $1`, [ep.id]);
+  expect(rows).toEqual([{ subject: 'tenant:old-pending', status: 'pending' }]);
+});
+
 describe('the SSRF guard on endpoints', () => {
   test('a forbidden URL is refused when registered or changed, and at send when it got in another way', async () => {
     for (const url of ['http://169.254.169.254/', 'http://127.0.0.2:9/x', 'http://[::1]:9/x', 'http://[::ffff:10.0.0.1]/', 'http://0x0a000001/']) {
