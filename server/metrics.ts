@@ -21,6 +21,7 @@ export interface Metrics {
   bufferEvents: Gauge;
   alertsSent: Counter;
   alertsFailed: Counter;
+  webhookAttempts: Counter<'outcome'>;
   queueDepth: Gauge<'queue'>;
   usageCacheReads: Counter<'source'>;
   /** Read on scrape; set once the writer, pg-boss and the usage cache exist. */
@@ -59,6 +60,7 @@ export function makeMetrics(): Metrics {
   });
   const alertsSent = new Counter({ name: 'flagmeter_alerts_sent_total', help: 'Alerts delivered to a webhook', registers });
   const alertsFailed = new Counter({ name: 'flagmeter_alerts_failed_total', help: 'Alerts that failed for good after their last attempt', registers });
+  const webhookAttempts = new Counter({ name: 'flagmeter_webhook_attempts_total', help: 'Generic webhook delivery attempts, by outcome (delivered, retrying, failed)', labelNames: ['outcome'] as const, registers });
   const queueDepth = new Gauge({
     name: 'flagmeter_pgboss_queue_depth', help: 'pg-boss jobs created, retrying or active, by queue',
     labelNames: ['queue'] as const, registers,
@@ -91,7 +93,7 @@ export function makeMetrics(): Metrics {
 
   return {
     registry, httpDuration, eventsIngested, batchSize, flushDuration, flushFailures, duplicates, bufferEvents,
-    alertsSent, alertsFailed, queueDepth, usageCacheReads, sources,
+    alertsSent, alertsFailed, webhookAttempts, queueDepth, usageCacheReads, sources,
     onFlush({ events, durationMs, ok, duplicates: dups }) {
       flushDuration.observe(durationMs / 1000);
       if (!ok) {

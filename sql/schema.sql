@@ -34,7 +34,7 @@ comment on column flagmeter.alerts.used_tokens is 'Usage in the period when the 
 comment on column flagmeter.alerts.quota is 'The tenant''s monthly_quota (or, for a feature alert, the feature''s limit) when the crossing was detected.';
 comment on column flagmeter.alerts.status is 'pending (being delivered, maybe retrying), delivered, failed (retries exhausted) or skipped (no webhook, or disabled).';
 comment on column flagmeter.alerts.attempts is 'Delivery attempts made so far.';
-comment on column flagmeter.alerts.last_error is 'Why the last attempt failed (HTTP status and body, or a network error).';
+comment on column flagmeter.alerts.last_error is 'Why the last attempt failed: the HTTP status, a network error or the SSRF guard''s refusal; never the remote body.';
 comment on column flagmeter.alerts.feature is 'Null: a quota alert. Set: an alert on this feature''s limit (quota then holds that limit).';
 
 create table flagmeter.api_keys (

@@ -24,7 +24,7 @@ export interface Worker {
 }
 
 /** Starts pg-boss and creates our queues; with `work`, also the schedule, the handlers and the fast check. */
-export async function startWorker(opts: { config: Config; pool: Pool; databaseUrl: string; log: Logger; work?: boolean; metrics?: Pick<Metrics, 'alertsSent' | 'alertsFailed'> }): Promise<Worker> {
+export async function startWorker(opts: { config: Config; pool: Pool; databaseUrl: string; log: Logger; work?: boolean; metrics?: Pick<Metrics, 'alertsSent' | 'alertsFailed' | 'webhookAttempts'> }): Promise<Worker> {
   const { config, pool, databaseUrl, log } = opts;
   const boss = new PgBoss({ connectionString: databaseUrl, schema: 'pgboss', application_name: 'flagmeter-worker', max: 4 });
   boss.on('error', (err: Error) => log.error({ err: err.message }, 'pg-boss error'));
@@ -61,6 +61,7 @@ export async function startWorker(opts: { config: Config; pool: Pool; databaseUr
     });
     await boss.work<{ endpointId: number }>(WEBHOOK_QUEUE, { localConcurrency: 2 }, async ([job]) => {
       const run = await deliverEndpoint(pool, config, policyFor(config), job!.data.endpointId);
+      for (const a of run.attempts) opts.metrics?.webhookAttempts.inc({ outcome: a.status });
       for (const a of run.attempts) log[a.status === 'delivered' ? 'info' : 'warn']({ job: 'webhook', endpointId: job!.data.endpointId, ...a }, 'webhook delivery');
       if (run.disabled) log.error({ job: 'webhook', endpointId: job!.data.endpointId, reason: run.disabled }, 'webhook endpoint disabled');
     });

@@ -62,8 +62,7 @@ export async function postJson(
       // a fresh connection per request: a pooled one may have been made for another address
       agent: false,
       signal: deadline,
-      // certificates are checked against the host name, as usual, while the socket goes to the checked address
-      ...(secure ? { servername: hostname } : {}),
+      // TLS: SNI and the certificate check use `hostname` (node's default), while the socket goes to the checked address
     }, (res) => {
       const chunks: Buffer[] = [];
       let size = 0;

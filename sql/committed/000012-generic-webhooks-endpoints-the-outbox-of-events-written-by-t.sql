@@ -1,5 +1,5 @@
 --! Previous: sha1:4895e165274ffab03bbf96e00d032070752066e6
---! Hash: sha1:fc865d4b08e481c33832020937c9fcdb835ced8e
+--! Hash: sha1:8ea8030f362c0093ef4e0e1d33ce69e2a8f3919f
 --! Message: Generic webhooks: endpoints, the outbox of events written by triggers, the delivery log
 
 -- Generic webhooks (#25): JSON endpoints subscribed to event types, an outbox of events written
@@ -162,3 +162,6 @@ comment on function flagmeter.tg_reservations__webhook_event() is 'reservation.e
 create trigger _500_webhook_event after update on flagmeter.reservations
   referencing old table as old_rows new table as new_rows
   for each statement execute function flagmeter.tg_reservations__webhook_event();
+
+-- the remote body is no longer kept (#25: it may be an internal page, and read keys see last_error)
+comment on column flagmeter.alerts.last_error is 'Why the last attempt failed: the HTTP status, a network error or the SSRF guard''s refusal; never the remote body.';

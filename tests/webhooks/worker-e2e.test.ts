@@ -24,7 +24,7 @@ afterAll(async () => {
   await db.drop();
 });
 
-test('a flag change reaches the endpoint through pg-boss, retried after a 503, once', async () => {
+test('a flag change reaches the endpoint through pg-boss, retried after a 503, once, counted in /metrics', async () => {
   const post = (path: string, body: unknown) => fetch(`${app.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   const ep = await (await post('/api/webhooks', { tenant: 'acme-corp', url: receiver.url, eventTypes: ['flag.changed'] })).json() as { secret: string };
   expect((await post('/api/features', { tenant: 'acme-corp', env: 'prod', key: 'new-model', enabled: true, strategy: 'boolean' })).status).toBe(201);
@@ -35,4 +35,7 @@ test('a flag change reaches the endpoint through pg-boss, retried after a 503, o
   expect(ok!.headers['webhook-id']).toBe(failed!.headers['webhook-id']);
   const msg = new Webhook(ep.secret).verify(ok!.body, ok!.headers as Record<string, string>) as { type: string; data: { key: string; action: string } };
   expect(msg).toMatchObject({ type: 'flag.changed', data: { key: 'new-model', action: 'create' } });
+  const metrics = await (await fetch(`${app.url}/metrics`)).text();
+  expect(metrics).toContain('flagmeter_webhook_attempts_total{outcome="retrying"} 1');
+  expect(metrics).toContain('flagmeter_webhook_attempts_total{outcome="delivered"} 1');
 }, 30_000);
