@@ -3,6 +3,8 @@
 // address that was checked. A real receiver on 127.0.0.1 proves that a refusal is the guard's
 // (it is reached as soon as the operator allows it) and that a refused call sends nothing.
 import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { loadConfig } from '../../server/config.ts';
 import { insertEvents } from '../../server/db/events.ts';
@@ -169,6 +171,21 @@ describe('when a webhook is called', () => {
     expect(lookups).toBe(1);
     expect(receiver.received.slice(before).map((r) => [r.path, r.headers.host, r.body])).toEqual([['/pin', `pinned.flagmeter.invalid:${receiver.port}`, '{"a":1}']]);
     await expect(resolveTarget(`http://pinned.flagmeter.invalid:${receiver.port}/`, policy)).resolves.toMatchObject({ address: '127.0.0.1' });
+  });
+
+  test('a redirect is not followed (it could point anywhere): the attempt fails with its status', async () => {
+    const redirecting = http.createServer((_req, res) => { res.writeHead(302, { location: `http://127.0.0.1:${receiver.port}/hook` }); res.end(); });
+    await new Promise<void>((resolve) => redirecting.listen(0, '127.0.0.1', resolve));
+    try {
+      const before = receiver.received.length;
+      const policy = makePolicy({ allowPrivate: true, allowHosts: [] });
+      const url = `http://127.0.0.1:${(redirecting.address() as AddressInfo).port}/`;
+      expect(await postJson(url, '{}', {}, { timeoutMs: 2000, policy })).toMatchObject({ ok: false, status: 302, error: 'HTTP 302' });
+      expect(receiver.received.length).toBe(before);
+    } finally {
+      redirecting.closeAllConnections();
+      redirecting.close();
+    }
   });
 
   test("the webhook test message is refused the same way, and says so", async () => {
