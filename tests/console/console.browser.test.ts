@@ -91,7 +91,7 @@ test('sign in as admin: a wrong password is refused in place, the right one open
   await page.locator('[data-testid="signed-in"]').waitFor();
   expect(await page.locator('[data-testid="signed-in"]').textContent()).toBe('admin');
   const nav = page.getByRole('navigation', { name: 'Console' });
-  expect(await nav.getByRole('link').allTextContents()).toEqual(['Tenants', 'Flags', 'API keys', 'People', 'Audit log', 'Account']);
+  expect(await nav.getByRole('link').allTextContents()).toEqual(['Tenants', 'Flags', 'API keys', 'People', 'Webhooks', 'Audit log', 'Account']);
   // the session is an HttpOnly cookie: no script can read it
   expect(await page.evaluate(() => document.cookie)).toBe('');
   const [cookie] = await browser.context.cookies(app.url);

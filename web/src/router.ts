@@ -1,9 +1,9 @@
 // Hash routes: #/ (overview), #/tenant/<slug>, #/tenant/<slug>/flags, and the console's pages
-// (#/keys, #/people, #/audit, #/account, #/flags, #/register/<invitation>). The server serves one
+// (#/keys, #/people, #/audit, #/webhooks, #/account, #/flags, #/register/<invitation>). The server serves one
 // index.html, nothing else.
 import { signal } from '@preact/signals';
 
-export type Page = 'keys' | 'people' | 'audit' | 'account' | 'flags';
+export type Page = 'keys' | 'people' | 'audit' | 'account' | 'flags' | 'webhooks';
 export type Route =
   | { name: 'overview' }
   | { name: 'tenant'; slug: string }
@@ -11,7 +11,7 @@ export type Route =
   | { name: Page }
   | { name: 'register'; invitation: string };
 
-const PAGES: readonly string[] = ['keys', 'people', 'audit', 'account', 'flags'];
+const PAGES: readonly string[] = ['keys', 'people', 'audit', 'account', 'flags', 'webhooks'];
 
 export function parseHash(hash: string): Route {
   const m = /^#\/(tenant|register)\/([^/?#]+)(\/flags)?/.exec(hash);

@@ -1,5 +1,5 @@
 // The console's sections, each shown only to who may use it: tenants for every reader; keys,
-// people and the audit log for admins; flags once its page is registered (slots.ts); one's own
+// people, webhooks and the audit log for admins; flags once its page is registered (slots.ts); one's own
 // account for a signed-in person.
 import './console.css';
 import { route } from '../router.ts';
@@ -13,7 +13,7 @@ export function Nav() {
   const items: [string, string, boolean][] = [
     ['#/', 'Tenants', r === 'overview' || r === 'tenant'],
     ...(flagsPage.value && can('flags') ? [['#/flags', 'Flags', r === 'flags'] as [string, string, boolean]] : []),
-    ...(can('admin') ? [['#/keys', 'API keys', r === 'keys'], ['#/people', 'People', r === 'people'], ['#/audit', 'Audit log', r === 'audit']] as [string, string, boolean][] : []),
+    ...(can('admin') ? [['#/keys', 'API keys', r === 'keys'], ['#/people', 'People', r === 'people'], ['#/webhooks', 'Webhooks', r === 'webhooks'], ['#/audit', 'Audit log', r === 'audit']] as [string, string, boolean][] : []),
     ...(who.kind === 'person' ? [['#/account', 'Account', r === 'account'] as [string, string, boolean]] : []),
   ];
   return (

@@ -6,6 +6,7 @@ import { AuditPage } from './AuditPage.tsx';
 import { KeysPage } from './KeysPage.tsx';
 import { can, me } from './me.ts';
 import { PeoplePage } from './PeoplePage.tsx';
+import { WebhooksPage } from './WebhooksPage.tsx';
 import { RegisterPage } from './RegisterPage.tsx';
 import { flagsPage } from './slots.ts';
 
@@ -22,5 +23,6 @@ export function consolePage(r: Route) {
   if (r.name === 'keys') return <KeysPage />;
   if (r.name === 'people') return <PeoplePage />;
   if (r.name === 'audit') return <AuditPage />;
+  if (r.name === 'webhooks') return <WebhooksPage />;
   return <><div class="page__head"><h1 tabIndex={-1}>Not here yet</h1></div><EmptyState title="This page does not exist on this server." /></>;
 }
