@@ -1,7 +1,7 @@
 // The wire shapes of entitlements: the check, its answer, a reservation, and the limits a tenant
-// update may carry. Built from server/http/fields.ts like every other request schema.
+// update may carry. Built from server/core/fields.ts like every other request schema.
 import { z } from 'zod';
-import { INT4_MAX, label, slug, text } from '../http/fields.ts';
+import { INT4_MAX, label, slug, text } from '../core/fields.ts';
 
 export const RESERVATION_TTL_DEFAULT_SECONDS = 300;
 export const RESERVATION_TTL_MAX_SECONDS = 3600;

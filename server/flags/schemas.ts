@@ -1,7 +1,7 @@
 // Request bodies and queries of the flag API, and the answers, as zod schemas: the routes parse
 // and answer with them, the OpenAPI document is generated from them.
 import { z } from 'zod';
-import { int4, label, slug, text } from '../http/fields.ts';
+import { int4, label, slug, text } from '../core/fields.ts';
 import { STRATEGIES, VALUE_TYPES } from './model.ts';
 
 export const MAX_LIST = 10_000;

@@ -13,7 +13,7 @@ const isTimezone = (tz: string) => {
   }
 };
 
-import { httpUrl, int4, int8, label, slug, text } from './fields.ts';
+import { httpUrl, int4, int8, label, slug, text } from '../core/fields.ts';
 import { limitFields } from '../entitlements/schemas.ts';
 
 export { slug };

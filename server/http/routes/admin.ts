@@ -1,8 +1,9 @@
 // The admin API: tenants, their webhook, API keys and the audit log. Every change is audited.
 import { auditBody, keyCreated, keysBody, keyView, send, tenantDeleted, tenantSettings, webhookView } from '../responses.ts';
 import { Router, type Request } from 'express';
-import { AppError } from '../errors.ts';
-import { maskUrl, pathParam } from '../fields.ts';
+import { AppError } from '../../core/errors.ts';
+import { maskUrl } from '../../core/mask.ts';
+import { pathParam } from '../path-params.ts';
 import { jsonBody, parseWith } from '../json-body.ts';
 import { createKeyBody, createTenantBody, deleteTenantQuery, auditQuery, keyIdParam, tenantParam, updateTenantBody, webhookBody } from '../schemas.ts';
 import { assertTenantAllowed, requireScope, type Caller } from '../../auth/middleware.ts';
@@ -11,7 +12,7 @@ import { audited, deleteTenant, deleteWebhook, getTenantSettings, insertTenant, 
 import { insertKey, listKeys, revokeKey } from '../../db/keys.ts';
 import { setLimits } from '../../db/entitlements.ts';
 import { tenantIdOf } from '../../db/tenants.ts';
-import type { AppDeps } from '../../app.ts';
+import type { AppDeps } from '../../deps.ts';
 
 const tenantOf = (req: Request) => pathParam(req, 'tenant', tenantParam);
 

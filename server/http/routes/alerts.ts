@@ -5,7 +5,7 @@ import { parseWith } from '../json-body.ts';
 import { alertsQuery } from '../schemas.ts';
 import { assertTenantAllowed, requireScope } from '../../auth/middleware.ts';
 import { listAlerts } from '../../db/alerts.ts';
-import type { AppDeps } from '../../app.ts';
+import type { AppDeps } from '../../deps.ts';
 
 export function alertsRouter({ pool }: AppDeps): Router {
   const router = Router();

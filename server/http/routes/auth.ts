@@ -4,10 +4,10 @@
 // never reach a log line.
 import { Router, type Request } from 'express';
 import { z } from 'zod';
-import { AppError } from '../errors.ts';
+import { AppError } from '../../core/errors.ts';
 import { jsonBody, parseWith } from '../json-body.ts';
-import type { RouteDoc } from '../openapi.ts';
-import type { AppDeps } from '../../app.ts';
+import type { RouteDoc } from '../route-doc.ts';
+import type { AppDeps } from '../../deps.ts';
 import { assertSameOriginWrite } from '../../auth/middleware.ts';
 import { sessionCookie } from '../../auth/origin.ts';
 import { appendAudit, audited } from '../../db/admin.ts';
@@ -17,7 +17,7 @@ import {
 } from '../../db/people.ts';
 import { checkPassword, hashPassword } from '../../people/passwords.ts';
 import { loginAnswer, loginBody, okAnswer, registerAnswer, registerBody } from '../../people/schemas.ts';
-import { clearSessionCookie, setSessionCookie, type Sessions } from '../../people/sessions.ts';
+import { clearSessionCookie, setSessionCookie } from '../../people/sessions.ts';
 import { throttleSignIn } from '../../people/throttle.ts';
 import { INVITATION_PREFIX, newToken, SESSION_PREFIX, tokenHash } from '../../people/tokens.ts';
 
@@ -31,7 +31,7 @@ function presentedSession(req: Request): string | undefined {
   return sessionCookie(req);
 }
 
-export function authRouter({ config, pool, limiter }: AppDeps, sessions: Sessions): Router {
+export function authRouter({ config, pool, limiter, sessions }: AppDeps): Router {
   const router = Router();
   const body = jsonBody(config.BODY_LIMIT_BYTES);
   // signing in or out from another site's page is a CSRF too (login CSRF): browsers' writes must come from here

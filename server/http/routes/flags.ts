@@ -3,27 +3,27 @@
 // its clients. Every change is one audit row and drops the cached flag sets on every replica.
 import { notModified, weakTag } from '../etag.ts';
 import { Router, type Request, type RequestHandler } from 'express';
-import type pg from 'pg';
 import { z } from 'zod';
-import { slug } from '../fields.ts';
-import { AppError } from '../errors.ts';
+import { slug } from '../../core/fields.ts';
+import { AppError } from '../../core/errors.ts';
 import { jsonBody, parseWith } from '../json-body.ts';
-import type { RouteDoc } from '../openapi.ts';
+import type { RouteDoc } from '../route-doc.ts';
 import { assertTenantAllowed, requireAnyScope, requireScope, type Caller } from '../../auth/middleware.ts';
 import { hasScope } from '../../auth/keys.ts';
-import { appendAudit, audited } from '../../db/admin.ts';
+import { audited } from '../../db/admin.ts';
 import { tenantIdOf } from '../../db/tenants.ts';
 import {
   deleteEnvironment, deleteFlag, environmentByName, environmentFlagCount, flagTarget, getFlag, insertEnvironment,
-  listEnvironments, listFlagAudit, listFlags, ownFlags, updateEnvironment, upsertFlag, type Scope,
+  listEnvironments, listFlagAudit, listFlags, updateEnvironment, upsertFlag, type Scope,
 } from '../../db/flags.ts';
 import type { Pool } from '../../db/pool.ts';
-import { configOf, describeStrategy, sameConfig, type Flag, type FlagConfig } from '../../flags/model.ts';
+import { describeStrategy, type FlagConfig } from '../../flags/model.ts';
+import { promote } from '../../flags/promote.ts';
 import {
   auditList, auditQuery, deletedFlag, environmentBody, environmentChange, environmentList, environmentOut, flagBody, flagList,
   flagOut, flagRef, listQuery, promoteBody, promoteResult, type FlagBody,
 } from '../../flags/schemas.ts';
-import type { AppDeps } from '../../app.ts';
+import type { AppDeps } from '../../deps.ts';
 
 const param = (req: Request, name: string) => String(req.params[name]);
 
@@ -62,7 +62,6 @@ const configFrom = (b: FlagBody): FlagConfig => ({
 
 
 type FlagListAnswer = z.infer<typeof flagList>;
-type PromoteAnswer = z.infer<typeof promoteResult>;
 
 /**
  * The flag routes under /api and at the toggle service's root paths. The root paths lie outside the
@@ -129,67 +128,15 @@ export function flagsRouter(deps: AppDeps, rootAuth: RequestHandler): Router {
     res.json({ deleted } satisfies z.infer<typeof deletedFlag>);
   };
 
-  const promote: RequestHandler = async (req, res) => {
+  const promotion: RequestHandler = async (req, res) => {
     const b = parseWith(promoteBody, req.body, 'The promotion');
     const tenant = tenantOf(req.caller, b.tenant, true);
     const from = await scopeOf(pool, tenant, b.from, 'from');
     const to = await scopeOf(pool, tenant, b.to, 'to');
-    const run = async (db: Pool | pg.PoolClient, apply: boolean): Promise<PromoteAnswer> => {
-      const source = await ownFlags(db, from, b.keys);
-      if (b.keys) {
-        const have = new Set(source.map((f) => f.key));
-        const unknown = [...new Set(b.keys.filter((k) => !have.has(k)))];
-        if (unknown.length > 0) {
-          throw new AppError(400, 'unknown_flags', `No such flags in ${from.env}: ${unknown.join(', ')}.`, { details: unknown.map((k) => ({ field: 'keys', message: `no flag '${k}' in ${from.env}` })) });
-        }
-      }
-      const target = new Map((await ownFlags(db, to, source.map((f) => f.key), apply)).map((f) => [f.key, f]));
-      const answer: PromoteAnswer = { tenant, from: from.env, to: to.env, dryRun: !apply, conflictPolicy: b.conflictPolicy, created: [], updated: [], unchanged: [], conflicting: [], skipped: [] };
-      const writes: { flag: Flag; before: Flag | null }[] = [];
-      const projected = (f: Flag, before: Flag | undefined): Flag => ({
-        ...configOf(f), tenant, env: to.env, key: f.key, version: before ? before.version + 1 : 1,
-        createdAt: before?.createdAt ?? new Date().toISOString(), updatedAt: new Date().toISOString(),
-      });
-      for (const f of source) {
-        const before = target.get(f.key);
-        if (!before) {
-          writes.push({ flag: f, before: null });
-          answer.created.push({ key: f.key, before: null, after: projected(f, undefined) });
-        } else if (sameConfig(before, f)) {
-          answer.unchanged.push(f.key);
-        } else {
-          answer.conflicting.push({ key: f.key, before, after: projected(f, before) });
-          if (b.conflictPolicy === 'overwrite') {
-            writes.push({ flag: f, before });
-            answer.updated.push({ key: f.key, before, after: projected(f, before) });
-          } else if (b.conflictPolicy === 'skip') {
-            answer.skipped.push(f.key);
-          }
-        }
-      }
-      if (b.conflictPolicy === 'fail' && answer.conflicting.length > 0) {
-        throw new AppError(409, 'promotion_conflict',
-          `${answer.conflicting.length} flag(s) differ in ${to.env}: ${answer.conflicting.map((c) => c.key).join(', ')}. Nothing was applied; choose conflictPolicy skip or overwrite.`,
-          { details: answer.conflicting.map((c) => ({ field: 'keys', message: `'${c.key}' differs in ${to.env}` })) });
-      }
-      if (apply) {
-        const client = db as pg.PoolClient;
-        const written = new Map<string, Flag>();
-        for (const w of writes) {
-          const after = await upsertFlag(client, to, w.flag.key, configOf(w.flag));
-          written.set(after.key, after);
-          await appendAudit(client, req.caller, {
-            action: 'flag.promote', target: flagTarget(tenant, to.env, after.key), before: w.before, after: { ...after, promotedFrom: from.env },
-          });
-        }
-        for (const item of [...answer.created, ...answer.updated]) item.after = written.get(item.key)!;
-        for (const item of answer.conflicting) if (written.has(item.key)) item.after = written.get(item.key)!;
-      }
-      return answer;
-    };
+    const promotion = { tenant, from, to, keys: b.keys, conflictPolicy: b.conflictPolicy };
     const answer = b.dryRun
-      ? await run(pool, false)
-      : await audited(pool, req.caller, async (client) => ({ result: await run(client, true) }));
+      ? await promote(pool, promotion, false, req.caller)
+      : await audited(pool, req.caller, async (client) => ({ result: await promote(client, promotion, true, req.caller) }));
     if (!b.dryRun && answer.created.length + answer.updated.length > 0) await invalidator.flagsChanged({ tenantId: to.tenantId, envId: to.envId });
     res.json(answer);
   };
@@ -213,7 +160,7 @@ export function flagsRouter(deps: AppDeps, rootAuth: RequestHandler): Router {
     router.get(`${prefix}/features`, ...a, lister, list);
     router.post(`${prefix}/features`, ...a, writer, ...body, upsert);
     router.delete(`${prefix}/features`, ...a, writer, ...jsonBodyOptional(body), remove);
-    router.post(`${prefix}/features/promote`, ...a, writer, ...body, promote);
+    router.post(`${prefix}/features/promote`, ...a, writer, ...body, promotion);
     router.get(`${prefix}/audit-logs`, ...a, lister, audit);
   }
   return router;

@@ -5,11 +5,12 @@ import { notModified, weakTag } from '../etag.ts';
 import express, { Router, type ErrorRequestHandler, type Request, type RequestHandler } from 'express';
 import { z } from 'zod';
 import { apiError } from '../responses.ts';
-import { AppError } from '../errors.ts';
-import type { RouteDoc } from '../openapi.ts';
+import { AppError } from '../../core/errors.ts';
+import type { RouteDoc } from '../route-doc.ts';
 import { requireScope } from '../../auth/middleware.ts';
 import type { Evaluated } from '../../flags/service.ts';
-import type { AppDeps } from '../../app.ts';
+import type { AppDeps } from '../../deps.ts';
+import { tenantLimit } from '../../ratelimit.ts';
 
 type ErrorCode = 'PARSE_ERROR' | 'TARGETING_KEY_MISSING' | 'INVALID_CONTEXT' | 'GENERAL' | 'FLAG_NOT_FOUND';
 
@@ -106,7 +107,7 @@ export function ofrepRouter({ config, tenants, limiter, flags }: AppDeps): Route
     const [ref, env] = await Promise.all([tenants.resolve([slug]).then((m) => m.get(slug)), flags.environment(envName)]);
     if (!ref) throw new OfrepError(400, 'INVALID_CONTEXT', `No tenant '${slug}'.`);
     if (!env) throw new OfrepError(400, 'INVALID_CONTEXT', `No environment '${envName}'.`);
-    const decision = await limiter.take([{ key: `ofrep:${ref.id}`, cost: 1, limit: { perSecond: ref.rateLimitPerSecond ?? defaults.perSecond, burst: ref.rateLimitBurst ?? defaults.burst } }]);
+    const decision = await limiter.take([{ key: `ofrep:${ref.id}`, cost: 1, limit: tenantLimit(ref, defaults) }]);
     if (!decision.allowed) {
       throw new AppError(429, 'rate_limited', `Rate limit reached; retry in ${decision.retryAfterSeconds} s.`, { headers: { 'Retry-After': String(decision.retryAfterSeconds) } });
     }

@@ -2,11 +2,11 @@
 // the caller is (for the console), and a webhook's test message. Every change is audited.
 import { Router, type Request } from 'express';
 import { z } from 'zod';
-import { AppError } from '../errors.ts';
-import { pathParam } from '../fields.ts';
+import { AppError } from '../../core/errors.ts';
+import { pathParam } from '../path-params.ts';
 import { jsonBody, parseWith } from '../json-body.ts';
-import type { RouteDoc } from '../openapi.ts';
-import type { AppDeps } from '../../app.ts';
+import type { RouteDoc } from '../route-doc.ts';
+import type { AppDeps } from '../../deps.ts';
 import { assertTenantAllowed, requireScope } from '../../auth/middleware.ts';
 import { audited, getTenantSettings } from '../../db/admin.ts';
 import { findPerson, insertInvitation, listPeople, revokeSessions, setPassword, toView, updatePerson } from '../../db/people.ts';

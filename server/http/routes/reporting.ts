@@ -4,10 +4,10 @@
 import { Router, type Response } from 'express';
 import { z } from 'zod';
 import { alertBody } from '../responses.ts';
-import { AppError } from '../errors.ts';
+import { AppError } from '../../core/errors.ts';
 import { parseWith } from '../json-body.ts';
-import { slug } from '../fields.ts';
-import type { RouteDoc } from '../openapi.ts';
+import { slug } from '../../core/fields.ts';
+import type { RouteDoc } from '../route-doc.ts';
 import { assertTenantAllowed, requireScope } from '../../auth/middleware.ts';
 import {
   cursorRows, findPeriod, listPeriods, queryCsvStatement, queryStatement, readSnapshot, resolveQueryTenant, statementBody, statementCsvStatement,
@@ -15,7 +15,7 @@ import {
 } from '../../db/reporting.ts';
 import { clientGone, csvRecords, sendCsv, wantsCsv } from '../../reporting/csv.ts';
 import { formatParam, MAX_JSON_ROWS, planQuery, usageQueryParams } from '../../reporting/query.ts';
-import type { AppDeps } from '../../app.ts';
+import type { AppDeps } from '../../deps.ts';
 
 /** JSON rows per fetch; CSV chunks (of CSV_CHUNK_ROWS records each) per fetch. */
 const BATCH = 2000;

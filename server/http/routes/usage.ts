@@ -2,12 +2,12 @@
 // cache (server/cache/usage-cache.ts), which holds them as JSON text ready to send.
 import { send, tenantsBody } from '../responses.ts';
 import { Router } from 'express';
-import { AppError } from '../errors.ts';
-import { pathParam } from '../fields.ts';
+import { AppError } from '../../core/errors.ts';
+import { pathParam } from '../path-params.ts';
 import { tenantParam } from '../schemas.ts';
 import { assertTenantAllowed, requireScope } from '../../auth/middleware.ts';
 import type { Usage } from '../../db/tenants.ts';
-import type { AppDeps } from '../../app.ts';
+import type { AppDeps } from '../../deps.ts';
 
 export function usageRouter({ usageCache }: AppDeps): Router {
   const router = Router();

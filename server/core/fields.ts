@@ -55,19 +55,3 @@ export const httpUrl = (what: string, max = 2048) => z.url({ protocol: /^https?$
   .superRefine((s, ctx) => {
     if (badText(s)) ctx.addIssue({ code: 'custom', message: textProblem(what, s) });
   });
-
-/**
- * A secret URL as people other than admins may see it: scheme, host and the last four characters
- * (`https://hooks.slack.com/…wxyz`), enough to tell two webhooks apart, too little to post to one.
- */
-export function maskUrl(url: string): string {
-  const tail = url.length > 8 ? url.slice(-4) : '';
-  try {
-    const u = new URL(url);
-    return `${u.protocol}//${u.host}/…${tail}`;
-  } catch {
-    return `…${tail}`;
-  }
-}
-
-export { pathParam } from './path-params.ts';
