@@ -55,3 +55,7 @@ export const httpUrl = (what: string, max = 2048) => z.url({ protocol: /^https?$
   .superRefine((s, ctx) => {
     if (badText(s)) ctx.addIssue({ code: 'custom', message: textProblem(what, s) });
   });
+
+/** Answer fields: an instant as the API writes it, and a count. */
+export const isoTime = z.string().describe('ISO 8601, UTC (e.g. 2026-11-22T10:00:00.000Z)');
+export const count = z.number().int().min(0);

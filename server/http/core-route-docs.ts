@@ -2,11 +2,14 @@
 // health, the document itself, metrics); each domain's routes module exports its own.
 import { z } from 'zod';
 import { eventSchema } from '../ingest/event-schema.ts';
-import { alertsQuery, createKeyBody, createTenantBody, deleteTenantQuery, auditQuery, keyIdParam, seriesQuery, tenantParam, updateTenantBody, webhookBody } from './schemas.ts';
-import {
-  alertsBody, auditBody, batchBuffered, batchStored, eventBuffered, eventStored, healthBody, keyCreated, keysBody, keyView, openApiBody,
-  seriesBody, tenantDeleted, tenantSettings, tenantsBody, textBody, usageBody, webhookView,
-} from './responses.ts';
+import { alertsQuery } from '../jobs/schemas.ts';
+import { createKeyBody, auditQuery, keyIdParam } from '../auth/schemas.ts';
+import { createTenantBody, deleteTenantQuery, seriesQuery, tenantParam, updateTenantBody, webhookBody } from '../tenants/schemas.ts';
+import { alertsBody } from '../jobs/schemas.ts';
+import { auditBody, keyCreated, keysBody, keyView } from '../auth/schemas.ts';
+import { batchBuffered, batchStored, eventBuffered, eventStored } from '../ingest/schemas.ts';
+import { healthBody, openApiBody, textBody } from './responses.ts';
+import { seriesBody, tenantDeleted, tenantSettings, tenantsBody, usageBody, webhookView } from '../tenants/schemas.ts';
 import { answer as s, type RouteDoc } from './route-doc.ts';
 
 const tenant = { tenant: tenantParam };

@@ -3,11 +3,11 @@
 // /auth/logout. Sign-ins, failed sign-ins and sign-outs go to the audit log; passwords and tokens
 // never reach a log line.
 import { Router, type Request } from 'express';
-import { z } from 'zod';
 import { AppError } from '../../core/errors.ts';
 import { jsonBody, parseWith } from '../json-body.ts';
 import type { RouteDoc } from '../route-doc.ts';
 import type { AppDeps } from '../../deps.ts';
+import { send } from '../responses.ts';
 import { assertSameOriginWrite } from '../../auth/middleware.ts';
 import { sessionCookie } from '../../auth/origin.ts';
 import { appendAudit, audited } from '../../db/admin.ts';
@@ -63,8 +63,7 @@ export function authRouter({ config, pool, limiter, sessions }: AppDeps): Router
     });
     setSessionCookie(req, res, fresh.token, maxAge);
     res.set('Cache-Control', 'no-store');
-    const answer: z.infer<typeof loginAnswer> = { ok: true, token: fresh.token, tenant: person.tenant };
-    res.json(answer);
+    send(res, 200, loginAnswer, { ok: true, token: fresh.token, tenant: person.tenant });
   });
 
   router.post('/auth/register', sameOrigin, ...body, async (req, res) => {
@@ -91,8 +90,7 @@ export function authRouter({ config, pool, limiter, sessions }: AppDeps): Router
       await appendAudit(client, { keyDbId: null, person: { id: created.id } }, { action: 'person.register', target: `person:${created.name}`, before: null, after: toView(created) });
       return created;
     });
-    const answer: z.infer<typeof registerAnswer> = { ok: true, tenant: person.tenant };
-    res.status(201).json(answer);
+    send(res, 201, registerAnswer, { ok: true, tenant: person.tenant });
   });
 
   router.post('/auth/logout', sameOrigin, async (req, res) => {
@@ -105,8 +103,7 @@ export function authRouter({ config, pool, limiter, sessions }: AppDeps): Router
       });
     }
     clearSessionCookie(req, res);
-    const answer: z.infer<typeof okAnswer> = { ok: true };
-    res.json(answer);
+    send(res, 200, okAnswer, { ok: true });
   });
   return router;
 }

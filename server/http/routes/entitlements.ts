@@ -1,16 +1,16 @@
 // POST /api/check ("may this tenant spend now?") and DELETE /api/reservations/:id. Exact: the
 // answer is computed by PostgreSQL from the daily rollups and the open holds, no cache.
-import { Router, type Request, type RequestHandler } from 'express';
+import { Router, type Request } from 'express';
 import { z } from 'zod';
 import { AppError } from '../../core/errors.ts';
 import { jsonBody, parseWith } from '../json-body.ts';
 import { assertTenantAllowed, requireAnyScope } from '../../auth/middleware.ts';
-import { hasScope } from '../../auth/keys.ts';
 import { releaseReservation } from '../../db/entitlements.ts';
 import { decide } from '../../entitlements/decide.ts';
 import { checkAnswer, checkBody, RESERVATION_TTL_DEFAULT_SECONDS, reservationView } from '../../entitlements/schemas.ts';
 import type { RouteDoc } from '../route-doc.ts';
 import type { AppDeps } from '../../deps.ts';
+import { send } from '../responses.ts';
 
 /** ingest (the backend that will post the event) or evaluate (the key that asks flags) may check. */
 const mayCheck = requireAnyScope('ingest', 'evaluate');
@@ -29,7 +29,7 @@ export function entitlementsRouter({ config, pool, entitlementMetrics, checks }:
       ttlSeconds: input.reservationTtlSeconds ?? RESERVATION_TTL_DEFAULT_SECONDS, id: input.id,
     }, config.ENTITLEMENT_FAIL_MODE);
     entitlementMetrics?.checks.inc({ reason: answer.reason });
-    res.json(answer);
+    send(res, 200, checkAnswer, answer);
   });
 
   router.delete('/reservations/:id', mayCheck, async (req, res) => {
@@ -40,8 +40,8 @@ export function entitlementsRouter({ config, pool, entitlementMetrics, checks }:
     if (result.kind === 'ended') {
       throw new AppError(409, `reservation_${result.reservation.status}`, `The reservation is already ${result.reservation.status}; nothing to release.`);
     }
-    const body: z.infer<typeof reservationView> = result.reservation as z.infer<typeof reservationView>;
-    res.json(body);
+    const body = result.reservation as z.infer<typeof reservationView>;
+    send(res, 200, reservationView, body);
   });
   return router;
 }

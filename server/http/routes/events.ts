@@ -1,5 +1,6 @@
 // POST /api/events: one event or a batch, answered after the batch holding it has committed.
-import { batchBuffered, batchStored, eventBuffered, eventStored, send } from '../responses.ts';
+import { batchBuffered, batchStored, eventBuffered, eventStored } from '../../ingest/schemas.ts';
+import { send } from '../responses.ts';
 import { Router, type Response } from 'express';
 import { AppError } from '../../core/errors.ts';
 import { jsonBody } from '../json-body.ts';

@@ -2,11 +2,12 @@
 // /api/environments; the first three also at the toggle service's root paths (/features, …) for
 // its clients. Every change is one audit row and drops the cached flag sets on every replica.
 import { notModified, weakTag } from '../etag.ts';
-import { Router, type Request, type RequestHandler } from 'express';
+import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
 import { slug } from '../../core/fields.ts';
 import { AppError } from '../../core/errors.ts';
 import { jsonBody, parseWith } from '../json-body.ts';
+import { pathParam } from '../path-params.ts';
 import type { RouteDoc } from '../route-doc.ts';
 import { assertTenantAllowed, requireAnyScope, requireScope, type Caller } from '../../auth/middleware.ts';
 import { hasScope } from '../../auth/keys.ts';
@@ -20,12 +21,12 @@ import type { Pool } from '../../db/pool.ts';
 import { describeStrategy, type FlagConfig } from '../../flags/model.ts';
 import { promote } from '../../flags/promote.ts';
 import {
-  auditList, auditQuery, deletedFlag, environmentBody, environmentChange, environmentList, environmentOut, flagBody, flagList,
+  auditList, auditQuery, deletedFlag, environmentBody, environmentDeleted, environmentChange, environmentList, environmentOut, flagBody, flagList,
   flagOut, flagRef, listQuery, promoteBody, promoteResult, type FlagBody,
 } from '../../flags/schemas.ts';
 import type { AppDeps } from '../../deps.ts';
+import { send } from '../responses.ts';
 
-const param = (req: Request, name: string) => String(req.params[name]);
 
 /** Any one of these scopes (requireScope asks for one). */
 
@@ -89,13 +90,13 @@ export function flagsRouter(deps: AppDeps, rootAuth: RequestHandler): Router {
     }
     const c = req.caller!;
     const canWrite = hasScope(c.scopes, 'flags') && (tenant === null ? hasScope(c.scopes, 'admin') && !c.tenant : !c.tenant || c.tenant === tenant);
-    const answer: FlagListAnswer = { items, page: q.page, pageSize: q.pageSize, total: found.total, canWrite };
+    const answer = { items, page: q.page, pageSize: q.pageSize, total: found.total, canWrite };
     // version, total and last change of the whole list, plus what this page shows that changes without a write
     const tag = weakTag(JSON.stringify([found.versions, found.total, found.lastUpdate, tenant, s.env, q.page, q.pageSize,
       items.map((i) => [i.evaluations24h, i.lastEvaluatedAt, i.activeQuotaRule?.atPercent ?? null, i.stale])]));
     res.set({ ETag: tag, 'Cache-Control': 'no-cache' });
     if (notModified(req, tag, true)) return void res.status(304).end();
-    res.json(answer);
+    send(res, 200, flagList, answer);
   };
 
   const upsert: RequestHandler = async (req, res) => {
@@ -111,7 +112,7 @@ export function flagsRouter(deps: AppDeps, rootAuth: RequestHandler): Router {
       };
     });
     await invalidator.flagsChanged({ tenantId: s.tenantId, envId: s.envId });
-    res.status(created ? 201 : 200).json(flag satisfies z.infer<typeof flagOut>);
+    send(res, created ? 201 : 200, flagOut, flag);
   };
 
   const remove: RequestHandler = async (req, res) => {
@@ -125,7 +126,7 @@ export function flagsRouter(deps: AppDeps, rootAuth: RequestHandler): Router {
       return { result: before, audit: { action: 'flag.delete', target: flagTarget(tenant, s.env, ref.key), before, after: null } };
     });
     await invalidator.flagsChanged({ tenantId: s.tenantId, envId: s.envId });
-    res.json({ deleted } satisfies z.infer<typeof deletedFlag>);
+    send(res, 200, deletedFlag, { deleted });
   };
 
   const promotion: RequestHandler = async (req, res) => {
@@ -138,7 +139,7 @@ export function flagsRouter(deps: AppDeps, rootAuth: RequestHandler): Router {
       ? await promote(pool, promotion, false, req.caller)
       : await audited(pool, req.caller, async (client) => ({ result: await promote(client, promotion, true, req.caller) }));
     if (!b.dryRun && answer.created.length + answer.updated.length > 0) await invalidator.flagsChanged({ tenantId: to.tenantId, envId: to.envId });
-    res.json(answer);
+    send(res, 200, promoteResult, answer);
   };
 
   const audit: RequestHandler = async (req, res) => {
@@ -152,7 +153,7 @@ export function flagsRouter(deps: AppDeps, rootAuth: RequestHandler): Router {
     const found = q.key === undefined
       ? await listFlagAudit(pool, prefixes, q.page, q.pageSize)
       : await listFlagAudit(pool, [], q.page, q.pageSize, [flagTarget(tenant, q.env!, q.key)]);
-    res.json({ items: found.items, page: q.page, pageSize: q.pageSize, total: found.total } satisfies z.infer<typeof auditList>);
+    send(res, 200, auditList, { items: found.items, page: q.page, pageSize: q.pageSize, total: found.total });
   };
 
   for (const prefix of ['', '/api']) {
@@ -180,7 +181,7 @@ export function environmentsRouter({ config, pool, invalidator }: AppDeps): Rout
   const out = (e: { name: string; position: number }, flags: number): z.infer<typeof environmentOut> => ({ name: e.name, position: e.position, flags });
 
   router.get('/environments', requireAnyScope('read', 'flags'), async (_req, res) => {
-    res.json({ environments: (await listEnvironments(pool)).map((e) => out(e, e.flags)) } satisfies z.infer<typeof environmentList>);
+    send(res, 200, environmentList, { environments: (await listEnvironments(pool)).map((e) => out(e, e.flags)) });
   });
   router.post('/environments', admin, ...body, async (req, res) => {
     const b = parseWith(environmentBody, req.body, 'The environment');
@@ -190,10 +191,10 @@ export function environmentsRouter({ config, pool, invalidator }: AppDeps): Rout
       return { result: out(env, 0), audit: { action: 'environment.create', target: target(env.name), before: null, after: out(env, 0) } };
     });
     await invalidator.flagsChanged('environments');
-    res.status(201).json(created);
+    send(res, 201, environmentOut, created);
   });
   router.patch('/environments/:name', admin, ...body, async (req, res) => {
-    const name = param(req, 'name');
+    const name = pathParam(req, 'name', slug);
     const b = parseWith(environmentChange, req.body, 'The change');
     const changed = await audited(pool, req.caller, async (client) => {
       const before = await environmentByName(client, name, true);
@@ -204,10 +205,10 @@ export function environmentsRouter({ config, pool, invalidator }: AppDeps): Rout
       return { result: out(after, n), audit: { action: b.name && b.name !== name ? 'environment.rename' : 'environment.update', target: target(name), before: out(before, n), after: out(after, n) } };
     });
     await invalidator.flagsChanged('environments');
-    res.json(changed);
+    send(res, 200, environmentOut, changed);
   });
   router.delete('/environments/:name', admin, async (req, res) => {
-    const name = param(req, 'name');
+    const name = pathParam(req, 'name', slug);
     const deleted = await audited(pool, req.caller, async (client) => {
       const before = await environmentByName(client, name, true);
       if (!before) throw new AppError(404, 'unknown_environment', `No environment '${name}'.`);
@@ -217,7 +218,7 @@ export function environmentsRouter({ config, pool, invalidator }: AppDeps): Rout
       return { result: out(before, 0), audit: { action: 'environment.delete', target: target(name), before: out(before, 0), after: null } };
     });
     await invalidator.flagsChanged('environments');
-    res.json({ deleted });
+    send(res, 200, environmentDeleted, { deleted });
   });
   return router;
 }
@@ -249,5 +250,5 @@ export const flagRouteDocs: RouteDoc[] = [
   { method: 'patch', path: '/api/environments/{name}', params: { name: slug }, summary: 'Rename or reorder an environment.', scope: 'admin', body: environmentChange,
     responses: { 200: { description: 'The environment after the change', schema: environmentOut }, 400: common[400], 404: 'No such environment', 409: 'The new name exists', 413: 'Body too large', 415: 'Not JSON' } },
   { method: 'delete', path: '/api/environments/{name}', params: { name: slug }, summary: 'Remove an environment that holds no flags.', scope: 'admin',
-    responses: { 200: { description: 'The removed environment', schema: z.object({ deleted: environmentOut }) }, 404: 'No such environment', 409: 'It still holds flags' } },
+    responses: { 200: { description: 'The removed environment', schema: environmentDeleted }, 404: 'No such environment', 409: 'It still holds flags' } },
 ];
