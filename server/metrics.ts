@@ -8,7 +8,7 @@ import type { Express, Request, RequestHandler } from 'express';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { FlushStats } from './ingest/batch-writer.ts';
 import type { UsageCacheStats } from './cache/usage-cache.ts';
-import { AppError } from './http/errors.ts';
+import { AppError } from './core/errors.ts';
 
 export interface Metrics {
   registry: Registry;

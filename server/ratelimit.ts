@@ -5,6 +5,10 @@
 export interface Limit { perSecond: number; burst: number }
 export interface Charge { key: string; cost: number; limit: Limit }
 
+/** A tenant's own limit where it has one (PATCH /api/tenants), else the installation's defaults. */
+export const tenantLimit = (t: { rateLimitPerSecond: number | null; rateLimitBurst: number | null }, defaults: Limit): Limit =>
+  ({ perSecond: t.rateLimitPerSecond ?? defaults.perSecond, burst: t.rateLimitBurst ?? defaults.burst });
+
 export interface Decision {
   allowed: boolean;
   /** For the RateLimit-* headers: the most constrained bucket of the request. */

@@ -4,7 +4,6 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import pg from 'pg';
 import type { Config } from './config.ts';
 import type { Logger } from './log.ts';
 import { makeApp } from './app.ts';
@@ -20,8 +19,9 @@ import { UsageCache } from './cache/usage-cache.ts';
 import { makeInvalidator, type Invalidator } from './cache/invalidation.ts';
 import { startEmbedded, type EmbeddedServer } from './db/embedded.ts';
 import { runMigrations } from './db/migrate.ts';
-import { makePool, type Pool } from './db/pool.ts';
-import { insertEvents, eventIdsForKeys, insertSettlingEvents } from './db/events.ts';
+import { makePool, ping, type Pool } from './db/pool.ts';
+import { ensureDatabases } from './db/databases.ts';
+import { insertEvents, eventIdsForKeys, insertSettlingEvents, ensureEventPartitions } from './db/events.ts';
 import { seedDemo } from './db/demo.ts';
 import { BatchWriter } from './ingest/batch-writer.ts';
 import { TenantCache } from './tenant-cache.ts';
@@ -32,6 +32,8 @@ import { projectRoot } from './paths.ts';
 import { makeEntitlementMetrics } from './entitlements/metrics.ts';
 import { outstandingReservations } from './db/entitlements.ts';
 import { FlagService } from './flags/service.ts';
+import { CheckBatcher } from './entitlements/check-batcher.ts';
+import { Sessions } from './people/sessions.ts';
 import { registerFlagMetrics } from './flags/metrics.ts';
 
 /** all: migrate, serve and run the jobs; serve: HTTP only; worker: jobs only. */
@@ -67,14 +69,7 @@ async function embeddedDatabase(config: Config, log: Logger): Promise<{ url: str
   log.info({ dataDir, port: config.EMBEDDED_PG_PORT }, 'DATABASE_URL is not set: starting the embedded PostgreSQL 18');
   const server = await startEmbedded({ dataDir, port: config.EMBEDDED_PG_PORT, notice: (message) => log.warn(message) });
   try {
-    const admin = new pg.Client(server.url);
-    await admin.connect();
-    try {
-      const { rowCount } = await admin.query('select 1 from pg_database where datname = $1', [EMBEDDED_DB]);
-      if (!rowCount) await admin.query(`create database ${EMBEDDED_DB}`);
-    } finally {
-      await admin.end();
-    }
+    await ensureDatabases(server.url, [EMBEDDED_DB]);
   } catch (err) {
     await server.stop().catch(() => server.stopNow());
     throw err;
@@ -118,7 +113,7 @@ async function startWith(config: Config, role: Role, log: Logger, embedded: { ur
     let demoTenant: string | undefined;
     if (role === 'all') {
       await runMigrations(databaseUrl, log);
-      await pool.query('select flagmeter.ensure_event_partitions()');
+      await ensureEventPartitions(pool);
       demoTenant = config.FLAGMETER_DEMO ? await seedDemo(pool, log) : undefined;
     }
     // whichever API process starts first makes sure an admin key exists
@@ -152,8 +147,10 @@ async function startWith(config: Config, role: Role, log: Logger, embedded: { ur
   let url = '';
   let invalidator: Invalidator | undefined;
   let flags: FlagService | undefined;
+  let checks: CheckBatcher | undefined;
   /** Everything this start took, in the order it is handed back: for stop() and for a start that fails half-way. */
   const release = async () => {
+    await checks?.close();
     await flags?.stop();
     await worker?.stop();
     await drainer?.stop();
@@ -172,7 +169,9 @@ async function startWith(config: Config, role: Role, log: Logger, embedded: { ur
     registerFlagMetrics(metrics.registry, flags);
     invalidator = makeInvalidator({ valkey, tenants, keys, usageCache, log, flags: flags.store });
     const entitlementMetrics = makeEntitlementMetrics(metrics.registry, () => outstandingReservations(pool));
-    app = makeApp({ config, pool, writer, tenants, log, state, metrics, keys, limiter, version, valkey, buffer, usageCache, invalidator, entitlementMetrics, flags });
+    checks = new CheckBatcher(pool);
+    const sessions = new Sessions(pool, config, log);
+    app = makeApp({ config, pool, writer, tenants, log, state, metrics, keys, limiter, version, valkey, buffer, usageCache, invalidator, entitlementMetrics, flags, sessions, checks });
     server = http.createServer({ keepAliveTimeout: 65_000 }, app);
     try {
       await new Promise<void>((resolve, reject) => {
@@ -189,7 +188,7 @@ async function startWith(config: Config, role: Role, log: Logger, embedded: { ur
   const metricsServer = role === 'worker'
     ? await startMetricsServer(metrics, {
       port: config.METRICS_PORT, host: config.HOST, token: config.METRICS_TOKEN,
-      healthy: () => pool.query('select 1').then(() => !state.shuttingDown, () => false),
+      healthy: () => ping(pool).then(() => !state.shuttingDown, () => false),
     }).catch(async (err: NodeJS.ErrnoException) => {
       await release();
       throw listenError(err, 'METRICS_PORT', config.HOST, config.METRICS_PORT);

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { loadConfig } from '../../server/config.ts';
 import { startEmbedded } from '../../server/db/embedded.ts';
+import { ensureDatabases as ensureDatabasesOn } from '../../server/db/databases.ts';
 
 export interface DevServer {
   /** Connection string for `database` on this server. */
@@ -48,16 +49,7 @@ export async function devServer(env: NodeJS.ProcessEnv = process.env): Promise<D
 }
 
 export async function ensureDatabases(server: DevServer, names: string[]): Promise<void> {
-  const admin = new pg.Client(server.urlFor('postgres'));
-  await admin.connect();
-  try {
-    for (const name of names) {
-      const { rowCount } = await admin.query('select 1 from pg_database where datname = $1::text', [name]);
-      if (!rowCount) await admin.query(`create database ${pg.escapeIdentifier(name)}`);
-    }
-  } finally {
-    await admin.end();
-  }
+  await ensureDatabasesOn(server.urlFor('postgres'), names);
 }
 
 /** The graphile-migrate environment for the developer's databases `flagmeter` and `flagmeter_shadow`. */

@@ -6,7 +6,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Config } from '../config.ts';
 import { withTransaction, type Pool } from '../db/pool.ts';
-import { countAdminKeys, findKey, insertKey } from '../db/keys.ts';
+import { countAdminKeys, findKey, insertKey, lockKeyBootstrap } from '../db/keys.ts';
 import { tenantIdOf } from '../db/tenants.ts';
 import type { Logger } from '../log.ts';
 import { ADMIN_NAME, bootstrapAdminPerson } from '../people/bootstrap.ts';
@@ -23,8 +23,7 @@ function banner(keys: Printed[], savedTo?: string): string {
 export async function bootstrapKeys(pool: Pool, config: Config, log: Logger, demoTenant?: string): Promise<void> {
   const printed: Printed[] = [];
   await withTransaction(pool, async (client) => {
-    // replicas starting together: one of them bootstraps, the others then find its key
-    await client.query(`select pg_advisory_xact_lock(hashtext('flagmeter.bootstrap_keys'))`);
+    await lockKeyBootstrap(client);
     const add = async (name: string, scopes: Scope[], tenant?: string) => {
       const fresh = generateKey();
       const tenantId = tenant ? (await tenantIdOf(client, tenant)) ?? null : null;

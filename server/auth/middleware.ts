@@ -3,7 +3,7 @@
 // requireScope and assertTenantAllowed then serve keys and people alike. With auth off, every caller
 // is a global key with every scope.
 import type { Request, RequestHandler } from 'express';
-import { AppError } from '../http/errors.ts';
+import { AppError } from '../core/errors.ts';
 import { hashKey, hasScope, parseKey, sameHash, SCOPES, type Scope } from './keys.ts';
 import type { KeyCache } from './key-cache.ts';
 import { isSameOrigin, sessionCookie } from './origin.ts';

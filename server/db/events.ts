@@ -161,3 +161,8 @@ export async function insertSettlingEvents(pool: Pool, rows: readonly EventRow[]
     refused: (result?.refused_ords ?? []).map((ord, i) => ({ position: ord - 1, reason: reasons[i]! })),
   };
 }
+
+/** This month's and next month's event partitions (the minute job keeps them ahead; start-up makes sure). */
+export async function ensureEventPartitions(pool: Pool): Promise<void> {
+  await pool.query('select flagmeter.ensure_event_partitions()');
+}

@@ -65,3 +65,8 @@ export async function countAdminKeys(db: Db): Promise<number> {
   const { rows: [r] } = await db.query(`select count(*)::int n from flagmeter.api_keys where 'admin' = any (scopes) and revoked_at is null`);
   return r.n;
 }
+
+/** Replicas starting together: one of them bootstraps (in this transaction), the others then find its key. */
+export async function lockKeyBootstrap(client: Db): Promise<void> {
+  await client.query(`select pg_advisory_xact_lock(hashtext('flagmeter.bootstrap_keys'))`);
+}

@@ -124,3 +124,8 @@ export async function takeInvitation(db: Db, hash: Buffer): Promise<InvitationRe
 export async function markInvitationUsed(db: Db, id: number, personId: number): Promise<void> {
   await db.query(`update flagmeter.invitations set used_at = now(), used_by = $2::bigint where id = $1::bigint`, [id, personId]);
 }
+
+/** Makes a person installation-wide again (no tenant). */
+export async function unbindPerson(db: Db, id: number): Promise<void> {
+  await db.query(`update flagmeter.people set tenant_id = null where id = $1::bigint`, [id]);
+}

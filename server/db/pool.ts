@@ -44,3 +44,8 @@ export async function withTransaction<T>(pool: Pool, fn: (client: pg.PoolClient)
     client.release(lost);
   }
 }
+
+/** One round trip: resolves while the database answers (health), rejects when it does not. */
+export async function ping(pool: Pool): Promise<void> {
+  await pool.query('select 1');
+}

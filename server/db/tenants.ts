@@ -95,3 +95,9 @@ export async function countTenants(pool: Pool): Promise<number> {
   const { rows: [row] } = await pool.query<{ n: number }>('select count(*)::int as n from flagmeter.tenants');
   return row?.n ?? 0;
 }
+
+/** Which of these tenant ids still exist (buffered events may outlive their tenant). */
+export async function existingTenantIds(pool: Pool, ids: number[]): Promise<Set<number>> {
+  const { rows } = await pool.query<{ id: number }>('select id from flagmeter.tenants where id = any($1::bigint[])', [ids]);
+  return new Set(rows.map((t) => t.id));
+}

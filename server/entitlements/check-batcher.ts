@@ -5,27 +5,27 @@
 // per-tenant lock is held until commit). Each check is still exact: the statement that answers it
 // starts after the check arrived, so it sees every event acknowledged before.
 import type { Pool } from '../db/pool.ts';
-import type { CheckRequest } from '../db/entitlements.ts';
-
-export type RawAnswer = Record<string, unknown> | null;
+import { checkEntitlements, type CheckRequest, type RawAnswer } from '../db/entitlements.ts';
 
 interface Pending { req: CheckRequest; resolve(a: RawAnswer): void; reject(e: Error): void }
 
 export interface CheckBatcherOptions { maxBatch: number; maxConcurrent: number }
 
-/** What a retry with the same id must repeat exactly (the tenant is part of the key). */
-export const requestOf = (req: CheckRequest) =>
-  ({ feature: req.feature ?? null, tokens: req.tokens ?? null, reserve: req.reserve, ttlSeconds: req.reserve ? req.ttlSeconds : null });
-
 export class CheckBatcher {
   private queue: Pending[] = [];
   private active = 0;
+  private readonly running = new Set<Promise<void>>();
   private readonly pool: Pool;
   private readonly opts: CheckBatcherOptions;
 
   constructor(pool: Pool, opts: CheckBatcherOptions = { maxBatch: 256, maxConcurrent: 2 }) {
     this.pool = pool;
     this.opts = opts;
+  }
+
+  /** Resolves once every batch in flight and queued has been answered (stop() calls it before the pool ends). */
+  async close(): Promise<void> {
+    while (this.running.size > 0) await Promise.all(this.running);
   }
 
   check(req: CheckRequest): Promise<RawAnswer> {
@@ -39,23 +39,19 @@ export class CheckBatcher {
     while (this.queue.length > 0 && this.active < this.opts.maxConcurrent) {
       const batch = this.queue.splice(0, this.opts.maxBatch);
       this.active++;
-      void this.run(batch).finally(() => {
+      const run: Promise<void> = this.run(batch).finally(() => {
         this.active--;
+        this.running.delete(run);
         this.kick();
       });
+      this.running.add(run);
     }
   }
 
   /** Never throws: every check of the batch is answered or rejected. */
   private async run(batch: Pending[]): Promise<void> {
     try {
-      const requests = batch.map(({ req }) => ({
-        tenant: req.tenant, feature: req.feature ?? null, tokens: req.tokens ?? null, reserve: req.reserve,
-        ttlSeconds: req.ttlSeconds, id: req.id ?? null, request: requestOf(req),
-      }));
-      const { rows: [row] } = await this.pool.query<{ answers: RawAnswer[] }>(
-        { name: 'check_entitlements', text: 'select flagmeter.check_entitlements($1::jsonb) as answers', values: [JSON.stringify(requests)] });
-      const answers = row!.answers;
+      const answers = await checkEntitlements(this.pool, batch.map((p) => p.req));
       batch.forEach((p, i) => p.resolve(answers[i] ?? null));
     } catch (err) {
       for (const p of batch) p.reject(err as Error);

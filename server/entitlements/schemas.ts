@@ -1,7 +1,7 @@
 // The wire shapes of entitlements: the check, its answer, a reservation, and the limits a tenant
-// update may carry. Built from server/http/fields.ts like every other request schema.
+// update may carry. Built from server/core/fields.ts like every other request schema.
 import { z } from 'zod';
-import { INT4_MAX, label, slug, text } from '../http/fields.ts';
+import { count, INT4_MAX, label, slug, text } from '../core/fields.ts';
 
 export const RESERVATION_TTL_DEFAULT_SECONDS = 300;
 export const RESERVATION_TTL_MAX_SECONDS = 3600;
@@ -67,3 +67,9 @@ export const limitFields = {
     .refine((l) => new Set(l.map((f) => f.feature)).size === l.length, 'each feature may have one limit')
     .describe('replaces the tenant\'s feature limits ([] removes them all)'),
 };
+
+/** One limit with its figures this period: the quota (feature null) or a feature limit. */
+export const limitUsage = z.object({
+  feature: z.string().nullable(), limit: z.number().int(), hard: z.boolean(), used: count, reserved: count,
+  remaining: count, overage: count, percent: z.number(),
+});

@@ -2,7 +2,7 @@
 // answer for an event refused because of its reservation. Refused means nothing of its request
 // was stored: the client sends the event again without `reservation` (usage that happened is
 // usage) once it has seen why — a silent "counted without it" would hide a bug in its flow.
-import { AppError, type ErrorDetail } from '../http/errors.ts';
+import { AppError, type ErrorDetail } from '../core/errors.ts';
 import type { EventRow } from '../db/events.ts';
 
 /** True when some event of these rows settles a reservation. */

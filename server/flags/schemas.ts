@@ -1,7 +1,7 @@
 // Request bodies and queries of the flag API, and the answers, as zod schemas: the routes parse
 // and answer with them, the OpenAPI document is generated from them.
 import { z } from 'zod';
-import { int4, label, slug, text } from '../http/fields.ts';
+import { int4, label, slug, text } from '../core/fields.ts';
 import { STRATEGIES, VALUE_TYPES } from './model.ts';
 
 export const MAX_LIST = 10_000;
@@ -110,3 +110,15 @@ export const auditList = z.object({ items: z.array(auditItem), page: z.number(),
 export const environmentOut = z.object({ name: z.string(), position: z.number(), flags: z.number() });
 export const environmentList = z.object({ environments: z.array(environmentOut) });
 export const deletedFlag = z.object({ deleted: flagOut });
+export const environmentDeleted = z.object({ deleted: environmentOut });
+
+// OFREP (the OpenFeature Remote Evaluation Protocol): its request and answers.
+export const ofrepSuccess = z.object({
+  key: z.string(), value: z.union([z.boolean(), z.string()]),
+  reason: z.enum(['STATIC', 'TARGETING_MATCH', 'SPLIT', 'DISABLED', 'DEFAULT']), variant: z.string(),
+  metadata: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
+});
+export const ofrepFailure = z.object({ key: z.string(), errorCode: z.string(), errorDetails: z.string() });
+export const ofrepBulk = z.object({ flags: z.array(z.union([ofrepSuccess, ofrepFailure])) });
+export const ofrepBulkFailure = z.object({ errorCode: z.string(), errorDetails: z.string() });
+export const ofrepRequest = z.object({ context: z.record(z.string(), z.unknown()).optional() });

@@ -1,39 +1,8 @@
-// The single error type the app throws on purpose, and the single handler that answers every error.
+// The single handler that answers every error (AppError and friends live in server/core/errors.ts).
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import type { z } from 'zod';
 import type { Logger } from '../log.ts';
 import { isDatabaseUnavailable } from '../db/errors.ts';
-
-export interface ErrorDetail { index?: number; field: string; message: string }
-
-export class AppError extends Error {
-  readonly status: number;
-  readonly code: string;
-  readonly details: ErrorDetail[] | undefined;
-  readonly headers: Record<string, string>;
-
-  constructor(status: number, code: string, message: string, opts: { details?: ErrorDetail[]; headers?: Record<string, string> } = {}) {
-    super(message);
-    this.status = status;
-    this.code = code;
-    this.details = opts.details;
-    this.headers = opts.headers ?? {};
-  }
-}
-
-/** The details of a zod failure, one per issue; `index` places it in a batch. */
-export function zodDetails(issues: z.core.$ZodIssue[], index?: number): ErrorDetail[] {
-  return issues.map((issue) => ({
-    ...(index === undefined ? {} : { index }),
-    field: issue.code === 'unrecognized_keys' ? issue.keys.join(',') : issue.path.join('.') || '(body)',
-    message: issue.message,
-  }));
-}
-
-export const zodError = (error: z.ZodError, message: string) => {
-  const details = zodDetails(error.issues);
-  return new AppError(400, 'invalid_request', `${message}: ${details.map((d) => `${d.field}: ${d.message}`).join('; ')}`, { details });
-};
+import { AppError, unavailable } from '../core/errors.ts';
 
 // Constraint violations that reach the handler are the client's doing (a duplicate slug, a value
 // the database refuses): name the constraint, never pass the driver's message through.
@@ -42,14 +11,11 @@ const pgErrors: Record<string, [number, string, string]> = {
   '23514': [400, 'invalid_value', 'A value is out of range'],
   '23503': [409, 'conflict', 'A referenced object does not exist'],
   '22P02': [400, 'invalid_value', 'A value has the wrong format'],
-  // the field types (server/http/fields.ts) keep these out; should one slip through, it is still the client's
+  // the field types (server/core/fields.ts) keep these out; should one slip through, it is still the client's
   '22021': [400, 'invalid_value', 'A value holds a character the database cannot store'],
   '22003': [400, 'invalid_value', 'A number is out of range'],
   '22001': [400, 'invalid_value', 'A value is too long'],
 };
-
-export const unavailable = (code: string, message: string, retryAfterSeconds = 1) =>
-  new AppError(503, code, message, { headers: { 'Retry-After': String(retryAfterSeconds) } });
 
 // body-parser reports its failures as errors with a `type`; map each to a clear client error.
 const bodyParserErrors: Record<string, [number, string, string]> = {

@@ -1,7 +1,7 @@
 // JSON request bodies: 415 unless the client says JSON, 413 past the limit, 400 when not JSON.
 import express, { type RequestHandler } from 'express';
 import type { z } from 'zod';
-import { AppError, zodError } from './errors.ts';
+import { AppError, zodError } from '../core/errors.ts';
 
 export function jsonBody(limitBytes: number): RequestHandler[] {
   const parse = express.json({ limit: limitBytes, strict: false, type: () => true });

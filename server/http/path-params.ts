@@ -5,7 +5,7 @@
 // future; pathParam then checks a parameter against the field type its column takes.
 import type { Request, RequestHandler } from 'express';
 import type { z } from 'zod';
-import { AppError } from './errors.ts';
+import { AppError } from '../core/errors.ts';
 
 function problem(part: string, what: 'path' | 'query'): string | undefined {
   let decoded: string;

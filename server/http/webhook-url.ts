@@ -1,5 +1,5 @@
 // The SSRF guard's check when a webhook URL is saved, as the API answers it: a 400 on the url field.
-import { AppError } from './errors.ts';
+import { AppError } from '../core/errors.ts';
 import { checkOnSave, WebhookRefused, type WebhookPolicy } from '../webhooks/ssrf.ts';
 
 export async function assertWebhookAllowed(url: string, policy: WebhookPolicy, field = 'url'): Promise<void> {

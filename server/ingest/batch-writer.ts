@@ -5,7 +5,7 @@
 import type { EventRow, SettleOutcome } from '../db/events.ts';
 import { refusal, settles } from '../entitlements/settle.ts';
 import type { Logger } from '../log.ts';
-import { AppError, unavailable } from '../http/errors.ts';
+import { AppError, unavailable } from '../core/errors.ts';
 import { isDatabaseUnavailable, isMissingTenant } from '../db/errors.ts';
 
 export interface WriteResult {

@@ -1,8 +1,8 @@
 // The shape of one usage event on the wire. Unknown fields are rejected so typos are caught.
-// Built from the shared field types (server/http/fields.ts): a feature name is read by people on
+// Built from the shared field types (server/core/fields.ts): a feature name is read by people on
 // the dashboard and in reports, so it is a label (no control or bidi-override characters, not blank).
 import { z } from 'zod';
-import { int4, label, text } from '../http/fields.ts';
+import { int4, label, text } from '../core/fields.ts';
 
 const MAX_TEXT = 128;
 

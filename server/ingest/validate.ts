@@ -1,7 +1,7 @@
 // Turns a POST /api/events body into rows ready to insert, or one 400 that names every bad index
 // and field. Nothing of a batch is stored unless all of it is valid.
 import { randomUUID } from 'node:crypto';
-import { AppError, zodDetails, type ErrorDetail } from '../http/errors.ts';
+import { AppError, zodDetails, type ErrorDetail } from '../core/errors.ts';
 import type { EventRow } from '../db/events.ts';
 import type { TenantCache } from '../tenant-cache.ts';
 import type { TenantRef } from '../db/tenants.ts';

@@ -5,7 +5,7 @@ import type { Config } from '../config.ts';
 import { withTransaction, type Pool } from '../db/pool.ts';
 import { lockAlertForDelivery, recordAttempt } from '../db/alerts.ts';
 import { alertText, postToSlack } from './slack.ts';
-import { maskUrl } from '../http/fields.ts';
+import { maskUrl } from '../core/mask.ts';
 import type { EnqueueDelivery } from './tick.ts';
 import { policyFor, type WebhookPolicy } from '../webhooks/ssrf.ts';
 

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import type pg from 'pg';
 import type { Config } from '../config.ts';
 import { SCOPES } from '../auth/keys.ts';
-import { findPerson, insertPerson, revokeSessions, setPassword, updatePerson } from '../db/people.ts';
+import { findPerson, insertPerson, revokeSessions, setPassword, unbindPerson, updatePerson } from '../db/people.ts';
 import { checkPassword, hashPassword } from './passwords.ts';
 import type { Logger } from '../log.ts';
 
@@ -27,7 +27,7 @@ export async function bootstrapAdminPerson(client: pg.ClientBase, config: Pick<C
     log.info('the console\'s first person, admin, was created with FLAGMETER_ADMIN_PASSWORD');
   } else if (!(await checkPassword(existing.passwordHash, wanted)) || existing.disabledAt || existing.tenant) {
     await setPassword(client, existing.id, await hashPassword(wanted));
-    await client.query(`update flagmeter.people set tenant_id = null where id = $1::bigint`, [existing.id]);
+    await unbindPerson(client, existing.id);
     await updatePerson(client, existing.id, { scopes: [...SCOPES], disabled: false });
     await revokeSessions(client, existing.id);
     log.warn('the password of admin was reset from FLAGMETER_ADMIN_PASSWORD; its sessions ended');

@@ -2,7 +2,7 @@
 // routes parse with them and the OpenAPI document shows them.
 import { z } from 'zod';
 import { SCOPES } from '../auth/keys.ts';
-import { label, slug, text } from '../http/fields.ts';
+import { label, slug, text } from '../core/fields.ts';
 import { PASSWORD_MAX, PASSWORD_MIN } from './passwords.ts';
 
 const NAME = /^[a-z0-9][a-z0-9._@+-]{0,127}$/;

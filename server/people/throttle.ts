@@ -3,7 +3,7 @@
 // attempts and refills over LOGIN_WINDOW_SECONDS. Every attempt pays, before the password is checked.
 import type { Request } from 'express';
 import type { Config } from '../config.ts';
-import { AppError } from '../http/errors.ts';
+import { AppError } from '../core/errors.ts';
 import type { Charge, RateLimiter } from '../ratelimit.ts';
 
 type ThrottleConfig = Pick<Config, 'LOGIN_MAX_PER_ACCOUNT' | 'LOGIN_MAX_PER_ADDRESS' | 'LOGIN_WINDOW_SECONDS'>;

@@ -3,8 +3,8 @@
 // never answered approximately.
 import type pg from 'pg';
 import { z } from 'zod';
-import { text } from '../http/fields.ts';
-import { AppError } from '../http/errors.ts';
+import { text } from '../core/fields.ts';
+import { AppError } from '../core/errors.ts';
 import {
   dailyRowsAnswer, hourlyMisfit, oldestMinute, WINDOWS,
   type QueryParams, type QueryTenant, type Source, type Window,

@@ -9,6 +9,7 @@ import type { Logger } from '../log.ts';
 import type { Valkey } from './connection.ts';
 import { COUNT, GROUP, STREAM, decodeRows } from './buffer.ts';
 import { isMissingTenant } from '../db/errors.ts';
+import { existingTenantIds } from '../db/tenants.ts';
 
 type Entry = [id: string, fields: string[]];
 
@@ -68,9 +69,7 @@ export class Drainer {
   }
 
   private async withExistingTenants(rows: EventRow[]): Promise<EventRow[]> {
-    const { rows: found } = await this.opts.pool.query<{ id: number }>(
-      'select id from flagmeter.tenants where id = any($1::bigint[])', [[...new Set(rows.map((r) => r.tenantId))]]);
-    const existing = new Set(found.map((t) => t.id));
+    const existing = await existingTenantIds(this.opts.pool, [...new Set(rows.map((r) => r.tenantId))]);
     return rows.filter((r) => existing.has(r.tenantId));
   }
 

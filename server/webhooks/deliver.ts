@@ -11,7 +11,7 @@ import {
 } from '../db/webhooks.ts';
 import { backoffMs, hideUrl } from '../jobs/deliver.ts';
 import { postToSlack } from '../jobs/slack.ts';
-import { maskUrl } from '../http/fields.ts';
+import { maskUrl } from '../core/mask.ts';
 import { postJson } from './post.ts';
 import { signedHeaders } from './signing.ts';
 import type { WebhookPolicy } from './ssrf.ts';

@@ -1,7 +1,7 @@
 // Request and answer schemas of the generic webhook API (/api/webhooks).
 import { z } from 'zod';
 import { EVENT_TYPES } from '../db/webhooks.ts';
-import { httpUrl, label, slug } from '../http/fields.ts';
+import { httpUrl, label, slug } from '../core/fields.ts';
 
 const eventTypes = z.array(z.enum(EVENT_TYPES, { error: `an event type: ${EVENT_TYPES.join(', ')}` }), { error: 'eventTypes must be a list' })
   .min(1, 'eventTypes must name at least one event type').max(EVENT_TYPES.length)

@@ -11,7 +11,6 @@
 // (mapped, compatible, NAT64, 6to4) are judged by the IPv4 address they carry.
 import dns from 'node:dns';
 import net from 'node:net';
-import type { Config } from '../config.ts';
 
 /** Why an address is refused; null: a public unicast address. */
 export type AddressClass =
@@ -149,7 +148,8 @@ export function makePolicy(opts: { allowPrivate: boolean; allowHosts: string[] }
 
 const fromConfig = new WeakMap<object, WebhookPolicy>();
 /** The policy of WEBHOOK_ALLOW_PRIVATE and WEBHOOK_ALLOW_HOSTS, with the system's resolver (one per config). */
-export function policyFor(config: Pick<Config, 'WEBHOOK_ALLOW_PRIVATE' | 'WEBHOOK_ALLOW_HOSTS'>): WebhookPolicy {
+/** The policy of a parsed config (its WEBHOOK_* fields; typed here without importing config.ts, which checks entries with allowEntryProblem). */
+export function policyFor(config: { WEBHOOK_ALLOW_PRIVATE: boolean; WEBHOOK_ALLOW_HOSTS: string[] }): WebhookPolicy {
   let policy = fromConfig.get(config);
   if (!policy) {
     policy = makePolicy({ allowPrivate: config.WEBHOOK_ALLOW_PRIVATE, allowHosts: config.WEBHOOK_ALLOW_HOSTS });

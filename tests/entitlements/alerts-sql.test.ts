@@ -18,7 +18,7 @@ let config: Config;
 beforeAll(async () => {
   db = await createTestDb();
   slack = await startSlackStandIn();
-  config = loadConfig({ SLACK_WEBHOOK_URL: slack.url, LOG_LEVEL: 'silent' });
+  config = loadConfig({ WEBHOOK_ALLOW_PRIVATE: 'true', SLACK_WEBHOOK_URL: slack.url, LOG_LEVEL: 'silent' });
   worker = await startWorker({ config, pool: db.pool, databaseUrl: db.url, log: silentLog, work: false });
 });
 afterAll(async () => {

@@ -3,7 +3,7 @@
 // tenant beta (403, nothing changed), and a person with only `read` can change nothing. The routes
 // come from routeDocs, so a route added later is covered, or named here as not yet handled.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { routeDocs } from '../../server/http/openapi.ts';
+import { routeDocs } from '../../server/http/route-docs.ts';
 import type { FlagMeter } from '../../server/runtime.ts';
 import { startTestApp } from '../helpers/app.ts';
 import { addTenants, createTestDb, type TestDb } from '../helpers/db.ts';

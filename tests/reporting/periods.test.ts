@@ -16,7 +16,7 @@ let db: TestDb;
 let app: FlagMeter;
 let ids: Record<string, number>;
 
-// feature names are read by people (no control characters: server/http/fields.ts label); end users
+// feature names are read by people (no control characters: server/core/fields.ts label); end users
 // are opaque text, so the line breaks travel in those
 const AWKWARD = ['comma, inside', 'a "quoted" name', '=1+2', ' spaced ', '"', 'semi; colon'];
 const AWKWARD_USERS = ['comma, inside', 'a "quoted" name', 'two\nlines', 'cr\r\nlf', '=1+2', ' spaced '];

@@ -2,7 +2,7 @@
 // Downloads go through fetch with the page's key in the Authorization header, like every other
 // read: a plain link could not carry it. The file is handed to the browser as a Blob.
 import type { z } from 'zod';
-import type { periodsAnswer, statementAnswer, usageQueryAnswer } from '../../server/http/routes/reporting.ts';
+import type { periodsAnswer, statementAnswer, usageQueryAnswer } from '../../server/reporting/schemas.ts';
 import { ApiError, getJson } from './api.ts';
 import { apiKey, authHeaders, isKeyRefusal, refused } from './auth.ts';
 import type { Bucket, UsageSeries } from './types.ts';

@@ -1,17 +1,21 @@
 // The admin API: tenants, their webhook, API keys and the audit log. Every change is audited.
-import { auditBody, keyCreated, keysBody, keyView, send, tenantDeleted, tenantSettings, webhookView } from '../responses.ts';
+import { auditBody, keyCreated, keysBody, keyView } from '../../auth/schemas.ts';
+import { send } from '../responses.ts';
+import { tenantDeleted, tenantSettings, webhookView } from '../../tenants/schemas.ts';
 import { Router, type Request } from 'express';
-import { AppError } from '../errors.ts';
-import { maskUrl, pathParam } from '../fields.ts';
+import { AppError } from '../../core/errors.ts';
+import { maskUrl } from '../../core/mask.ts';
+import { pathParam } from '../path-params.ts';
 import { jsonBody, parseWith } from '../json-body.ts';
-import { createKeyBody, createTenantBody, deleteTenantQuery, auditQuery, keyIdParam, tenantParam, updateTenantBody, webhookBody } from '../schemas.ts';
+import { createKeyBody, auditQuery, keyIdParam } from '../../auth/schemas.ts';
+import { createTenantBody, deleteTenantQuery, tenantParam, updateTenantBody, webhookBody } from '../../tenants/schemas.ts';
 import { assertTenantAllowed, requireScope, type Caller } from '../../auth/middleware.ts';
 import { generateKey, hasScope } from '../../auth/keys.ts';
 import { audited, deleteTenant, deleteWebhook, getTenantSettings, insertTenant, listAudit, setWebhook, updateTenant, type TenantSettings } from '../../db/admin.ts';
 import { insertKey, listKeys, revokeKey } from '../../db/keys.ts';
 import { setLimits } from '../../db/entitlements.ts';
 import { tenantIdOf } from '../../db/tenants.ts';
-import type { AppDeps } from '../../app.ts';
+import type { AppDeps } from '../../deps.ts';
 import { assertWebhookAllowed } from '../webhook-url.ts';
 import { policyFor } from '../../webhooks/ssrf.ts';
 

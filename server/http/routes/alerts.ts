@@ -1,11 +1,12 @@
 // GET /api/alerts: quota alerts with their delivery state, newest first.
-import { alertsBody, send } from '../responses.ts';
+import { alertsBody } from '../../jobs/schemas.ts';
+import { send } from '../responses.ts';
 import { Router } from 'express';
 import { parseWith } from '../json-body.ts';
-import { alertsQuery } from '../schemas.ts';
+import { alertsQuery } from '../../jobs/schemas.ts';
 import { assertTenantAllowed, requireScope } from '../../auth/middleware.ts';
 import { listAlerts } from '../../db/alerts.ts';
-import type { AppDeps } from '../../app.ts';
+import type { AppDeps } from '../../deps.ts';
 
 export function alertsRouter({ pool }: AppDeps): Router {
   const router = Router();

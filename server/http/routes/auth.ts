@@ -3,11 +3,11 @@
 // /auth/logout. Sign-ins, failed sign-ins and sign-outs go to the audit log; passwords and tokens
 // never reach a log line.
 import { Router, type Request } from 'express';
-import { z } from 'zod';
-import { AppError } from '../errors.ts';
+import { AppError } from '../../core/errors.ts';
 import { jsonBody, parseWith } from '../json-body.ts';
-import type { RouteDoc } from '../openapi.ts';
-import type { AppDeps } from '../../app.ts';
+import type { RouteDoc } from '../route-doc.ts';
+import type { AppDeps } from '../../deps.ts';
+import { send } from '../responses.ts';
 import { assertSameOriginWrite } from '../../auth/middleware.ts';
 import { sessionCookie } from '../../auth/origin.ts';
 import { appendAudit, audited } from '../../db/admin.ts';
@@ -17,7 +17,7 @@ import {
 } from '../../db/people.ts';
 import { checkPassword, hashPassword } from '../../people/passwords.ts';
 import { loginAnswer, loginBody, okAnswer, registerAnswer, registerBody } from '../../people/schemas.ts';
-import { clearSessionCookie, setSessionCookie, type Sessions } from '../../people/sessions.ts';
+import { clearSessionCookie, setSessionCookie } from '../../people/sessions.ts';
 import { throttleSignIn } from '../../people/throttle.ts';
 import { INVITATION_PREFIX, newToken, SESSION_PREFIX, tokenHash } from '../../people/tokens.ts';
 
@@ -31,7 +31,7 @@ function presentedSession(req: Request): string | undefined {
   return sessionCookie(req);
 }
 
-export function authRouter({ config, pool, limiter }: AppDeps, sessions: Sessions): Router {
+export function authRouter({ config, pool, limiter, sessions }: AppDeps): Router {
   const router = Router();
   const body = jsonBody(config.BODY_LIMIT_BYTES);
   // signing in or out from another site's page is a CSRF too (login CSRF): browsers' writes must come from here
@@ -63,8 +63,7 @@ export function authRouter({ config, pool, limiter }: AppDeps, sessions: Session
     });
     setSessionCookie(req, res, fresh.token, maxAge);
     res.set('Cache-Control', 'no-store');
-    const answer: z.infer<typeof loginAnswer> = { ok: true, token: fresh.token, tenant: person.tenant };
-    res.json(answer);
+    send(res, 200, loginAnswer, { ok: true, token: fresh.token, tenant: person.tenant });
   });
 
   router.post('/auth/register', sameOrigin, ...body, async (req, res) => {
@@ -91,8 +90,7 @@ export function authRouter({ config, pool, limiter }: AppDeps, sessions: Session
       await appendAudit(client, { keyDbId: null, person: { id: created.id } }, { action: 'person.register', target: `person:${created.name}`, before: null, after: toView(created) });
       return created;
     });
-    const answer: z.infer<typeof registerAnswer> = { ok: true, tenant: person.tenant };
-    res.status(201).json(answer);
+    send(res, 201, registerAnswer, { ok: true, tenant: person.tenant });
   });
 
   router.post('/auth/logout', sameOrigin, async (req, res) => {
@@ -105,8 +103,7 @@ export function authRouter({ config, pool, limiter }: AppDeps, sessions: Session
       });
     }
     clearSessionCookie(req, res);
-    const answer: z.infer<typeof okAnswer> = { ok: true };
-    res.json(answer);
+    send(res, 200, okAnswer, { ok: true });
   });
   return router;
 }

@@ -1,11 +1,12 @@
 // GET /api/openapi.json and a readable /docs page rendered from it (no client-side code).
 import { Router } from 'express';
-import { openApiDocument, routeDocs } from '../openapi.ts';
+import { openApiDocument } from '../openapi.ts';
+import type { RouteDoc } from '../route-doc.ts';
 import { securityHeaders } from '../security-headers.ts';
 
 const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-function docsPage(doc: ReturnType<typeof openApiDocument>): string {
+function docsPage(routeDocs: RouteDoc[], doc: ReturnType<typeof openApiDocument>): string {
   const ops = routeDocs.map((r) => {
     const op = doc.paths[r.path]![r.method] as { requestBody?: { content: Record<string, { schema: unknown }> }; parameters?: { name: string; in: string; required: boolean }[]; responses: Record<string, { description: string }> };
     const params = op.parameters?.map((p) => `<code>${escape(p.name)}</code> (${p.in}${p.required ? ', required' : ''})`).join(', ');
@@ -27,10 +28,10 @@ h1{margin-bottom:0}section{border-top:1px solid #e5e7eb;padding:.5rem 0}h2{font-
 ${ops}</body></html>`;
 }
 
-export function docsRouter(version: string): Router {
+export function docsRouter(routeDocs: RouteDoc[], version: string): Router {
   const router = Router();
-  const doc = openApiDocument(version);
-  const page = docsPage(doc);
+  const doc = openApiDocument(routeDocs, version);
+  const page = docsPage(routeDocs, doc);
   router.get('/api/openapi.json', (_req, res) => { res.json(doc); });
   router.get('/docs', securityHeaders, (_req, res) => { res.type('html').send(page); });
   return router;

@@ -1,17 +1,16 @@
 // POST /api/check ("may this tenant spend now?") and DELETE /api/reservations/:id. Exact: the
 // answer is computed by PostgreSQL from the daily rollups and the open holds, no cache.
-import { Router, type Request, type RequestHandler } from 'express';
+import { Router, type Request } from 'express';
 import { z } from 'zod';
-import { AppError } from '../errors.ts';
+import { AppError } from '../../core/errors.ts';
 import { jsonBody, parseWith } from '../json-body.ts';
 import { assertTenantAllowed, requireAnyScope } from '../../auth/middleware.ts';
-import { hasScope } from '../../auth/keys.ts';
-import { isDatabaseUnavailable } from '../../db/errors.ts';
-import { releaseReservation, toCheckResult } from '../../db/entitlements.ts';
-import { CheckBatcher } from '../../entitlements/check-batcher.ts';
-import { checkAnswer, checkBody, RESERVATION_TTL_DEFAULT_SECONDS, reservationView, type CheckAnswer } from '../../entitlements/schemas.ts';
-import type { RouteDoc } from '../openapi.ts';
-import type { AppDeps } from '../../app.ts';
+import { releaseReservation } from '../../db/entitlements.ts';
+import { decide } from '../../entitlements/decide.ts';
+import { checkAnswer, checkBody, RESERVATION_TTL_DEFAULT_SECONDS, reservationView } from '../../entitlements/schemas.ts';
+import type { RouteDoc } from '../route-doc.ts';
+import type { AppDeps } from '../../deps.ts';
+import { send } from '../responses.ts';
 
 /** ingest (the backend that will post the event) or evaluate (the key that asks flags) may check. */
 const mayCheck = requireAnyScope('ingest', 'evaluate');
@@ -19,39 +18,18 @@ const mayCheck = requireAnyScope('ingest', 'evaluate');
 const param = (req: Request, name: string) => String(req.params[name]);
 const uuid = z.uuid();
 
-export function entitlementsRouter({ config, pool, entitlementMetrics }: AppDeps): Router {
+export function entitlementsRouter({ config, pool, entitlementMetrics, checks }: AppDeps): Router {
   const router = Router();
-  const checks = new CheckBatcher(pool);
 
   router.post('/check', mayCheck, ...jsonBody(config.BODY_LIMIT_BYTES), async (req, res) => {
     const input = parseWith(checkBody, req.body, 'The check');
     assertTenantAllowed(req.caller, input.tenant);
-    let answer: CheckAnswer;
-    try {
-      const result = toCheckResult<CheckAnswer>(await checks.check({
-        tenant: input.tenant, feature: input.feature, tokens: input.tokens, reserve: input.reserve,
-        ttlSeconds: input.reservationTtlSeconds ?? RESERVATION_TTL_DEFAULT_SECONDS, id: input.id,
-      }));
-      if (result.kind === 'unknown_tenant') throw new AppError(404, 'unknown_tenant', `No tenant '${input.tenant}'.`);
-      if (result.kind === 'check_id_reused') {
-        throw new AppError(409, 'check_id_reused', `The check id '${input.id}' was already used for another request (feature, tokens, reserve or TTL differ); use a new id.`);
-      }
-      answer = result.answer;
-    } catch (err) {
-      if (!(err instanceof AppError) && isDatabaseUnavailable(err as Error) && config.ENTITLEMENT_FAIL_MODE === 'open') {
-        // fail open: the backend goes ahead; nothing was verified and nothing is held
-        answer = {
-          allowed: true, reason: 'unverified', tenant: input.tenant, feature: input.feature ?? null, limitOn: null,
-          limit: null, used: null, reserved: null, remaining: null, overage: null, hard: null,
-          periodStart: null, periodEnd: null, asOf: new Date().toISOString(),
-        };
-      } else {
-        // fail closed: the error handler answers 503 + Retry-After for a database that is away
-        throw err;
-      }
-    }
+    const answer = await decide(checks, {
+      tenant: input.tenant, feature: input.feature, tokens: input.tokens, reserve: input.reserve,
+      ttlSeconds: input.reservationTtlSeconds ?? RESERVATION_TTL_DEFAULT_SECONDS, id: input.id,
+    }, config.ENTITLEMENT_FAIL_MODE);
     entitlementMetrics?.checks.inc({ reason: answer.reason });
-    res.json(answer);
+    send(res, 200, checkAnswer, answer);
   });
 
   router.delete('/reservations/:id', mayCheck, async (req, res) => {
@@ -62,8 +40,8 @@ export function entitlementsRouter({ config, pool, entitlementMetrics }: AppDeps
     if (result.kind === 'ended') {
       throw new AppError(409, `reservation_${result.reservation.status}`, `The reservation is already ${result.reservation.status}; nothing to release.`);
     }
-    const body: z.infer<typeof reservationView> = result.reservation as z.infer<typeof reservationView>;
-    res.json(body);
+    const body = result.reservation as z.infer<typeof reservationView>;
+    send(res, 200, reservationView, body);
   });
   return router;
 }

@@ -1,14 +1,15 @@
 // POST /api/events: one event or a batch, answered after the batch holding it has committed.
-import { batchBuffered, batchStored, eventBuffered, eventStored, send } from '../responses.ts';
+import { batchBuffered, batchStored, eventBuffered, eventStored } from '../../ingest/schemas.ts';
+import { send } from '../responses.ts';
 import { Router, type Response } from 'express';
-import { AppError } from '../errors.ts';
+import { AppError } from '../../core/errors.ts';
 import { jsonBody } from '../json-body.ts';
 import { requireScope, type Caller } from '../../auth/middleware.ts';
 import { validateEvents } from '../../ingest/validate.ts';
 import type { EventRow } from '../../db/events.ts';
-import type { RateLimiter } from '../../ratelimit.ts';
+import { tenantLimit, type RateLimiter } from '../../ratelimit.ts';
 import type { TenantRef } from '../../db/tenants.ts';
-import type { AppDeps } from '../../app.ts';
+import type { AppDeps } from '../../deps.ts';
 
 /** A tenant-bound key may only send its own tenant's events: 403 naming each foreign one. */
 function assertOwnTenant(caller: Caller | undefined, body: unknown): void {
@@ -32,7 +33,7 @@ async function enforceRateLimit(limiter: RateLimiter, defaults: { perSecond: num
   for (const r of rows) counts.set(r.tenantId, (counts.get(r.tenantId) ?? 0) + 1);
   const decision = await limiter.take([...counts].map(([tenantId, cost]) => {
     const t = tenants.get(tenantId)!;
-    return { key: String(tenantId), cost, limit: { perSecond: t.rateLimitPerSecond ?? defaults.perSecond, burst: t.rateLimitBurst ?? defaults.burst } };
+    return { key: String(tenantId), cost, limit: tenantLimit(t, defaults) };
   }));
   res.set({ 'RateLimit-Limit': String(decision.limit), 'RateLimit-Remaining': String(decision.remaining), 'RateLimit-Reset': String(decision.resetSeconds) });
   if (decision.allowed) return;

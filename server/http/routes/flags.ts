@@ -2,30 +2,31 @@
 // /api/environments; the first three also at the toggle service's root paths (/features, …) for
 // its clients. Every change is one audit row and drops the cached flag sets on every replica.
 import { notModified, weakTag } from '../etag.ts';
-import { Router, type Request, type RequestHandler } from 'express';
-import type pg from 'pg';
+import { Router, type RequestHandler } from 'express';
 import { z } from 'zod';
-import { slug } from '../fields.ts';
-import { AppError } from '../errors.ts';
+import { slug } from '../../core/fields.ts';
+import { AppError } from '../../core/errors.ts';
 import { jsonBody, parseWith } from '../json-body.ts';
-import type { RouteDoc } from '../openapi.ts';
+import { pathParam } from '../path-params.ts';
+import type { RouteDoc } from '../route-doc.ts';
 import { assertTenantAllowed, requireAnyScope, requireScope, type Caller } from '../../auth/middleware.ts';
 import { hasScope } from '../../auth/keys.ts';
-import { appendAudit, audited } from '../../db/admin.ts';
+import { audited } from '../../db/admin.ts';
 import { tenantIdOf } from '../../db/tenants.ts';
 import {
   deleteEnvironment, deleteFlag, environmentByName, environmentFlagCount, flagTarget, getFlag, insertEnvironment,
-  listEnvironments, listFlagAudit, listFlags, ownFlags, updateEnvironment, upsertFlag, type Scope,
+  listEnvironments, listFlagAudit, listFlags, updateEnvironment, upsertFlag, type Scope,
 } from '../../db/flags.ts';
 import type { Pool } from '../../db/pool.ts';
-import { configOf, describeStrategy, sameConfig, type Flag, type FlagConfig } from '../../flags/model.ts';
+import { describeStrategy, type FlagConfig } from '../../flags/model.ts';
+import { promote } from '../../flags/promote.ts';
 import {
-  auditList, auditQuery, deletedFlag, environmentBody, environmentChange, environmentList, environmentOut, flagBody, flagList,
+  auditList, auditQuery, deletedFlag, environmentBody, environmentDeleted, environmentChange, environmentList, environmentOut, flagBody, flagList,
   flagOut, flagRef, listQuery, promoteBody, promoteResult, type FlagBody,
 } from '../../flags/schemas.ts';
-import type { AppDeps } from '../../app.ts';
+import type { AppDeps } from '../../deps.ts';
+import { send } from '../responses.ts';
 
-const param = (req: Request, name: string) => String(req.params[name]);
 
 /** Any one of these scopes (requireScope asks for one). */
 
@@ -62,7 +63,6 @@ const configFrom = (b: FlagBody): FlagConfig => ({
 
 
 type FlagListAnswer = z.infer<typeof flagList>;
-type PromoteAnswer = z.infer<typeof promoteResult>;
 
 /**
  * The flag routes under /api and at the toggle service's root paths. The root paths lie outside the
@@ -90,13 +90,13 @@ export function flagsRouter(deps: AppDeps, rootAuth: RequestHandler): Router {
     }
     const c = req.caller!;
     const canWrite = hasScope(c.scopes, 'flags') && (tenant === null ? hasScope(c.scopes, 'admin') && !c.tenant : !c.tenant || c.tenant === tenant);
-    const answer: FlagListAnswer = { items, page: q.page, pageSize: q.pageSize, total: found.total, canWrite };
+    const answer = { items, page: q.page, pageSize: q.pageSize, total: found.total, canWrite };
     // version, total and last change of the whole list, plus what this page shows that changes without a write
     const tag = weakTag(JSON.stringify([found.versions, found.total, found.lastUpdate, tenant, s.env, q.page, q.pageSize,
       items.map((i) => [i.evaluations24h, i.lastEvaluatedAt, i.activeQuotaRule?.atPercent ?? null, i.stale])]));
     res.set({ ETag: tag, 'Cache-Control': 'no-cache' });
     if (notModified(req, tag, true)) return void res.status(304).end();
-    res.json(answer);
+    send(res, 200, flagList, answer);
   };
 
   const upsert: RequestHandler = async (req, res) => {
@@ -112,7 +112,7 @@ export function flagsRouter(deps: AppDeps, rootAuth: RequestHandler): Router {
       };
     });
     await invalidator.flagsChanged({ tenantId: s.tenantId, envId: s.envId });
-    res.status(created ? 201 : 200).json(flag satisfies z.infer<typeof flagOut>);
+    send(res, created ? 201 : 200, flagOut, flag);
   };
 
   const remove: RequestHandler = async (req, res) => {
@@ -126,72 +126,20 @@ export function flagsRouter(deps: AppDeps, rootAuth: RequestHandler): Router {
       return { result: before, audit: { action: 'flag.delete', target: flagTarget(tenant, s.env, ref.key), before, after: null } };
     });
     await invalidator.flagsChanged({ tenantId: s.tenantId, envId: s.envId });
-    res.json({ deleted } satisfies z.infer<typeof deletedFlag>);
+    send(res, 200, deletedFlag, { deleted });
   };
 
-  const promote: RequestHandler = async (req, res) => {
+  const promotion: RequestHandler = async (req, res) => {
     const b = parseWith(promoteBody, req.body, 'The promotion');
     const tenant = tenantOf(req.caller, b.tenant, true);
     const from = await scopeOf(pool, tenant, b.from, 'from');
     const to = await scopeOf(pool, tenant, b.to, 'to');
-    const run = async (db: Pool | pg.PoolClient, apply: boolean): Promise<PromoteAnswer> => {
-      const source = await ownFlags(db, from, b.keys);
-      if (b.keys) {
-        const have = new Set(source.map((f) => f.key));
-        const unknown = [...new Set(b.keys.filter((k) => !have.has(k)))];
-        if (unknown.length > 0) {
-          throw new AppError(400, 'unknown_flags', `No such flags in ${from.env}: ${unknown.join(', ')}.`, { details: unknown.map((k) => ({ field: 'keys', message: `no flag '${k}' in ${from.env}` })) });
-        }
-      }
-      const target = new Map((await ownFlags(db, to, source.map((f) => f.key), apply)).map((f) => [f.key, f]));
-      const answer: PromoteAnswer = { tenant, from: from.env, to: to.env, dryRun: !apply, conflictPolicy: b.conflictPolicy, created: [], updated: [], unchanged: [], conflicting: [], skipped: [] };
-      const writes: { flag: Flag; before: Flag | null }[] = [];
-      const projected = (f: Flag, before: Flag | undefined): Flag => ({
-        ...configOf(f), tenant, env: to.env, key: f.key, version: before ? before.version + 1 : 1,
-        createdAt: before?.createdAt ?? new Date().toISOString(), updatedAt: new Date().toISOString(),
-      });
-      for (const f of source) {
-        const before = target.get(f.key);
-        if (!before) {
-          writes.push({ flag: f, before: null });
-          answer.created.push({ key: f.key, before: null, after: projected(f, undefined) });
-        } else if (sameConfig(before, f)) {
-          answer.unchanged.push(f.key);
-        } else {
-          answer.conflicting.push({ key: f.key, before, after: projected(f, before) });
-          if (b.conflictPolicy === 'overwrite') {
-            writes.push({ flag: f, before });
-            answer.updated.push({ key: f.key, before, after: projected(f, before) });
-          } else if (b.conflictPolicy === 'skip') {
-            answer.skipped.push(f.key);
-          }
-        }
-      }
-      if (b.conflictPolicy === 'fail' && answer.conflicting.length > 0) {
-        throw new AppError(409, 'promotion_conflict',
-          `${answer.conflicting.length} flag(s) differ in ${to.env}: ${answer.conflicting.map((c) => c.key).join(', ')}. Nothing was applied; choose conflictPolicy skip or overwrite.`,
-          { details: answer.conflicting.map((c) => ({ field: 'keys', message: `'${c.key}' differs in ${to.env}` })) });
-      }
-      if (apply) {
-        const client = db as pg.PoolClient;
-        const written = new Map<string, Flag>();
-        for (const w of writes) {
-          const after = await upsertFlag(client, to, w.flag.key, configOf(w.flag));
-          written.set(after.key, after);
-          await appendAudit(client, req.caller, {
-            action: 'flag.promote', target: flagTarget(tenant, to.env, after.key), before: w.before, after: { ...after, promotedFrom: from.env },
-          });
-        }
-        for (const item of [...answer.created, ...answer.updated]) item.after = written.get(item.key)!;
-        for (const item of answer.conflicting) if (written.has(item.key)) item.after = written.get(item.key)!;
-      }
-      return answer;
-    };
+    const promotion = { tenant, from, to, keys: b.keys, conflictPolicy: b.conflictPolicy };
     const answer = b.dryRun
-      ? await run(pool, false)
-      : await audited(pool, req.caller, async (client) => ({ result: await run(client, true) }));
+      ? await promote(pool, promotion, false, req.caller)
+      : await audited(pool, req.caller, async (client) => ({ result: await promote(client, promotion, true, req.caller) }));
     if (!b.dryRun && answer.created.length + answer.updated.length > 0) await invalidator.flagsChanged({ tenantId: to.tenantId, envId: to.envId });
-    res.json(answer);
+    send(res, 200, promoteResult, answer);
   };
 
   const audit: RequestHandler = async (req, res) => {
@@ -205,7 +153,7 @@ export function flagsRouter(deps: AppDeps, rootAuth: RequestHandler): Router {
     const found = q.key === undefined
       ? await listFlagAudit(pool, prefixes, q.page, q.pageSize)
       : await listFlagAudit(pool, [], q.page, q.pageSize, [flagTarget(tenant, q.env!, q.key)]);
-    res.json({ items: found.items, page: q.page, pageSize: q.pageSize, total: found.total } satisfies z.infer<typeof auditList>);
+    send(res, 200, auditList, { items: found.items, page: q.page, pageSize: q.pageSize, total: found.total });
   };
 
   for (const prefix of ['', '/api']) {
@@ -213,7 +161,7 @@ export function flagsRouter(deps: AppDeps, rootAuth: RequestHandler): Router {
     router.get(`${prefix}/features`, ...a, lister, list);
     router.post(`${prefix}/features`, ...a, writer, ...body, upsert);
     router.delete(`${prefix}/features`, ...a, writer, ...jsonBodyOptional(body), remove);
-    router.post(`${prefix}/features/promote`, ...a, writer, ...body, promote);
+    router.post(`${prefix}/features/promote`, ...a, writer, ...body, promotion);
     router.get(`${prefix}/audit-logs`, ...a, lister, audit);
   }
   return router;
@@ -233,7 +181,7 @@ export function environmentsRouter({ config, pool, invalidator }: AppDeps): Rout
   const out = (e: { name: string; position: number }, flags: number): z.infer<typeof environmentOut> => ({ name: e.name, position: e.position, flags });
 
   router.get('/environments', requireAnyScope('read', 'flags'), async (_req, res) => {
-    res.json({ environments: (await listEnvironments(pool)).map((e) => out(e, e.flags)) } satisfies z.infer<typeof environmentList>);
+    send(res, 200, environmentList, { environments: (await listEnvironments(pool)).map((e) => out(e, e.flags)) });
   });
   router.post('/environments', admin, ...body, async (req, res) => {
     const b = parseWith(environmentBody, req.body, 'The environment');
@@ -243,10 +191,10 @@ export function environmentsRouter({ config, pool, invalidator }: AppDeps): Rout
       return { result: out(env, 0), audit: { action: 'environment.create', target: target(env.name), before: null, after: out(env, 0) } };
     });
     await invalidator.flagsChanged('environments');
-    res.status(201).json(created);
+    send(res, 201, environmentOut, created);
   });
   router.patch('/environments/:name', admin, ...body, async (req, res) => {
-    const name = param(req, 'name');
+    const name = pathParam(req, 'name', slug);
     const b = parseWith(environmentChange, req.body, 'The change');
     const changed = await audited(pool, req.caller, async (client) => {
       const before = await environmentByName(client, name, true);
@@ -257,10 +205,10 @@ export function environmentsRouter({ config, pool, invalidator }: AppDeps): Rout
       return { result: out(after, n), audit: { action: b.name && b.name !== name ? 'environment.rename' : 'environment.update', target: target(name), before: out(before, n), after: out(after, n) } };
     });
     await invalidator.flagsChanged('environments');
-    res.json(changed);
+    send(res, 200, environmentOut, changed);
   });
   router.delete('/environments/:name', admin, async (req, res) => {
-    const name = param(req, 'name');
+    const name = pathParam(req, 'name', slug);
     const deleted = await audited(pool, req.caller, async (client) => {
       const before = await environmentByName(client, name, true);
       if (!before) throw new AppError(404, 'unknown_environment', `No environment '${name}'.`);
@@ -270,7 +218,7 @@ export function environmentsRouter({ config, pool, invalidator }: AppDeps): Rout
       return { result: out(before, 0), audit: { action: 'environment.delete', target: target(name), before: out(before, 0), after: null } };
     });
     await invalidator.flagsChanged('environments');
-    res.json({ deleted });
+    send(res, 200, environmentDeleted, { deleted });
   });
   return router;
 }
@@ -302,5 +250,5 @@ export const flagRouteDocs: RouteDoc[] = [
   { method: 'patch', path: '/api/environments/{name}', params: { name: slug }, summary: 'Rename or reorder an environment.', scope: 'admin', body: environmentChange,
     responses: { 200: { description: 'The environment after the change', schema: environmentOut }, 400: common[400], 404: 'No such environment', 409: 'The new name exists', 413: 'Body too large', 415: 'Not JSON' } },
   { method: 'delete', path: '/api/environments/{name}', params: { name: slug }, summary: 'Remove an environment that holds no flags.', scope: 'admin',
-    responses: { 200: { description: 'The removed environment', schema: z.object({ deleted: environmentOut }) }, 404: 'No such environment', 409: 'It still holds flags' } },
+    responses: { 200: { description: 'The removed environment', schema: environmentDeleted }, 404: 'No such environment', 409: 'It still holds flags' } },
 ];

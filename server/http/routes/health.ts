@@ -4,7 +4,8 @@
 import { healthBody, send } from '../responses.ts';
 import { Router } from 'express';
 import { isReady } from '../../valkey/connection.ts';
-import type { AppDeps } from '../../app.ts';
+import type { AppDeps } from '../../deps.ts';
+import { ping } from '../../db/pool.ts';
 
 const DB_TIMEOUT_MS = 2000;
 
@@ -13,7 +14,7 @@ export function healthRouter({ pool, writer, state, valkey, buffer }: AppDeps): 
   router.get('/health', async (_req, res) => {
     let timer: NodeJS.Timeout | undefined;
     const database = await Promise.race([
-      pool.query('select 1').then(() => 'up' as const, () => 'down' as const),
+      ping(pool).then(() => 'up' as const, () => 'down' as const),
       new Promise<'down'>((resolve) => { timer = setTimeout(() => resolve('down'), DB_TIMEOUT_MS); }),
     ]);
     clearTimeout(timer);

@@ -5,11 +5,13 @@ import { notModified, weakTag } from '../etag.ts';
 import express, { Router, type ErrorRequestHandler, type Request, type RequestHandler } from 'express';
 import { z } from 'zod';
 import { apiError } from '../responses.ts';
-import { AppError } from '../errors.ts';
-import type { RouteDoc } from '../openapi.ts';
+import { AppError } from '../../core/errors.ts';
+import type { RouteDoc } from '../route-doc.ts';
 import { requireScope } from '../../auth/middleware.ts';
 import type { Evaluated } from '../../flags/service.ts';
-import type { AppDeps } from '../../app.ts';
+import type { AppDeps } from '../../deps.ts';
+import { ofrepBulk, ofrepBulkFailure, ofrepFailure, ofrepRequest, ofrepSuccess } from '../../flags/schemas.ts';
+import { tenantLimit } from '../../ratelimit.ts';
 
 type ErrorCode = 'PARSE_ERROR' | 'TARGETING_KEY_MISSING' | 'INVALID_CONTEXT' | 'GENERAL' | 'FLAG_NOT_FOUND';
 
@@ -23,17 +25,8 @@ class OfrepError extends Error {
   }
 }
 
-const success = z.object({
-  key: z.string(), value: z.union([z.boolean(), z.string()]),
-  reason: z.enum(['STATIC', 'TARGETING_MATCH', 'SPLIT', 'DISABLED', 'DEFAULT']), variant: z.string(),
-  metadata: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])),
-});
-const failure = z.object({ key: z.string(), errorCode: z.string(), errorDetails: z.string() });
-const bulk = z.object({ flags: z.array(z.union([success, failure])) });
-const bulkFailure = z.object({ errorCode: z.string(), errorDetails: z.string() });
-const evaluationRequest = z.object({ context: z.record(z.string(), z.unknown()).optional() });
-type Success = z.infer<typeof success>;
-type Failure = z.infer<typeof failure>;
+type Success = z.infer<typeof ofrepSuccess>;
+type Failure = z.infer<typeof ofrepFailure>;
 
 function answer(key: string, { flag, result }: Evaluated, env: string): Success | Failure {
   if (result.userMissing) {
@@ -106,7 +99,7 @@ export function ofrepRouter({ config, tenants, limiter, flags }: AppDeps): Route
     const [ref, env] = await Promise.all([tenants.resolve([slug]).then((m) => m.get(slug)), flags.environment(envName)]);
     if (!ref) throw new OfrepError(400, 'INVALID_CONTEXT', `No tenant '${slug}'.`);
     if (!env) throw new OfrepError(400, 'INVALID_CONTEXT', `No environment '${envName}'.`);
-    const decision = await limiter.take([{ key: `ofrep:${ref.id}`, cost: 1, limit: { perSecond: ref.rateLimitPerSecond ?? defaults.perSecond, burst: ref.rateLimitBurst ?? defaults.burst } }]);
+    const decision = await limiter.take([{ key: `ofrep:${ref.id}`, cost: 1, limit: tenantLimit(ref, defaults) }]);
     if (!decision.allowed) {
       throw new AppError(429, 'rate_limited', `Rate limit reached; retry in ${decision.retryAfterSeconds} s.`, { headers: { 'Retry-After': String(decision.retryAfterSeconds) } });
     }
@@ -127,7 +120,7 @@ export function ofrepRouter({ config, tenants, limiter, flags }: AppDeps): Route
   router.post('/evaluate/flags', requireScope('evaluate'), parse, async (req, res) => {
     const t = await target(req);
     const all = await flags.evaluateAll(t.tenantId, t.envId, t.userId);
-    const text = JSON.stringify({ flags: all.map((e) => answer(e.flag.flag.key, e, t.env)) } satisfies z.infer<typeof bulk>);
+    const text = JSON.stringify({ flags: all.map((e) => answer(e.flag.flag.key, e, t.env)) } satisfies z.infer<typeof ofrepBulk>);
     const tag = weakTag(text);
     res.set('ETag', tag);
     if (notModified(req, tag)) return void res.status(304).end();
@@ -150,9 +143,9 @@ export function ofrepRouter({ config, tenants, limiter, flags }: AppDeps): Route
 const statuses = { 401: 'No, invalid or revoked key', 403: 'The key lacks the evaluate scope, or the context names another tenant than the key\'s', 429: 'Rate limit (Retry-After)' };
 
 export const ofrepRouteDocs: RouteDoc[] = [
-  { method: 'post', path: '/ofrep/v1/evaluate/flags/{key}', summary: 'OFREP: evaluate one flag for {context: {targetingKey, tenant?, env?}}.', scope: 'evaluate', body: evaluationRequest,
+  { method: 'post', path: '/ofrep/v1/evaluate/flags/{key}', summary: 'OFREP: evaluate one flag for {context: {targetingKey, tenant?, env?}}.', scope: 'evaluate', body: ofrepRequest,
     params: { key: z.string().min(1).max(128).describe('the flag key (an unknown or malformed one is FLAG_NOT_FOUND)') },
-    responses: { 200: { description: 'The value, reason, variant and metadata', schema: success }, 400: { description: 'PARSE_ERROR, INVALID_CONTEXT or TARGETING_KEY_MISSING; a path that cannot be decoded (e.g. %FF) is refused before OFREP sees it, in the API\'s error body', schema: z.union([failure, apiError]) }, 404: { description: 'FLAG_NOT_FOUND', schema: failure }, ...statuses } },
-  { method: 'post', path: '/ofrep/v1/evaluate/flags', summary: 'OFREP bulk: every flag of the tenant in the environment; ETag, If-None-Match → 304.', scope: 'evaluate', body: evaluationRequest,
-    responses: { 200: { description: 'Every flag\'s evaluation', schema: bulk }, 304: 'Not modified', 400: { description: 'PARSE_ERROR or INVALID_CONTEXT; a query that cannot be decoded is refused before OFREP sees it, in the API\'s error body', schema: z.union([bulkFailure, apiError]) }, ...statuses } },
+    responses: { 200: { description: 'The value, reason, variant and metadata', schema: ofrepSuccess }, 400: { description: 'PARSE_ERROR, INVALID_CONTEXT or TARGETING_KEY_MISSING; a path that cannot be decoded (e.g. %FF) is refused before OFREP sees it, in the API\'s error body', schema: z.union([ofrepFailure, apiError]) }, 404: { description: 'FLAG_NOT_FOUND', schema: ofrepFailure }, ...statuses } },
+  { method: 'post', path: '/ofrep/v1/evaluate/flags', summary: 'OFREP bulk: every flag of the tenant in the environment; ETag, If-None-Match → 304.', scope: 'evaluate', body: ofrepRequest,
+    responses: { 200: { description: 'Every flag\'s evaluation', schema: ofrepBulk }, 304: 'Not modified', 400: { description: 'PARSE_ERROR or INVALID_CONTEXT; a query that cannot be decoded is refused before OFREP sees it, in the API\'s error body', schema: z.union([ofrepBulkFailure, apiError]) }, ...statuses } },
 ];

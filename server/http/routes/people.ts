@@ -1,12 +1,13 @@
 // People administration (invitations, the list, scopes, disabling), a person's own password, who
 // the caller is (for the console), and a webhook's test message. Every change is audited.
-import { Router, type Request } from 'express';
+import { Router } from 'express';
 import { z } from 'zod';
-import { AppError } from '../errors.ts';
-import { pathParam } from '../fields.ts';
+import { AppError } from '../../core/errors.ts';
+import { pathParam } from '../path-params.ts';
 import { jsonBody, parseWith } from '../json-body.ts';
-import type { RouteDoc } from '../openapi.ts';
-import type { AppDeps } from '../../app.ts';
+import type { RouteDoc } from '../route-doc.ts';
+import type { AppDeps } from '../../deps.ts';
+import { send } from '../responses.ts';
 import { assertTenantAllowed, requireScope } from '../../auth/middleware.ts';
 import { audited, getTenantSettings } from '../../db/admin.ts';
 import { findPerson, insertInvitation, listPeople, revokeSessions, setPassword, toView, updatePerson } from '../../db/people.ts';
@@ -30,11 +31,10 @@ export function peopleRouter({ config, pool, limiter }: AppDeps): Router {
 
   router.get('/me', (req, res) => {
     const c = req.caller!;
-    const answer: z.infer<typeof meAnswer> = {
+    send(res, 200, meAnswer, {
       kind: c.person ? 'person' : c.keyId ? 'key' : 'anonymous',
       name: c.person?.name ?? c.keyId, scopes: [...c.scopes], tenant: c.tenant,
-    };
-    res.json(answer);
+    });
   });
 
   router.put('/me/password', ...body, async (req, res) => {
@@ -53,8 +53,7 @@ export function peopleRouter({ config, pool, limiter }: AppDeps): Router {
       const n = await revokeSessions(client, record.id, person.sessionId);
       return { result: n, audit: { action: 'person.password', target: `person:${record.name}`, before: null, after: { sessionsEnded: n } } };
     });
-    const answer: z.infer<typeof passwordAnswer> = { ok: true, sessionsEnded: ended };
-    res.json(answer);
+    send(res, 200, passwordAnswer, { ok: true, sessionsEnded: ended });
   });
 
   router.post('/invitations', admin, ...body, async (req, res) => {
@@ -72,13 +71,12 @@ export function peopleRouter({ config, pool, limiter }: AppDeps): Router {
     });
     // the token rides in the fragment: it never reaches a server's or a proxy's access log
     const url = `${req.protocol}://${req.host}/#/register/${fresh.token}`;
-    const answer: z.infer<typeof invitationAnswer> = { token: fresh.token, url, ...created };
-    res.set('Cache-Control', 'no-store').status(201).json(answer);
+    res.set('Cache-Control', 'no-store');
+    send(res, 201, invitationAnswer, { token: fresh.token, url, ...created });
   });
 
   router.get('/people', admin, async (_req, res) => {
-    const answer: z.infer<typeof peopleAnswer> = { people: await listPeople(pool) };
-    res.json(answer);
+    send(res, 200, peopleAnswer, { people: await listPeople(pool) });
   });
 
   router.patch('/people/:name', admin, ...body, async (req, res) => {
@@ -99,8 +97,8 @@ export function peopleRouter({ config, pool, limiter }: AppDeps): Router {
       const action = input.disabled === true ? 'person.disable' : input.disabled === false ? 'person.enable' : 'person.update';
       return { result: view, audit: { action, target: `person:${name}`, before: toView(before), after: view } };
     });
-    const answer: z.infer<typeof personView> = after;
-    res.json(answer);
+    const answer = after;
+    send(res, 200, personView, answer);
   });
 
   router.post('/tenants/:tenant/webhook/test', admin, async (req, res) => {
@@ -116,9 +114,9 @@ export function peopleRouter({ config, pool, limiter }: AppDeps): Router {
       delivered: result.ok, status: result.status ?? null, error: result.error ? hideUrl(result.error, url) : null, ms: Math.round(performance.now() - started),
     };
     // the start of the remote body helps an admin (Slack says why it refused): in the answer, never in the audit log
-    const answer: z.infer<typeof webhookTestAnswer> = { ...outcome, excerpt: result.excerpt === undefined ? null : hideUrl(result.excerpt, url) };
+    const answer = { ...outcome, excerpt: result.excerpt === undefined ? null : hideUrl(result.excerpt, url) };
     await audited(pool, req.caller, async () => ({ result: null, audit: { action: 'webhook.test', target: `tenant:${slug}`, before: null, after: outcome } }));
-    res.json(answer);
+    send(res, 200, webhookTestAnswer, answer);
   });
   return router;
 }

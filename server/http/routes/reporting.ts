@@ -3,11 +3,10 @@
 // format=csv, streamed from a cursor.
 import { Router, type Response } from 'express';
 import { z } from 'zod';
-import { alertBody } from '../responses.ts';
-import { AppError } from '../errors.ts';
+import { AppError } from '../../core/errors.ts';
 import { parseWith } from '../json-body.ts';
-import { slug } from '../fields.ts';
-import type { RouteDoc } from '../openapi.ts';
+import { slug } from '../../core/fields.ts';
+import type { RouteDoc } from '../route-doc.ts';
 import { assertTenantAllowed, requireScope } from '../../auth/middleware.ts';
 import {
   cursorRows, findPeriod, listPeriods, queryCsvStatement, queryStatement, readSnapshot, resolveQueryTenant, statementBody, statementCsvStatement,
@@ -15,49 +14,14 @@ import {
 } from '../../db/reporting.ts';
 import { clientGone, csvRecords, sendCsv, wantsCsv } from '../../reporting/csv.ts';
 import { formatParam, MAX_JSON_ROWS, planQuery, usageQueryParams } from '../../reporting/query.ts';
-import type { AppDeps } from '../../app.ts';
+import type { AppDeps } from '../../deps.ts';
+import { send } from '../responses.ts';
+import { periodsAnswer, statementAnswer, usageQueryAnswer, usageRow } from '../../reporting/schemas.ts';
 
 /** JSON rows per fetch; CSV chunks (of CSV_CHUNK_ROWS records each) per fetch. */
 const BATCH = 2000;
 const CSV_FETCH = 4;
 
-const usageRow = z.object({
-  windowStart: z.string().describe('start of the window (UTC, ISO 8601), clipped to from'),
-  windowEnd: z.string().describe('end of the window (exclusive), clipped to to'),
-  feature: z.string().optional().describe('with groupBy=feature'),
-  user: z.string().nullable().optional().describe('with groupBy=user; null for events without a user'),
-  tokens: z.number().int(),
-  events: z.number().int(),
-});
-export const usageQueryAnswer = z.object({
-  tenant: z.string(),
-  timezone: z.string().describe('the zone of the windows'),
-  from: z.string(),
-  to: z.string(),
-  window: z.enum(['minute', 'hour', 'day', 'month']),
-  groupBy: z.array(z.enum(['feature', 'user'])),
-  source: z.enum(['daily', 'daily-users', 'minute-hourly']).describe('the rollup that answered: rollups_daily, rollups_daily_users, or the minute and hourly rollups'),
-  rows: z.array(usageRow),
-});
-const period = z.object({
-  periodStart: z.string(), periodEnd: z.string(), tokens: z.number().int(), eventCount: z.number().int(),
-  quota: z.number().int(), percent: z.number(), overageTokens: z.number().int(),
-  alertsRaised: z.number().int(), alertsSent: z.number().int().describe('alerts Slack accepted'),
-  thresholdsCrossed: z.array(z.number().int()), current: z.boolean(),
-});
-export const periodsAnswer = z.object({ tenant: z.string(), timezone: z.string(), billingDay: z.number().int(), periods: z.array(period) });
-const usageCounts = { tokens: z.number().int(), eventCount: z.number().int(), percent: z.number() };
-export const statementAnswer = z.object({
-  tenant: z.string(), tenantName: z.string(), totalTokens: z.number().int(), monthlyQuota: z.number().int(), quotaPercent: z.number(),
-  eventCount: z.number().int(), periodStart: z.string(), periodEnd: z.string(), billingDay: z.number().int(), timezone: z.string(),
-  current: z.boolean(), overageTokens: z.number().int(),
-  features: z.array(z.object({ feature: z.string(), ...usageCounts })),
-  days: z.array(z.object({ day: z.string(), tokens: z.number().int(), eventCount: z.number().int() })).nullable()
-    .describe('per local day; null when the tenant\'s zone changed within two days of the period (days cannot be given exactly)'),
-  topUsers: z.array(z.object({ user: z.string().nullable(), ...usageCounts })).nullable().describe('the 20 largest; user null: events without a user'),
-  users: z.number().int().nullable().describe('distinct named end users in the period'),
-  alerts: z.array(alertBody).describe('the alerts of this period, newest first'),
-});
 const formatOnly = z.strictObject({ format: formatParam });
 const periodStart = z.string().regex(/^\d{4}-\d{2}-\d{2}$|^\d{4}-\d{2}-\d{2}T[0-9:.]+(Z|[+-]\d{2}:?\d{2})$/, 'a period start: its instant (2026-11-01T00:00:00.000Z) or its local date (2026-11-01)');
 
@@ -109,11 +73,11 @@ export function reportingRouter({ pool }: AppDeps): Router {
         }
       }
       if (signal.aborted) return;
-      const answer: z.infer<typeof usageQueryAnswer> = {
+      const answer = {
         tenant: tenant.slug, timezone: tenant.tz, from: plan.query.from.toISOString(), to: plan.query.to.toISOString(),
         window: plan.query.window, groupBy: params.groupBy, source: plan.source, rows: out,
       };
-      res.json(answer);
+      send(res, 200, usageQueryAnswer, answer);
     } finally {
       await snap.done();
     }
@@ -132,8 +96,8 @@ export function reportingRouter({ pool }: AppDeps): Router {
         await sendCsvRows(res, `periods-${tenant.slug}.csv`, periods.map((p) => ({ ...p, thresholdsCrossed: p.thresholdsCrossed.join(' ') })));
         return;
       }
-      const answer: z.infer<typeof periodsAnswer> = { tenant: tenant.slug, timezone: tenant.timezone, billingDay: tenant.billingDay, periods };
-      res.json(answer);
+      const answer = { tenant: tenant.slug, timezone: tenant.timezone, billingDay: tenant.billingDay, periods };
+      send(res, 200, periodsAnswer, answer);
     } finally {
       await snap.done();
     }

@@ -1,13 +1,14 @@
 // GET /api/usage/:tenant/series?bucket=hour|day: the dashboard's chart of the current billing period.
-import { send, seriesBody } from '../responses.ts';
+import { send } from '../responses.ts';
+import { seriesBody } from '../../tenants/schemas.ts';
 import { Router } from 'express';
-import { AppError } from '../errors.ts';
-import { pathParam } from '../fields.ts';
+import { AppError } from '../../core/errors.ts';
+import { pathParam } from '../path-params.ts';
 import { parseWith } from '../json-body.ts';
-import { seriesQuery, tenantParam } from '../schemas.ts';
+import { seriesQuery, tenantParam } from '../../tenants/schemas.ts';
 import { assertTenantAllowed, requireScope } from '../../auth/middleware.ts';
 import { getUsageSeries } from '../../db/series.ts';
-import type { AppDeps } from '../../app.ts';
+import type { AppDeps } from '../../deps.ts';
 
 export function seriesRouter({ pool }: AppDeps): Router {
   const router = Router();

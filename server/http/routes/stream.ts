@@ -5,11 +5,11 @@
 // revocation delay of GET requests, and the client's reconnect gets its 401. A person's stream ends
 // the same way once the session does (logout, disabled, password changed, expired).
 import { Router, type Response } from 'express';
-import { unavailable } from '../errors.ts';
+import { unavailable } from '../../core/errors.ts';
 import { requireScope } from '../../auth/middleware.ts';
 import { listUsage, type Usage } from '../../db/tenants.ts';
 import { liveSessions } from '../../db/people.ts';
-import type { AppDeps } from '../../app.ts';
+import type { AppDeps } from '../../deps.ts';
 import { nextDelay } from '../../pacing.ts';
 
 /** `tenant` set: a tenant-bound key, which sees only that tenant's row. `keyId` null: auth is off. */

@@ -1,13 +1,14 @@
 // Usage reads: one tenant (with its features and latest alerts) and every tenant, through the usage
 // cache (server/cache/usage-cache.ts), which holds them as JSON text ready to send.
-import { send, tenantsBody } from '../responses.ts';
+import { send } from '../responses.ts';
+import { tenantsBody } from '../../tenants/schemas.ts';
 import { Router } from 'express';
-import { AppError } from '../errors.ts';
-import { pathParam } from '../fields.ts';
-import { tenantParam } from '../schemas.ts';
+import { AppError } from '../../core/errors.ts';
+import { pathParam } from '../path-params.ts';
+import { tenantParam } from '../../tenants/schemas.ts';
 import { assertTenantAllowed, requireScope } from '../../auth/middleware.ts';
 import type { Usage } from '../../db/tenants.ts';
-import type { AppDeps } from '../../app.ts';
+import type { AppDeps } from '../../deps.ts';
 
 export function usageRouter({ usageCache }: AppDeps): Router {
   const router = Router();

@@ -2,13 +2,14 @@
 // secret rotation, the delivery log and resending. Admins only; an admin bound to a tenant sees and
 // changes that tenant's endpoints only. Every change is audited (never with a secret).
 import { Router, type Request } from 'express';
-import { AppError } from '../errors.ts';
-import { maskUrl, pathParam } from '../fields.ts';
+import { AppError } from '../../core/errors.ts';
+import { maskUrl } from '../../core/mask.ts';
+import { pathParam } from '../path-params.ts';
 import { jsonBody, parseWith } from '../json-body.ts';
 import { send } from '../responses.ts';
-import type { RouteDoc } from '../openapi.ts';
+import type { RouteDoc } from '../route-doc.ts';
 import { assertWebhookAllowed } from '../webhook-url.ts';
-import type { AppDeps } from '../../app.ts';
+import type { AppDeps } from '../../deps.ts';
 import { assertTenantAllowed, requireScope, type Caller } from '../../auth/middleware.ts';
 import { audited } from '../../db/admin.ts';
 import { tenantIdOf } from '../../db/tenants.ts';

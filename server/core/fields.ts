@@ -56,18 +56,6 @@ export const httpUrl = (what: string, max = 2048) => z.url({ protocol: /^https?$
     if (badText(s)) ctx.addIssue({ code: 'custom', message: textProblem(what, s) });
   });
 
-/**
- * A secret URL as people other than admins may see it: scheme, host and the last four characters
- * (`https://hooks.slack.com/…wxyz`), enough to tell two webhooks apart, too little to post to one.
- */
-export function maskUrl(url: string): string {
-  const tail = url.length > 8 ? url.slice(-4) : '';
-  try {
-    const u = new URL(url);
-    return `${u.protocol}//${u.host}/…${tail}`;
-  } catch {
-    return `…${tail}`;
-  }
-}
-
-export { pathParam } from './path-params.ts';
+/** Answer fields: an instant as the API writes it, and a count. */
+export const isoTime = z.string().describe('ISO 8601, UTC (e.g. 2026-11-22T10:00:00.000Z)');
+export const count = z.number().int().min(0);

@@ -1,0 +1,36 @@
+// API keys and the audit log: the bodies the admin API parses and answers.
+import { z } from 'zod';
+import { isoTime, label, slug, text } from '../core/fields.ts';
+import { SCOPES } from './keys.ts';
+
+export const createKeyBody = z.strictObject({
+  name: label('name', 200),
+  scopes: z.array(z.enum(SCOPES)).min(1),
+  tenant: slug.optional().describe('bind the key to one tenant (not allowed with the admin scope)'),
+}).refine((k) => !(k.tenant && k.scopes.includes('admin')), { message: 'an admin key cannot be bound to a tenant', path: ['scopes'] });
+
+export const limitQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(1000).default(100) });
+
+export const auditQuery = limitQuery.extend({
+  tenant: slug.optional().describe('changes to this tenant or to what is bound to it'),
+  actor: z.string().max(200).optional().describe('a key id or a person name'),
+  action: z.string().regex(/^[a-z_.]{1,64}$/, 'an action such as tenant.update, or a prefix such as person').optional(),
+});
+
+export const keyIdParam = text('key id', 64);
+
+export const keyView = z.object({
+  id: z.string(), name: z.string(), scopes: z.array(z.enum(SCOPES)), tenant: z.string().nullable(), createdAt: isoTime, revokedAt: isoTime.nullable(),
+});
+
+export const keyCreated = keyView.extend({ key: z.string().describe('the secret, shown this once') });
+
+export const keysBody = z.object({ keys: z.array(keyView) });
+
+export const auditBody = z.object({
+  entries: z.array(z.object({
+    id: z.number().int(), at: isoTime, keyId: z.string().nullable(), keyName: z.string().nullable(),
+    personName: z.string().nullable().describe('the person who did it (null: a key, or the system)'), action: z.string(), target: z.string(),
+    before: z.unknown(), after: z.unknown(),
+  })),
+});

@@ -1,0 +1,18 @@
+// Quota and feature-limit alerts as the API shows them (GET /api/alerts, usage, statements).
+import { z } from 'zod';
+import { count, isoTime, slug } from '../core/fields.ts';
+
+export const alertsQuery = z.strictObject({
+  tenant: slug.optional(),
+  limit: z.coerce.number().int().min(1).max(1000).default(100),
+});
+
+export const alertBody = z.object({
+  id: z.number().int(), tenant: z.string(), threshold: z.number().int(), usedTokens: count, quota: z.number().int(),
+  percent: z.number(), periodStart: isoTime, periodEnd: isoTime,
+  status: z.enum(['pending', 'delivered', 'failed', 'skipped']), attempts: count, lastError: z.string().nullable(),
+  createdAt: isoTime, lastAttemptAt: isoTime.nullable(), deliveredAt: isoTime.nullable(),
+  feature: z.string().nullable().describe('null: a quota alert; set: the feature whose limit was crossed (quota is then that limit)'),
+});
+
+export const alertsBody = z.object({ alerts: z.array(alertBody) });

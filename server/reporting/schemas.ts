@@ -1,0 +1,46 @@
+// What the usage query, past periods and statements answer (JSON; the CSV has the same columns).
+import { z } from 'zod';
+import { alertBody } from '../jobs/schemas.ts';
+
+export const usageRow = z.object({
+  windowStart: z.string().describe('start of the window (UTC, ISO 8601), clipped to from'),
+  windowEnd: z.string().describe('end of the window (exclusive), clipped to to'),
+  feature: z.string().optional().describe('with groupBy=feature'),
+  user: z.string().nullable().optional().describe('with groupBy=user; null for events without a user'),
+  tokens: z.number().int(),
+  events: z.number().int(),
+});
+
+export const usageQueryAnswer = z.object({
+  tenant: z.string(),
+  timezone: z.string().describe('the zone of the windows'),
+  from: z.string(),
+  to: z.string(),
+  window: z.enum(['minute', 'hour', 'day', 'month']),
+  groupBy: z.array(z.enum(['feature', 'user'])),
+  source: z.enum(['daily', 'daily-users', 'minute-hourly']).describe('the rollup that answered: rollups_daily, rollups_daily_users, or the minute and hourly rollups'),
+  rows: z.array(usageRow),
+});
+
+const period = z.object({
+  periodStart: z.string(), periodEnd: z.string(), tokens: z.number().int(), eventCount: z.number().int(),
+  quota: z.number().int(), percent: z.number(), overageTokens: z.number().int(),
+  alertsRaised: z.number().int(), alertsSent: z.number().int().describe('alerts Slack accepted'),
+  thresholdsCrossed: z.array(z.number().int()), current: z.boolean(),
+});
+
+export const periodsAnswer = z.object({ tenant: z.string(), timezone: z.string(), billingDay: z.number().int(), periods: z.array(period) });
+
+const usageCounts = { tokens: z.number().int(), eventCount: z.number().int(), percent: z.number() };
+
+export const statementAnswer = z.object({
+  tenant: z.string(), tenantName: z.string(), totalTokens: z.number().int(), monthlyQuota: z.number().int(), quotaPercent: z.number(),
+  eventCount: z.number().int(), periodStart: z.string(), periodEnd: z.string(), billingDay: z.number().int(), timezone: z.string(),
+  current: z.boolean(), overageTokens: z.number().int(),
+  features: z.array(z.object({ feature: z.string(), ...usageCounts })),
+  days: z.array(z.object({ day: z.string(), tokens: z.number().int(), eventCount: z.number().int() })).nullable()
+    .describe('per local day; null when the tenant\'s zone changed within two days of the period (days cannot be given exactly)'),
+  topUsers: z.array(z.object({ user: z.string().nullable(), ...usageCounts })).nullable().describe('the 20 largest; user null: events without a user'),
+  users: z.number().int().nullable().describe('distinct named end users in the period'),
+  alerts: z.array(alertBody).describe('the alerts of this period, newest first'),
+});
