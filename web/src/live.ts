@@ -2,10 +2,10 @@
 // Authorization header. On any failure it reconnects itself with backoff, so the page can show how
 // long until the next try. A refused key stops it until another key is set.
 import { batch, effect } from '@preact/signals';
-import { accepted, apiKey, authHeaders, isKeyRefusal, keyNeeded, refused, sessionEpoch } from './auth.ts';
+import { accepted, apiKey, authHeaders, isKeyRefusal, keyNeeded, refused, sessionEpoch } from './session.ts';
 import { readEvents } from './sse.ts';
 import { applyChanges, applySnapshot, clearTenants, connection, databaseDown } from './state.ts';
-import type { TenantUsage } from './types.ts';
+import type { TenantUsage } from './api/types.ts';
 
 const MIN_DELAY_MS = 1000;
 const MAX_DELAY_MS = 15_000;

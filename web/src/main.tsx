@@ -1,10 +1,10 @@
 // Entry: start the live stream and render the page.
 import { render } from 'preact';
 import './styles.css';
-import { App } from './components/App.tsx';
+import { App } from './App.tsx';
 import { connectLive } from './live.ts';
 import { registerFlagsPage } from './console/slots.ts';
-import { FlagsHome } from './components/FlagsHome.tsx';
+import { FlagsHome } from './pages/FlagsHome.tsx';
 
 registerFlagsPage(FlagsHome);
 connectLive();

@@ -1,8 +1,8 @@
 // The console's calls to the API, reads and writes alike: the API key when one is set, else the
 // session cookie (sent by the browser, same origin). Errors carry the API's field details so a form
 // can show each next to its field.
-import { ApiError } from '../api.ts';
-import { apiKey, authHeaders, refused } from '../auth.ts';
+import { ApiError } from '../api/http.ts';
+import { apiKey, authHeaders, refused } from '../session.ts';
 
 export interface FieldError { field: string; message: string; index?: number }
 
