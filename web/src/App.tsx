@@ -1,13 +1,10 @@
 // The page: header, banners and the view the hash names; the sign-in when the server wants a caller.
 import { useEffect } from 'preact/hooks';
 import { keyNeeded } from './session.ts';
-import { consolePage } from './pages/Pages.tsx';
+import { PageFor } from './pages/Pages.tsx';
 import { SignIn } from './ui/SignIn.tsx';
 import { route } from './router.ts';
 import { Banners, Header } from './ui/Header.tsx';
-import { Overview } from './pages/Overview.tsx';
-import { TenantView } from './pages/TenantView.tsx';
-import { FlagsPage } from './pages/FlagsPage.tsx';
 
 export function App() {
   const r = route.value;
@@ -28,7 +25,7 @@ export function App() {
         <Header />
         {!register && <Banners />}
         <main id="main" class="page">
-          {consolePage(r) ?? (r.name === 'tenantFlags' ? <FlagsPage key={key} tenant={r.slug} /> : r.name === 'tenant' ? <TenantView key={key} slug={r.slug} /> : <Overview />)}
+          <PageFor r={r} id={key} />
         </main>
       </div>
       {!register && <SignIn />}

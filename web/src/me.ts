@@ -3,11 +3,11 @@
 import { effect, signal } from '@preact/signals';
 import { apiKey, sessionEpoch } from './session.ts';
 import { connection } from './state.ts';
-import { request } from './console/http.ts';
+import { fetchMe } from './api/people.ts';
+import type { Me, Scope } from './api/types.ts';
 
-export type Scope = 'ingest' | 'read' | 'admin' | 'flags' | 'evaluate';
+/** Every scope, in the order the pickers show them. */
 export const SCOPES: Scope[] = ['read', 'ingest', 'flags', 'evaluate', 'admin'];
-export interface Me { kind: 'person' | 'key' | 'anonymous'; name: string | null; scopes: Scope[]; tenant: string | null }
 
 export const me = signal<Me | undefined>(undefined);
 
@@ -27,5 +27,5 @@ effect(() => {
     if (connection.peek().state === 'locked') me.value = undefined;
     return;
   }
-  request<Me>('GET', '/api/me').then((m) => { if (ask === asked) me.value = m; }, () => { if (ask === asked) me.value = undefined; });
+  fetchMe().then((m) => { if (ask === asked) me.value = m; }, () => { if (ask === asked) me.value = undefined; });
 });

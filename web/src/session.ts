@@ -1,5 +1,6 @@
-// The API key the dashboard reads with, when the server asks for one (FLAGMETER_AUTH=true).
-// Kept in sessionStorage: it survives a reload but not the end of the browser session.
+// Who the console calls as: the API key, when the server asks for one (FLAGMETER_AUTH=true), kept in
+// sessionStorage (it survives a reload but not the end of the browser session); whether the sign-in is
+// wanted (keyNeeded); and when the session cookie may have changed (sessionEpoch).
 import { batch, signal } from '@preact/signals';
 
 const STORAGE = 'flagmeter.apiKey';

@@ -1,7 +1,8 @@
 // A signed-in person's own account: who they are, and changing their password (their other
 // sessions end; this one stays).
 import { Field, FormStatus, formValues, useForm } from '../ui/Form.tsx';
-import { request, RequestError } from '../console/http.ts';
+import { ApiError } from '../api/http.ts';
+import { changePassword } from '../api/people.ts';
 import { me } from '../me.ts';
 
 export function AccountPage() {
@@ -16,9 +17,9 @@ export function AccountPage() {
     const v = formValues(form);
     void f.run(async () => {
       if (v.password !== v.repeat) {
-        throw new RequestError(400, 'invalid_request', 'The two new passwords differ.', [{ field: 'repeat', message: 'does not match the new password' }]);
+        throw new ApiError(400, 'invalid_request', 'The two new passwords differ.', [{ field: 'repeat', message: 'does not match the new password' }]);
       }
-      const r = await request<{ sessionsEnded: number }>('PUT', '/api/me/password', { current: v.current, password: v.password });
+      const r = await changePassword(v.current, v.password);
       form.reset();
       return `Password changed. ${r.sessionsEnded === 1 ? 'One other session was' : `${r.sessionsEnded} other sessions were`} signed out.`;
     });

@@ -2,8 +2,8 @@
 // moved, before → after.
 import { useEffect, useState } from 'preact/hooks';
 import { Field, FormStatus, formValues, useForm } from '../ui/Form.tsx';
-import { request } from '../console/http.ts';
-import type { AuditView } from '../console/types.ts';
+import { fetchAudit } from '../api/audit.ts';
+import type { AuditView } from '../api/types.ts';
 import { diff } from '../diff.ts';
 
 const show = (v: unknown) => (v === undefined ? '—' : typeof v === 'string' ? v : JSON.stringify(v));
@@ -40,9 +40,7 @@ export function AuditPage() {
   const [entries, setEntries] = useState<AuditView[] | undefined>(undefined);
   const f = useForm(['tenant', 'actor', 'action']);
   const load = (filter: Record<string, string> = {}) => f.run(async () => {
-    const q = new URLSearchParams(Object.entries(filter).filter(([, v]) => v));
-    q.set('limit', '200');
-    setEntries((await request<{ entries: AuditView[] }>('GET', `/api/audit?${q}`)).entries);
+    setEntries(await fetchAudit(filter));
   });
   useEffect(() => { void load(); }, []);
   const e = f.state.errors;

@@ -2,8 +2,9 @@
 // counts, stale marks, the quota rule serving now; edit, history, and promotion with a dry run.
 // Self-contained (the people console mounts it as it is); writing needs a flags or admin key.
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError } from '../api/http.ts';
-import { fetchEnvironments, fetchFlags, saveFlag, toInput, type Environment, type FlagItem, type FlagList } from '../api/flags.ts';
+import { ApiError, describe } from '../api/http.ts';
+import { fetchEnvironments, fetchFlags, saveFlag, toInput } from '../api/flags.ts';
+import type { Environment, FlagItem, FlagList } from '../api/types.ts';
 import { formatExact } from '../format.ts';
 import { tenantHref } from '../router.ts';
 import { EmptyState } from '../ui/States.tsx';
@@ -59,7 +60,7 @@ export function FlagsPage({ tenant }: { tenant: string }) {
       await saveFlag({ ...toInput(f, tenant), enabled: !f.enabled });
       reload();
     } catch (err) {
-      setNotice((err as Error).message);
+      setNotice(describe(err));
     } finally {
       setBusy(undefined);
     }
@@ -88,7 +89,7 @@ export function FlagsPage({ tenant }: { tenant: string }) {
         </div>
         {notice && <div class="banner banner--error" role="alert">{notice}</div>}
         {load.state === 'loading' && <EmptyState tone="loading" title="Loading flags…" />}
-        {load.state === 'error' && <EmptyState tone="error" title="Could not load the flags">{load.error.message}</EmptyState>}
+        {load.state === 'error' && <EmptyState tone="error" title="Could not load the flags">{describe(load.error)}</EmptyState>}
         {load.state === 'ready' && load.list.items.length === 0 && <EmptyState title={`No flags in ${env} yet.`}>{canWrite ? 'Create one with “New flag”.' : null}</EmptyState>}
         {load.state === 'ready' && load.list.items.length > 0 && (
           <table class="flags">

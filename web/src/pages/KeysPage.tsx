@@ -1,10 +1,9 @@
 // API keys (admins): create one (its secret shown once, with a copy button), list, revoke.
 import { useEffect, useState } from 'preact/hooks';
 import { Field, FormStatus, formValues, useForm } from '../ui/Form.tsx';
-import { enc, request } from '../console/http.ts';
-import type { Scope } from '../me.ts';
+import { createKey, fetchKeys, revokeKey } from '../api/keys.ts';
+import type { KeyView, Scope } from '../api/types.ts';
 import { checkedScopes, ScopePicker, Secret } from '../ui/ScopePicker.tsx';
-import type { KeyView } from '../console/types.ts';
 
 const when = (iso: string) => new Date(iso).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short' });
 
@@ -14,7 +13,7 @@ export function KeysPage() {
   const [scopes, setScopes] = useState<Scope[]>(['ingest']);
   const [listError, setListError] = useState<string | undefined>(undefined);
   const f = useForm(['name', 'scopes', 'tenant']);
-  const load = () => request<{ keys: KeyView[] }>('GET', '/api/keys').then((r) => setKeys(r.keys), (err: Error) => setListError(err.message));
+  const load = () => fetchKeys().then(setKeys, (err: Error) => setListError(err.message));
   useEffect(() => { void load(); }, []);
 
   const create = (ev: Event) => {
@@ -23,7 +22,7 @@ export function KeysPage() {
     const v = formValues(form);
     setFresh(undefined);
     void f.run(async () => {
-      const created = await request<KeyView & { key: string }>('POST', '/api/keys', { name: v.name, scopes: checkedScopes(form), ...(v.tenant ? { tenant: v.tenant } : {}) });
+      const created = await createKey({ name: v.name, scopes: checkedScopes(form), ...(v.tenant ? { tenant: v.tenant } : {}) });
       setFresh(created.key);
       form.reset();
       await load();
@@ -31,7 +30,7 @@ export function KeysPage() {
   };
   const revoke = async (k: KeyView) => {
     if (!confirm(`Revoke the key “${k.name}” (${k.id})? Whatever uses it stops working.`)) return;
-    await request('DELETE', `/api/keys/${enc(k.id)}`).catch((err: Error) => setListError(err.message));
+    await revokeKey(k.id).catch((err: Error) => setListError(err.message));
     await load();
   };
   const e = f.state.errors;

@@ -1,10 +1,10 @@
 // People (admins): invite one (a one-use link, shown once), list, change scopes, disable or enable.
 import { useEffect, useState } from 'preact/hooks';
 import { Field, FormStatus, formValues, useForm } from '../ui/Form.tsx';
-import { enc, request } from '../console/http.ts';
-import { me, type Scope } from '../me.ts';
+import { changePerson, fetchPeople, invite } from '../api/people.ts';
+import type { Invitation, PersonView, Scope } from '../api/types.ts';
+import { me } from '../me.ts';
 import { checkedScopes, ScopePicker, Secret } from '../ui/ScopePicker.tsx';
-import type { Invitation, PersonView } from '../console/types.ts';
 
 function Invite({ onInvited }: { onInvited: () => void }) {
   const [link, setLink] = useState<Invitation | undefined>(undefined);
@@ -16,7 +16,7 @@ function Invite({ onInvited }: { onInvited: () => void }) {
     const v = formValues(form);
     setLink(undefined);
     void f.run(async () => {
-      setLink(await request<Invitation>('POST', '/api/invitations', { scopes: checkedScopes(form), ...(v.tenant ? { tenant: v.tenant } : {}), ...(v.name ? { name: v.name } : {}) }));
+      setLink(await invite({ scopes: checkedScopes(form), ...(v.tenant ? { tenant: v.tenant } : {}), ...(v.name ? { name: v.name } : {}) }));
       onInvited();
     });
   };
@@ -41,8 +41,8 @@ function PersonRow({ p, onChanged }: { p: PersonView; onChanged: () => void }) {
   const [scopes, setScopes] = useState<Scope[]>(p.scopes as Scope[]);
   const f = useForm(['scopes', 'disabled']);
   const self = me.value?.kind === 'person' && me.value.name === p.name;
-  const change = (body: object) => f.run(async () => {
-    await request('PATCH', `/api/people/${enc(p.name)}`, body);
+  const change = (body: Parameters<typeof changePerson>[1]) => f.run(async () => {
+    await changePerson(p.name, body);
     setEditing(false);
     onChanged();
   });
@@ -72,7 +72,7 @@ function PersonRow({ p, onChanged }: { p: PersonView; onChanged: () => void }) {
 
 export function PeoplePage() {
   const [people, setPeople] = useState<PersonView[] | undefined>(undefined);
-  const load = () => request<{ people: PersonView[] }>('GET', '/api/people').then((r) => setPeople(r.people), () => undefined);
+  const load = () => fetchPeople().then(setPeople, () => undefined);
   useEffect(() => { void load(); }, []);
   return (
     <>

@@ -2,7 +2,7 @@
 // invitation decides the scopes and the tenant. Then on to the sign-in.
 import { useState } from 'preact/hooks';
 import { Field, FormStatus, formValues, useForm } from '../ui/Form.tsx';
-import { request } from '../console/http.ts';
+import { register } from '../api/auth.ts';
 
 export function RegisterPage({ invitation }: { invitation: string }) {
   const [done, setDone] = useState<{ tenant: string | null } | undefined>(undefined);
@@ -11,7 +11,7 @@ export function RegisterPage({ invitation }: { invitation: string }) {
     ev.preventDefault();
     const v = formValues(ev.currentTarget as HTMLFormElement);
     void f.run(async () => {
-      setDone(await request<{ ok: true; tenant: string | null }>('POST', '/auth/register', { name: v.name, password: v.password, invitation }));
+      setDone(await register({ name: v.name, password: v.password, invitation }));
     });
   };
   const e = f.state.errors;

@@ -2,13 +2,14 @@
 // refetched when its usage moves, at most once a second. The period picker shows a past period
 // instead: its statement and its chart from the query API.
 import { useEffect, useState } from 'preact/hooks';
-import { ApiError, fetchAlerts, fetchSeries, fetchTenant } from '../api/http.ts';
+import { ApiError } from '../api/http.ts';
+import { fetchAlerts, fetchSeries, fetchTenant } from '../api/usage.ts';
 import { formatExact, formatPercent, formatPeriod, formatTokens, formatUntil, usageLevel } from '../format.ts';
 import { useThrottled } from '../hooks.ts';
 import { flagsHref } from '../router.ts';
 import { connection, tenants } from '../state.ts';
-import type { Alert, Bucket, FeatureUsage, LimitView, UsageSeries } from '../api/types.ts';
-import { fetchPeriods, fetchPeriodSeries, fetchStatement, queryPath, statementPath, type Period, type Statement } from '../api/reporting.ts';
+import { fetchPeriods, fetchPeriodSeries, fetchStatement, queryPath, statementPath } from '../api/reporting.ts';
+import type { Alert, Bucket, FeatureUsage, LimitView, Period, Statement, UsageSeries } from '../api/types.ts';
 import { AlertList } from '../ui/AlertList.tsx';
 import { DownloadCsv } from '../ui/DownloadCsv.tsx';
 import { PeriodPicker } from '../ui/PeriodPicker.tsx';

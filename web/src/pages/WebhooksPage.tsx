@@ -3,9 +3,9 @@
 // during the overlap), delete, and each endpoint's delivery log with a resend button.
 import { useEffect, useState } from 'preact/hooks';
 import { Field, FormStatus, formValues, useForm } from '../ui/Form.tsx';
-import { request } from '../console/http.ts';
+import { changeEndpoint, createEndpoint, deleteEndpoint, fetchDeliveries, fetchEndpoints, resend as resendDelivery, rotateSecret } from '../api/webhooks.ts';
 import { Secret } from '../ui/ScopePicker.tsx';
-import type { DeliveryView, EndpointView, EventType } from '../console/types.ts';
+import type { DeliveryView, EndpointView, EventType } from '../api/types.ts';
 
 const EVENT_TYPES: [EventType, string][] = [
   ['quota.threshold_crossed', 'quota threshold crossed'], ['quota.exhausted', 'quota exhausted'], ['flag.changed', 'flag changed'],
@@ -33,10 +33,10 @@ function EventTypePicker({ id, value, error, onChange }: { id: string; value: Ev
 function DeliveryLog({ endpoint, version }: { endpoint: EndpointView; version: number }) {
   const [rows, setRows] = useState<DeliveryView[] | undefined>(undefined);
   const [error, setError] = useState<string | undefined>(undefined);
-  const load = () => request<{ deliveries: DeliveryView[] }>('GET', `/api/webhooks/${endpoint.id}/deliveries?limit=50`).then((r) => setRows(r.deliveries), (e: Error) => setError(e.message));
+  const load = () => fetchDeliveries(endpoint.id).then(setRows, (e: Error) => setError(e.message));
   useEffect(() => { void load(); }, [endpoint.id, version]);
   const resend = async (d: DeliveryView) => {
-    await request('POST', `/api/webhooks/${endpoint.id}/deliveries/${d.id}/resend`).catch((e: Error) => setError(e.message));
+    await resendDelivery(endpoint.id, d.id).catch((e: Error) => setError(e.message));
     await load();
   };
   return (
@@ -73,15 +73,15 @@ function EndpointCard({ e, onChanged }: { e: EndpointView; onChanged: () => Prom
   const act = (fn: () => Promise<unknown>) => f.run(async () => { await fn(); await onChanged(); setVersion((v) => v + 1); });
   const save = (ev: Event) => {
     ev.preventDefault();
-    void act(() => request('PATCH', `/api/webhooks/${e.id}`, { eventTypes: checked(ev.currentTarget as HTMLFormElement) }));
+    void act(() => changeEndpoint(e.id, { eventTypes: checked(ev.currentTarget as HTMLFormElement) }));
   };
   const rotate = () => act(async () => {
-    const r = await request<{ secret: string }>('POST', `/api/webhooks/${e.id}/rotate-secret`, {});
+    const r = await rotateSecret(e.id);
     setSecret(r.secret);
   });
   const remove = () => {
     if (!confirm(`Delete the endpoint ${e.url} and its delivery log?`)) return;
-    void act(() => request('DELETE', `/api/webhooks/${e.id}`));
+    void act(() => deleteEndpoint(e.id));
   };
   return (
     <section class="card" aria-labelledby={`ep-${e.id}`} data-endpoint={e.id}>
@@ -97,7 +97,7 @@ function EndpointCard({ e, onChanged }: { e: EndpointView; onChanged: () => Prom
         <div class="form__actions">
           <FormStatus state={f.state} />
           <button type="submit" class="btn btn--primary" disabled={f.state.busy}>Save events</button>
-          <button type="button" class="btn" disabled={f.state.busy} onClick={() => void act(() => request('PATCH', `/api/webhooks/${e.id}`, { enabled: !e.enabled }))}>{e.enabled ? 'Disable' : 'Enable'}</button>
+          <button type="button" class="btn" disabled={f.state.busy} onClick={() => void act(() => changeEndpoint(e.id, { enabled: !e.enabled }))}>{e.enabled ? 'Disable' : 'Enable'}</button>
           <button type="button" class="btn" disabled={f.state.busy} onClick={() => void rotate()}>Rotate secret</button>
           <button type="button" class="btn" disabled={f.state.busy} onClick={remove}>Delete</button>
         </div>
@@ -114,7 +114,7 @@ export function WebhooksPage() {
   const [fresh, setFresh] = useState<string | undefined>(undefined);
   const [types, setTypes] = useState<EventType[]>(['flag.changed']);
   const f = useForm(['url', 'tenant', 'description', 'eventTypes']);
-  const load = () => request<{ endpoints: EndpointView[] }>('GET', '/api/webhooks').then((r) => setEndpoints(r.endpoints), (err: Error) => setListError(err.message));
+  const load = () => fetchEndpoints().then(setEndpoints, (err: Error) => setListError(err.message));
   useEffect(() => { void load(); }, []);
 
   const create = (ev: Event) => {
@@ -123,7 +123,7 @@ export function WebhooksPage() {
     const v = formValues(form);
     setFresh(undefined);
     void f.run(async () => {
-      const created = await request<EndpointView & { secret: string }>('POST', '/api/webhooks', {
+      const created = await createEndpoint({
         url: v.url, eventTypes: checked(form), ...(v.tenant ? { tenant: v.tenant } : {}), ...(v.description ? { description: v.description } : {}),
       });
       setFresh(created.secret);

@@ -23,8 +23,8 @@ export function FeatureTable({ features, tenant }: { features: FeatureUsage[]; t
             <th scope="row" class="mono">{f.feature}</th>
             <td>
               <div class="share">
-                <span class="share__bar" aria-hidden="true"><span style={{ width: `${Math.min(100, f.percent)}%` }} /></span>
-                <span class="share__pct">{formatPercent(f.percent)}</span>
+                <span class="share__bar" aria-hidden="true"><span style={{ width: `${Math.min(100, f.percent ?? 0)}%` }} /></span>
+                <span class="share__pct">{formatPercent(f.percent ?? NaN)}</span>
               </div>
             </td>
             <td class="num" title={`${formatExact(f.tokens)} tokens`}>{formatTokens(f.tokens)}</td>

@@ -1,6 +1,8 @@
 // Create or edit a flag: strategy, percentage, lists, value type and values, quota rules.
 import { useState } from 'preact/hooks';
-import { deleteFlag, saveFlag, toInput, type FlagInput, type FlagItem, type QuotaRule, type Strategy } from '../api/flags.ts';
+import { deleteFlag, saveFlag, toInput } from '../api/flags.ts';
+import { describe } from '../api/http.ts';
+import type { FlagInput, FlagItem, QuotaRule, Strategy } from '../api/types.ts';
 
 const lines = (s: string) => [...new Set(s.split(/[\n,]/).map((x) => x.trim()).filter(Boolean))];
 
@@ -42,7 +44,7 @@ export function FlagEditor({ tenant, env, flag, onClose, onSaved }: { tenant: st
       await saveFlag(body);
       onSaved();
     } catch (err) {
-      setError((err as Error).message);
+      setError(describe(err));
     } finally {
       setSaving(false);
     }
@@ -53,7 +55,7 @@ export function FlagEditor({ tenant, env, flag, onClose, onSaved }: { tenant: st
       await deleteFlag(tenant, env, flag.key);
       onSaved();
     } catch (err) {
-      setError((err as Error).message);
+      setError(describe(err));
     }
   };
 

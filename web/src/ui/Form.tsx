@@ -3,7 +3,7 @@
 // field in error so keyboard and screen-reader users land on it.
 import type { ComponentChildren } from 'preact';
 import { useRef, useState } from 'preact/hooks';
-import { RequestError } from '../console/http.ts';
+import { ApiError } from '../api/http.ts';
 
 export interface FormState {
   busy: boolean;
@@ -17,7 +17,7 @@ export interface FormState {
 export function useForm(fields: readonly string[]) {
   const [state, setState] = useState<FormState>({ busy: false, errors: {}, message: undefined, ok: undefined });
   const form = useRef<HTMLFormElement>(null);
-  /** Runs the call; on a RequestError spreads its details over the fields. Returns whether it succeeded. */
+  /** Runs the call; on an ApiError spreads its details over the fields. Returns whether it succeeded. */
   const run = async (call: () => Promise<string | void>): Promise<boolean> => {
     setState({ busy: true, errors: {}, message: undefined, ok: undefined });
     try {
@@ -27,7 +27,7 @@ export function useForm(fields: readonly string[]) {
     } catch (err) {
       const errors: Record<string, string> = {};
       let message: string | undefined;
-      if (err instanceof RequestError) {
+      if (err instanceof ApiError) {
         for (const d of err.details) {
           const field = d.field.split('.')[0]!;
           if (fields.includes(field)) errors[field] ??= d.message;

@@ -2,8 +2,8 @@
 // (soft), and per-feature limits per billing period, one a line ("gpt-4o 500000 hard"). The list
 // replaces the tenant's limits, as PATCH /api/tenants/:tenant does (docs/entitlements.md).
 import { Field, FormStatus, formValues, useForm } from './Form.tsx';
-import { enc, request } from '../console/http.ts';
-import type { TenantSettings } from '../console/types.ts';
+import { changeTenant } from '../api/tenants.ts';
+import type { TenantSettings } from '../api/types.ts';
 
 const FIELDS = ['quotaHard', 'featureLimits'] as const;
 const LINE = /^(.+?)\s+(\d+)(?:\s+(hard|soft))?$/i;
@@ -32,7 +32,7 @@ export function LimitsForm({ t, onSaved }: { t: TenantSettings; onSaved: (t: Ten
       return;
     }
     void f.run(async () => {
-      const saved = await request<TenantSettings>('PATCH', `/api/tenants/${enc(t.tenant)}`, {
+      const saved = await changeTenant(t.tenant, {
         quotaHard: (form.elements.namedItem('quotaHard') as HTMLInputElement).checked, featureLimits: parsed.limits,
       });
       onSaved(saved);

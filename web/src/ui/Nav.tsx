@@ -1,10 +1,9 @@
 // The console's sections, each shown only to who may use it: tenants for every reader; keys,
-// people, webhooks and the audit log for admins; flags once its page is registered (slots.ts); one's own
+// people, webhooks and the audit log for admins; flags for callers with the flags scope (or admin); one's own
 // account for a signed-in person.
 import './console.css';
 import { route } from '../router.ts';
 import { can, me } from '../me.ts';
-import { flagsPage } from '../console/slots.ts';
 
 export function Nav() {
   const who = me.value;
@@ -12,7 +11,7 @@ export function Nav() {
   const r = route.value.name;
   const items: [string, string, boolean][] = [
     ['#/', 'Tenants', r === 'overview' || r === 'tenant'],
-    ...(flagsPage.value && can('flags') ? [['#/flags', 'Flags', r === 'flags'] as [string, string, boolean]] : []),
+    ...(can('flags') ? [['#/flags', 'Flags', r === 'flags'] as [string, string, boolean]] : []),
     ...(can('admin') ? [['#/keys', 'API keys', r === 'keys'], ['#/people', 'People', r === 'people'], ['#/webhooks', 'Webhooks', r === 'webhooks'], ['#/audit', 'Audit log', r === 'audit']] as [string, string, boolean][] : []),
     ...(who.kind === 'person' ? [['#/account', 'Account', r === 'account'] as [string, string, boolean]] : []),
   ];

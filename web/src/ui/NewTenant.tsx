@@ -2,9 +2,8 @@
 import { useEffect, useState } from 'preact/hooks';
 import { tenantHref } from '../router.ts';
 import { Field, FormStatus, formValues, num, useForm } from './Form.tsx';
-import { request } from '../console/http.ts';
+import { createTenant } from '../api/tenants.ts';
 import { can } from '../me.ts';
-import type { TenantSettings } from '../console/types.ts';
 
 export function NewTenant() {
   const [open, setOpen] = useState(false);
@@ -20,7 +19,7 @@ export function NewTenant() {
     ev.preventDefault();
     const v = formValues(ev.currentTarget as HTMLFormElement);
     void f.run(async () => {
-      const t = await request<TenantSettings>('POST', '/api/tenants', {
+      const t = await createTenant({
         slug: v.slug, name: v.name, monthlyQuota: num(v.monthlyQuota), billingDay: num(v.billingDay), timezone: v.timezone || undefined,
       });
       location.hash = tenantHref(t.tenant);

@@ -1,6 +1,6 @@
 // Which billing period the tenant view shows: the current one (live) or a past one.
 import { formatPeriod, formatTokens } from '../format.ts';
-import type { Period } from '../api/reporting.ts';
+import type { Period } from '../api/types.ts';
 
 export function PeriodPicker({ periods, value, timezone, onChange }: {
   periods: Period[]; value: string | undefined; timezone: string; onChange(start: string | undefined): void;

@@ -1,6 +1,8 @@
 // Promote flags from one environment to another: the dry run's diff first, then apply.
 import { useState } from 'preact/hooks';
-import { promote, type PromoteInput, type PromoteItem, type PromoteResult } from '../api/flags.ts';
+import { promote } from '../api/flags.ts';
+import { describe } from '../api/http.ts';
+import type { PromoteInput, PromoteItem, PromoteResult } from '../api/types.ts';
 
 function Group({ title, items }: { title: string; items: (PromoteItem | string)[] }) {
   if (items.length === 0) return null;
@@ -37,7 +39,7 @@ export function PromotePanel({ tenant, from, envs, onClose, onApplied }: { tenan
         onApplied();
       }
     } catch (err) {
-      setError((err as Error).message);
+      setError(describe(err));
     }
   };
   return (

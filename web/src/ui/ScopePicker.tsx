@@ -1,5 +1,6 @@
 // Scope checkboxes, as one labelled group; the API's error for `scopes` shows under it.
-import { SCOPES, type Scope } from '../me.ts';
+import type { Scope } from '../api/types.ts';
+import { SCOPES } from '../me.ts';
 
 const HELP: Record<Scope, string> = {
   read: 'see usage', ingest: 'post events', flags: 'manage flags', evaluate: 'evaluate flags', admin: 'everything (not with a tenant)',

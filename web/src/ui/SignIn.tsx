@@ -4,7 +4,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { keyNeeded, sessionChanged, setKey } from '../session.ts';
 import { Field, FormStatus, formValues, useForm } from './Form.tsx';
-import { request } from '../console/http.ts';
+import { login as startSession } from '../api/auth.ts';
 
 export function SignIn() {
   const need = keyNeeded.value;
@@ -33,7 +33,7 @@ export function SignIn() {
     e.preventDefault();
     const v = formValues(e.currentTarget as HTMLFormElement);
     void login.run(async () => {
-      await request('POST', '/auth/login', { name: v.name, password: v.password });
+      await startSession(v.name, v.password);
       sessionChanged();
     });
   };

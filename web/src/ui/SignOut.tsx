@@ -2,11 +2,11 @@
 import { batch } from '@preact/signals';
 import { sessionChanged } from '../session.ts';
 import { clearTenants } from '../state.ts';
-import { request } from '../console/http.ts';
+import { logout } from '../api/auth.ts';
 import { me } from '../me.ts';
 
 export async function signOut(): Promise<void> {
-  await request('POST', '/auth/logout').catch(() => undefined);
+  await logout().catch(() => undefined);
   batch(() => {
     me.value = undefined;
     clearTenants();

@@ -3,10 +3,10 @@
 // back); deleting it with its data after typing its slug. Shown only with the admin scope; the server checks again.
 import { useEffect, useState } from 'preact/hooks';
 import { Field, FormStatus, formValues, num, useForm } from './Form.tsx';
-import { enc, request } from '../console/http.ts';
+import { changeTenant, deleteTenant, fetchSettings, setWebhook, testWebhook } from '../api/tenants.ts';
+import type { TenantSettings, WebhookTest } from '../api/types.ts';
 import { LimitsForm } from './LimitsForm.tsx';
 import { can } from '../me.ts';
-import type { TenantSettings, WebhookTest } from '../console/types.ts';
 
 const SETTINGS = ['name', 'monthlyQuota', 'billingDay', 'timezone', 'alertThresholds', 'rateLimitPerSecond', 'rateLimitBurst'] as const;
 
@@ -21,7 +21,7 @@ function SettingsForm({ t, onSaved }: { t: TenantSettings; onSaved: (t: TenantSe
     ev.preventDefault();
     const v = formValues(ev.currentTarget as HTMLFormElement);
     void f.run(async () => {
-      const saved = await request<TenantSettings>('PATCH', `/api/tenants/${enc(t.tenant)}`, {
+      const saved = await changeTenant(t.tenant, {
         name: v.name, monthlyQuota: num(v.monthlyQuota), billingDay: num(v.billingDay), timezone: v.timezone,
         alertThresholds: thresholds(v.alertThresholds), rateLimitPerSecond: nullable(v.rateLimitPerSecond), rateLimitBurst: nullable(v.rateLimitBurst),
       });
@@ -52,7 +52,7 @@ function WebhookForm({ t, onSaved }: { t: TenantSettings; onSaved: (t: TenantSet
   const [test, setTest] = useState<WebhookTest | undefined>(undefined);
   const [testing, setTesting] = useState(false);
   const save = (body: { url: string; enabled: boolean }, ok: string) => f.run(async () => {
-    const webhook = await request<TenantSettings['webhook']>('PUT', `/api/tenants/${enc(t.tenant)}/webhook`, body);
+    const webhook = await setWebhook(t.tenant, body);
     onSaved({ ...t, webhook });
     return ok;
   });
@@ -65,9 +65,9 @@ function WebhookForm({ t, onSaved }: { t: TenantSettings; onSaved: (t: TenantSet
     setTesting(true);
     setTest(undefined);
     try {
-      setTest(await request<WebhookTest>('POST', `/api/tenants/${enc(t.tenant)}/webhook/test`));
+      setTest(await testWebhook(t.tenant));
     } catch (err) {
-      setTest({ delivered: false, status: null, error: (err as Error).message, ms: 0 });
+      setTest({ delivered: false, status: null, error: (err as Error).message, ms: 0, excerpt: null });
     } finally {
       setTesting(false);
     }
@@ -101,7 +101,7 @@ function DeleteTenant({ slug }: { slug: string }) {
   const submit = (ev: Event) => {
     ev.preventDefault();
     void f.run(async () => {
-      await request('DELETE', `/api/tenants/${enc(slug)}?confirm=${enc(typed)}`);
+      await deleteTenant(slug, typed);
       location.hash = '#/';
     });
   };
@@ -126,7 +126,7 @@ export function TenantAdmin({ slug }: { slug: string }) {
   useEffect(() => {
     if (!admin) return;
     const ac = new AbortController();
-    request<TenantSettings>('GET', `/api/tenants/${enc(slug)}`, undefined, ac.signal).then(setT, () => undefined);
+    fetchSettings(slug, ac.signal).then(setT, () => undefined);
     return () => ac.abort();
   }, [slug, admin]);
   if (!admin || !t) return null;

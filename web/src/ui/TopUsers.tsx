@@ -1,6 +1,6 @@
 // The end users who used the most in the period shown (from the per-user daily rollups).
 import { formatExact, formatPercent, formatTokens } from '../format.ts';
-import type { Statement } from '../api/reporting.ts';
+import type { Statement } from '../api/types.ts';
 import { EmptyState } from './States.tsx';
 
 export function TopUsers({ statement }: { statement: Statement }) {
