@@ -22,7 +22,7 @@ export interface ShardRules {
   notDistributed: Record<string, NotDistributed>;
 }
 
-type Role = 'distributed' | Placement;
+export type Role = 'distributed' | Placement;
 
 interface Table { name: string; tenantAttnum: number | null; tenantType: string | null; tenantNullable: boolean }
 interface Key { table: string; name: string; kind: string; attnums: number[]; refTable: string | null; refAttnums: number[] }
@@ -76,11 +76,27 @@ async function readKeys(client: pg.ClientBase, rules: ShardRules): Promise<Key[]
  * Every way the schema breaks the rules, as sentences naming the table and the constraint; empty when
  * it can be distributed by `tenantColumn` as it is.
  */
+/** A listed table is held as listed; any other one that has the tenant column is distributed by it; the rest have no role. */
+function classify(tables: Table[], rules: ShardRules): Map<string, Role> {
+  const role = new Map<string, Role>();
+  for (const t of tables) {
+    const listed = rules.notDistributed[t.name];
+    if (listed) role.set(t.name, listed.placement);
+    else if (t.tenantAttnum !== null) role.set(t.name, 'distributed');
+  }
+  return role;
+}
+
+/** Where each table of the schemas goes under Citus (tables with no decision are left out). */
+export async function placements(client: pg.ClientBase, rules: ShardRules): Promise<Map<string, Role>> {
+  return classify(await readTables(client, rules), rules);
+}
+
 export async function shardViolations(client: pg.ClientBase, rules: ShardRules): Promise<string[]> {
   const tables = await readTables(client, rules);
   const keys = await readKeys(client, rules);
   const byName = new Map(tables.map((t) => [t.name, t]));
-  const role = new Map<string, Role>();
+  const role = classify(tables, rules);
   const out: string[] = [];
   const col = rules.tenantColumn;
 
@@ -88,10 +104,7 @@ export async function shardViolations(client: pg.ClientBase, rules: ShardRules):
     if (!byName.has(name)) out.push(`${name} is in the list of tables not distributed by ${col} but does not exist: remove it from the list`);
   }
   for (const t of tables) {
-    const listed = rules.notDistributed[t.name];
-    if (listed) role.set(t.name, listed.placement);
-    else if (t.tenantAttnum !== null) role.set(t.name, 'distributed');
-    else out.push(`${t.name} has no ${col} column and is not in the list of reference/coordinator tables: add ${col} (distributed by tenant) or list it with why`);
+    if (!role.has(t.name)) out.push(`${t.name} has no ${col} column and is not in the list of reference/coordinator tables: add ${col} (distributed by tenant) or list it with why`);
   }
 
   for (const t of tables) {

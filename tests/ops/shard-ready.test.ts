@@ -3,8 +3,9 @@
 // in every foreign key to another tenant table, and if every other table is a deliberate reference or
 // coordinator table. This reads the migrated schema's catalogs and fails on the first migration that
 // breaks it, naming the table and the constraint; the second test proves each rule can fail.
+import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
-import { shardViolations, type NotDistributed, type ShardRules } from '../helpers/shard-rules.ts';
+import { placements, shardViolations, type NotDistributed, type ShardRules } from '../helpers/shard-rules.ts';
 import { createTestDb, type TestDb } from '../helpers/db.ts';
 
 /**
@@ -39,17 +40,36 @@ let scratch: TestDb;
 beforeAll(async () => { [db, scratch] = await Promise.all([createTestDb(), createTestDb({ migrated: false })]); });
 afterAll(async () => { await Promise.all([db.drop(), scratch.drop()]); });
 
-test('every table of the migrated schema is distributed by tenant_id, or a listed reference or coordinator table', async () => {
-  // every schema but PostgreSQL's own and other software's: a schema FlagMeter adds later is read too
+/** Every schema but PostgreSQL's own and other software's: a schema FlagMeter adds later is read too. */
+async function ourSchemas(): Promise<string[]> {
   const { rows } = await db.pool.query<{ name: string }>(
     `select nspname as name from pg_namespace
      where nspname not like 'pg\\_%' and nspname <> 'information_schema' and nspname <> all($1::text[])
      order by 1`, [NOT_OURS]);
-  const schemas = rows.map((r) => r.name);
+  return rows.map((r) => r.name);
+}
+
+test('every table of the migrated schema is distributed by tenant_id, or a listed reference or coordinator table', async () => {
+  const schemas = await ourSchemas();
   expect(schemas).toEqual(expect.arrayContaining(['flagmeter', 'report']));
   const client = await db.pool.connect();
   try {
     expect(await shardViolations(client, rules(schemas, NOT_DISTRIBUTED))).toEqual([]);
+  } finally {
+    client.release();
+  }
+});
+
+test('docs/scaling.md places every table as the schema does', async () => {
+  const doc = readFileSync(new URL('../../docs/scaling.md', import.meta.url), 'utf8');
+  // the rows of its placement table: | `schema.table` | distributed/reference/coordinator | why |
+  const documented = Object.fromEntries([...doc.matchAll(/^\| `(\w+\.\w+)` \| (distributed|reference|coordinator) \|/gm)]
+    .map((m) => [m[1], m[2]]));
+  const client = await db.pool.connect();
+  try {
+    const actual = Object.fromEntries(await placements(client, rules(await ourSchemas(), NOT_DISTRIBUTED)));
+    expect(Object.keys(actual).length).toBeGreaterThan(20);
+    expect(documented).toEqual(actual);
   } finally {
     client.release();
   }
