@@ -72,10 +72,6 @@ async function readKeys(client: pg.ClientBase, rules: ShardRules): Promise<Key[]
   return rows;
 }
 
-/**
- * Every way the schema breaks the rules, as sentences naming the table and the constraint; empty when
- * it can be distributed by `tenantColumn` as it is.
- */
 /** A listed table is held as listed; any other one that has the tenant column is distributed by it; the rest have no role. */
 function classify(tables: Table[], rules: ShardRules): Map<string, Role> {
   const role = new Map<string, Role>();
@@ -92,6 +88,10 @@ export async function placements(client: pg.ClientBase, rules: ShardRules): Prom
   return classify(await readTables(client, rules), rules);
 }
 
+/**
+ * Every way the schema breaks the rules, as sentences naming the table and the constraint; empty when
+ * it can be distributed by `tenantColumn` as it is.
+ */
 export async function shardViolations(client: pg.ClientBase, rules: ShardRules): Promise<string[]> {
   const tables = await readTables(client, rules);
   const keys = await readKeys(client, rules);
@@ -124,6 +124,7 @@ export async function shardViolations(client: pg.ClientBase, rules: ShardRules):
       continue;
     }
     const target = k.refTable === null ? undefined : role.get(k.refTable);
+    if (!target && byName.has(k.refTable!)) continue; // the target has no decision yet: reported above
     if (!target) {
       out.push(`${k.table}: foreign key ${k.name} references ${k.refTable}, outside the checked schemas`);
     } else if (own === 'distributed' && target === 'distributed') {
