@@ -26,7 +26,7 @@ export function runCli(args: string[], env: NodeJS.ProcessEnv, entry = 'server/m
   child.stdout!.on('data', (d) => { out += d; });
   child.stderr!.on('data', (d) => { out += d; });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  const waitFor = async (text: string, ms = 30_000) => {
+  const waitFor = async (text: string, ms = 90_000) => {
     const deadline = Date.now() + ms;
     while (!out.includes(text)) {
       if (child.exitCode !== null || child.signalCode !== null) throw new Error(`exited before "${text}":\n${out}`);

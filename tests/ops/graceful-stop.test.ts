@@ -42,12 +42,12 @@ test('SIGINT lets the requests in flight finish: complete answers with Connectio
     const inFlight = Array.from({ length: 4 }, () => get(agent, port, '/api/usage/stopping'));
     const watcher = new pg.Client(`postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${pgPort}/flagmeter`);
     await watcher.connect();
-    await waitUntil(async () => (await watcher.query(`select count(*)::int n from pg_stat_activity where wait_event_type = 'Lock' and query like '%period_usage%'`)).rows[0].n === 4, 10_000);
+    await waitUntil(async () => (await watcher.query(`select count(*)::int n from pg_stat_activity where wait_event_type = 'Lock' and query like '%period_usage%'`)).rows[0].n === 4, 30_000);
     await watcher.end();
 
     app.child.kill('SIGINT');
-    await app.waitFor('"msg":"signal received"', 5000);
-    await waitUntil(async () => !(await listening(port)), 5000); // new connections are refused at once
+    await app.waitFor('"msg":"signal received"', 10_000);
+    await waitUntil(async () => !(await listening(port)), 10_000); // new connections are refused at once
     // held past the moment the stop used to cut every connection (1 s after the batch writer was done)
     await new Promise((r) => setTimeout(r, 1500));
     await locker.query('commit');
@@ -63,4 +63,4 @@ test('SIGINT lets the requests in flight finish: complete answers with Connectio
   }
   expect(await app.exited).toBe(0);
   expect(app.logs()).toContain('"msg":"stopped"');
-}, 60_000);
+}, 120_000);

@@ -25,7 +25,7 @@ beforeAll(async () => {
   await a.waitFor('FlagMeter is listening');
   const created = await fetch(`${base}/api/tenants`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ slug: 'owner-test', name: 'Owner test' }) });
   expect(created.status).toBe(201);
-}, 60_000);
+}, 120_000);
 
 afterAll(async () => {
   if (a.child.exitCode === null && a.child.signalCode === null) {
@@ -41,7 +41,7 @@ const health = async () => {
   return { status: res.status, body: await res.json() };
 };
 /** A CLI run that should end by itself: its exit code and output (killed, and failing the test, past the deadline). */
-async function ends(proc: CliProcess, ms = 20_000): Promise<{ code: number | null; out: string }> {
+async function ends(proc: CliProcess, ms = 60_000): Promise<{ code: number | null; out: string }> {
   const timer = setTimeout(() => proc.child.kill('SIGKILL'), ms);
   const code = await proc.exited;
   clearTimeout(timer);
@@ -61,7 +61,7 @@ test('a second start on the same data folder refuses with who owns it, and the f
   expect(await postmasterPid()).toEqual(before);
   expect((await health()).status).toBe(200);
   expect((await event()).status).toBe(201);
-}, 60_000);
+}, 120_000);
 
 test('a second start in another folder on a taken PORT says so before it creates anything', async () => {
   const otherDir = path.join(root, 'other');
@@ -70,7 +70,7 @@ test('a second start in another folder on a taken PORT says so before it creates
   expect(b.out).toContain(`PORT=${port} is taken`);
   expect(existsSync(otherDir)).toBe(false); // no folder, no initdb, no database, no demo
   expect((await event()).status).toBe(201);
-}, 60_000);
+}, 120_000);
 
 test('flagmeter without a role prints its usage and starts nothing', async () => {
   const bare = await ends(runCli([], cliEnv(envA), 'bin/flagmeter.mjs'));
@@ -81,7 +81,7 @@ test('flagmeter without a role prints its usage and starts nothing', async () =>
   expect(help.code).toBe(0);
   expect(help.out).toContain('usage: flagmeter');
   expect((await health()).status).toBe(200);
-}, 60_000);
+}, 120_000);
 
 test('db-url finds the running instance\'s database from the data folder, with no port in the environment', async () => {
   const r = await ends(runCli(['db-url'], cliEnv({ FLAGMETER_DATA_DIR: dataDir })));
@@ -95,7 +95,7 @@ test('db-url finds the running instance\'s database from the data folder, with n
   } finally {
     await client.end();
   }
-}, 30_000);
+}, 90_000);
 
 test('its PostgreSQL killed with kill -9 is started again; health reports the restart and events are stored again', async () => {
   const postmaster = Number((await readFile(path.join(dataDir, 'pg', 'postmaster.pid'), 'utf8')).split('\n')[0]);
@@ -104,10 +104,10 @@ test('its PostgreSQL killed with kill -9 is started again; health reports the re
   await waitUntil(async () => {
     const h = await health();
     return h.status === 200 && h.body.embeddedPostgres.restarts === 1 && h.body.embeddedPostgres.state === 'running';
-  }, 30_000);
+  }, 60_000);
   expect(a.logs()).toContain('the embedded PostgreSQL is not running');
   expect(a.logs()).toContain('the embedded PostgreSQL is running again');
-  await waitUntil(async () => (await event()).status === 201, 10_000);
+  await waitUntil(async () => (await event()).status === 201, 30_000);
   const again = Number((await readFile(path.join(dataDir, 'pg', 'postmaster.pid'), 'utf8')).split('\n')[0]);
   expect(again).not.toBe(postmaster);
-}, 60_000);
+}, 120_000);
