@@ -223,6 +223,9 @@ test('a change that names nothing to change is refused, not answered as a succes
   const answer = await call('PATCH', `/api/webhooks/${ep.id}`, {});
   expect(answer.status).toBe(400);
   expect(answer.body.error.message).toMatch(/at least one of url, description, eventTypes, enabled/);
+  // a rotation takes {} for its defaults, but a body it is: an empty one is refused like everywhere else
+  const empty = await fetch(`${app.url}/api/webhooks/${ep.id}/rotate-secret`, { method: 'POST', headers: { 'content-type': 'application/json' } });
+  expect(empty.status).toBe(400);
 });
 
 describe('the SSRF guard on endpoints', () => {
