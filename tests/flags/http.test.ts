@@ -94,6 +94,21 @@ describe('features', () => {
     expect((await call('GET', '/api/features?tenant=acme&env=dev')).body.items.map((i: any) => i.key)).not.toContain('ok-flag');
   });
 
+  test('If-None-Match: * only creates: an existing flag answers 412 flag_exists and stays as it was; without it the upsert replaces', async () => {
+    const flag = { tenant: 'acme', env: 'dev', key: 'create-only', enabled: true, strategy: 'percentage', percentage: 30, description: 'kept' };
+    expect((await call('POST', '/api/features', flag, acmeKey, { 'if-none-match': '*' })).status).toBe(201);
+    const audits = await auditCount();
+    const again = await call('POST', '/api/features', { ...flag, strategy: 'boolean', percentage: undefined, description: '' }, acmeKey, { 'if-none-match': '*' });
+    expect(again.status).toBe(412);
+    expect(again.body.error).toMatchObject({ code: 'flag_exists', details: [{ field: 'key' }] });
+    const kept = (await call('GET', '/api/features?tenant=acme&env=dev', undefined, acmeRead)).body.items.find((i: any) => i.key === 'create-only');
+    expect(kept).toMatchObject({ strategy: 'percentage', percentage: 30, description: 'kept', version: 1 });
+    expect(await auditCount()).toBe(audits);
+    // the API's default stays an upsert
+    expect((await call('POST', '/api/features', { ...flag, percentage: 60 }, acmeKey)).status).toBe(200);
+    expect((await call('DELETE', '/api/features?tenant=acme&env=dev&key=create-only', undefined, acmeKey)).status).toBe(200);
+  });
+
   test('delete by body or query; 404 when absent; audited', async () => {
     await call('POST', '/api/features', { tenant: 'acme', env: 'dev', key: 'tmp', enabled: true, strategy: 'boolean' }, acmeKey);
     expect((await call('DELETE', '/api/features', { tenant: 'acme', env: 'dev', key: 'tmp' }, acmeKey)).status).toBe(200);
@@ -181,6 +196,8 @@ describe('isolation', () => {
 describe('environments', () => {
   test('added, renamed, reordered; removing one that holds flags is refused; audited', async () => {
     expect((await call('GET', '/api/environments', undefined, acmeRead)).body.environments.map((e: any) => e.name)).toEqual(['dev', 'staging', 'prod']);
+    // the default environment (FLAGS_DEFAULT_ENV), which OFREP uses and the console opens on
+    expect((await call('GET', '/api/environments', undefined, acmeRead)).body.defaultEnv).toBe('prod');
     expect((await call('POST', '/api/environments', { name: 'qa', position: 15 })).status).toBe(201);
     expect((await call('POST', '/api/environments', { name: 'qa' })).status).toBe(409);
     expect((await call('POST', '/api/environments', { name: 'Q A' })).status).toBe(400);
