@@ -3,6 +3,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { Field, FormStatus, formValues, useForm } from '../ui/Form.tsx';
 import { changePerson, fetchPeople, invite } from '../api/people.ts';
 import type { Invitation, PersonView, Scope } from '../api/types.ts';
+import { compareNames, formatDateTime } from '../format.ts';
 import { me } from '../me.ts';
 import { checkedScopes, ScopePicker, Secret } from '../ui/ScopePicker.tsx';
 
@@ -31,7 +32,7 @@ function Invite({ onInvited }: { onInvited: () => void }) {
         <FormStatus state={f.state} />
         <button type="submit" class="btn btn--primary" disabled={f.state.busy}>Create invitation</button>
       </div>
-      {link && <Secret label="Invitation link" value={link.url} note={`One use, until ${new Date(link.expiresAt).toLocaleString('en-GB')}. Send it to the person; it is shown only this once.`} />}
+      {link && <Secret label="Invitation link" value={link.url} note={`One use, until ${formatDateTime(link.expiresAt)}. Send it to the person; it is shown only this once.`} />}
     </form>
   );
 }
@@ -72,7 +73,7 @@ function PersonRow({ p, onChanged }: { p: PersonView; onChanged: () => void }) {
 
 export function PeoplePage() {
   const [people, setPeople] = useState<PersonView[] | undefined>(undefined);
-  const load = () => fetchPeople().then(setPeople, () => undefined);
+  const load = () => fetchPeople().then((list) => setPeople(list.sort((a, b) => compareNames(a.name, b.name))), () => undefined);
   useEffect(() => { void load(); }, []);
   return (
     <>
