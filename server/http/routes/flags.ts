@@ -105,12 +105,14 @@ export function flagsRouter(deps: AppDeps, rootAuth: RequestHandler): Router {
     const s = await scopeOf(pool, tenant, b.env);
     // If-None-Match: * makes the upsert a create (the console's "New flag"): an existing flag stays as it is
     const createOnly = req.get('if-none-match')?.trim() === '*';
+    const exists = () => new AppError(412, 'flag_exists', `A flag '${b.key}' exists in ${s.env}${tenant ? ` for '${tenant}'` : ' (global)'}: edit it instead.`,
+      { details: [{ field: 'key', message: `a flag with the key '${b.key}' exists in ${s.env}` }] });
     const { flag, created } = await audited(pool, req.caller, async (client) => {
       const before = await getFlag(client, s, b.key, true);
-      if (before && createOnly) {
-        throw new AppError(412, 'flag_exists', `A flag '${b.key}' exists in ${s.env}${tenant ? ` for '${tenant}'` : ' (global)'}: edit it instead.`, { details: [{ field: 'key', message: `a flag with the key '${b.key}' exists in ${s.env}` }] });
-      }
+      if (before && createOnly) throw exists();
       const after = await upsertFlag(client, s, b.key, configFrom(b));
+      // created by someone else since the read (no row to lock then): the upsert updated it, so roll back
+      if (createOnly && after.version !== 1) throw exists();
       return {
         result: { flag: after, created: !before },
         audit: { action: before ? 'flag.update' : 'flag.create', target: flagTarget(tenant, s.env, b.key), before: before ?? null, after },
