@@ -16,12 +16,17 @@ export async function loadEnvironments(db: Db): Promise<Environment[]> {
 }
 
 /** The environments with how many flags each holds (GET /api/environments). */
-export async function listEnvironments(db: Db): Promise<(Environment & { flags: number })[]> {
+/**
+ * The environments with their number of flags: every tenant's and the global ones, or, for one
+ * tenant (`tenantId`), its own and the global ones it inherits (a tenant-bound caller must not
+ * learn how many flags other tenants keep).
+ */
+export async function listEnvironments(db: Db, tenantId?: number | null): Promise<(Environment & { flags: number })[]> {
   const { rows } = await db.query(
     `select e.id, e.name, e.position,
-       (select count(*) from flagmeter.flags f where f.environment_id = e.id)
+       (select count(*) from flagmeter.flags f where f.environment_id = e.id and ($1::bigint is null or f.tenant_id = $1::bigint))
        + (select count(*) from flagmeter.global_flags g where g.environment_id = e.id) as flags
-     from flagmeter.environments e order by e.position, e.name`);
+     from flagmeter.environments e order by e.position, e.name`, [tenantId ?? null]);
   return rows.map((r) => ({ id: r.id, name: r.name, position: r.position, flags: r.flags }));
 }
 

@@ -107,7 +107,7 @@ export const auditItem = z.object({
   before: z.unknown(), after: z.unknown(),
 });
 export const auditList = z.object({ items: z.array(auditItem), page: z.number(), pageSize: z.number(), total: z.number() });
-export const environmentOut = z.object({ name: z.string(), position: z.number(), flags: z.number() });
+export const environmentOut = z.object({ name: z.string(), position: z.number(), flags: z.number().describe('flags in this environment: all of them for a global caller; a tenant-bound one counts its own and the global ones') });
 export const environmentList = z.object({ environments: z.array(environmentOut) });
 export const deletedFlag = z.object({ deleted: flagOut });
 export const environmentDeleted = z.object({ deleted: environmentOut });

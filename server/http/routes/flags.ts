@@ -180,8 +180,12 @@ export function environmentsRouter({ config, pool, invalidator }: AppDeps): Rout
   const target = (name: string) => `environment:${name}`;
   const out = (e: { name: string; position: number }, flags: number): z.infer<typeof environmentOut> => ({ name: e.name, position: e.position, flags });
 
-  router.get('/environments', requireAnyScope('read', 'flags'), async (_req, res) => {
-    send(res, 200, environmentList, { environments: (await listEnvironments(pool)).map((e) => out(e, e.flags)) });
+  router.get('/environments', requireAnyScope('read', 'flags'), async (req, res) => {
+    // a tenant-bound caller counts its own flags and the global ones; a deleted tenant's key (still
+    // cached for a moment) counts none of a tenant it does not know: -1 matches no row
+    const own = req.caller?.tenant;
+    const tenantId = own ? (await tenantIdOf(pool, own)) ?? -1 : null;
+    send(res, 200, environmentList, { environments: (await listEnvironments(pool, tenantId)).map((e) => out(e, e.flags)) });
   });
   router.post('/environments', admin, ...body, async (req, res) => {
     const b = parseWith(environmentBody, req.body, 'The environment');
@@ -243,7 +247,7 @@ function featureDocs(prefix: string, note: string): RouteDoc[] {
 export const flagRouteDocs: RouteDoc[] = [
   ...featureDocs('/api', ''),
   ...featureDocs('', ' (The toggle service\'s root path; same as under /api.)'),
-  { method: 'get', path: '/api/environments', summary: 'The environments, in order, with their number of flags.', scope: 'read',
+  { method: 'get', path: '/api/environments', summary: 'The environments, in order, with their number of flags (for a tenant-bound key or person: its tenant\'s own flags plus the global ones). Scope read or flags.', scope: 'read',
     responses: { 200: { description: 'Environments', schema: environmentList } } },
   { method: 'post', path: '/api/environments', summary: 'Add an environment.', scope: 'admin', body: environmentBody,
     responses: { 201: { description: 'Created', schema: environmentOut }, 400: common[400], 409: 'It exists', 413: 'Body too large', 415: 'Not JSON' } },

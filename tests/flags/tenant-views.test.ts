@@ -1,0 +1,34 @@
+// What a tenant-bound caller sees of the flag service beyond its own flags: the environments'
+// flag counts (its own and the global ones, never other tenants'), and who made each change in a
+// flag's history (the person signed in, or the key's name; nobody only for what no caller did).
+import { afterAll, beforeAll, expect, test } from '@jest/globals';
+import { startTestApp } from '../helpers/app.ts';
+import { addTenants, createTestDb, type TestDb } from '../helpers/db.ts';
+import { addPerson, call, login } from '../helpers/people.ts';
+import type { FlagMeter } from '../../server/runtime.ts';
+
+const ADMIN = 'fm_live_tviewsadmin1_DDDDDDDDDDDDDDDDDDDDDDDDDDDDDDDD';
+let db: TestDb;
+let app: FlagMeter;
+
+const flag = (tenant: string | undefined, key: string, env = 'dev') => ({ ...(tenant ? { tenant } : {}), env, key, enabled: true, strategy: 'boolean' });
+
+beforeAll(async () => {
+  db = await createTestDb();
+  await addTenants(db.pool, [{ slug: 'acme' }, { slug: 'globex' }]);
+  app = await startTestApp(db.url, { FLAGMETER_AUTH: 'true', FLAGMETER_ADMIN_KEY: ADMIN });
+});
+afterAll(async () => {
+  await app.stop();
+  await db.drop();
+});
+
+test("a tenant-bound key counts its own and the global flags per environment, not other tenants'", async () => {
+  for (const body of [flag('acme', 'a1'), flag('globex', 'g1'), flag('globex', 'g2'), flag('globex', 'g3', 'prod'), flag(undefined, 'everyone')]) {
+    expect((await call(app.url, 'POST', '/api/features', { bearer: ADMIN, body })).status).toBe(201);
+  }
+  const acmeRead = (await call(app.url, 'POST', '/api/keys', { bearer: ADMIN, body: { name: 'acme reader', scopes: ['read'], tenant: 'acme' } })).body.key;
+  const counts = async (key: string) => Object.fromEntries((await call(app.url, 'GET', '/api/environments', { bearer: key })).body.environments.map((e: any) => [e.name, e.flags]));
+  expect(await counts(acmeRead)).toEqual({ dev: 2, staging: 0, prod: 0 });
+  expect(await counts(ADMIN)).toEqual({ dev: 4, staging: 0, prod: 1 });
+});
