@@ -27,10 +27,17 @@ export const keyCreated = keyView.extend({ key: z.string().describe('the secret,
 
 export const keysBody = z.object({ keys: z.array(keyView) });
 
+/** Who made an audited change, as it was then: kept when the key or person is deleted later. */
+export const auditActor = z.object({
+  kind: z.enum(['person', 'key', 'nobody']).describe('a person signed in, a key, or nobody (bootstrap, auth off, a failed sign-in)'),
+  name: z.string().nullable().describe("the person's name (their e-mail when they signed up with one) or the key's name; null for nobody"),
+}).describe('who made the change: what the console shows as "by …"');
+
 export const auditBody = z.object({
   entries: z.array(z.object({
     id: z.number().int(), at: isoTime, keyId: z.string().nullable(), keyName: z.string().nullable(),
-    personName: z.string().nullable().describe('the person who did it (null: a key, or the system)'), action: z.string(), target: z.string(),
+    personName: z.string().nullable().describe('the person who did it (null: a key, or the system)'),
+    actor: auditActor, action: z.string(), target: z.string(),
     before: z.unknown(), after: z.unknown(),
   })),
 });

@@ -3,6 +3,7 @@
 import { z } from 'zod';
 import { int4, label, slug, text } from '../core/fields.ts';
 import { STRATEGIES, VALUE_TYPES } from './model.ts';
+import { auditActor } from '../auth/schemas.ts';
 
 export const MAX_LIST = 10_000;
 const userId = text('a user id', 256);
@@ -103,7 +104,9 @@ export const promoteResult = z.object({
   conflicting: z.array(promoteItem), skipped: z.array(z.string()),
 });
 export const auditItem = z.object({
-  id: z.number(), at: z.string(), keyId: z.string().nullable(), keyName: z.string().nullable(), action: z.string(), target: z.string(),
+  id: z.number(), at: z.string(), keyId: z.string().nullable(), keyName: z.string().nullable(),
+  personName: z.string().nullable().describe('the person who made the change (null: a key, or nobody)'),
+  actor: auditActor, action: z.string(), target: z.string(),
   before: z.unknown(), after: z.unknown(),
 });
 export const auditList = z.object({ items: z.array(auditItem), page: z.number(), pageSize: z.number(), total: z.number() });

@@ -32,3 +32,24 @@ test("a tenant-bound key counts its own and the global flags per environment, no
   expect(await counts(acmeRead)).toEqual({ dev: 2, staging: 0, prod: 0 });
   expect(await counts(ADMIN)).toEqual({ dev: 4, staging: 0, prod: 1 });
 });
+
+test("a flag's history names who made each change: the person signed in, or the key", async () => {
+  const session = await addPerson(app.url, ADMIN, { name: 'dana@example.com', password: 'a long passphrase 42', scopes: ['flags', 'read'], tenant: 'acme' });
+  // a browser's write: the cookie, from this site
+  const origin = { origin: app.url };
+  expect((await call(app.url, 'POST', '/api/features', { cookie: session, headers: origin, body: flag('acme', 'by-person') })).status).toBe(201);
+  const key = (await call(app.url, 'POST', '/api/keys', { bearer: ADMIN, body: { name: 'deploy bot', scopes: ['flags', 'read'], tenant: 'acme' } })).body;
+  expect((await call(app.url, 'POST', '/api/features', { bearer: key.key, body: { ...flag('acme', 'by-person'), enabled: false } })).status).toBe(200);
+
+  const history = (await call(app.url, 'GET', '/api/audit-logs?tenant=acme&env=dev&key=by-person', { cookie: session })).body.items;
+  expect(history.map((e: any) => [e.action, e.actor, e.personName, e.keyName])).toEqual([
+    ['flag.update', { kind: 'key', name: 'deploy bot' }, null, 'deploy bot'],
+    ['flag.create', { kind: 'person', name: 'dana@example.com' }, 'dana@example.com', null],
+  ]);
+  // the admin audit says the same, and keeps the name once the key is revoked
+  expect((await call(app.url, 'DELETE', `/api/keys/${key.id}`, { bearer: ADMIN })).status).toBe(200);
+  const entries = (await call(app.url, 'GET', '/api/audit?action=flag&tenant=acme', { bearer: ADMIN })).body.entries;
+  expect(entries.filter((e: any) => e.target.endsWith('/by-person')).map((e: any) => e.actor)).toEqual([
+    { kind: 'key', name: 'deploy bot' }, { kind: 'person', name: 'dana@example.com' },
+  ]);
+});

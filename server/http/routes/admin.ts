@@ -72,14 +72,16 @@ export function adminRouter({ config, pool, invalidator }: AppDeps): Router {
     if (confirm !== slug) {
       throw new AppError(400, 'confirmation_required', `Deleting a tenant deletes all its data: repeat its slug, DELETE /api/tenants/${slug}?confirm=${slug}.`);
     }
-    const result = await audited(pool, req.caller, async (client) => {
+    // its keys, people and audit entries go with it (ON DELETE CASCADE); the entry of the deletion stays
+    const { id, answer } = await audited(pool, req.caller, async (client) => {
       const before = await getTenantSettings(client, slug, true);
       if (!before) throw noTenant(slug);
+      const id = (await tenantIdOf(client, slug))!;
       const { eventsDeleted } = (await deleteTenant(client, slug))!;
-      return { result: { deleted: slug, eventsDeleted }, audit: { action: 'tenant.delete', target: `tenant:${slug}`, before: maskedSettings(before), after: null } };
+      return { result: { id, answer: { deleted: slug, eventsDeleted } }, audit: { action: 'tenant.delete', target: `tenant:${slug}`, before: maskedSettings(before), after: null } };
     });
-    await invalidator.tenantChanged(slug);
-    send(res, 200, tenantDeleted, result);
+    await invalidator.tenantDeleted(slug, id);
+    send(res, 200, tenantDeleted, answer);
   });
 
   router.put('/tenants/:tenant/webhook', admin, ...body, async (req, res) => {

@@ -145,14 +145,16 @@ export function flagsRouter(deps: AppDeps, rootAuth: RequestHandler): Router {
   const audit: RequestHandler = async (req, res) => {
     const q = parseWith(auditQuery, req.query, 'The query');
     const tenant = tenantOf(req.caller, q.tenant, false);
-    if (q.tenant !== undefined && (await tenantIdOf(pool, q.tenant)) === undefined) throw badField('tenant', `No tenant '${q.tenant}'.`, 'unknown_tenant');
+    // entries are matched by the tenant's id, never by its slug alone (a deleted tenant's history is gone with it)
+    const tenantId = tenant === null ? null : await tenantIdOf(pool, tenant);
+    if (tenantId === undefined) throw badField('tenant', `No tenant '${tenant}'.`, 'unknown_tenant');
     if (q.env !== undefined && !(await environmentByName(pool, q.env))) throw badField('env', `No environment '${q.env}'.`, 'unknown_environment');
     const base = `flag:${tenant ?? '*'}/${q.env === undefined ? '' : `${q.env}/`}`;
     // the global view (no tenant, a global key) also shows the changes to the environments
     const prefixes = tenant === null && q.env === undefined ? [base, 'environment:'] : [base];
     const found = q.key === undefined
-      ? await listFlagAudit(pool, prefixes, q.page, q.pageSize)
-      : await listFlagAudit(pool, [], q.page, q.pageSize, [flagTarget(tenant, q.env!, q.key)]);
+      ? await listFlagAudit(pool, tenantId, prefixes, q.page, q.pageSize)
+      : await listFlagAudit(pool, tenantId, [], q.page, q.pageSize, [flagTarget(tenant, q.env!, q.key)]);
     send(res, 200, auditList, { items: found.items, page: q.page, pageSize: q.pageSize, total: found.total });
   };
 
@@ -239,7 +241,7 @@ function featureDocs(prefix: string, note: string): RouteDoc[] {
       responses: { 200: { description: 'The deleted flag', schema: deletedFlag }, 400: common[400], 403: common[403], 404: 'No such flag' } },
     { method: 'post', path: `${prefix}/features/promote`, summary: `Copy flags from one environment to another (dry run, conflict policy skip / overwrite / fail); one transaction.${note}`, scope: 'flags', body: promoteBody,
       responses: { 200: { description: 'What was (or would be) created, updated, left unchanged, found conflicting, skipped', schema: promoteResult }, 400: common[400], 403: common[403], 409: 'conflictPolicy fail and some flags differ: every conflict listed, nothing applied', 413: 'Body too large', 415: 'Not JSON' } },
-    { method: 'get', path: `${prefix}/audit-logs`, summary: `Flag changes from the audit log, newest first.${note}`, scope: 'read', query: auditQuery,
+    { method: 'get', path: `${prefix}/audit-logs`, summary: `Flag changes from the audit log, newest first; each names who made it (actor: the person signed in, or the key).${note}`, scope: 'read', query: auditQuery,
       responses: { 200: { description: 'A page of audit entries', schema: auditList }, 400: common[400], 403: common[403] } },
   ];
 }
