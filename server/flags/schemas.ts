@@ -6,7 +6,8 @@ import { STRATEGIES, VALUE_TYPES } from './model.ts';
 import { auditActor } from '../auth/schemas.ts';
 
 export const MAX_LIST = 10_000;
-const userId = text('a user id', 256);
+// user ids as events name them (a label): an allow list shows them, and must match what ingest accepts
+const userId = label('a user id', 256);
 const userList = (what: string) => z.array(userId).max(MAX_LIST, `${what} may hold at most ${MAX_LIST} user ids`);
 const flagValue = text('a value', 1000, 0).refine((s) => !/[\u0000-\u001f\u007f]/u.test(s), 'a value must not contain control characters');
 
@@ -21,7 +22,7 @@ export const flagBody = z.strictObject({
   tenant: slug.optional().describe('the tenant; omitted: a global flag every tenant inherits (admin keys only)'),
   env: slug.describe('environment name'),
   key: slug.describe('flag key: ^[a-z0-9][a-z0-9._-]{0,127}$'),
-  description: text('description', 1000, 0).optional(),
+  description: label('description', 1000, 0).optional(),
   enabled: z.boolean(),
   strategy: z.enum(STRATEGIES),
   percentage: int4('percentage').min(0, 'percentage must be between 0 and 100').max(100, 'percentage must be between 0 and 100').optional(),
