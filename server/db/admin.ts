@@ -2,6 +2,7 @@
 import type pg from 'pg';
 import { withTransaction, type Pool } from './pool.ts';
 import { featureLimitsJson, type FeatureLimit } from './entitlements.ts';
+import { maskUrlIn } from '../core/mask.ts';
 
 export interface TenantSettings {
   tenant: string;
@@ -20,15 +21,26 @@ export interface TenantSettings {
   updatedAt: string;
 }
 
-export interface AuditEntry { action: string; target: string; before: unknown; after: unknown }
+export interface AuditEntry {
+  action: string; target: string; before: unknown; after: unknown;
+  /** Secret URLs (webhooks) the entry may quote, in any form: masked (maskUrlIn) wherever they appear in before or after. */
+  secrets?: (string | null | undefined)[];
+}
 
 /** Who made a change: a key, a person (signed in), or nobody (bootstrap, a failed sign-in). `Caller` is one. */
 export interface Actor { keyDbId: number | null; person?: { id: number } | null }
 
+/** An entry's object as stored: JSON, with every quotation of its secrets masked (a masked URL holds no character JSON escapes). */
+function storedJson(value: unknown, secrets: AuditEntry['secrets']): string {
+  let json = JSON.stringify(value ?? null);
+  for (const url of secrets ?? []) if (url) json = maskUrlIn(json, url);
+  return json;
+}
+
 export async function appendAudit(client: pg.ClientBase, actor: Actor | undefined, audit: AuditEntry): Promise<void> {
   await client.query(
     `insert into flagmeter.audit_log (key_id, person_id, action, target, before, after) values ($1::bigint, $2::bigint, $3::text, $4::text, $5::jsonb, $6::jsonb)`,
-    [actor?.keyDbId ?? null, actor?.person?.id ?? null, audit.action, audit.target, JSON.stringify(audit.before ?? null), JSON.stringify(audit.after ?? null)]);
+    [actor?.keyDbId ?? null, actor?.person?.id ?? null, audit.action, audit.target, storedJson(audit.before, audit.secrets), storedJson(audit.after, audit.secrets)]);
 }
 
 /** Runs fn in a transaction and appends its audit entry (when it returns one) before committing. */
