@@ -13,7 +13,7 @@ export const limitQuery = z.strictObject({ limit: z.coerce.number().int().min(1)
 
 export const auditQuery = limitQuery.extend({
   tenant: slug.optional().describe('changes to this tenant or to what is bound to it'),
-  actor: z.string().max(200).optional().describe('a key id or a person name'),
+  actor: z.string().max(200).optional().describe('a key id, or the name of the key or person that made the change (kept when they are deleted)'),
   action: z.string().regex(/^[a-z_.]{1,64}$/, 'an action such as tenant.update, or a prefix such as person').optional(),
 });
 

@@ -144,7 +144,7 @@ export async function listAudit(pool: Pool, f: AuditFilter): Promise<AuditView[]
   const { rows } = await pool.query(
     `select * from report.audit_log
      where ($2::text is null or tenant = $2::text or (tenant is null and target = 'tenant:' || $2::text and action = 'tenant.delete'))
-       and ($3::text is null or key_id = $3::text or person_name = $3::text)
+       and ($3::text is null or key_id = $3::text or person_name = $3::text or actor_name = $3::text)
        and ($4::text is null or action = $4::text or action like $4::text || '.%')
      order by id desc limit $1::int`,
     [f.limit, f.tenant ?? null, f.actor ?? null, f.action ?? null]);

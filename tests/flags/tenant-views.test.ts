@@ -52,4 +52,7 @@ test("a flag's history names who made each change: the person signed in, or the 
   expect(entries.filter((e: any) => e.target.endsWith('/by-person')).map((e: any) => e.actor)).toEqual([
     { kind: 'key', name: 'deploy bot' }, { kind: 'person', name: 'dana@example.com' },
   ]);
+  // and finds them by that name
+  const byName = (await call(app.url, 'GET', `/api/audit?actor=${encodeURIComponent('deploy bot')}`, { bearer: ADMIN })).body.entries;
+  expect(byName.map((e: any) => [e.action, e.target])).toEqual([['flag.update', 'flag:acme/dev/by-person']]);
 });
