@@ -3,7 +3,7 @@
 import type pg from 'pg';
 import type { Pool } from './pool.ts';
 import type { Environment, Flag, FlagConfig } from '../flags/model.ts';
-import { toAuditView } from './admin.ts';
+import { toAuditView } from './audit.ts';
 
 type Db = Pool | pg.ClientBase;
 

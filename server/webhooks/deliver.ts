@@ -5,7 +5,7 @@
 // is disabled and the tenant's Slack webhook (or SLACK_WEBHOOK_URL) is told.
 import type { Config } from '../config.ts';
 import { withTransaction, type Pool } from '../db/pool.ts';
-import { getTenantSettings } from '../db/admin.ts';
+import { getTenantSettings } from '../db/tenants.ts';
 import {
   disableEndpoint, lockEndpointForDelivery, nextDueDelivery, recordDeliveryAttempt,
 } from '../db/webhooks.ts';

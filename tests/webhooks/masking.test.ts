@@ -7,7 +7,7 @@ import { Writable } from 'node:stream';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { maskUrl, maskUrlIn } from '../../server/core/mask.ts';
-import { appendAudit } from '../../server/db/admin.ts';
+import { appendAudit } from '../../server/db/audit.ts';
 import { makeLogger } from '../../server/log.ts';
 import { startTestApp } from '../helpers/app.ts';
 import { addTenants, createTestDb, type TestDb } from '../helpers/db.ts';

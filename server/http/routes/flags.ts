@@ -11,7 +11,7 @@ import { pathParam } from '../path-params.ts';
 import type { RouteDoc } from '../route-doc.ts';
 import { assertTenantAllowed, requireAnyScope, requireScope, type Caller } from '../../auth/middleware.ts';
 import { hasScope } from '../../auth/keys.ts';
-import { audited } from '../../db/admin.ts';
+import { audited } from '../../db/audit.ts';
 import { tenantIdOf } from '../../db/tenants.ts';
 import {
   deleteEnvironment, deleteFlag, environmentByName, environmentFlagCount, flagTarget, getFlag, insertEnvironment,

@@ -11,7 +11,7 @@ import type { RouteDoc } from '../route-doc.ts';
 import { assertWebhookAllowed } from '../webhook-url.ts';
 import type { AppDeps } from '../../deps.ts';
 import { assertTenantAllowed, requireScope, type Caller } from '../../auth/middleware.ts';
-import { audited } from '../../db/admin.ts';
+import { audited } from '../../db/audit.ts';
 import { tenantIdOf } from '../../db/tenants.ts';
 import {
   deleteEndpoint, getEndpoint, insertEndpoint, listDeliveries, listEndpoints, resendDelivery, rotateSecret, updateEndpoint, type EndpointView,
