@@ -194,6 +194,8 @@ describe('reservations', () => {
     expect(rel.body).toMatchObject({ id: a, tenant: 'res-co', tokens: 100, status: 'released' });
     expect((await check(url, { tenant: 'res-co' })).body.reserved).toBe(0);
     expect((await release(url, a)).body.error.code).toBe('reservation_released');
+    const notAnId = await release(url, 'not-a-uuid');
+    expect([notAnId.status, notAnId.body.error.code, notAnId.body.error.message]).toEqual([400, 'invalid_path_parameter', "The path parameter 'id' is invalid: a reservation id (a UUID)."]);
     const onReleased = await postEvent(url, { tenant: 'res-co', feature: 'x', tokens: 5, reservation: a });
     expect([onReleased.status, onReleased.body.error.code]).toEqual([409, 'reservation_released']);
 

@@ -1,9 +1,10 @@
 // POST /api/check ("may this tenant spend now?") and DELETE /api/reservations/:id. Exact: the
 // answer is computed by PostgreSQL from the daily rollups and the open holds, no cache.
-import { Router, type Request } from 'express';
+import { Router } from 'express';
 import { z } from 'zod';
 import { AppError } from '../../core/errors.ts';
 import { jsonBody, parseWith } from '../json-body.ts';
+import { pathParam } from '../path-params.ts';
 import { assertTenantAllowed, requireAnyScope } from '../../auth/middleware.ts';
 import { releaseReservation } from '../../db/entitlements.ts';
 import { decide } from '../../entitlements/decide.ts';
@@ -15,8 +16,7 @@ import { send } from '../responses.ts';
 /** ingest (the backend that will post the event) or evaluate (the key that asks flags) may check. */
 const mayCheck = requireAnyScope('ingest', 'evaluate');
 
-const param = (req: Request, name: string) => String(req.params[name]);
-const uuid = z.uuid();
+const reservationId = z.uuid({ message: 'a reservation id (a UUID)' });
 
 export function entitlementsRouter({ config, pool, entitlementMetrics, checks }: AppDeps): Router {
   const router = Router();
@@ -33,8 +33,7 @@ export function entitlementsRouter({ config, pool, entitlementMetrics, checks }:
   });
 
   router.delete('/reservations/:id', mayCheck, async (req, res) => {
-    const id = param(req, 'id');
-    if (!uuid.safeParse(id).success) throw new AppError(400, 'invalid_request', `'${id}' is not a reservation id (a UUID).`);
+    const id = pathParam(req, 'id', reservationId);
     const result = await releaseReservation(pool, id.toLowerCase(), req.caller?.tenant ?? null);
     if (result.kind === 'not_found') throw new AppError(404, 'reservation_not_found', `No reservation '${id}'.`);
     if (result.kind === 'ended') {
