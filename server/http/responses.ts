@@ -20,6 +20,11 @@ export const healthBody = z.object({
     waiting: count, writing: count, capacity: count, flushes: count, failedFlushes: count, buffered: count, databaseSkipped: z.boolean(),
     inValkey: count.optional(),
   }),
+  /** Connections of each pool: open (total), idle among them, callers waiting for one, and the most it opens. */
+  pools: z.object({
+    main: z.object({ max: count, total: count, idle: count, waiting: count }),
+    reporting: z.object({ max: count, total: count, idle: count, waiting: count }),
+  }),
 });
 
 export const openApiBody = z.looseObject({ openapi: z.string(), info: z.looseObject({}), paths: z.looseObject({}) });

@@ -1,9 +1,11 @@
 // The usage query API (GET /api/usage/:tenant/query), past billing periods and their statements
 // (GET /api/tenants/:tenant/periods[/:start]); each as JSON, or as CSV with Accept: text/csv or
-// format=csv, streamed from a cursor.
-import { Router, type Response } from 'express';
+// format=csv, streamed from a cursor. They read through the reporting pool, never the main one; a
+// CSV answer is an export: it takes a slot of the export gate (per key and per tenant, 429 beyond)
+// and is cut when its client stops reading (EXPORT_IDLE_TIMEOUT_MS).
+import { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { AppError } from '../../core/errors.ts';
+import { AppError, unavailable } from '../../core/errors.ts';
 import { parseWith } from '../json-body.ts';
 import { slug } from '../../core/fields.ts';
 import type { RouteDoc } from '../route-doc.ts';
@@ -12,7 +14,9 @@ import {
   cursorRows, findPeriod, listPeriods, queryCsvStatement, queryStatement, readSnapshot, resolveQueryTenant, statementBody, statementCsvStatement,
   type QueryRow,
 } from '../../db/reporting.ts';
-import { clientGone, csvRecords, sendCsv, wantsCsv } from '../../reporting/csv.ts';
+import { clientGone, csvRecords, sendCsv, wantsCsv, type CsvIdle } from '../../reporting/csv.ts';
+import type { Exporter } from '../../reporting/export-gate.ts';
+import { isPoolBusy } from '../../db/pool.ts';
 import { formatParam, MAX_JSON_ROWS, planQuery, usageQueryParams } from '../../reporting/query.ts';
 import type { AppDeps } from '../../deps.ts';
 import { send } from '../responses.ts';
@@ -29,16 +33,34 @@ const unknownTenant = (s: string) => new AppError(404, 'unknown_tenant', `No ten
 /** PostgreSQL refused a time that passed the pattern (February 30, hour 25): the client's doing. */
 const isBadTime = (err: unknown) => typeof (err as { code?: unknown })?.code === 'string' && /^22(007|008|009|P02)$/.test((err as { code: string }).code);
 
-export function reportingRouter({ pool }: AppDeps): Router {
+/** The caller an export is counted against: its key, or the person signed in; null with auth off. */
+const exporter = (req: Request, tenant: string): Exporter => ({
+  tenant, keyId: req.caller?.keyId ?? (req.caller?.person ? `person:${req.caller.person.id}` : null),
+});
+
+export function reportingRouter({ pool, reportingPool, exportGate, config }: AppDeps): Router {
   const router = Router();
   const read = requireScope('read');
+  const escapeFormulas = config.CSV_ESCAPE_FORMULAS;
+
+  /** A snapshot on a reporting connection; every one busy (for connectionTimeoutMillis) is a 503 that says so. */
+  const snapshot = () => readSnapshot(reportingPool).catch((err: unknown) => {
+    throw isPoolBusy(reportingPool, err)
+      ? unavailable('reporting_busy', `Every reporting connection (REPORTING_POOL_MAX=${config.REPORTING_POOL_MAX}) is busy with other queries and exports; retry shortly.`, 5)
+      : err;
+  });
+  /** Takes an export slot for a CSV answer (429 too_many_exports when full); the returned function gives it back. */
+  const enter = (who: Exporter, csv: boolean) => (csv ? exportGate.enter(who) : () => undefined);
+  const idle = (req: Request, who: Exporter): CsvIdle => ({ ms: config.EXPORT_IDLE_TIMEOUT_MS, onStall: () => exportGate.stalled(who, req.path) });
 
   router.get('/usage/:tenant/query', read, async (req, res) => {
     const tenantSlug = parseWith(slug, req.params.tenant, 'The tenant');
     assertTenantAllowed(req.caller, tenantSlug);
     const params = parseWith(usageQueryParams, req.query, 'The query');
     const csv = wantsCsv(req, params.format);
-    const snap = await readSnapshot(pool);
+    const who = exporter(req, tenantSlug);
+    const leave = enter(who, csv);
+    const snap = await snapshot().catch((err: unknown) => { leave(); throw err; });
     try {
       const tenant = await resolveQueryTenant(snap.client, tenantSlug, params.from, params.to, params.tz).catch((err: unknown) => {
         throw isBadTime(err) ? new AppError(400, 'invalid_time', 'from or to is not a real time (check the day of month and the hour).') : err;
@@ -50,8 +72,8 @@ export function reportingRouter({ pool }: AppDeps): Router {
       if (csv) {
         const columns = ['windowStart', 'windowEnd', ...(byFeature ? ['feature'] : []), ...(byUser ? ['user'] : []), 'tokens', 'events'];
         const name = `usage-${tenant.slug}-${plan.query.from.toISOString().slice(0, 10)}-${plan.query.to.toISOString().slice(0, 10)}-${plan.query.window}.csv`;
-        const rows = cursorRows<string[]>(pool, snap.client, queryCsvStatement(plan.source, plan.query), CSV_FETCH, signal, 'array');
-        await sendCsv(res, name, columns, rows, signal);
+        const rows = cursorRows<string[]>(pool, snap.client, queryCsvStatement(plan.source, plan.query, escapeFormulas), CSV_FETCH, signal, 'array');
+        await sendCsv(res, name, columns, rows, signal, idle(req, who));
         return;
       }
       const rows = cursorRows<QueryRow>(pool, snap.client, queryStatement(plan.source, plan.query), BATCH, signal);
@@ -79,6 +101,7 @@ export function reportingRouter({ pool }: AppDeps): Router {
       };
       send(res, 200, usageQueryAnswer, answer);
     } finally {
+      leave();
       await snap.done();
     }
   });
@@ -87,18 +110,22 @@ export function reportingRouter({ pool }: AppDeps): Router {
     const tenantSlug = parseWith(slug, req.params.tenant, 'The tenant');
     assertTenantAllowed(req.caller, tenantSlug);
     const { format } = parseWith(formatOnly, req.query, 'The query');
-    const snap = await readSnapshot(pool);
+    const csv = wantsCsv(req, format);
+    const who = exporter(req, tenantSlug);
+    const leave = enter(who, csv);
+    const snap = await snapshot().catch((err: unknown) => { leave(); throw err; });
     try {
       const tenant = await resolveQueryTenant(snap.client, tenantSlug, undefined, undefined, undefined);
       if (!tenant) throw unknownTenant(tenantSlug);
       const periods = await listPeriods(snap.client, tenantSlug);
-      if (wantsCsv(req, format)) {
-        await sendCsvRows(res, `periods-${tenant.slug}.csv`, periods.map((p) => ({ ...p, thresholdsCrossed: p.thresholdsCrossed.join(' ') })));
+      if (csv) {
+        await sendCsvRows(res, `periods-${tenant.slug}.csv`, periods.map((p) => ({ ...p, thresholdsCrossed: p.thresholdsCrossed.join(' ') })), escapeFormulas, idle(req, who));
         return;
       }
       const answer = { tenant: tenant.slug, timezone: tenant.timezone, billingDay: tenant.billingDay, periods };
       send(res, 200, periodsAnswer, answer);
     } finally {
+      leave();
       await snap.done();
     }
   });
@@ -108,7 +135,10 @@ export function reportingRouter({ pool }: AppDeps): Router {
     assertTenantAllowed(req.caller, tenantSlug);
     const start = parseWith(periodStart, req.params.start, 'The period start');
     const { format } = parseWith(formatOnly, req.query, 'The query');
-    const snap = await readSnapshot(pool);
+    const csv = wantsCsv(req, format);
+    const who = exporter(req, tenantSlug);
+    const leave = enter(who, csv);
+    const snap = await snapshot().catch((err: unknown) => { leave(); throw err; });
     try {
       const tenant = await resolveQueryTenant(snap.client, tenantSlug, undefined, undefined, undefined);
       if (!tenant) throw unknownTenant(tenantSlug);
@@ -118,14 +148,15 @@ export function reportingRouter({ pool }: AppDeps): Router {
       if (!p) {
         throw new AppError(404, 'unknown_period', `Tenant '${tenant.slug}' has no billing period starting ${start}: GET /api/tenants/${tenant.slug}/periods lists them (from its first event to the current one).`);
       }
-      if (wantsCsv(req, format)) {
+      if (csv) {
         const signal = clientGone(res);
-        const rows = cursorRows<string[]>(pool, snap.client, statementCsvStatement(tenant.id, p.start, p.end), CSV_FETCH, signal, 'array');
-        await sendCsv(res, `statement-${tenant.slug}-${p.start.toISOString().slice(0, 10)}.csv`, ['section', 'day', 'feature', 'user', 'tokens', 'events'], rows, signal);
+        const rows = cursorRows<string[]>(pool, snap.client, statementCsvStatement(tenant.id, p.start, p.end, escapeFormulas), CSV_FETCH, signal, 'array');
+        await sendCsv(res, `statement-${tenant.slug}-${p.start.toISOString().slice(0, 10)}.csv`, ['section', 'day', 'feature', 'user', 'tokens', 'events'], rows, signal, idle(req, who));
         return;
       }
       res.type('json').send(await statementBody(snap.client, tenant.id, p.start, p.end));
     } finally {
+      leave();
       await snap.done();
     }
   });
@@ -133,13 +164,17 @@ export function reportingRouter({ pool }: AppDeps): Router {
 }
 
 /** A short list (periods) as CSV: the same writer, one batch. */
-async function sendCsvRows<T extends object>(res: Response, filename: string, rows: T[]): Promise<void> {
+async function sendCsvRows<T extends object>(res: Response, filename: string, rows: T[], escapeFormulas: boolean, idle: CsvIdle): Promise<void> {
   const columns = rows[0] ? Object.keys(rows[0]) : ['periodStart', 'periodEnd'];
-  async function* one() { yield [[csvRecords(rows.map((r) => Object.values(r)))]]; }
-  await sendCsv(res, filename, columns, one(), clientGone(res));
+  async function* one() { yield [[csvRecords(rows.map((r) => Object.values(r)), escapeFormulas)]]; }
+  await sendCsv(res, filename, columns, one(), clientGone(res), idle);
 }
 
-const common = { 400: 'Invalid parameters: the message says which and what to change', 404: 'Unknown tenant' };
+const common = {
+  400: 'Invalid parameters: the message says which and what to change', 404: 'Unknown tenant',
+  429: 'CSV only: too_many_exports, the key or the tenant already runs as many exports as EXPORTS_PER_KEY / EXPORTS_PER_TENANT allow (Retry-After)',
+  503: 'reporting_busy: every reporting connection is busy (Retry-After); or the database is not reachable',
+};
 export const reportingRouteDocs: RouteDoc[] = [
   { method: 'get', path: '/api/usage/{tenant}/query', scope: 'read', query: usageQueryParams, csv: true,
     summary: 'Usage per window (minute, hour, day, month in tz), optionally per feature and end user, read from the coarsest rollup that answers exactly. CSV with Accept: text/csv or format=csv (streamed; any length).',
@@ -150,5 +185,5 @@ export const reportingRouteDocs: RouteDoc[] = [
   { method: 'get', path: '/api/tenants/{tenant}/periods/{start}', scope: 'read', query: formatOnly, csv: true,
     params: { start: z.string().min(1).max(64).describe('the period start: an instant (2026-11-01T00:00:00Z) or a local date (2026-11-01)') },
     summary: 'One billing period\'s statement: totals, per feature, per day, top users, alerts. {start} is the period start (instant or local date). CSV with Accept: text/csv or format=csv.',
-    responses: { 200: { description: 'The statement', schema: statementAnswer }, 400: 'Invalid period start or format', 404: 'Unknown tenant or period' } },
+    responses: { 200: { description: 'The statement', schema: statementAnswer }, ...common, 400: 'Invalid period start or format', 404: 'Unknown tenant or period' } },
 ];
