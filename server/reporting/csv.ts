@@ -104,6 +104,22 @@ export async function sendCsv(
   }
   // left, or cut for stalling: there is nobody to end the file for
   if (gone()) return chunks;
-  await new Promise<void>((resolve) => res.end(resolve));
+  await ended(res, idle);
   return chunks;
+}
+
+/**
+ * Ends the response and waits until it is flushed or closed. The last records may still wait in
+ * Node's buffer (a write below the high-water mark does not ask to wait): a client that never takes
+ * them is cut after `idle.ms` like one that stalls mid-file, or the caller would hold its
+ * connection for as long as the socket stays open ('finish' never comes, nor end's callback).
+ */
+function ended(res: Response, idle: CsvIdle): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => { clearTimeout(timer); res.off('close', done); res.off('finish', done); resolve(); };
+    const timer = setTimeout(() => { if (!res.writableFinished) { idle.onStall(); res.destroy(); } done(); }, idle.ms);
+    res.once('finish', done);
+    res.once('close', done);
+    res.end();
+  });
 }
