@@ -37,6 +37,17 @@ function text(value: unknown, field: string, max: number): string {
   return value;
 }
 
+// toISOString is the costliest step of a track(): one string per millisecond, shared by its events
+let isoAt = 0;
+let isoText = '';
+function isoNow(now: number): string {
+  if (now !== isoAt) {
+    isoAt = now;
+    isoText = new Date(now).toISOString();
+  }
+  return isoText;
+}
+
 export function toWire(e: TrackEvent, now = Date.now()): WireEvent {
   if (e === null || typeof e !== 'object') throw new TypeError('FlagMeter: an event must be an object');
   const tokens = e.tokens;
@@ -48,7 +59,7 @@ export function toWire(e: TrackEvent, now = Date.now()): WireEvent {
     feature: text(e.feature, 'feature', 128),
     tokens,
     id: e.id === undefined ? crypto.randomUUID() : text(e.id, 'id', 200),
-    timestamp: e.timestamp === undefined ? new Date(now).toISOString()
+    timestamp: e.timestamp === undefined ? isoNow(now)
       : e.timestamp instanceof Date ? e.timestamp.toISOString() : text(e.timestamp, 'timestamp', 64),
   };
   if (e.user !== undefined) out.user = text(e.user, 'user', 256);
