@@ -7,7 +7,8 @@ import { startSdkServer, type SdkServer } from './harness.ts';
 
 let s: SdkServer;
 beforeAll(async () => {
-  s = await startSdkServer([]);
+  // evaluation counts flushed rarely: a flag list's ETag stays put while pytest evaluates (test_local.py's 304)
+  s = await startSdkServer([], { FLAG_COUNTS_FLUSH_MS: '3600000' });
 });
 afterAll(async () => {
   await s.stop();

@@ -4,7 +4,7 @@ import { FlagMeterUnavailableError } from './errors.ts';
 export interface Reply { status: number; body: any; headers: Headers }
 
 export interface Transport {
-  request(method: string, path: string, body?: unknown, timeoutMs?: number): Promise<Reply>;
+  request(method: string, path: string, body?: unknown, timeoutMs?: number, extraHeaders?: Record<string, string>): Promise<Reply>;
 }
 
 export interface TransportOptions {
@@ -25,12 +25,12 @@ export function makeTransport(opts: TransportOptions): Transport {
   };
   return {
     /** Throws FlagMeterUnavailableError when no answer came (network error, timeout); any status is a Reply. */
-    async request(method, path, body, timeoutMs = opts.timeoutMs) {
+    async request(method, path, body, timeoutMs = opts.timeoutMs, extraHeaders) {
       let res: Response;
       try {
         res = await doFetch(`${base}${path}`, {
           method,
-          headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' },
+          headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...extraHeaders },
           body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
           signal: AbortSignal.timeout(timeoutMs),
         });

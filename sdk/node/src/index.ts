@@ -13,3 +13,6 @@ export { meterOpenAI } from './openai.ts';
 export { meterAnthropic } from './anthropic.ts';
 export type { MeterOptions } from './meter.ts';
 export { tokensOf } from './usage.ts';
+export { LocalFlags, type LocalFlagsOptions } from './local/flags.ts';
+export { evaluateFlag, type FlagDefinition, type LocalEvaluation } from './local/evaluate.ts';
+export { murmur3, bucket } from './local/murmur3.ts';

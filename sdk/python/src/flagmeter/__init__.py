@@ -9,11 +9,12 @@ from ._wire import Retry, tokens_of
 from .aio import AsyncFlagMeter, AsyncReservation
 from .ai import meter_anthropic, meter_openai
 from .client import FlagMeter, Reservation, RetryInfo
+from .local import LocalFlags, bucket, evaluate_flag, murmur3
 from .errors import (EntitlementDenied, EventsRejected, FlagMeterError, FlagMeterHttpError, FlagMeterUnavailable, FlushTimeout,
                      QueueFull)
 
 __all__ = [
     "FlagMeter", "AsyncFlagMeter", "Reservation", "AsyncReservation", "Retry", "RetryInfo", "meter_openai", "meter_anthropic",
     "tokens_of", "FlagMeterError", "QueueFull", "FlagMeterHttpError", "FlagMeterUnavailable", "EventsRejected",
-    "EntitlementDenied", "FlushTimeout",
+    "EntitlementDenied", "FlushTimeout", "LocalFlags", "evaluate_flag", "bucket", "murmur3",
 ]
