@@ -19,6 +19,7 @@ class Server:
             raise RuntimeError(f"{', '.join(missing)} not set: run these tests through tests/sdk/python.test.ts (npm test)")
         self.url = os.environ["FLAGMETER_URL"]
         self.key = os.environ["FLAGMETER_KEY"]
+        self.control = os.environ.get("FLAGMETER_CONTROL_URL")
         self.admin = httpx.Client(base_url=self.url, headers={"authorization": f"Bearer {os.environ['FLAGMETER_ADMIN_KEY']}"}, timeout=10)
 
     def tenant(self, quota: int = 1_000_000, hard: bool = False, **fields: Any) -> str:
@@ -33,6 +34,14 @@ class Server:
         """(tokens counted, events counted) this period."""
         body = self.admin.get(f"/api/usage/{slug}").json()
         return body["totalTokens"], body["eventCount"]
+
+    def stop(self) -> None:
+        """Stops the real server (tests/sdk/python.test.ts's control endpoint); start() brings it back on the same port."""
+        assert self.control, "FLAGMETER_CONTROL_URL not set: run through tests/sdk/python.test.ts"
+        assert httpx.post(f"{self.control}/stop", timeout=30).status_code == 200
+
+    def start(self) -> None:
+        assert httpx.post(f"{self.control}/start", timeout=60).status_code == 200
 
     def reserved(self, slug: str) -> int:
         return self.admin.post("/api/check", json={"tenant": slug}).json()["reserved"]

@@ -83,6 +83,29 @@ def test_an_outage_mid_stream_loses_nothing_and_counts_nothing_twice(server):
     assert fm.stats()["queued"] == 0
 
 
+def test_a_server_restarted_mid_stream_loses_nothing_and_counts_nothing_twice(server):
+    t = server.tenant()
+    fm = FlagMeter(server.url, server.key, batch_size=20, flush_interval=0.01, retry=FAST)
+    stopping = threading.Thread(target=server.stop)
+    for i in range(600):
+        fm.track(t, "gpt-4o", 3)
+        if i == 200:
+            stopping.start()  # tracking goes on into the stop and the outage
+        if i % 10 == 0:
+            time.sleep(0.001)
+    stopping.join()
+    for i in range(100):
+        fm.track(t, "gpt-4o", 3)
+    deadline = time.monotonic() + 10
+    while fm.stats()["retries"] == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert fm.stats()["retries"] > 0
+    server.start()
+    fm.close(30)
+    assert server.usage(t) == (2100, 700)
+    assert (fm.stats()["sent"], fm.stats()["rejected"], fm.stats()["queued"]) == (700, 0, 0)
+
+
 def test_429_waits_at_least_retry_after(server):
     t = server.tenant(rateLimitPerSecond=10, rateLimitBurst=10)
     retries = []
