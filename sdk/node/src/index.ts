@@ -16,3 +16,4 @@ export { tokensOf } from './usage.ts';
 export { LocalFlags, type LocalFlagsOptions } from './local/flags.ts';
 export { evaluateFlag, type FlagDefinition, type LocalEvaluation } from './local/evaluate.ts';
 export { murmur3, bucket } from './local/murmur3.ts';
+export { flagmeterMiddleware, aiSdkTokens } from './ai-sdk.ts';
