@@ -1,12 +1,19 @@
-// npm run bench:sdk [-- --events N] [-- --url URL --key KEY --tenant SLUG]: what @flagmeter/sdk costs
-// the process that calls track(). (1) track() alone: the caller's CPU per event and events/s;
-// (2) track() plus everything the SDK does for an event on the caller's side (batching, JSON,
-// answer handling) with a fetch that answers 201 at once, so no network or server is measured;
-// (3) with --url, events/s delivered into a running FlagMeter from this one process.
+// npm run bench:sdk [-- --events N] [-- --server | --url URL --key KEY --tenant SLUG]: what
+// @flagmeter/sdk costs the process that calls track(). (1) track() alone: the caller's CPU per event
+// and events/s; (2) track() plus everything the SDK does for an event on the caller's side
+// (batching, JSON, answer handling) with a fetch that answers 201 at once, so no network or server
+// is measured; (3) with --server (a FlagMeter started here on an embedded PostgreSQL 18, then a
+// check that every token was counted once) or --url, events/s delivered from this one process.
 import { parseArgs } from 'node:util';
 import { FlagMeter } from '../sdk/node/src/index.ts';
+import { startChild, type Child } from './lib/children.ts';
+import { setUpDatabase, storedTotals, type BenchDatabase } from './lib/database.ts';
+import { benchApiKey } from './lib/workload.ts';
 
-const { values } = parseArgs({ options: { events: { type: 'string', default: '300000' }, url: { type: 'string' }, key: { type: 'string' }, tenant: { type: 'string', default: 'acme-corp' } } });
+const { values } = parseArgs({ options: {
+  events: { type: 'string', default: '300000' }, server: { type: 'boolean', default: false },
+  url: { type: 'string' }, key: { type: 'string' }, tenant: { type: 'string', default: 'acme-corp' },
+} });
 const N = Number(values.events);
 
 async function measure(label: string, fm: FlagMeter, tenant: string, n: number, drain: boolean): Promise<void> {
@@ -32,4 +39,25 @@ await measure('track() only (queued in memory)', new FlagMeter({ baseUrl: 'http:
 await measure('track() + batches + JSON, fetch answering 201 at once', new FlagMeter({ baseUrl: 'http://stub', fetch: accepted, maxQueueSize: N, flushOnExit: false }), 'acme-corp', N, true);
 if (values.url) {
   await measure(`delivered into ${values.url}`, new FlagMeter({ baseUrl: values.url, apiKey: values.key, maxQueueSize: N, flushOnExit: false }), values.tenant!, N, true);
+}
+if (values.server) {
+  let db: BenchDatabase | undefined;
+  let app: Child | undefined;
+  try {
+    db = await setUpDatabase(undefined, 1);
+    const key = benchApiKey();
+    // one tenant takes every event: its rate limit out of the way (this measures the SDK's delivery)
+    app = await startChild('FlagMeter', 'server/main.ts', ['serve'], {
+      DATABASE_URL: db.url, LOG_LEVEL: 'warn', FLAGMETER_DEMO: 'false', FLAGMETER_ADMIN_KEY: key,
+      RATE_LIMIT_PER_SECOND: '10000000', RATE_LIMIT_BURST: '100000000',
+    });
+    const before = await storedTotals(db.url);
+    await measure('delivered into a FlagMeter on this machine (same cores)', new FlagMeter({ baseUrl: `http://127.0.0.1:${app.port}`, apiKey: key, maxQueueSize: N, flushOnExit: false }), db.tenants[0]!, N, true);
+    const after = await storedTotals(db.url);
+    const expected = Array.from({ length: N }, (_, i) => 1 + (i % 500)).reduce((a, b) => a + b, 0);
+    console.log(`\ncounted: ${after.events - before.events} events, ${after.eventTokens - before.eventTokens} tokens (expected ${N} and ${expected})`);
+  } finally {
+    await app?.stop();
+    await db?.drop(false);
+  }
 }
