@@ -95,6 +95,7 @@ describe('process exit', () => {
       const lines = fs.readdirSync(dir).flatMap((f) => fs.readFileSync(path.join(dir, f), 'utf8').split('\n').filter(Boolean));
       expect(lines).toHaveLength(30);
 
+      const saved = fs.readdirSync(dir).map((f) => [f, fs.readFileSync(path.join(dir, f))] as const);
       const next = new FlagMeter({ baseUrl: s.url, apiKey: s.key, spill: dir, ...held });
       expect(next.stats()).toMatchObject({ recovered: 30, queued: 30 });
       await next.close();
@@ -103,6 +104,14 @@ describe('process exit', () => {
       const again = new FlagMeter({ baseUrl: s.url, apiKey: s.key, spill: dir, ...held });
       expect(again.stats().recovered).toBe(0);
       await again.close();
+
+      // a crash after delivery but before the segment was deleted: replayed, and counted once
+      for (const [f, bytes] of saved) fs.writeFileSync(path.join(dir, f), bytes);
+      const replay = new FlagMeter({ baseUrl: s.url, apiKey: s.key, spill: dir, ...held });
+      expect(replay.stats().recovered).toBe(30);
+      await replay.close();
+      expect(replay.stats()).toMatchObject({ sent: 30, duplicates: 30 });
+      expect(await s.counted('crash-co')).toEqual({ events: 30, tokens: 465, maxPerId: 1 });
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -89,14 +89,18 @@ export class FlagMeter {
     if (this.finished >= target) return;
     this.flushWanted++;
     try {
-      const done = new Promise<void>((resolve) => this.flushers.push({ target, resolve }));
+      const flusher: Flusher = { target, resolve: () => {} };
+      const done = new Promise<void>((resolve) => { flusher.resolve = resolve; this.flushers.push(flusher); });
       void this.pump();
       if (timeoutMs === undefined) return await done;
       let timer: ReturnType<typeof setTimeout> | undefined;
       const timedOut = new Promise<'timeout'>((resolve) => { timer = setTimeout(() => resolve('timeout'), timeoutMs); });
       const outcome = await Promise.race([done, timedOut]);
       clearTimeout(timer);
-      if (outcome === 'timeout') throw new FlushTimeoutError(target - Math.min(this.finished, target));
+      if (outcome === 'timeout') {
+        this.flushers = this.flushers.filter((f) => f !== flusher);
+        throw new FlushTimeoutError(target - Math.min(this.finished, target));
+      }
     } finally {
       this.flushWanted--;
     }
@@ -154,11 +158,13 @@ export class FlagMeter {
     this.journal = new Journal(typeof spill === 'string' ? { dir: spill } : spill);
     const { events, files } = this.journal.recover();
     for (const e of events) {
-      const { segment } = this.journal.append(e);
+      const { segment, written } = this.journal.append(e);
+      written.catch(() => {}); // a failed write throws from write() below, once
       this.queue.forcePush({ event: e as unknown as WireEvent, segment });
     }
-    this.journal.write();
-    this.journal.forget(files);
+    // the old files go only once their events are in the new segment: a failed write keeps them
+    if (this.journal.write()) this.journal.forget(files);
+    else this.report(new FlagMeterError(`FlagMeter: could not write the spill journal in ${this.journal.dir}; the recovered events are kept in their old files`));
     this.counts.accepted += events.length;
     this.counts.recovered = events.length;
     if (events.length > 0) this.schedule();

@@ -42,6 +42,9 @@ export class Journal {
   private readonly segmentEvents: number;
 
   private opts: JournalOptions;
+  get dir(): string {
+    return this.opts.dir;
+  }
 
   constructor(opts: JournalOptions) {
     this.opts = opts;
@@ -92,10 +95,10 @@ export class Journal {
     return { segment, written };
   }
 
-  /** Writes what is buffered now (also called before the process exits). */
-  write(): void {
+  /** Writes what is buffered now; false when the write failed (those events' track() rejects). */
+  write(): boolean {
     this.scheduled = false;
-    if (this.buffer.length === 0) return;
+    if (this.buffer.length === 0) return true;
     const text = this.buffer.join('');
     const waiting = this.waiting;
     const fd = this.current!.fd;
@@ -104,11 +107,14 @@ export class Journal {
     try {
       fs.writeSync(fd, text);
       if (this.opts.fsync) fs.fsyncSync(fd);
-      for (const w of waiting) w.resolve();
     } catch (err) {
+      // track() rejects for these events: they are still queued in memory, just not on disk
       for (const w of waiting) w.reject(err);
+      return false;
     }
+    for (const w of waiting) w.resolve();
     this.sweep();
+    return true;
   }
 
   private retired: Segment[] = [];
@@ -116,7 +122,7 @@ export class Journal {
   private segment(): Segment {
     if (this.current && !this.current.sealed) return this.current;
     if (this.current) {
-      this.write(); // the buffer holds only the current segment's lines
+      void this.write(); // the buffer holds only the current segment's lines
       if (this.current) this.retired.push(this.current);
     }
     const file = path.join(this.opts.dir, `${Date.now().toString().padStart(15, '0')}-${process.pid}-${String(this.seq++).padStart(6, '0')}.jsonl`);
@@ -152,7 +158,7 @@ export class Journal {
   }
 
   close(): void {
-    this.write();
+    void this.write();
     for (const s of [...this.retired, ...(this.current ? [this.current] : [])]) {
       try { fs.closeSync(s.fd); } catch { /* already closed */ }
     }
