@@ -54,7 +54,8 @@ class Retry:
         """Never earlier than Retry-After (plus up to 10% jitter); otherwise full jitter."""
         if retry_after is not None:
             return retry_after + random.random() * retry_after * 0.1
-        return random.random() * min(self.maximum, self.initial * 2 ** attempt)
+        ceiling: float = min(self.maximum, self.initial * 2.0 ** attempt)
+        return random.random() * ceiling
 
 
 def retry_after_seconds(header: str | None) -> float | None:
@@ -115,14 +116,21 @@ def tokens_of(usage: Any) -> int | None:
     """OpenAI: total_tokens (or prompt + completion); Anthropic: input + output + cache tokens."""
     if usage is None:
         return None
-    get = (lambda k: usage.get(k)) if isinstance(usage, dict) else (lambda k: getattr(usage, k, None))
-    n = lambda k: get(k) if isinstance(get(k), int) else 0  # noqa: E731
-    if isinstance(get("total_tokens"), int):
-        return get("total_tokens")
-    if isinstance(get("prompt_tokens"), int) or isinstance(get("completion_tokens"), int):
-        return n("prompt_tokens") + n("completion_tokens")
-    if isinstance(get("input_tokens"), int) or isinstance(get("output_tokens"), int):
-        return n("input_tokens") + n("output_tokens") + n("cache_creation_input_tokens") + n("cache_read_input_tokens")
+
+    def n(key: str) -> int | None:
+        v = usage.get(key) if isinstance(usage, dict) else getattr(usage, key, None)
+        return v if isinstance(v, int) and not isinstance(v, bool) else None
+
+    def total(*keys: str) -> int:
+        return sum(n(k) or 0 for k in keys)
+
+    total_tokens = n("total_tokens")
+    if total_tokens is not None:
+        return total_tokens
+    if n("prompt_tokens") is not None or n("completion_tokens") is not None:
+        return total("prompt_tokens", "completion_tokens")
+    if n("input_tokens") is not None or n("output_tokens") is not None:
+        return total("input_tokens", "output_tokens", "cache_creation_input_tokens", "cache_read_input_tokens")
     return None
 
 

@@ -43,6 +43,13 @@ class _Meter:
         name = model if isinstance(model, str) else "unknown"
         return tenant, user, self.feature(name) if self.feature else name
 
+    def answered(self, who: tuple[str, str | None, str]) -> Callable[[Any], Any]:
+        """For an answer (not a stream): record its usage, hand it back unchanged."""
+        def finish(result: Any) -> Any:
+            self.record(who, tokens_of(getattr(result, "usage", None)))
+            return result
+        return finish
+
     def record(self, who: tuple[str, str | None, str], tokens: int | None) -> None:
         if not tokens or tokens <= 0:
             return
@@ -105,7 +112,7 @@ def meter_openai(client: C, fm: FlagMeter | AsyncFlagMeter, *, tenant: str | Cal
     def chat(kwargs: dict[str, Any]) -> tuple[dict[str, Any], Callable[[Any], Any]]:
         who = meter.who(kwargs.get("model"))
         if kwargs.get("stream") is not True:
-            return kwargs, lambda r: (meter.record(who, tokens_of(getattr(r, "usage", None))), r)[1]
+            return kwargs, meter.answered(who)
         options = kwargs.get("stream_options")
         options = options if isinstance(options, dict) else {}
         injected = options.get("include_usage") is not True
@@ -124,7 +131,7 @@ def meter_openai(client: C, fm: FlagMeter | AsyncFlagMeter, *, tenant: str | Cal
     def responses(kwargs: dict[str, Any]) -> tuple[dict[str, Any], Callable[[Any], Any]]:
         who = meter.who(kwargs.get("model"))
         if kwargs.get("stream") is not True:
-            return kwargs, lambda r: (meter.record(who, tokens_of(getattr(r, "usage", None))), r)[1]
+            return kwargs, meter.answered(who)
         seen: dict[str, int | None] = {"tokens": None}
 
         def item(event: Any) -> bool:
@@ -151,7 +158,7 @@ def meter_anthropic(client: C, fm: FlagMeter | AsyncFlagMeter, *, tenant: str | 
     def messages(kwargs: dict[str, Any]) -> tuple[dict[str, Any], Callable[[Any], Any]]:
         who = meter.who(kwargs.get("model"))
         if kwargs.get("stream") is not True:
-            return kwargs, lambda r: (meter.record(who, tokens_of(getattr(r, "usage", None))), r)[1]
+            return kwargs, meter.answered(who)
         usage: dict[str, int] = {}
 
         def merge(u: Any) -> None:

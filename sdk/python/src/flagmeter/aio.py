@@ -39,8 +39,14 @@ class AsyncFlagMeter(_Base):
         self._background: set[asyncio.Future[Any]] = set()
         if flush_at_exit:
             ref = weakref.ref(self)
-            self._atexit = lambda: (lambda fm: fm and fm._at_exit())(ref())
-            atexit.register(self._atexit)
+
+            def at_exit() -> None:
+                fm = ref()
+                if fm is not None:
+                    fm._at_exit()
+
+            self._atexit = at_exit
+            atexit.register(at_exit)
 
     async def __aenter__(self) -> "AsyncFlagMeter":
         return self
@@ -73,7 +79,7 @@ class AsyncFlagMeter(_Base):
             else:
                 self._room_now()
         self._enqueue(event)
-        return event["id"]
+        return str(event["id"])
 
     def track_nowait(self, tenant: str, feature: str, tokens: int, **kw: Any) -> str:
         """track() without awaiting: under "block" with no room, the event waits in a task."""
@@ -84,11 +90,11 @@ class AsyncFlagMeter(_Base):
             fut = asyncio.ensure_future(self.track(**event))
             self._background.add(fut)
             fut.add_done_callback(self._background.discard)
-            return event["id"]
+            return str(event["id"])
         if len(self._queue) >= self.max_queue_size:
             self._room_now()
         self._enqueue(event)
-        return event["id"]
+        return str(event["id"])
 
     def _room_now(self) -> None:
         if self.when_full == "raise":

@@ -109,8 +109,14 @@ class FlagMeter(_Base):
         self._thread.start()
         if flush_at_exit:
             ref = weakref.ref(self)
-            self._atexit = lambda: (lambda fm: fm and fm._at_exit())(ref())
-            atexit.register(self._atexit)
+
+            def at_exit() -> None:
+                fm = ref()
+                if fm is not None:
+                    fm._at_exit()
+
+            self._atexit = at_exit
+            atexit.register(at_exit)
 
     def __enter__(self) -> "FlagMeter":
         return self
@@ -140,7 +146,7 @@ class FlagMeter(_Base):
             self._counts["accepted"] += 1
             if len(self._queue) >= self.batch_size:
                 self._cv.notify_all()
-        return event["id"]
+        return str(event["id"])
 
     def flush(self, timeout: float | None = None) -> None:
         """Sends everything accepted so far; returns when the server has it (or refused it for good)."""
@@ -305,7 +311,7 @@ def _json(r: httpx.Response) -> Any:
 
 
 def _check_answer(status: int, body: Any, request: dict[str, Any], mode: str) -> dict[str, Any]:
-    if status == 200:
+    if status == 200 and isinstance(body, dict):
         return body
     code, message, _ = error_of(body, status)
     if retryable(status):

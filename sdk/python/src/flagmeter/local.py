@@ -113,7 +113,7 @@ class LocalFlags:
                     self._on_error(err if isinstance(err, FlagMeterError) else FlagMeterError(str(err)))
 
     def _page(self, page: int, etag: str | None = None) -> httpx.Response:
-        params = {"tenant": self.tenant, "env": self.env, "pageSize": self.PAGE, "page": page}
+        params: dict[str, str | int] = {"tenant": self.tenant, "env": self.env, "pageSize": self.PAGE, "page": page}
         r = self._http.get("/api/features", params=params, headers={"if-none-match": etag} if etag else None)
         if r.status_code not in (200, 304):
             raise FlagMeterHttpError(r.status_code, None, f"FlagMeter: reading the flags failed ({r.status_code}): {r.text[:200]}")
