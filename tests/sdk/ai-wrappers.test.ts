@@ -16,7 +16,7 @@ let openai: OpenAI;
 let anthropic: Anthropic;
 
 beforeAll(async () => {
-  s = await startSdkServer([{ slug: 'oa-co' }, { slug: 'oa-stream-co' }, { slug: 'oa-own-co' }, { slug: 'an-co' }, { slug: 'an-stream-co' }, { slug: 'an-helper-co' }]);
+  s = await startSdkServer([{ slug: 'oa-co' }, { slug: 'oa-stream-co' }, { slug: 'oa-own-co' }, { slug: 'oa-helper-co' }, { slug: 'an-co' }, { slug: 'an-stream-co' }, { slug: 'an-helper-co' }]);
   p = await startProviders();
   fm = new FlagMeter({ baseUrl: s.url, apiKey: s.key, flushIntervalMs: 60_000, flushOnExit: false });
   openai = new OpenAI({ apiKey: 'sk-test', baseURL: `${p.url}/v1`, maxRetries: 0 });
@@ -67,6 +67,17 @@ describe('OpenAI', () => {
     const chunks = await collect(await ai.chat.completions.create({ model: 'gpt-4o', messages, stream: true, stream_options: { include_usage: true } })) as any[];
     expect(chunks.at(-1).usage).toEqual({ prompt_tokens: 12, completion_tokens: 5, total_tokens: 17 });
     expect(await recorded('oa-own-co')).toEqual([{ feature: 'gpt-4o', tokens: 17, user: null }]);
+  });
+
+  test("the SDK's helpers built on create() are metered too: chat.completions.stream() and parse()", async () => {
+    const ai = meterOpenAI(openai, fm, { tenant: 'oa-helper-co' });
+    const final = await ai.chat.completions.stream({ model: 'gpt-4o', messages }).finalChatCompletion();
+    expect(final.choices[0]!.message.content).toBe('Hello there');
+    const parsed = await ai.chat.completions.parse({ model: 'gpt-4o-mini', messages });
+    expect(parsed.choices[0]!.message.content).toBe('Hello there');
+    const raw = await ai.chat.completions.create({ model: 'gpt-4o', messages }).asResponse();
+    expect((await raw.json()).usage.total_tokens).toBe(17); // the raw body is the caller's: not read, not metered
+    expect(await recorded('oa-helper-co')).toEqual([{ feature: 'gpt-4o', tokens: 17, user: null }, { feature: 'gpt-4o-mini', tokens: 17, user: null }]);
   });
 });
 

@@ -3,11 +3,10 @@
 // tokens, user}: input + output + cache tokens from the answer's usage, or for a stream from
 // message_start (input) and the last message_delta (output so far, cumulative).
 import type { FlagMeter } from './client.ts';
-import { onParsed, proxyMethods, record, resolveRequest, tapStream, type MeterOptions } from './meter.ts';
+import { onParsed, proxyMethods, record, resolveRequest, tapStream, throughProxy, type MeterOptions } from './meter.ts';
 import { tokensOf } from './usage.ts';
 
 export function meterAnthropic<T extends object>(client: T, fm: FlagMeter, opts: MeterOptions): T {
-  const through = (method: (...args: any[]) => any, _self: object, proxy: object) => (...args: any[]) => method.apply(proxy, args);
   return proxyMethods(client, {
     'messages.create': (create, self) => (params: any, options?: unknown) => {
       const m = resolveRequest(opts, params?.model);
@@ -27,7 +26,7 @@ export function meterAnthropic<T extends object>(client: T, fm: FlagMeter, opts:
       }));
     },
     // these helpers call this.create(): run them with the proxy as `this` so that goes through the wrapper
-    'messages.stream': through,
-    'messages.parse': through,
+    'messages.stream': throughProxy,
+    'messages.parse': throughProxy,
   });
 }

@@ -18,24 +18,33 @@ export interface Metered { tenant: string; user: string | undefined; model: stri
 
 type Wrap = (original: (...args: any[]) => any, self: object, proxy: object) => (...args: any[]) => any;
 
-/** A proxy of `target` whose methods at the given dotted paths are replaced; every other function is bound to its real owner. */
-export function proxyMethods<T extends object>(target: T, wraps: Record<string, Wrap>, prefix = ''): T {
+/**
+ * A proxy of `target` whose methods at the given dotted paths are replaced; every other function is
+ * bound to its real owner. A resource's `_client` (the SDKs' back-reference to the client) is the
+ * proxy again, so the providers' own helpers (stream(), parse(), runTools()) go through the wrappers.
+ */
+export function proxyMethods<T extends object>(target: T, wraps: Record<string, Wrap>, prefix = '', root?: { target: object; proxy: object }): T {
   const handler: ProxyHandler<T> = {
     get(t, prop, receiver) {
       const value = Reflect.get(t, prop, t);
       if (typeof prop !== 'string') return value;
+      if (prop === '_client' && root && value === root.target) return root.proxy;
       const path = prefix ? `${prefix}.${prop}` : prop;
       const wrap = wraps[path];
       if (wrap && typeof value === 'function') return wrap(value as (...args: any[]) => any, t, receiver);
       if (value && typeof value === 'object' && Object.keys(wraps).some((k) => k.startsWith(`${path}.`))) {
-        return proxyMethods(value, wraps, path);
+        return proxyMethods(value, wraps, path, root ?? { target, proxy });
       }
       // bound to the real object: SDK classes keep private state that a proxy `this` cannot reach
       return typeof value === 'function' ? value.bind(t) : value;
     },
   };
-  return new Proxy(target, handler);
+  const proxy = new Proxy(target, handler);
+  return proxy;
 }
+
+/** A helper method run with the proxy as `this`, so its `this.create()` / `this._client` reach the wrappers. */
+export const throughProxy: Wrap = (method, _self, proxy) => (...args: any[]) => method.apply(proxy, args);
 
 export function resolveRequest(opts: MeterOptions, model: unknown): Metered {
   const tenant = typeof opts.tenant === 'function' ? opts.tenant() : opts.tenant;
@@ -58,27 +67,36 @@ export function record(fm: FlagMeter, m: Metered, tokens: number | undefined): v
 const asError = (err: unknown) => (err instanceof FlagMeterError ? err : new FlagMeterError(`FlagMeter could not record usage: ${(err as Error)?.message ?? String(err)}`));
 
 /**
- * Runs `onResult` on what the provider's promise resolves to, the first time the caller reads it
- * (then/await/withResponse), before the caller sees it; the promise itself is returned unchanged.
- * Hooking its parse() (shared by openai and @anthropic-ai/sdk) rather than calling then() here keeps
- * asResponse() callers' bodies unread.
+ * Runs `onResult` on what the provider's promise resolves to, once, before the caller sees it; the
+ * promise itself is returned unchanged. The answer is parsed by the APIPromise's parseResponse
+ * (then/await, withResponse()) or, for the promises the providers' helpers derive from it, through
+ * its _thenUnwrap: both are hooked on this instance. asResponse() callers' bodies stay unread.
  */
 export function onParsed<P>(promise: P, onResult: (value: any) => void): P {
-  const p = promise as { parse?: () => Promise<unknown> };
-  if (typeof p.parse !== 'function') {
-    (promise as unknown as Promise<unknown>).then(onResult, () => {});
+  const p = promise as { parseResponse?: (...args: any[]) => Promise<unknown>; _thenUnwrap?: (transform: (v: any, props: any) => any, ...rest: any[]) => unknown };
+  let seen = false;
+  const once = (value: unknown) => {
+    if (seen) return;
+    seen = true;
+    try { onResult(value); } catch { /* metering never breaks the call */ }
+  };
+  if (typeof p.parseResponse !== 'function') {
+    (promise as unknown as Promise<unknown>).then(once, () => {});
     return promise;
   }
-  const parse = p.parse.bind(promise);
-  let hooked = false;
-  p.parse = () => {
-    const parsed = parse();
-    if (!hooked) {
-      hooked = true;
-      parsed.then((v) => { try { onResult(v); } catch { /* metering never breaks the call */ } }, () => {});
-    }
-    return parsed;
+  const parseResponse = p.parseResponse;
+  p.parseResponse = async (...args: any[]) => {
+    const value = await parseResponse.apply(promise, args);
+    once(value);
+    return value;
   };
+  const thenUnwrap = p._thenUnwrap;
+  if (typeof thenUnwrap === 'function') {
+    p._thenUnwrap = (transform, ...rest) => thenUnwrap.call(promise, (value: unknown, props: unknown) => {
+      once(value);
+      return transform(value, props);
+    }, ...rest);
+  }
   return promise;
 }
 

@@ -1,10 +1,11 @@
 // meterOpenAI(client, fm, {tenant}): the same OpenAI client, whose chat.completions.create and
-// responses.create also record {tenant, feature: model, tokens, user} from the answer's usage.
+// responses.create (and so the helpers built on them: parse, stream, runTools) also record
+// {tenant, feature: model, tokens, user} from the answer's usage.
 // Streams: the wrapper asks for stream_options.include_usage when the caller did not, and then hides
 // the usage-only last chunk (and the `usage: null` of the other chunks) so the caller sees the
 // chunks it would have seen without it.
 import type { FlagMeter } from './client.ts';
-import { onParsed, proxyMethods, record, resolveRequest, tapStream, type MeterOptions } from './meter.ts';
+import { onParsed, proxyMethods, record, resolveRequest, tapStream, throughProxy, type MeterOptions } from './meter.ts';
 import { tokensOf } from './usage.ts';
 
 export function meterOpenAI<T extends object>(client: T, fm: FlagMeter, opts: MeterOptions): T {
@@ -41,5 +42,11 @@ export function meterOpenAI<T extends object>(client: T, fm: FlagMeter, opts: Me
         end: () => record(fm, m, tokens),
       }));
     },
+    // the SDK's helpers build on create(): with the proxy as `this` (and as `_client`) they are metered too
+    'chat.completions.parse': throughProxy,
+    'chat.completions.stream': throughProxy,
+    'chat.completions.runTools': throughProxy,
+    'responses.parse': throughProxy,
+    'responses.stream': throughProxy,
   });
 }
