@@ -18,11 +18,12 @@ import {
   listEnvironments, listFlagAudit, listFlags, updateEnvironment, upsertFlag, type Scope,
 } from '../../db/flags.ts';
 import type { Pool } from '../../db/pool.ts';
-import { describeStrategy, type FlagConfig } from '../../flags/model.ts';
+import { configFrom, flagAnswer } from '../../flags/config.ts';
+import { describeFlag } from '../../flags/legacy.ts';
 import { promote } from '../../flags/promote.ts';
 import {
   auditList, auditQuery, deletedFlag, environmentBody, environmentDeleted, environmentChange, environmentList, environmentOut, flagBody, flagList,
-  flagOut, flagRef, listQuery, promoteBody, promoteResult, type FlagBody,
+  flagOut, flagRef, listQuery, promoteBody, promoteResult,
 } from '../../flags/schemas.ts';
 import type { AppDeps } from '../../deps.ts';
 import { send } from '../responses.ts';
@@ -54,14 +55,6 @@ async function scopeOf(pool: Pool, tenant: string | null, env: string, field = '
   return { tenantId: tenantId ?? null, tenant, envId: environment.id, env: environment.name };
 }
 
-const configFrom = (b: FlagBody): FlagConfig => ({
-  description: b.description ?? '', enabled: b.enabled, strategy: b.strategy, percentage: b.percentage ?? null,
-  allow: [...new Set(b.allow ?? [])], deny: [...new Set(b.deny ?? [])], group: b.group ?? null, type: b.type ?? 'boolean',
-  onValue: b.onValue ?? null, offValue: b.offValue ?? null,
-  quotaRules: (b.quotaRules ?? []).map((r) => ({ atPercent: r.atPercent, serve: r.serve, ...(r.feature === undefined ? {} : { feature: r.feature }) })),
-});
-
-
 type FlagListAnswer = z.infer<typeof flagList>;
 
 /**
@@ -83,7 +76,7 @@ export function flagsRouter(deps: AppDeps, rootAuth: RequestHandler): Router {
     const items: FlagListAnswer['items'] = [];
     for (const it of found.items) {
       items.push({
-        ...it.flag, inherited: it.inherited, summary: describeStrategy(it.flag), evaluations24h: it.evaluations24h, byValue24h: it.byValue24h,
+        ...flagAnswer(it.flag), inherited: it.inherited, summary: describeFlag(it.flag), evaluations24h: it.evaluations24h, byValue24h: it.byValue24h,
         lastEvaluatedAt: it.lastEvaluatedAt, stale: it.stale,
         activeQuotaRule: s.tenantId === null ? null : await flags.activeRule(s.tenantId, it.flag.quotaRules),
       });
@@ -108,11 +101,11 @@ export function flagsRouter(deps: AppDeps, rootAuth: RequestHandler): Router {
       const after = await upsertFlag(client, s, b.key, configFrom(b));
       return {
         result: { flag: after, created: !before },
-        audit: { action: before ? 'flag.update' : 'flag.create', target: flagTarget(tenant, s.env, b.key), before: before ?? null, after },
+        audit: { action: before ? 'flag.update' : 'flag.create', target: flagTarget(tenant, s.env, b.key), before: before ? flagAnswer(before) : null, after: flagAnswer(after) },
       };
     });
     await invalidator.flagsChanged({ tenantId: s.tenantId, envId: s.envId });
-    send(res, created ? 201 : 200, flagOut, flag);
+    send(res, created ? 201 : 200, flagOut, flagAnswer(flag));
   };
 
   const remove: RequestHandler = async (req, res) => {
@@ -123,7 +116,7 @@ export function flagsRouter(deps: AppDeps, rootAuth: RequestHandler): Router {
     const deleted = await audited(pool, req.caller, async (client) => {
       const before = await deleteFlag(client, s, ref.key);
       if (!before) throw new AppError(404, 'unknown_flag', `No flag '${ref.key}' in ${s.env}${tenant ? ` for '${tenant}'` : ' (global)'}.`);
-      return { result: before, audit: { action: 'flag.delete', target: flagTarget(tenant, s.env, ref.key), before, after: null } };
+      return { result: flagAnswer(before), audit: { action: 'flag.delete', target: flagTarget(tenant, s.env, ref.key), before: flagAnswer(before), after: null } };
     });
     await invalidator.flagsChanged({ tenantId: s.tenantId, envId: s.envId });
     send(res, 200, deletedFlag, { deleted });
