@@ -19,7 +19,7 @@ interface CompiledStrategy {
   /** Some constraint reads the targetingKey (without one the strategy cannot match it). */
   readsUser: boolean;
   targeted: boolean;
-  /** Bucketed: a rollout below 100%, or stickiness targetingKey (which needs one even at 100%). */
+  /** Bucketed: a rollout below 100%, or stickiness on a named field (which must be there even at 100%, as in Unleash). */
   bucketed: boolean;
   rollout: number;
   stickiness: string;
@@ -79,7 +79,7 @@ function compileStrategy(flag: Flag, s: FlagStrategy, segments: SegmentLookup): 
   const tests = missing ? [() => false] : constraints.map(compileConstraint);
   return {
     tests, readsUser: constraints.some((c) => c.contextName === 'targetingKey'), targeted: constraints.length > 0 || s.segments.length > 0,
-    bucketed: s.rollout < 100 || s.stickiness === 'targetingKey', rollout: s.rollout, stickiness: s.stickiness, group: s.group ?? flag.key, off: s.serve === 'off', variants: compileVariants(s.variants),
+    bucketed: s.rollout < 100 || (s.stickiness !== 'default' && s.stickiness !== 'random'), rollout: s.rollout, stickiness: s.stickiness, group: s.group ?? flag.key, off: s.serve === 'off', variants: compileVariants(s.variants),
   };
 }
 
