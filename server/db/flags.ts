@@ -258,3 +258,31 @@ export async function environmentFlagCount(db: Db, envId: number): Promise<numbe
     `select (select count(*) from flagmeter.flags where environment_id = $1::bigint) + (select count(*) from flagmeter.global_flags where environment_id = $1::bigint) as n`, [envId]);
   return Number(r.n);
 }
+
+// ---------------------------------------------------------------------------------------------
+// references between flags (dependencies) and from flags to segments
+
+/**
+ * The flags a scope's flags see, with their parents: a tenant's own flags and the global ones it
+ * inherits in the environment; for the global scope, the global flags.
+ */
+export async function dependencyGraph(db: Db, s: Scope): Promise<Map<string, string[]>> {
+  const { rows } = await db.query(
+    `select key, array(select d ->> 'flag' from jsonb_array_elements(dependencies) d) as parents
+     from flagmeter.flags where $1::bigint is not null and tenant_id = $1::bigint and environment_id = $2::bigint
+     union all
+     select key, array(select d ->> 'flag' from jsonb_array_elements(dependencies) d) from flagmeter.global_flags g
+     where environment_id = $2::bigint
+       and ($1::bigint is null or not exists (select 1 from flagmeter.flags f where f.tenant_id = $1::bigint and f.environment_id = $2::bigint and f.key = g.key))`,
+    [s.tenantId, s.envId]);
+  return new Map(rows.map((r) => [r.key as string, r.parents as string[]]));
+}
+
+/** Which of these segment names a scope's flags can see: the tenant's own and the global ones (global flags: global only). */
+export async function visibleSegments(db: Db, tenantId: number | null, names: string[]): Promise<Set<string>> {
+  if (names.length === 0) return new Set();
+  const { rows } = await db.query(
+    `select name from flagmeter.segments where $1::bigint is not null and tenant_id = $1::bigint and name = any ($2::text[])
+     union select name from flagmeter.global_segments where name = any ($2::text[])`, [tenantId, names]);
+  return new Set(rows.map((r) => r.name as string));
+}

@@ -5,7 +5,8 @@ import type { z } from 'zod';
 import { AppError } from '../core/errors.ts';
 import type { Caller } from '../auth/middleware.ts';
 import { appendAudit } from '../db/admin.ts';
-import { flagTarget, ownFlags, upsertFlag, type Scope } from '../db/flags.ts';
+import { dependencyGraph, flagTarget, ownFlags, upsertFlag, type Scope } from '../db/flags.ts';
+import { checkWrittenParents } from './references.ts';
 import type { Pool } from '../db/pool.ts';
 import { flagAnswer } from './config.ts';
 import { configOf, sameConfig, type Flag } from './model.ts';
@@ -63,6 +64,9 @@ export async function promote(db: Pool | pg.PoolClient, p: Promotion, apply: boo
     throw new AppError(409, 'promotion_conflict',
       `${answer.conflicting.length} flag(s) differ in ${p.to.env}: ${answer.conflicting.map((c) => c.key).join(', ')}. Nothing was applied; choose conflictPolicy skip or overwrite.`,
       { details: answer.conflicting.map((c) => ({ field: 'keys', message: `'${c.key}' differs in ${p.to.env}` })) });
+  }
+  if (writes.length > 0) {
+    checkWrittenParents(await dependencyGraph(db, p.to), new Map(writes.map((w) => [w.flag.key, w.flag.dependencies.map((d) => d.flag)])), p.to.env);
   }
   if (apply) {
     const client = db as pg.PoolClient;

@@ -246,3 +246,25 @@ export const ofrepFailure = z.object({ key: z.string(), errorCode: z.string(), e
 export const ofrepBulk = z.object({ flags: z.array(z.union([ofrepSuccess, ofrepFailure])) });
 export const ofrepBulkFailure = z.object({ errorCode: z.string(), errorDetails: z.string() });
 export const ofrepRequest = z.object({ context: z.record(z.string(), z.unknown()).optional() });
+
+// segments
+export const segmentBody = z.strictObject({
+  tenant: slug.optional().describe('the tenant; omitted: a global segment every tenant\'s flags may use (admin keys only)'),
+  name: slug.describe('the name strategies refer to'),
+  description: text('description', 1000, 0).optional(),
+  constraints: z.array(constraintSchema).max(50, 'at most 50 constraints per segment').describe('all must hold'),
+});
+export const segmentRef = z.strictObject({ tenant: slug.optional(), name: slug });
+export const segmentQuery = z.strictObject({ tenant: slug.optional().describe('a tenant\'s segments and the global ones (omitted: a tenant-bound key\'s own, else the global ones)') });
+export const segmentUseOut = z.object({ tenant: z.string().nullable(), env: z.string(), key: z.string() });
+export const segmentOut = z.object({
+  tenant: z.string().nullable().describe('null: a global segment'), name: z.string(), description: z.string(), constraints: z.array(constraintOut),
+  version: z.number(), createdAt: z.string(), updatedAt: z.string(),
+});
+export const segmentListItem = segmentOut.extend({
+  global: z.boolean().describe('a global segment (a tenant\'s own with the same name replaces it for that tenant\'s flags)'),
+  usedBy: z.array(segmentUseOut).describe('the flags whose strategies use it'),
+});
+export const segmentList = z.object({ items: z.array(segmentListItem), canWrite: z.boolean() });
+export const segmentWritten = segmentOut.extend({ usedBy: z.array(segmentUseOut).describe('the flags this change reached') });
+export const segmentDeleted = z.object({ deleted: segmentOut });
