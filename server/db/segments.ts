@@ -15,6 +15,9 @@ function toSegment(r: Record<string, any>, tenant: string | null): Segment {
   };
 }
 
+/** Audit target of a segment: segment:<tenant or *>/<name>. */
+export const segmentTarget = (tenant: string | null, name: string) => `segment:${tenant ?? '*'}/${name}`;
+
 export interface SegmentScope { tenantId: number | null; tenant: string | null }
 
 /** A tenant's segments and the global ones (global: true), by name; for the global scope, the global ones. */

@@ -82,7 +82,7 @@ export const strategySchema = z.strictObject({
   segments: z.array(slug).max(20, 'at most 20 segments per strategy').optional().describe('names of segments whose constraints must hold too'),
   rollout: int4('rollout').min(0, 'rollout must be between 0 and 100').max(100, 'rollout must be between 0 and 100').optional().describe('percent of the matching users that are in (default 100)'),
   stickiness: stickiness.optional().describe('what the rollout and this strategy\'s variants bucket by (default: default)'),
-  group: label('group', 200).optional().describe('bucketing group (default: the flag key)'),
+  group: label('group', 200).nullable().optional().describe('bucketing group (default or null: the flag key)'),
   serve: z.enum(['on', 'off']).optional().describe('off: the users it matches get the off value (a deny rule); default on'),
   variants: z.array(variantSchema).max(50, 'at most 50 variants').optional().describe('this strategy\'s own variants (else the flag\'s)'),
 });
@@ -102,7 +102,7 @@ export const quotaRuleSchema = z.strictObject({
 
 const LEGACY_FIELDS = ['percentage', 'allow', 'deny', 'group'] as const;
 
-export const flagBody = z.strictObject({
+const flagFields = z.strictObject({
   tenant: slug.optional().describe('the tenant; omitted: a global flag every tenant inherits (admin keys only)'),
   env: slug.describe('environment name'),
   key: slug.describe('flag key: ^[a-z0-9][a-z0-9._-]{0,127}$'),
@@ -121,7 +121,10 @@ export const flagBody = z.strictObject({
   deny: userList('deny').optional(),
   group: label('group', 200).optional().describe('bucketing group of the percentage strategy (default: the flag key)'),
   quotaRules: z.array(quotaRuleSchema).max(20, 'at most 20 quota rules').optional(),
-}).superRefine((b, ctx) => {
+});
+
+/** What no field's own schema can say: the values match the type, the weights sum to 100, one form of strategy, no self-dependency. */
+function checkFlag(b: Omit<z.infer<typeof flagFields>, 'tenant' | 'env'>, ctx: z.RefinementCtx): void {
   const type = b.type ?? 'boolean';
   const issue = (path: (string | number)[], message: string) => ctx.addIssue({ code: 'custom', path, message });
   if (b.strategy === undefined && b.strategies === undefined) issue(['strategies'], 'send strategies (a list; [] is on for everyone) or the flat strategy (boolean, percentage, targeting)');
@@ -164,7 +167,9 @@ export const flagBody = z.strictObject({
     if (seen.has(id)) issue(['quotaRules', i, 'atPercent'], `two rules at ${r.atPercent}%${r.feature ? ` of ${r.feature}` : ''}`);
     seen.add(id);
   });
-});
+}
+
+export const flagBody = flagFields.superRefine(checkFlag);
 export type FlagBody = z.infer<typeof flagBody>;
 
 export const flagRef = z.strictObject({ tenant: slug.optional(), env: slug, key: slug });
@@ -268,3 +273,41 @@ export const segmentListItem = segmentOut.extend({
 export const segmentList = z.object({ items: z.array(segmentListItem), canWrite: z.boolean() });
 export const segmentWritten = segmentOut.extend({ usedBy: z.array(segmentUseOut).describe('the flags this change reached') });
 export const segmentDeleted = z.object({ deleted: segmentOut });
+
+// import / export: a tenant's (or the global) flags of one environment and its segments, as one JSON document
+export const FLAGS_DOCUMENT_FORMAT = 'flagmeter.flags/1';
+const documentSegment = z.strictObject({ name: slug, description: text('description', 1000, 0).optional(), constraints: z.array(constraintSchema).max(50, 'at most 50 constraints per segment') });
+const documentFlag = flagFields.omit({ tenant: true, env: true }).superRefine(checkFlag);
+export const flagsDocument = z.strictObject({
+  format: z.literal(FLAGS_DOCUMENT_FORMAT, `format must be '${FLAGS_DOCUMENT_FORMAT}'`),
+  tenant: z.string().nullable().optional().describe('where it was exported from (informative)'),
+  env: z.string().optional().describe('where it was exported from (informative)'),
+  exportedAt: z.string().optional(),
+  segments: z.array(documentSegment).max(MAX_LIST),
+  flags: z.array(documentFlag).max(MAX_LIST),
+}).superRefine((d, ctx) => {
+  const dupes = (names: string[], path: string) => names.forEach((n, i) => { if (names.indexOf(n) !== i) ctx.addIssue({ code: 'custom', path: [path, i], message: `'${n}' appears twice` }); });
+  dupes(d.flags.map((f) => f.key), 'flags');
+  dupes(d.segments.map((s) => s.name), 'segments');
+});
+export const exportQuery = z.strictObject({ tenant: slug.optional().describe('whose flags (omitted: a tenant-bound key\'s own, else the global flags)'), env: slug });
+export const importBody = z.strictObject({
+  tenant: slug.optional().describe('into whose flags (omitted: the global ones, admin keys only)'),
+  env: slug.describe('into this environment'),
+  dryRun: z.boolean().default(false),
+  conflictPolicy: z.enum(['skip', 'overwrite', 'fail']).default('fail').describe('for flags and segments that exist and differ, as in promotion'),
+  document: flagsDocument,
+});
+const outcome = z.object({ created: z.array(z.string()), updated: z.array(z.string()), unchanged: z.array(z.string()), conflicting: z.array(z.string()), skipped: z.array(z.string()) });
+export const importResult = z.object({
+  tenant: z.string().nullable(), env: z.string(), dryRun: z.boolean(), conflictPolicy: z.string(),
+  flags: outcome.describe('flag keys by what happened (or would)'), segments: outcome.describe('segment names by what happened (or would)'),
+});
+export const flagsDocumentOut = z.object({
+  format: z.literal(FLAGS_DOCUMENT_FORMAT), tenant: z.string().nullable(), env: z.string(), exportedAt: z.string(),
+  segments: z.array(z.object({ name: z.string(), description: z.string(), constraints: z.array(constraintOut) })),
+  flags: z.array(z.object({
+    key: z.string(), description: z.string(), enabled: z.boolean(), type: z.enum(VALUE_TYPES), onValue: valueOut.optional(), offValue: valueOut.optional(),
+    strategies: z.array(strategyOut), variants: z.array(variantOut), stickiness: z.string(), dependencies: z.array(dependencyOut), quotaRules: z.array(quotaRuleOut),
+  })),
+});

@@ -8,7 +8,7 @@ import { hasScope } from '../../auth/keys.ts';
 import { requireAnyScope, requireScope } from '../../auth/middleware.ts';
 import { audited } from '../../db/admin.ts';
 import { loadEnvironments } from '../../db/flags.ts';
-import { deleteSegment, getSegment, listSegments, segmentUses, upsertSegment, type SegmentScope } from '../../db/segments.ts';
+import { deleteSegment, getSegment, listSegments, segmentTarget, segmentUses, upsertSegment, type SegmentScope } from '../../db/segments.ts';
 import type { AppDeps } from '../../deps.ts';
 import { constraintFrom } from '../../flags/config.ts';
 import { segmentBody, segmentDeleted, segmentList, segmentQuery, segmentRef, segmentWritten } from '../../flags/schemas.ts';
@@ -18,8 +18,6 @@ import { jsonBody, parseWith } from '../json-body.ts';
 import { send } from '../responses.ts';
 import type { RouteDoc } from '../route-doc.ts';
 import { tenantOf, tenantScope } from './flag-scope.ts';
-
-export const segmentTarget = (tenant: string | null, name: string) => `segment:${tenant ?? '*'}/${name}`;
 
 /** Drops the cached flag sets a segment of this scope reaches: the tenant's in every environment, or everyone's. */
 export async function segmentChanged(pool: Pool, invalidator: Invalidator, tenantId: number | null): Promise<void> {
