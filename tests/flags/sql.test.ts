@@ -4,6 +4,7 @@ import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import { addTenants, createTestDb, type TestDb } from '../helpers/db.ts';
 import { flagSetStamps, loadFlagSet, upsertFlag, deleteFlag, quotaSnapshot, toFlag, type Scope } from '../../server/db/flags.ts';
 import { committedMigrations } from '../../server/db/migrate.ts';
+import { upsertSegment } from '../../server/db/segments.ts';
 import { compile, evaluate } from '../../server/flags/evaluate.ts';
 import { legacyFields, legacyStrategies, type LegacyStrategy } from '../../server/flags/legacy.ts';
 import { insertEvents } from '../../server/db/events.ts';
@@ -50,6 +51,23 @@ test('every kind of write moves the stamp of the sets it touches, and only those
   const loaded = await loadFlagSet(db.pool, ids.acme!, prod);
   expect(loaded.stamp).toBe(acmeStamps[4]);
   expect(loaded.flags.map((f) => [f.row.key, f.inherited])).toEqual([['g', true]]);
+});
+
+test('a segment write moves the stamps of the sets that may use it: the tenant\'s, or everyone\'s for a global one', async () => {
+  const sets = [{ tenantId: ids.acme!, envId: prod }, { tenantId: ids.globex!, envId: prod }];
+  const client = await db.pool.connect();
+  try {
+    const before = await flagSetStamps(db.pool, sets);
+    await upsertSegment(client, { tenantId: ids.acme!, tenant: 'acme' }, 'pro', '', []);
+    const own = await flagSetStamps(db.pool, sets);
+    expect([own[0] !== before[0], own[1] === before[1]]).toEqual([true, true]);
+    await upsertSegment(client, { tenantId: null, tenant: null }, 'staff', '', []);
+    const global = await flagSetStamps(db.pool, sets);
+    expect([global[0] !== own[0], global[1] !== own[1]]).toEqual([true, true]);
+    expect((await loadFlagSet(db.pool, ids.acme!, prod)).segments.map((g) => [g.name, g.global]).sort()).toEqual([['pro', false], ['staff', true]]);
+  } finally {
+    client.release();
+  }
 });
 
 test('constraints: values of the flag\'s type (both, or none on a boolean flag), rules are lists, an environment with flags stays', async () => {
