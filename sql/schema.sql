@@ -1423,7 +1423,7 @@ AS $function$
 declare
   v_tenant text;
 begin
-  if new.action in ('flag.create', 'flag.update', 'flag.delete', 'flag.promote') then
+  if new.action in ('flag.create', 'flag.update', 'flag.delete', 'flag.promote', 'flag.import') then
     v_tenant := nullif(split_part(substr(new.target, 6), '/', 1), '*');
     perform flagmeter.webhook_emit((select id from flagmeter.tenants where slug = v_tenant), v_tenant, 'flag.changed', new.target,
       jsonb_build_object('action', substr(new.action, 6), 'tenant', v_tenant,
@@ -1437,7 +1437,7 @@ begin
   end if;
   return null;
 end $function$;
-comment on function flagmeter.tg_audit_log__webhook_event() is 'flag.changed, tenant.created and tenant.deleted events, from the audit entry of the change.';
+comment on function flagmeter.tg_audit_log__webhook_event() is 'flag.changed (a flag created, updated, deleted, promoted or imported), tenant.created and tenant.deleted events, from the audit entry of the change.';
 
 CREATE OR REPLACE FUNCTION flagmeter.tg_events__rollup()
  RETURNS trigger

@@ -1,5 +1,5 @@
 --! Previous: sha1:8ea8030f362c0093ef4e0e1d33ce69e2a8f3919f
---! Hash: sha1:53db5ec31eb7819b6a49a0ba835ce5290fbbf9f5
+--! Hash: sha1:5949763e5a7b2889adba377f120bf5108db36ce2
 --! Message: Flags as deep as Unleash: strategies with constraints, variants, stickiness, dependencies, typed values; the flat strategies rewritten as strategies
 
 -- Flags as deep as Unleash (issue 22): a flag's rule becomes a list of strategies (constraints on
@@ -147,3 +147,29 @@ create table if not exists flagmeter.global_segments (
   updated_at timestamptz not null default now()
 );
 comment on table flagmeter.global_segments is 'Segments every tenant''s flags (and the global flags) may refer to. Written with admin keys only. Not tenant data: a reference table when distributed. Columns as in flagmeter.segments.';
+
+--------------------------------------------------------------------------------------------------
+-- Webhooks: an imported flag is a changed flag too
+--------------------------------------------------------------------------------------------------
+
+-- As in migration 12, plus flag.import (POST /api/flags/import writes one audit row per flag).
+create or replace function flagmeter.tg_audit_log__webhook_event() returns trigger
+language plpgsql volatile as $$
+declare
+  v_tenant text;
+begin
+  if new.action in ('flag.create', 'flag.update', 'flag.delete', 'flag.promote', 'flag.import') then
+    v_tenant := nullif(split_part(substr(new.target, 6), '/', 1), '*');
+    perform flagmeter.webhook_emit((select id from flagmeter.tenants where slug = v_tenant), v_tenant, 'flag.changed', new.target,
+      jsonb_build_object('action', substr(new.action, 6), 'tenant', v_tenant,
+        'environment', split_part(new.target, '/', 2), 'key', split_part(new.target, '/', 3),
+        'before', new.before, 'after', new.after));
+  elsif new.action in ('tenant.create', 'tenant.delete') then
+    v_tenant := substr(new.target, 8);
+    perform flagmeter.webhook_emit((select id from flagmeter.tenants where slug = v_tenant), v_tenant,
+      case new.action when 'tenant.create' then 'tenant.created' else 'tenant.deleted' end, new.target,
+      jsonb_build_object('tenant', v_tenant, 'before', new.before, 'after', new.after));
+  end if;
+  return null;
+end $$;
+comment on function flagmeter.tg_audit_log__webhook_event() is 'flag.changed (a flag created, updated, deleted, promoted or imported), tenant.created and tenant.deleted events, from the audit entry of the change.';

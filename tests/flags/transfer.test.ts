@@ -58,7 +58,12 @@ test('export, then import into another tenant: dry run, apply, evaluated the sam
   expect(dry).toMatchObject({ dryRun: true, flags: { created: ['lists', 'model', 'tools'] }, segments: { created: ['pro'] } });
   expect(await flagsOf('globex')).toEqual([['global-banner', 1]]);
 
+  // an endpoint that hears flag changes: an imported flag is one (flag.changed, action import)
+  await db.pool.query(`insert into flagmeter.webhook_endpoints (url, event_types, secret) values ('https://hooks.example.com/x', '{flag.changed}', 'whsec_dGVzdA==')`);
   const applied = await ok('POST', '/api/flags/import', { tenant: 'globex', env: 'prod', document: doc });
+  const events = (await db.pool.query(`select payload -> 'data' ->> 'action' as action, subject from flagmeter.webhook_events where type = 'flag.changed' order by id`)).rows;
+  expect(events).toEqual(['lists', 'model', 'tools'].map((k) => ({ action: 'import', subject: `flag:globex/prod/${k}` })));
+  await db.pool.query(`delete from flagmeter.webhook_endpoints`);
   expect(applied).toEqual({ ...dry, dryRun: false });
   for (const context of [{ plan: 'pro' }, { plan: 'free' }]) {
     for (const key of ['model', 'tools']) expect([key, context, await evaluate('globex', key, context)]).toEqual([key, context, await evaluate('acme', key, context)]);
