@@ -27,29 +27,45 @@ function fieldTime(ctx: EvalContext, name: string): number {
 
 const never: Predicate = () => false;
 
+/** Context values seen by the semver operators, parsed once (app versions repeat): bounded, dropped whole when full. */
+const versions = new Map<string, ReturnType<typeof parseSemver> | null>();
+function versionOf(text: string) {
+  let v = versions.get(text);
+  if (v === undefined) {
+    if (versions.size >= 10_000) versions.clear();
+    versions.set(text, v = parseSemver(text) ?? null);
+  }
+  return v;
+}
+
+type StringTest = (have: string, want: string) => boolean;
+const STRING_TESTS: Record<'str_contains' | 'str_starts_with' | 'str_ends_with', StringTest> = {
+  str_contains: (have, want) => have.includes(want),
+  str_starts_with: (have, want) => have.startsWith(want),
+  str_ends_with: (have, want) => have.endsWith(want),
+};
+
 function operator(c: Constraint): Predicate {
   const name = c.contextName;
-  const lower = (s: string) => (c.caseInsensitive ? s.toLowerCase() : s);
+  const fold = c.caseInsensitive;
   if ('values' in c) {
-    const values = c.values.map(lower);
-    switch (c.operator) {
-      case 'in':
-      case 'not_in': {
-        const set = new Set(values);
-        const want = c.operator === 'in';
-        return (ctx) => {
-          const v = fieldText(ctx, name);
-          return (v !== undefined && set.has(lower(v))) === want;
-        };
-      }
-      case 'str_contains':
-        return (ctx) => { const v = fieldText(ctx, name); return v !== undefined && values.some((x) => lower(v).includes(x)); };
-      case 'str_starts_with':
-        return (ctx) => { const v = fieldText(ctx, name); return v !== undefined && values.some((x) => lower(v).startsWith(x)); };
-      case 'str_ends_with':
-        return (ctx) => { const v = fieldText(ctx, name); return v !== undefined && values.some((x) => lower(v).endsWith(x)); };
+    const values = fold ? c.values.map((v) => v.toLowerCase()) : c.values;
+    if (c.operator === 'in' || c.operator === 'not_in') {
+      const set = new Set(values);
+      const want = c.operator === 'in';
+      return (ctx) => {
+        const v = fieldText(ctx, name);
+        return (v !== undefined && set.has(fold ? v.toLowerCase() : v)) === want;
+      };
     }
-    return never;
+    const test = STRING_TESTS[c.operator];
+    return (ctx) => {
+      const v = fieldText(ctx, name);
+      if (v === undefined) return false;
+      const have = fold ? v.toLowerCase() : v;
+      for (let i = 0; i < values.length; i++) if (test(have, values[i]!)) return true;
+      return false;
+    };
   }
   const value = c.value;
   switch (c.operator) {
@@ -58,9 +74,9 @@ function operator(c: Constraint): Predicate {
       if (value.trim() === '' || Number.isNaN(want)) return never;
       const test = { num_eq: (x: number) => x === want, num_gt: (x: number) => x > want, num_gte: (x: number) => x >= want, num_lt: (x: number) => x < want, num_lte: (x: number) => x <= want }[c.operator];
       return (ctx) => {
-        const v = fieldText(ctx, name);
-        if (v === undefined || v.trim() === '') return false;
-        const x = Number(v);
+        const v = ctx[name];
+        // a number as such; text as Unleash reads it (Number(text), blank text is no number)
+        const x = typeof v === 'number' ? v : typeof v === 'string' && v.trim() !== '' ? Number(v) : Number.NaN;
         return !Number.isNaN(x) && test(x);
       };
     }
@@ -70,8 +86,8 @@ function operator(c: Constraint): Predicate {
       const test = { semver_eq: (d: number) => d === 0, semver_gt: (d: number) => d > 0, semver_gte: (d: number) => d >= 0, semver_lt: (d: number) => d < 0, semver_lte: (d: number) => d <= 0 }[c.operator];
       return (ctx) => {
         const v = fieldText(ctx, name);
-        const have = v === undefined ? undefined : parseSemver(v);
-        return have !== undefined && test(compareSemver(have, want));
+        const have = v === undefined ? null : versionOf(v);
+        return have !== null && test(compareSemver(have, want));
       };
     }
     case 'date_after': case 'date_before': {

@@ -175,6 +175,12 @@ export function evaluate(f: CompiledFlag, context: EvalContext | string | undefi
   return result;
 }
 
+/** The result, with the features named by quota rules that have no limit (when there are any). */
+function noted(r: Evaluation, noLimit: string[] | undefined): Evaluation {
+  if (noLimit) r.noLimit = noLimit;
+  return r;
+}
+
 function decide(f: CompiledFlag, ctx: EvalContext, usage: UsageView | undefined, pass: EvaluationPass | undefined): Evaluation {
   if (!f.flag.enabled) return { value: f.off, variant: OFF, reason: 'DISABLED', on: false };
   let noLimit: string[] | undefined;
@@ -183,12 +189,11 @@ function decide(f: CompiledFlag, ctx: EvalContext, usage: UsageView | undefined,
     if (q?.quota) return q;
     noLimit = q?.noLimit;
   }
-  const extra = noLimit ? { noLimit } : undefined;
   if (f.flag.dependencies.length > 0) {
     const unmet = dependencyUnmet(f, ctx, usage, pass);
-    if (unmet !== undefined) return { value: f.off, variant: OFF, reason: 'DEFAULT', on: false, unmetDependency: unmet, ...extra };
+    if (unmet !== undefined) return noted({ value: f.off, variant: OFF, reason: 'DEFAULT', on: false, unmetDependency: unmet }, noLimit);
   }
-  if (f.strategies.length === 0) return { ...serveVariant(f, STATIC_STRATEGY, ctx, 'STATIC'), ...extra };
+  if (f.strategies.length === 0) return noted(serveVariant(f, STATIC_STRATEGY, ctx, 'STATIC'), noLimit);
   const user = fieldText(ctx, 'targetingKey') || undefined;
   let userMissing = false;
   let split = false;
@@ -200,7 +205,7 @@ function decide(f: CompiledFlag, ctx: EvalContext, usage: UsageView | undefined,
     }
     if (!holds) continue;
     if (s.bucketed) {
-      const id = stickyId(ctx, s.stickiness);
+      const id = s.stickiness === 'targetingKey' ? user : stickyId(ctx, s.stickiness);
       if (id === undefined) {
         if (s.stickiness === 'targetingKey') userMissing = true;
         continue;
@@ -211,13 +216,12 @@ function decide(f: CompiledFlag, ctx: EvalContext, usage: UsageView | undefined,
       }
     }
     const reason: Reason = s.targeted ? 'TARGETING_MATCH' : s.bucketed ? 'SPLIT' : 'STATIC';
-    if (s.off) return { value: f.off, variant: OFF, reason, on: false, ...extra };
-    return { ...serveVariant(f, s, ctx, reason), ...extra };
+    if (s.off) return noted({ value: f.off, variant: OFF, reason, on: false }, noLimit);
+    return noted(serveVariant(f, s, ctx, reason), noLimit);
   }
-  return {
-    value: f.off, variant: OFF, reason: split ? 'SPLIT' : 'DEFAULT', on: false,
-    ...(userMissing && !split ? { userMissing: true as const } : {}), ...extra,
-  };
+  const miss: Evaluation = { value: f.off, variant: OFF, reason: split ? 'SPLIT' : 'DEFAULT', on: false };
+  if (userMissing && !split) miss.userMissing = true;
+  return noted(miss, noLimit);
 }
 
 const STATIC_STRATEGY: CompiledStrategy = { tests: [], readsUser: false, targeted: false, bucketed: false, rollout: 100, stickiness: 'default', group: '', off: false, variants: undefined };
