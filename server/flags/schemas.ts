@@ -11,7 +11,8 @@ const userId = text('a user id', 256);
 const userList = (what: string) => z.array(userId).max(MAX_LIST, `${what} may hold at most ${MAX_LIST} user ids`);
 const CONTROL = /[\u0000-\u001f\u007f]/u;
 const flagValue = text('a value', 1000, 0).refine((s) => !CONTROL.test(s), 'a value must not contain control characters');
-export const MAX_JSON_VALUE = 10_000;
+/** Bytes of a JSON value as JSON.stringify writes it: jsonb's text (the column check: 10,000 bytes) is at most 1.5 times that (a space after each comma and colon). */
+export const MAX_JSON_VALUE = 6_000;
 
 /** A value as a flag of any type may serve; checked against the flag's type by typedValueProblem. */
 const anyValue = z.union([z.boolean(), z.string(), z.number(), z.record(z.string(), z.unknown())]);
@@ -23,7 +24,7 @@ function typedValueProblem(type: ValueType, v: unknown): string | undefined {
     case 'string': return typeof v !== 'string' ? 'a string flag serves strings' : v.length > 1000 ? 'a value must be at most 1000 characters' : CONTROL.test(v) ? 'a value must not contain control characters' : undefined;
     case 'number': return typeof v === 'number' && Number.isFinite(v) ? undefined : 'a number flag serves numbers';
     case 'json': return v === null || typeof v !== 'object' || Array.isArray(v) ? 'a json flag serves JSON objects ({...})'
-      : JSON.stringify(v).length > MAX_JSON_VALUE ? `a JSON value must be at most ${MAX_JSON_VALUE} characters as JSON` : undefined;
+      : Buffer.byteLength(JSON.stringify(v)) > MAX_JSON_VALUE ? `a JSON value must be at most ${MAX_JSON_VALUE} bytes as JSON` : undefined;
   }
 }
 

@@ -92,6 +92,14 @@ describe('strategies', () => {
     }
     expect((await call('GET', '/api/features?tenant=acme&env=prod')).body.items.map((i: any) => i.key)).not.toContain('bad');
   });
+
+  test('a JSON value up to 6,000 bytes is stored (jsonb writes it half as long again), a longer one refused', async () => {
+    const json = (n: number) => ({ tenant: 'acme', env: 'prod', key: 'big-json', enabled: true, strategies: [], type: 'json', onValue: { a: Array(n).fill(0) }, offValue: {} });
+    expect(JSON.stringify(json(2995).onValue).length).toBeLessThanOrEqual(6000);
+    expect((await call('POST', '/api/features', json(2995), acmeKey)).status).toBe(201);
+    const long = await call('POST', '/api/features', json(3000), acmeKey);
+    expect([long.status, long.body.error.details[0].field]).toEqual([400, 'onValue']);
+  });
 });
 
 describe('segments', () => {
