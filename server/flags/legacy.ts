@@ -87,7 +87,7 @@ function describeOne(s: FlagStrategy, flagVariants: Variant[]): string {
   const share = s.rollout < 100 ? `${s.rollout}% of ${who ? `users with ${who}` : 'users'}` : who ? `users with ${who}` : 'everyone';
   if (s.serve === 'off') return `${share}: off`;
   const variants = s.variants.length > 0 ? s.variants : flagVariants;
-  return variants.length > 0 ? `${share} get ${describeVariants(variants)}` : share;
+  return variants.length > 0 ? `${share} ${share === 'everyone' ? 'gets' : 'get'} ${describeVariants(variants)}` : share;
 }
 
 /** "25% of users", "3 allowed, 1 denied", "users with plan in pro and country in DE: 30% …": the rule in words, for lists and the audit. */

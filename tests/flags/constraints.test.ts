@@ -4,6 +4,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { compileConstraint, type EvalContext } from '../../server/flags/constraints.ts';
 import { compile, evaluate, type CompiledFlag } from '../../server/flags/evaluate.ts';
+import { describeFlag, legacyStrategies } from '../../server/flags/legacy.ts';
 import type { Constraint, Flag, FlagStrategy, Operator } from '../../server/flags/model.ts';
 import { compareSemver, parseSemver } from '../../server/flags/semver.ts';
 
@@ -172,5 +173,23 @@ describe('strategies', () => {
     const first = done.get('parent');
     evaluate(picky, { plan: 'pro' }, undefined, { flags, done });
     expect(done.get('parent')).toBe(first);
+  });
+});
+
+describe('in words', () => {
+  test('the flat forms as before, the rest strategy by strategy', () => {
+    const words = (f: Partial<Flag>) => describeFlag(flag(f));
+    expect([words({ strategies: legacyStrategies({ strategy: 'boolean' }) }), words({ strategies: legacyStrategies({ strategy: 'percentage', percentage: 25 }) }),
+      words({ strategies: legacyStrategies({ strategy: 'targeting', allow: ['a', 'b'], deny: ['c'] }) })]).toEqual(['everyone', '25% of users', '2 allowed, 1 denied']);
+    expect(words({
+      dependencies: [{ flag: 'checkout', enabled: true, variants: ['blue'] }],
+      strategies: [
+        strategy({ constraints: [list('country', 'in', ['CN']), one('appVersion', 'semver_lt', '2.0.0', { inverted: true })], serve: 'off' }),
+        strategy({ segments: ['beta'], rollout: 30, variants: [{ name: 'v2', weight: 50, value: 'a' }, { name: 'v3', weight: 50, value: 'b' }] }),
+        strategy({ constraints: [list('email', 'str_ends_with', ['@acme.test', '@acme.dev', '@x.io', '@y.io'], { caseInsensitive: true })] }),
+      ],
+    })).toBe("if checkout on serving blue: users with country in CN and appVersion not < version 2.0.0: off; else 30% of users with segment beta get 50% 'v2' / 50% 'v3'; "
+      + 'else users with email ends with @acme.test, @acme.dev, @x.io and 1 more (any case)');
+    expect(words({ variants: [{ name: 'big', weight: 100, value: 'x' }] })).toBe("everyone gets 'big'");
   });
 });
