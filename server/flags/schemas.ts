@@ -278,16 +278,21 @@ export const segmentDeleted = z.object({ deleted: segmentOut });
 // import / export: a tenant's (or the global) flags of one environment and its segments, as one JSON document
 export const FLAGS_DOCUMENT_FORMAT = 'flagmeter.flags/1';
 const documentSegment = z.strictObject({ name: slug, description: text('description', 1000, 0).optional(), constraints: z.array(constraintSchema).max(50, 'at most 50 constraints per segment') });
-const documentFlag = flagFields.omit({ tenant: true, env: true }).superRefine(checkFlag);
+/** A flag of a document: what POST /api/features takes, without tenant and env. */
+export const documentFlag = flagFields.omit({ tenant: true, env: true }).superRefine(checkFlag);
 export const flagsDocument = z.strictObject({
   format: z.literal(FLAGS_DOCUMENT_FORMAT, `format must be '${FLAGS_DOCUMENT_FORMAT}'`),
   tenant: z.string().nullable().optional().describe('where it was exported from (informative)'),
   env: z.string().optional().describe('where it was exported from (informative)'),
   exportedAt: z.string().optional(),
   segments: z.array(documentSegment).max(MAX_LIST),
-  flags: z.array(documentFlag).max(MAX_LIST),
+  // each item is checked against documentFlag by the import (flags/transfer.ts), which names every
+  // bad field as document.flags.<i>.<field>; the document only says what an item is, so that its
+  // description stays small
+  flags: z.array(z.record(z.string(), z.unknown()).describe('a flag as POST /api/features takes it, without tenant and env (key, enabled, type, onValue, offValue, strategies, variants, stickiness, dependencies, quotaRules, description)'))
+    .max(MAX_LIST, `a document holds at most ${MAX_LIST} flags`),
 }).superRefine((d, ctx) => {
-  const dupes = (names: string[], path: string) => names.forEach((n, i) => { if (names.indexOf(n) !== i) ctx.addIssue({ code: 'custom', path: [path, i], message: `'${n}' appears twice` }); });
+  const dupes = (names: unknown[], path: string) => names.forEach((n, i) => { if (names.indexOf(n) !== i) ctx.addIssue({ code: 'custom', path: [path, i], message: `'${String(n)}' appears twice` }); });
   dupes(d.flags.map((f) => f.key), 'flags');
   dupes(d.segments.map((s) => s.name), 'segments');
 });

@@ -6,7 +6,7 @@
 import type pg from 'pg';
 import type { z } from 'zod';
 import type { Caller } from '../auth/middleware.ts';
-import { AppError, type ErrorDetail } from '../core/errors.ts';
+import { AppError, zodDetails, type ErrorDetail } from '../core/errors.ts';
 import { appendAudit } from '../db/admin.ts';
 import { dependencyGraph, flagTarget, ownFlags, upsertFlag, visibleSegments, type Scope } from '../db/flags.ts';
 import type { Pool } from '../db/pool.ts';
@@ -14,7 +14,7 @@ import { listSegments, segmentTarget, upsertSegment } from '../db/segments.ts';
 import { configFrom, constraintFrom, flagAnswer } from './config.ts';
 import { configOf, sameConfig, type FlagConfig } from './model.ts';
 import { checkWrittenParents } from './references.ts';
-import { FLAGS_DOCUMENT_FORMAT, type flagsDocument, type flagsDocumentOut, type importResult } from './schemas.ts';
+import { documentFlag, FLAGS_DOCUMENT_FORMAT, type flagsDocument, type flagsDocumentOut, type importResult } from './schemas.ts';
 
 export type FlagsDocument = z.infer<typeof flagsDocumentOut>;
 export type ImportAnswer = z.infer<typeof importResult>;
@@ -68,11 +68,25 @@ const STRATEGY = { name: '', constraints: [], segments: [], rollout: 100, sticki
  * Works out (and with `apply`, writes and audits, in the caller's transaction `db`) what importing
  * the document into `s` does; the answer of a dry run is what applying it would answer.
  */
+/** The document's flags, each checked as a single write would be; every bad field named as document.flags.<i>.<field>. */
+export function documentFlags(doc: z.infer<typeof flagsDocument>): z.infer<typeof documentFlag>[] {
+  const details: ErrorDetail[] = [];
+  const flags = doc.flags.map((raw, i) => {
+    const r = documentFlag.safeParse(raw);
+    if (r.success) return r.data;
+    for (const d of zodDetails(r.error.issues)) details.push({ field: `document.flags.${i}${d.field === '(body)' ? '' : `.${d.field}`}`, message: d.message });
+    return undefined;
+  });
+  if (details.length > 0) throw new AppError(400, 'invalid_request', `The import: ${details.map((d) => `${d.field}: ${d.message}`).join('; ')}`, { details });
+  return flags as z.infer<typeof documentFlag>[];
+}
+
 export async function importFlags(db: Pool | pg.PoolClient, s: Scope, doc: z.infer<typeof flagsDocument>, policy: Policy, apply: boolean, caller: Caller | undefined): Promise<ImportAnswer> {
+  const incoming = documentFlags(doc);
   const segmentsNow = new Map((await listSegments(db, s)).filter((g) => g.global === (s.tenantId === null)).map((g) => [g.name, { description: g.description, constraints: g.constraints }]));
   const segments = plan(doc.segments.map((g) => ({ name: g.name, value: { description: g.description ?? '', constraints: g.constraints.map(constraintFrom) } })), segmentsNow, sameSegment, policy);
-  const flagsNow = new Map((await ownFlags(db, s, doc.flags.map((f) => f.key), apply)).map((f) => [f.key, configOf(f)]));
-  const flags = plan(doc.flags.map((f) => ({ name: f.key, value: configFrom(f) })), flagsNow, sameConfig, policy);
+  const flagsNow = new Map((await ownFlags(db, s, incoming.map((f) => f.key), apply)).map((f) => [f.key, configOf(f)]));
+  const flags = plan(incoming.map((f) => ({ name: f.key, value: configFrom(f) })), flagsNow, sameConfig, policy);
   const answer: ImportAnswer = { tenant: s.tenant, env: s.env, dryRun: !apply, conflictPolicy: policy, flags: flags.outcome, segments: segments.outcome };
   const conflicts = [...segments.outcome.conflicting.map((n) => `segment '${n}'`), ...flags.outcome.conflicting.map((k) => `flag '${k}'`)];
   if (policy === 'fail' && conflicts.length > 0) {
