@@ -54,6 +54,8 @@ export interface Evaluation {
   noLimit?: string[];
   /** The parent flag whose requirement was not met (the flag is off). */
   unmetDependency?: string;
+  /** The index of the strategy that decided (in flag.strategies). */
+  strategy?: number;
 }
 
 /** Usage against each limit of one tenant: the quota (feature null) and per-feature limits. */
@@ -197,7 +199,8 @@ function decide(f: CompiledFlag, ctx: EvalContext, usage: UsageView | undefined,
   const user = fieldText(ctx, 'targetingKey') || undefined;
   let userMissing = false;
   let split = false;
-  for (const s of f.strategies) {
+  for (let k = 0; k < f.strategies.length; k++) {
+    const s = f.strategies[k]!;
     if (user === undefined && s.readsUser) userMissing = true;
     let holds = true;
     for (let i = 0; i < s.tests.length; i++) {
@@ -216,8 +219,9 @@ function decide(f: CompiledFlag, ctx: EvalContext, usage: UsageView | undefined,
       }
     }
     const reason: Reason = s.targeted ? 'TARGETING_MATCH' : s.bucketed ? 'SPLIT' : 'STATIC';
-    if (s.off) return noted({ value: f.off, variant: OFF, reason, on: false }, noLimit);
-    return noted(serveVariant(f, s, ctx, reason), noLimit);
+    const r = s.off ? { value: f.off, variant: OFF, reason, on: false } : serveVariant(f, s, ctx, reason);
+    r.strategy = k;
+    return noted(r, noLimit);
   }
   const miss: Evaluation = { value: f.off, variant: OFF, reason: split ? 'SPLIT' : 'DEFAULT', on: false };
   if (userMissing && !split) miss.userMissing = true;

@@ -39,7 +39,7 @@ afterAll(async () => {
 test('constraints on any context field: plan, country, appVersion, email, currentTime', async () => {
   await upsert({
     key: 'new-editor', enabled: true, strategies: [
-      { constraints: [{ contextName: 'email', operator: 'str_ends_with', values: ['@competitor.com'], caseInsensitive: true }], serve: 'off' },
+      { name: 'no competitors', constraints: [{ contextName: 'email', operator: 'str_ends_with', values: ['@competitor.com'], caseInsensitive: true }], serve: 'off' },
       { constraints: [
         { contextName: 'plan', operator: 'in', values: ['pro', 'team'] }, { contextName: 'country', operator: 'not_in', values: ['CN'] },
         { contextName: 'appVersion', operator: 'semver_gte', value: '2.4.0' }, { contextName: 'currentTime', operator: 'date_after', value: '2026-01-01T00:00:00Z' },
@@ -47,12 +47,17 @@ test('constraints on any context field: plan, country, appVersion, email, curren
     ],
   });
   const pro = { targetingKey: 'ada', env: 'prod', plan: 'pro', country: 'DE', appVersion: '2.10.1', currentTime: '2026-06-01T00:00:00Z' };
-  expect(await client.getBooleanDetails('new-editor', false, pro)).toMatchObject({ value: true, reason: 'TARGETING_MATCH', variant: 'on' });
+  const hit = await client.getBooleanDetails('new-editor', false, pro);
+  expect(hit).toMatchObject({ value: true, reason: 'TARGETING_MATCH', variant: 'on' });
+  // which strategy decided (a playground's "why")
+  expect([hit.flagMetadata.strategyIndex, hit.flagMetadata.strategyName]).toEqual([1, undefined]);
   expect(await client.getBooleanValue('new-editor', false, { ...pro, appVersion: '2.3.9' })).toBe(false);
   expect(await client.getBooleanValue('new-editor', false, { ...pro, country: 'CN' })).toBe(false);
   expect(await client.getBooleanValue('new-editor', false, { ...pro, currentTime: '2025-12-31T23:59:59Z' })).toBe(false);
-  expect(await client.getBooleanDetails('new-editor', true, { ...pro, email: 'Spy@Competitor.com' })).toMatchObject({ value: false, reason: 'TARGETING_MATCH', variant: 'off' });
-  expect(await client.getBooleanDetails('new-editor', true, { targetingKey: 'x', env: 'prod', plan: 'free' })).toMatchObject({ value: false, reason: 'DEFAULT' });
+  expect(await client.getBooleanDetails('new-editor', true, { ...pro, email: 'Spy@Competitor.com' }))
+    .toMatchObject({ value: false, reason: 'TARGETING_MATCH', variant: 'off', flagMetadata: { strategyIndex: 0, strategyName: 'no competitors' } });
+  const miss = await client.getBooleanDetails('new-editor', true, { targetingKey: 'x', env: 'prod', plan: 'free' });
+  expect([miss.value, miss.reason, miss.flagMetadata.strategyIndex]).toEqual([false, 'DEFAULT', undefined]);
 });
 
 test('JSON variants by weight, sticky by a context field, read with getObjectValue; number flags with getNumberValue', async () => {

@@ -44,6 +44,12 @@ function answer(key: string, { flag, result }: Evaluated, env: string): Success 
   }
   if (result.noLimit) metadata.quotaRulesWithoutLimit = result.noLimit.join(',');
   if (result.unmetDependency !== undefined) metadata.unmetDependency = result.unmetDependency;
+  if (result.strategy !== undefined) {
+    // which strategy decided: what a playground shows as the why
+    metadata.strategyIndex = result.strategy;
+    const name = flag.flag.strategies[result.strategy]?.name;
+    if (name) metadata.strategyName = name;
+  }
   return { key, value: result.value, reason: result.reason, variant: result.variant, metadata };
 }
 
