@@ -317,3 +317,19 @@ export const flagsDocumentOut = z.object({
     strategies: z.array(strategyOut), variants: z.array(variantOut), stickiness: z.string(), dependencies: z.array(dependencyOut), quotaRules: z.array(quotaRuleOut),
   })),
 });
+
+// the playground: every flag's value for a context, and why
+export const playgroundBody = z.strictObject({
+  tenant: slug.optional().describe('whose flags (a tenant-bound caller: its own when omitted)'),
+  env: slug,
+  context: z.record(z.string(), z.unknown()).default({}).describe('an OFREP evaluation context: targetingKey and any fields'),
+});
+export const playgroundItem = z.object({
+  key: z.string(), value: valueOut, variant: z.string(), reason: z.enum(['STATIC', 'TARGETING_MATCH', 'SPLIT', 'DISABLED', 'DEFAULT']), on: z.boolean(),
+  inherited: z.boolean(), summary: z.string().describe('the rule in words'),
+  strategyIndex: z.number().nullable().describe('the strategy that decided (null: none did)'), strategyName: z.string().nullable(),
+  unmetDependency: z.string().nullable().describe('the parent that kept it off'),
+  userMissing: z.boolean().describe('a strategy needed the targetingKey and the context has none (OFREP answers TARGETING_KEY_MISSING)'),
+  quotaRule: quotaRuleOut.extend({ percent: z.number() }).nullable().describe('the quota rule that decided, with the usage it saw'),
+});
+export const playgroundResult = z.object({ tenant: z.string(), env: z.string(), flags: z.array(playgroundItem) });

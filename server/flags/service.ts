@@ -84,6 +84,17 @@ export class FlagService {
     return out;
   }
 
+  /** Every flag of the tenant in the environment for a context, in key order, without counting: what a playground shows. */
+  async explainAll(tenantId: number, envId: number, ctx: EvalContext): Promise<Evaluated[]> {
+    const set = await this.store.flagSet(tenantId, envId);
+    const usage = await this.usage(set);
+    const pass = { flags: set.flags, done: new Map<string, Evaluation | null>() };
+    return [...set.flags.keys()].sort().map((key) => {
+      const flag = set.flags.get(key)!;
+      return { flag, result: pass.done.get(key) ?? evaluate(flag, ctx, usage, pass) };
+    });
+  }
+
   /** The quota rule that serves a tenant's flag right now (for the list and the page), or null. */
   async activeRule(tenantId: number, rules: QuotaRule[]): Promise<(QuotaRule & { percent: number }) | null> {
     if (rules.length === 0) return null;

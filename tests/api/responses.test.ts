@@ -164,6 +164,7 @@ describe('each operation, answered as documented', () => {
     const context = { targetingKey: 'u1', tenant: 'hooli', env: 'dev', plan: 'pro', appVersion: '1.2.0' };
     expect((await call(u(), 'POST', '/ofrep/v1/evaluate/flags/model', '/ofrep/v1/evaluate/flags/{key}', { context })).body).toMatchObject({ value: { model: 'b' }, variant: 'big' });
     expect((await call(u(), 'POST', '/ofrep/v1/evaluate/flags', '/ofrep/v1/evaluate/flags', { context })).body.flags.length).toBeGreaterThan(1);
+    expect((await call(u(), 'POST', '/api/flags/playground', '/api/flags/playground', { tenant: 'hooli', env: 'dev', context })).body.flags.length).toBeGreaterThan(1);
     const doc = (await call(u(), 'GET', '/api/flags/export?tenant=hooli&env=dev', '/api/flags/export')).body;
     expect(doc.flags.length).toBeGreaterThan(1);
     expect((await call(u(), 'POST', '/api/flags/import', '/api/flags/import', { tenant: 'hooli', env: 'staging', dryRun: true, document: doc })).body.flags.created.length).toBeGreaterThan(1);
