@@ -9,5 +9,6 @@ import { flagRouteDocs } from './routes/flags.ts';
 import { ofrepRouteDocs } from './routes/ofrep.ts';
 import { reportingRouteDocs } from './routes/reporting.ts';
 import { webhookRouteDocs } from './routes/webhooks.ts';
+import { priceRouteDocs } from './routes/prices.ts';
 
-export const routeDocs: RouteDoc[] = [...coreRouteDocs, ...authRouteDocs, ...peopleRouteDocs, ...entitlementRouteDocs, ...flagRouteDocs, ...ofrepRouteDocs, ...reportingRouteDocs, ...webhookRouteDocs];
+export const routeDocs: RouteDoc[] = [...coreRouteDocs, ...authRouteDocs, ...peopleRouteDocs, ...entitlementRouteDocs, ...flagRouteDocs, ...ofrepRouteDocs, ...reportingRouteDocs, ...webhookRouteDocs, ...priceRouteDocs];
