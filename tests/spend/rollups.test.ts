@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { insertEvents } from '../../server/db/events.ts';
 import { foldUserRollups } from '../../server/db/tick.ts';
 import { addTenants, createTestDb, type TestDb } from '../helpers/db.ts';
-import { DAY, exact, pricedEventsSql, randomEvents, setPriceBook } from './helpers.ts';
+import { DAY, exact, pricedEventsSql, randomEvents, setPriceBook } from '../helpers/spend.ts';
 
 let db: TestDb;
 let ids: Record<string, number>;

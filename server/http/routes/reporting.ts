@@ -70,7 +70,7 @@ export function reportingRouter({ pool }: AppDeps): Router {
       const signal = clientGone(res);
       const { byFeature, byUser } = plan.query;
       if (csv) {
-        const columns = ['windowStart', 'windowEnd', ...(byFeature ? ['feature'] : []), ...(byUser ? ['user'] : []), 'tokens', 'events'];
+        const columns = ['windowStart', 'windowEnd', ...(byFeature ? ['feature'] : []), ...(byUser ? ['user'] : []), 'tokens', 'events', 'inputTokens', 'outputTokens', 'cachedTokens', 'cost'];
         const name = `usage-${tenant.slug}-${plan.query.from.toISOString().slice(0, 10)}-${plan.query.to.toISOString().slice(0, 10)}-${plan.query.window}.csv`;
         const rows = cursorRows<string[]>(pool, client, queryCsvStatement(plan.source, plan.query), CSV_FETCH, signal, 'array');
         await sendCsv(res, name, columns, rows, signal);
@@ -87,6 +87,7 @@ export function reportingRouter({ pool }: AppDeps): Router {
             windowStart: r.windowStart, windowEnd: r.windowEnd,
             ...(byFeature ? { feature: r.feature! } : {}), ...(byUser ? { user: r.user } : {}),
             tokens: r.tokens, events: r.events,
+            inputTokens: r.inputTokens, outputTokens: r.outputTokens, cachedTokens: r.cachedTokens, cost: r.cost,
           });
         }
         if (out.length > MAX_JSON_ROWS) {
@@ -131,7 +132,7 @@ export function reportingRouter({ pool }: AppDeps): Router {
       if (wantsCsv(req, format)) {
         const signal = clientGone(res);
         const rows = cursorRows<string[]>(pool, client, statementCsvStatement(tenant.id, p.start, p.end), CSV_FETCH, signal, 'array');
-        await sendCsv(res, `statement-${tenant.slug}-${p.start.toISOString().slice(0, 10)}.csv`, ['section', 'day', 'feature', 'user', 'tokens', 'events'], rows, signal);
+        await sendCsv(res, `statement-${tenant.slug}-${p.start.toISOString().slice(0, 10)}.csv`, ['section', 'day', 'feature', 'user', 'tokens', 'events', 'cost'], rows, signal);
         return;
       }
       res.type('json').send(await statementBody(client, tenant.id, p.start, p.end));

@@ -12,20 +12,20 @@ export const MODELS = ['gpt-4o', 'gpt-4o-mini', 'm-unpriced', 'm-custom'];
 export const minutesAgo = (now: number, ms: number) => new Date(Math.floor((now - ms) / 60_000) * 60_000).toISOString();
 
 /**
- * Installation prices for m-custom in USD and EUR that change 4 days ago and again 1.5 days ago
- * (gpt-4o and gpt-4o-mini keep the shipped list's USD rows), and for tenant `overrideId` its own
- * gpt-4o price from 2 days ago. Rows are inserted directly: the API refuses prices in the past.
+ * Installation prices for `custom` (default m-custom) in USD and EUR that change 4 days ago and
+ * again 1.5 days ago (gpt-4o and gpt-4o-mini keep the shipped list's USD rows), and for tenant
+ * `overrideId` its own gpt-4o price from 2 days ago. Inserted directly: the API refuses past prices.
  */
-export async function setPriceBook(pool: Pool, now: number, overrideId: number): Promise<void> {
+export async function setPriceBook(pool: Pool, now: number, overrideId: number, custom = 'm-custom'): Promise<void> {
   await pool.query(`
     insert into flagmeter.prices (model, currency, effective_from, input, output, cached, plain) values
-      ('m-custom', 'USD', '2000-01-01T00:00:00Z', 1.000001, 2.5, 0.333333, 1.1),
-      ('m-custom', 'USD', $1::timestamptz, 3.141592, 7.777777, 0.5, 3),
-      ('m-custom', 'USD', $2::timestamptz, 0.07, 0.9, 0.000001, 0.25),
-      ('m-custom', 'EUR', '2000-01-01T00:00:00Z', 2, 4, 1, 2),
-      ('m-custom', 'EUR', $1::timestamptz, 5.5, 11, 0.55, 5.5),
+      ($3, 'USD', '2000-01-01T00:00:00Z', 1.000001, 2.5, 0.333333, 1.1),
+      ($3, 'USD', $1::timestamptz, 3.141592, 7.777777, 0.5, 3),
+      ($3, 'USD', $2::timestamptz, 0.07, 0.9, 0.000001, 0.25),
+      ($3, 'EUR', '2000-01-01T00:00:00Z', 2, 4, 1, 2),
+      ($3, 'EUR', $1::timestamptz, 5.5, 11, 0.55, 5.5),
       ('gpt-4o', 'EUR', '2000-01-01T00:00:00Z', 2.3, 9.2, 1.15, 2.3)`,
-    [minutesAgo(now, 4 * DAY), minutesAgo(now, 1.5 * DAY)]);
+    [minutesAgo(now, 4 * DAY), minutesAgo(now, 1.5 * DAY), custom]);
   await pool.query(`
     insert into flagmeter.tenant_prices (tenant_id, model, effective_from, input, output, cached, plain) values
       ($1::bigint, 'gpt-4o', $2::timestamptz, 1.999999, 8.123456, 0.999999, 2)`, [overrideId, minutesAgo(now, 2 * DAY)]);
