@@ -365,6 +365,7 @@ create table flagmeter.reservations (
   event_id uuid,
   event_key text,
   check_id text,
+  cost numeric,
   constraint reservations_pkey PRIMARY KEY (tenant_id, id),
   constraint reservations_status_check CHECK ((status = ANY (ARRAY['open'::text, 'settled'::text, 'released'::text, 'expired'::text]))),
   constraint reservations_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES flagmeter.tenants(id) ON DELETE CASCADE,
@@ -381,6 +382,7 @@ comment on column flagmeter.reservations.settled_tokens is 'The tokens of the se
 comment on column flagmeter.reservations.event_id is 'The event that settled it.';
 comment on column flagmeter.reservations.event_key is 'That event''s idempotency key: its retry is answered as a duplicate, not refused.';
 comment on column flagmeter.reservations.check_id is 'The id of the check that took it, if it had one.';
+comment on column flagmeter.reservations.cost is 'The money held against the tenant''s budget: tokens at the feature''s plain price in force when the check took it (null: the tenant had no budget).';
 
 create table flagmeter.rollups (
   tenant_id bigint not null,
@@ -592,9 +594,12 @@ create table flagmeter.tenants (
   rate_limit_burst integer,
   quota_hard boolean default false not null,
   currency text default 'USD'::text not null,
+  monthly_budget numeric(16,6),
+  budget_hard boolean default false not null,
   constraint tenants_alert_thresholds_valid CHECK (((cardinality(alert_thresholds) <= 10) AND (0 < ALL (alert_thresholds)) AND (1000 >= ALL (alert_thresholds)))),
   constraint tenants_billing_day_check CHECK (((billing_day >= 1) AND (billing_day <= 28))),
   constraint tenants_currency_format CHECK ((currency ~ '^[A-Z]{3}$'::text)),
+  constraint tenants_monthly_budget_check CHECK ((monthly_budget > (0)::numeric)),
   constraint tenants_monthly_quota_check CHECK ((monthly_quota > 0)),
   constraint tenants_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200))),
   constraint tenants_pkey PRIMARY KEY (id),
@@ -614,6 +619,8 @@ comment on column flagmeter.tenants.rate_limit_per_second is 'Sustained events p
 comment on column flagmeter.tenants.rate_limit_burst is 'Events this tenant may post at once above the sustained rate (null: RATE_LIMIT_BURST).';
 comment on column flagmeter.tenants.quota_hard is 'True: checks deny once monthly_quota is reached (a hard limit). False (default): soft, counted and alerted, never denied. Events are counted either way.';
 comment on column flagmeter.tenants.currency is 'ISO 4217 code of the currency the tenant''s costs are counted in (default USD): its prices are the installation''s in this currency, or its own overrides.';
+comment on column flagmeter.tenants.monthly_budget is 'Money the tenant may spend per billing period, in its currency (null: no budget). Its cost is counted as the rollups count it (docs/cost.md).';
+comment on column flagmeter.tenants.budget_hard is 'True: checks deny what would pass monthly_budget. False (default): the budget is shown, never enforced.';
 
 create table flagmeter.webhook_deliveries (
   id bigint generated always as identity not null,
@@ -1196,6 +1203,19 @@ AS $function$
 $function$;
 comment on function flagmeter.billing_periods(tenant bigint) is 'Every billing period [period_start, period_end) of a tenant from the one holding its first usage to the current one, with its current billing_day and time zone; oldest first.';
 
+CREATE OR REPLACE FUNCTION flagmeter.budget_figures(tenant bigint, tz text, billing_day integer, as_of timestamp with time zone)
+ RETURNS TABLE(used numeric, reserved numeric)
+ LANGUAGE sql
+ STABLE
+AS $function$
+  select
+    coalesce((select sum(f.cost) from flagmeter.billing_period(billing_day, tz, as_of) p
+              cross join lateral flagmeter.period_spend(tenant, tz, p.period_start, p.period_end) f), 0),
+    coalesce((select sum(r.cost) from flagmeter.reservations r
+              where r.tenant_id = tenant and r.status = 'open' and r.expires_at > as_of), 0)
+$function$;
+comment on function flagmeter.budget_figures(tenant bigint, tz text, billing_day integer, as_of timestamp with time zone) is 'One tenant''s cost in the billing period holding as_of (used) and the cost its open, unexpired reservations hold (reserved), in its currency.';
+
 CREATE OR REPLACE FUNCTION flagmeter.check_entitlement(tenant_slug text, want_feature text, want_tokens bigint, reserve boolean, ttl_seconds integer, check_id text, request jsonb)
  RETURNS jsonb
  LANGUAGE plpgsql
@@ -1216,7 +1236,12 @@ declare
   res_expires timestamptz;
   lim bigint; used bigint; held bigint; hard boolean;
   answer jsonb;
+  unit numeric;
+  est numeric := 0;
+  bud record;
 begin
+  -- the answer reads the budget's figures only when there is a budget; its shape is fixed here
+  select 0::numeric as used, 0::numeric as reserved into bud;
   select * into t from flagmeter.tenants where slug = tenant_slug;
   if not found then
     return null;
@@ -1237,7 +1262,7 @@ begin
   select * into fl from flagmeter.feature_limits l where l.tenant_id = t.id and l.feature = want_feature;
   has_limit := found;
 
-  if reserve and (t.quota_hard or (has_limit and fl.hard)) then
+  if reserve and (t.quota_hard or (has_limit and fl.hard) or (t.budget_hard and t.monthly_budget is not null)) then
     perform pg_advisory_xact_lock(hashtextextended('flagmeter.reserve:' || t.id, 0));
   end if;
 
@@ -1260,11 +1285,29 @@ begin
     on_feature := has_limit and f_left <= q_left;
   end if;
 
+  -- The money budget (migration 15): the tokens asked for, priced at the feature's plain price in
+  -- force now (0 without a feature or a price), against the period's cost and the open holds' cost.
+  if t.monthly_budget is not null then
+    select p.plain into unit from flagmeter.price_in_force(t.id, want_feature, as_of) p;
+    est := coalesce(n * unit * 0.000001, 0);
+    select * into bud from flagmeter.budget_figures(t.id, t.timezone, t.billing_day, as_of);
+    if reason = 'ok' and t.budget_hard then
+      if bud.used + bud.reserved >= t.monthly_budget then
+        reason := 'budget_exhausted';
+      elsif est > t.monthly_budget - bud.used - bud.reserved then
+        reason := 'budget_would_exceed';
+      end if;
+    end if;
+  end if;
+
   if reason = 'ok' and reserve then
     res_id := gen_random_uuid();
     res_expires := as_of + make_interval(secs => ttl_seconds);
-    insert into flagmeter.reservations (tenant_id, id, feature, tokens, created_at, expires_at, check_id)
-    values (t.id, res_id, want_feature, n, as_of, res_expires, check_entitlement.check_id);
+    insert into flagmeter.reservations (tenant_id, id, feature, tokens, created_at, expires_at, check_id, cost)
+    values (t.id, res_id, want_feature, n, as_of, res_expires, check_entitlement.check_id, case when t.monthly_budget is not null then est end);
+    if t.monthly_budget is not null then
+      bud.reserved := bud.reserved + est;
+    end if;
     fig.quota_reserved := fig.quota_reserved + n;
     if want_feature is not null then
       fig.feature_reserved := fig.feature_reserved + n;
@@ -1294,7 +1337,11 @@ begin
     'asOf', to_char(as_of at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
     || case when res_id is null then '{}'::jsonb else jsonb_build_object('reservation', jsonb_build_object(
       'id', res_id, 'tokens', n,
-      'expiresAt', to_char(res_expires at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))) end;
+      'expiresAt', to_char(res_expires at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))) end
+    || case when t.monthly_budget is null then '{}'::jsonb else jsonb_build_object('budget', jsonb_build_object(
+      'limit', trim_scale(t.monthly_budget)::text, 'used', trim_scale(bud.used)::text, 'reserved', trim_scale(bud.reserved)::text,
+      'remaining', trim_scale(greatest(t.monthly_budget - bud.used - bud.reserved, 0))::text, 'estimate', trim_scale(est)::text,
+      'currency', t.currency, 'hard', t.budget_hard)) end;
 
   if check_id is not null then
     insert into flagmeter.entitlement_checks (tenant_id, check_id, request, answer)
@@ -1303,7 +1350,7 @@ begin
   return answer;
 end
 $function$;
-comment on function flagmeter.check_entitlement(tenant_slug text, want_feature text, want_tokens bigint, reserve boolean, ttl_seconds integer, check_id text, request jsonb) is 'POST /api/check: may tenant_slug spend want_tokens (on want_feature) now? Returns the answer as JSON (with the reservation when reserve is true and it was allowed), null for an unknown tenant, or {"conflict": "check_id_reused"} when check_id was used for another request.';
+comment on function flagmeter.check_entitlement(tenant_slug text, want_feature text, want_tokens bigint, reserve boolean, ttl_seconds integer, check_id text, request jsonb) is 'POST /api/check: may tenant_slug spend want_tokens (on want_feature) now, within its quota, the feature''s limit and its money budget? Returns the answer as JSON (with the reservation when reserve is true and it was allowed, and the budget''s figures when the tenant has one), null for an unknown tenant, or {"conflict": "check_id_reused"} when check_id was used for another request.';
 
 CREATE OR REPLACE FUNCTION flagmeter.check_entitlements(requests jsonb)
  RETURNS jsonb

@@ -76,6 +76,24 @@ export async function setCurrency(client: pg.ClientBase, slug: string, currency:
   return 'ok';
 }
 
+export interface Budget { tenant: string; currency: string; monthlyBudget: string | null; hard: boolean }
+
+const budgetSql = `select slug as tenant, currency, trim_scale(monthly_budget)::text as "monthlyBudget", budget_hard as hard from flagmeter.tenants`;
+
+export async function tenantBudget(db: Pool | pg.ClientBase, slug: string): Promise<Budget | undefined> {
+  const { rows: [r] } = await db.query<Budget>(`${budgetSql} where slug = $1::text`, [slug]);
+  return r;
+}
+
+/** Sets (or, with null, removes) the tenant's monthly budget; undefined: no such tenant. */
+export async function setBudget(client: pg.ClientBase, slug: string, budget: string | null, hard: boolean): Promise<Budget | undefined> {
+  const { rows: [r] } = await client.query<Budget>(`
+    update flagmeter.tenants set monthly_budget = $2::numeric, budget_hard = $3::boolean and $2::numeric is not null, updated_at = now()
+    where slug = $1::text
+    returning slug as tenant, currency, trim_scale(monthly_budget)::text as "monthlyBudget", budget_hard as hard`, [slug, budget, hard]);
+  return r;
+}
+
 export async function tenantCurrency(db: Pool | pg.ClientBase, slug: string): Promise<string | undefined> {
   const { rows: [r] } = await db.query<{ currency: string }>('select currency from flagmeter.tenants where slug = $1::text', [slug]);
   return r?.currency;

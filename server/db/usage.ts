@@ -51,7 +51,7 @@ export const featureJson = `json_build_object(
 // toISOString() would, so the body reads like every other answer.
 const usageBodySql = `
 with t as (
-  select t.id, t.slug, t.name, t.monthly_quota, t.billing_day, t.timezone, t.currency, p.period_start, p.period_end
+  select t.id, t.slug, t.name, t.monthly_quota, t.billing_day, t.timezone, t.currency, t.monthly_budget, t.budget_hard, p.period_start, p.period_end
   from flagmeter.tenants t
   cross join lateral flagmeter.billing_period(t.billing_day, t.timezone, coalesce($2::timestamptz, now())) p
   where t.slug = $1::text
@@ -64,6 +64,9 @@ with t as (
 select json_build_object(
   ${periodUsageFields},
   'limits', flagmeter.tenant_limits_json(t.id),
+  'budget', case when t.monthly_budget is not null then json_build_object(
+    'limit', ${moneyText('t.monthly_budget')}, 'used', ${moneyText('total.cost')},
+    'percent', round(100.0 * total.cost / t.monthly_budget, 2), 'hard', t.budget_hard) end,
   'features', coalesce((
     select json_agg(${featureJson} order by f.tokens desc, f.feature)
     from f), '[]'),

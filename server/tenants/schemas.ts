@@ -62,6 +62,8 @@ export const periodSpend = { totalCost: money, currency: z.string().describe('IS
 export const usageBody = tenantUsage.extend({
   ...periodSpend,
   limits: z.array(limitUsage).describe('the quota first, then each feature limit'),
+  budget: z.object({ limit: money, used: money, percent: z.number(), hard: z.boolean() }).nullable()
+    .describe('the money budget this period (null: none): used is totalCost, percent of limit to 2 decimals'),
   features: z.array(featureSpend),
   alerts: z.array(alertBody).describe('the latest 20'),
 });

@@ -186,6 +186,10 @@ describe('each operation, answered as documented', () => {
     // same currency as it has: allowed even with usage
     expect((await call(u(), 'PUT', '/api/tenants/hooli/currency', '/api/tenants/{tenant}/currency', { currency: 'USD' })).status).toBe(200);
     expect((await call(u(), 'PUT', '/api/tenants/hooli/currency', '/api/tenants/{tenant}/currency', { currency: 'EUR' })).status).toBe(409);
+    expect((await call(u(), 'PUT', '/api/tenants/hooli/budget', '/api/tenants/{tenant}/budget', { monthlyBudget: '500', hard: true })).status).toBe(200);
+    const checked = await call(u(), 'POST', '/api/check', '/api/check', { tenant: 'hooli', feature: 'gpt-4o', tokens: 10 });
+    expect(checked.body.budget).toMatchObject({ limit: '500', hard: true });
+    expect((await call(u(), 'GET', '/api/usage/hooli', '/api/usage/{tenant}')).body.budget).toMatchObject({ limit: '500' });
   });
 
   test('deleting a tenant; health, the document, metrics', async () => {

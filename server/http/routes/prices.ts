@@ -1,5 +1,5 @@
-// The price book API (docs/cost.md): the installation's prices and each tenant's overrides and
-// currency. Reading needs read (a tenant-bound key: its own tenant); every change needs admin and
+// The price book API (docs/cost.md): the installation's prices and each tenant's overrides,
+// currency and money budget. Reading needs read (a tenant-bound key: its own tenant); every change needs admin and
 // is audited with the rows it added.
 import { Router, type Request } from 'express';
 import { AppError } from '../../core/errors.ts';
@@ -9,11 +9,13 @@ import { send } from '../responses.ts';
 import { answer, type RouteDoc } from '../route-doc.ts';
 import { assertTenantAllowed, requireScope } from '../../auth/middleware.ts';
 import { audited } from '../../db/admin.ts';
-import { installationPrices, setCurrency, tenantCurrency, tenantPrices, upsertInstallationPrices, upsertTenantPrices, type PriceRow } from '../../db/prices.ts';
+import {
+  installationPrices, setBudget, setCurrency, tenantBudget, tenantCurrency, tenantPrices, upsertInstallationPrices, upsertTenantPrices, type PriceRow,
+} from '../../db/prices.ts';
 import { tenantIdOf } from '../../db/tenants.ts';
 import { pricesToStore } from '../../prices/book.ts';
 import {
-  currencyAnswer, currencyBody, installationPricesAnswer, installationPricesBody, tenantPricesAnswer, tenantPricesBody,
+  budgetAnswer, budgetBody, currencyAnswer, currencyBody, installationPricesAnswer, installationPricesBody, tenantPricesAnswer, tenantPricesBody,
 } from '../../prices/schemas.ts';
 import { tenantParam } from '../../tenants/schemas.ts';
 import type { AppDeps } from '../../deps.ts';
@@ -81,6 +83,19 @@ export function pricesRouter({ config, pool, invalidator }: AppDeps): Router {
     send(res, 200, currencyAnswer, { tenant: slug, currency });
   });
 
+  router.put('/tenants/:tenant/budget', admin, ...body, async (req, res) => {
+    const slug = tenantOf(req);
+    const input = parseWith(budgetBody, req.body, 'The budget');
+    const after = await audited(pool, req.caller, async (client) => {
+      const before = await tenantBudget(client, slug);
+      if (!before) throw noTenant(slug);
+      const updated = (await setBudget(client, slug, input.monthlyBudget, input.hard))!;
+      return { result: updated, audit: { action: 'tenant.budget', target: `tenant:${slug}`, before, after: updated } };
+    });
+    await invalidator.tenantChanged(slug);
+    send(res, 200, budgetAnswer, after);
+  });
+
   return router;
 }
 
@@ -97,4 +112,6 @@ export const priceRouteDocs: RouteDoc[] = [
     responses: { 201: answer('The tenant\'s price book after the change', tenantPricesAnswer), 400: 'Invalid prices, or effectiveFrom too early', 404: 'Unknown tenant' } },
   { method: 'put', path: '/api/tenants/{tenant}/currency', summary: 'Set the currency a tenant\'s costs are counted in, while it has no usage yet. Audited (tenant.currency).', scope: 'admin', body: currencyBody, params: tenant,
     responses: { 200: answer('The tenant\'s currency', currencyAnswer), 404: 'Unknown tenant', 409: 'The tenant already has usage in another currency' } },
+  { method: 'put', path: '/api/tenants/{tenant}/budget', summary: 'Set (or, with monthlyBudget null, remove) a tenant\'s monthly budget in its currency; hard: checks deny what would pass it. Audited (tenant.budget).', scope: 'admin', body: budgetBody, params: tenant,
+    responses: { 200: answer('The tenant\'s budget', budgetAnswer), 404: 'Unknown tenant' } },
 ];
