@@ -481,11 +481,12 @@ create table flagmeter.rollups_daily_users_pending (
   output_tokens bigint[],
   cached_tokens bigint[],
   costs numeric[],
+  minute timestamp with time zone,
   constraint rollups_daily_users_pending_check CHECK (((cardinality(features) = cardinality(end_users)) AND (cardinality(features) = cardinality(tokens)) AND (cardinality(features) = cardinality(event_counts)))),
   constraint rollups_daily_users_pending_pkey PRIMARY KEY (tenant_id, id),
   constraint rollups_daily_users_pending_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES flagmeter.tenants(id) ON DELETE CASCADE
 );
-comment on table flagmeter.rollups_daily_users_pending is 'Events that name a user, not yet folded into rollups_daily_users: one row per inserted batch, tenant and local day, its (feature, end_user, tokens, event_count) entries in parallel arrays. Appended by the events insert trigger, emptied by flagmeter.fold_user_rollups() (the minute job). tenant_id leads the primary key, so the table can be distributed by tenant.';
+comment on table flagmeter.rollups_daily_users_pending is 'Events that name a user, not yet folded into rollups_daily_users: one row per inserted batch, tenant, local day and minute, its (feature, end_user, tokens, event_count, parts) entries in parallel arrays. Appended by the events insert trigger, emptied by flagmeter.fold_user_rollups() (the minute job); read priced through flagmeter.queued_user_usage(). tenant_id leads the primary key, so the table can be distributed by tenant.';
 comment on column flagmeter.rollups_daily_users_pending.day is 'Calendar day in timezone.';
 comment on column flagmeter.rollups_daily_users_pending.timezone is 'The tenant''s time zone when the events were stored.';
 comment on column flagmeter.rollups_daily_users_pending.features is 'Feature of each entry.';
@@ -495,7 +496,8 @@ comment on column flagmeter.rollups_daily_users_pending.event_counts is 'Events 
 comment on column flagmeter.rollups_daily_users_pending.input_tokens is 'Input tokens of each entry (null in rows queued before migration 14: 0).';
 comment on column flagmeter.rollups_daily_users_pending.output_tokens is 'Output tokens of each entry (null in rows queued before migration 14: 0).';
 comment on column flagmeter.rollups_daily_users_pending.cached_tokens is 'Cached input tokens of each entry (null in rows queued before migration 14: 0).';
-comment on column flagmeter.rollups_daily_users_pending.costs is 'Cost of each entry at the price in force when it occurred (null in rows queued before migration 14: 0).';
+comment on column flagmeter.rollups_daily_users_pending.costs is 'Cost of each entry, in rows queued by migration 14''s trigger; null since migration 16 (priced by minute when read or folded).';
+comment on column flagmeter.rollups_daily_users_pending.minute is 'The UTC minute its events occurred in (null in rows queued before migration 16, whose costs are in costs): their price is the one in force then.';
 
 create table flagmeter.rollups_hourly (
   tenant_id bigint not null,
@@ -1058,19 +1060,18 @@ create view report.usage_by_user as
             u.cost
            FROM flagmeter.rollups_daily_users u
         UNION ALL
-         SELECT p.tenant_id,
-            p.day,
-            x.feature,
-            x.end_user,
-            x.tokens,
-            x.events,
-            p.timezone,
-            COALESCE(x.input, 0::bigint) AS "coalesce",
-            COALESCE(x.output, 0::bigint) AS "coalesce",
-            COALESCE(x.cached, 0::bigint) AS "coalesce",
-            COALESCE(x.cost, 0::numeric) AS "coalesce"
-           FROM flagmeter.rollups_daily_users_pending p
-             CROSS JOIN LATERAL UNNEST(p.features, p.end_users, p.tokens, p.event_counts, p.input_tokens, p.output_tokens, p.cached_tokens, p.costs) x(feature, end_user, tokens, events, input, output, cached, cost)) n
+         SELECT q.tenant_id,
+            q.day,
+            q.feature,
+            q.end_user,
+            q.tokens,
+            q.event_count,
+            q.timezone,
+            q.input_tokens,
+            q.output_tokens,
+            q.cached_tokens,
+            q.cost
+           FROM flagmeter.queued_user_usage(NULL::bigint, '-infinity'::date, 'infinity'::date) q(tenant_id, day, feature, timezone, end_user, tokens, event_count, input_tokens, output_tokens, cached_tokens, cost)) n
      JOIN flagmeter.tenants t ON t.id = n.tenant_id
   GROUP BY t.slug, n.day, n.feature, n.end_user, n.timezone, t.currency
 UNION ALL
@@ -1405,11 +1406,8 @@ AS $function$
   from flagmeter.rollups_daily_users u
   where u.tenant_id = tenant and u.day >= first_day and u.day < end_day
   union all
-  select p.day, x.feature, p.timezone, x.end_user, x.tokens, x.events, coalesce(x.input, 0), coalesce(x.output, 0), coalesce(x.cached, 0), coalesce(x.cost, 0)
-  from flagmeter.rollups_daily_users_pending p
-  cross join lateral unnest(p.features, p.end_users, p.tokens, p.event_counts, p.input_tokens, p.output_tokens, p.cached_tokens, p.costs)
-    as x(feature, end_user, tokens, events, input, output, cached, cost)
-  where p.tenant_id = tenant and p.day >= first_day and p.day < end_day
+  select q.day, q.feature, q.timezone, q.end_user, q.tokens, q.event_count, q.input_tokens, q.output_tokens, q.cached_tokens, q.cost
+  from flagmeter.queued_user_usage(tenant, first_day, end_day) q
   union all
   select d.day, d.feature, d.timezone, null, d.tokens - d.named_tokens, d.event_count - d.named_events,
     d.input_tokens - d.named_input_tokens, d.output_tokens - d.named_output_tokens, d.cached_tokens - d.named_cached_tokens, d.cost - d.named_cost
@@ -1504,13 +1502,22 @@ CREATE OR REPLACE FUNCTION flagmeter.fold_user_rollups()
 AS $function$
   with moved as (
     delete from flagmeter.rollups_daily_users_pending returning *
-  ), entries as (
-    select m.tenant_id, m.day, x.feature, m.timezone, x.end_user, sum(x.tokens)::bigint as tokens, sum(x.events)::bigint as events,
-      coalesce(sum(x.input), 0)::bigint as input, coalesce(sum(x.output), 0)::bigint as output, coalesce(sum(x.cached), 0)::bigint as cached,
-      coalesce(sum(x.cost), 0) as cost
+  ), x as (
+    select m.tenant_id, m.id, m.day, m.timezone, m.minute, u.feature, u.end_user, u.tokens, u.events,
+      coalesce(u.input, 0) as input, coalesce(u.output, 0) as output, coalesce(u.cached, 0) as cached, u.cost
     from moved m
     cross join lateral unnest(m.features, m.end_users, m.tokens, m.event_counts, m.input_tokens, m.output_tokens, m.cached_tokens, m.costs)
-      as x(feature, end_user, tokens, events, input, output, cached, cost)
+      as u(feature, end_user, tokens, events, input, output, cached, cost)
+  ), priced as (
+    -- one lookup per tenant, feature and minute of the queue, as the trigger does for its batch
+    select k.tenant_id, k.feature, k.minute, pr.input, pr.output, pr.cached, pr.plain
+    from (select distinct tenant_id, feature, minute from x where minute is not null) k
+    cross join lateral flagmeter.price_in_force(k.tenant_id, k.feature, k.minute) pr
+  ), entries as (
+    select x.tenant_id, x.day, x.feature, x.timezone, x.end_user, sum(x.tokens)::bigint as tokens, sum(x.events)::bigint as events,
+      sum(x.input)::bigint as input, sum(x.output)::bigint as output, sum(x.cached)::bigint as cached,
+      sum(coalesce(x.cost, flagmeter.tokens_cost(x.tokens, x.input, x.output, x.cached, pr.input, pr.output, pr.cached, pr.plain))) as cost
+    from x left join priced pr on pr.tenant_id = x.tenant_id and pr.feature = x.feature and pr.minute = x.minute
     group by 1, 2, 3, 4, 5
   ), folded as (
     insert into flagmeter.rollups_daily_users as u (tenant_id, day, feature, timezone, end_user, tokens, event_count, input_tokens, output_tokens, cached_tokens, cost)
@@ -1527,7 +1534,7 @@ AS $function$
   )
   select count(*)::int from folded
 $function$;
-comment on function flagmeter.fold_user_rollups() is 'Folds the queued per-end-user sums (rollups_daily_users_pending) into rollups_daily_users; returns the rows upserted. Called by the minute job.';
+comment on function flagmeter.fold_user_rollups() is 'Folds the queued per-end-user sums (rollups_daily_users_pending) into rollups_daily_users, pricing each queued minute at its price in force; returns the rows upserted. Called by the minute job.';
 
 CREATE OR REPLACE FUNCTION flagmeter.is_timezone(tz text)
  RETURNS boolean
@@ -1619,6 +1626,22 @@ AS $function$
   limit 1
 $function$;
 comment on function flagmeter.price_in_force(p_tenant bigint, p_model text, p_at timestamp with time zone) is 'The price of one model for one tenant at an instant: its own override in force then, else the installation''s row in its currency (no row: the model is unpriced, its tokens cost 0).';
+
+CREATE OR REPLACE FUNCTION flagmeter.queued_user_usage(tenant bigint, first_day date, end_day date)
+ RETURNS TABLE(tenant_id bigint, day date, feature text, timezone text, end_user text, tokens bigint, event_count bigint, input_tokens bigint, output_tokens bigint, cached_tokens bigint, cost numeric)
+ LANGUAGE sql
+ STABLE PARALLEL SAFE
+AS $function$
+  select p.tenant_id, p.day, u.feature, p.timezone, u.end_user, u.tokens, u.events,
+    coalesce(u.input, 0), coalesce(u.output, 0), coalesce(u.cached, 0),
+    coalesce(u.cost, flagmeter.tokens_cost(u.tokens, coalesce(u.input, 0), coalesce(u.output, 0), coalesce(u.cached, 0), pr.input, pr.output, pr.cached, pr.plain))
+  from flagmeter.rollups_daily_users_pending p
+  cross join lateral unnest(p.features, p.end_users, p.tokens, p.event_counts, p.input_tokens, p.output_tokens, p.cached_tokens, p.costs)
+    as u(feature, end_user, tokens, events, input, output, cached, cost)
+  left join lateral flagmeter.price_in_force(p.tenant_id, u.feature, p.minute) pr on u.cost is null
+  where (tenant is null or p.tenant_id = tenant) and p.day >= first_day and p.day < end_day
+$function$;
+comment on function flagmeter.queued_user_usage(tenant bigint, first_day date, end_day date) is 'The per-user queue''s entries (rollups_daily_users_pending) of one tenant (null: every tenant) for days in [first_day, end_day), each with its cost at the price in force at its minute.';
 
 CREATE OR REPLACE FUNCTION flagmeter.quota_snapshot(tenant_ids bigint[])
  RETURNS TABLE(tenant_id bigint, feature text, used bigint, limit_tokens bigint)
@@ -1715,8 +1738,8 @@ CREATE OR REPLACE FUNCTION flagmeter.tg_events__rollup()
 AS $function$
 begin
   -- One price lookup per tenant, feature and minute of the batch (not per event): a price's
-  -- effective_from is a whole minute, so all events of a minute share it. The per-user queue gets
-  -- each event's cost from its minute's price, joined in the same statement.
+  -- effective_from is a whole minute, so all events of a minute share it. The per-user queue is
+  -- priced later, by its readers and the fold (migration 16).
   with per_minute as materialized (
     select tenant_id, date_trunc('minute', occurred_at, 'UTC') as minute, feature, sum(tokens) as tokens, count(*) as events,
       coalesce(sum(input_tokens), 0) as input, coalesce(sum(output_tokens), 0) as output, coalesce(sum(cached_tokens), 0) as cached,
@@ -1728,7 +1751,7 @@ begin
     from new_events
     group by 1, 2, 3
   ), priced as materialized (
-    select m.*, p.input as p_input, p.output as p_output, p.cached as p_cached, p.plain as p_plain,
+    select m.*,
       flagmeter.tokens_cost(m.tokens, m.input, m.output, m.cached, p.input, p.output, p.cached, p.plain) as cost,
       flagmeter.tokens_cost(m.named_tokens, m.named_input, m.named_output, m.named_cached, p.input, p.output, p.cached, p.plain) as named_cost
     from per_minute m
@@ -1768,25 +1791,23 @@ begin
           named_cost = d.named_cost + excluded.named_cost
   )
   -- Events that name a user, queued as they are (migration 11): one row per tenant and local day.
-  insert into flagmeter.rollups_daily_users_pending (tenant_id, day, timezone, features, end_users, tokens, event_counts,
-    input_tokens, output_tokens, cached_tokens, costs)
-  select e.tenant_id, (e.minute at time zone t.timezone)::date, t.timezone,
+  insert into flagmeter.rollups_daily_users_pending (tenant_id, day, timezone, minute, features, end_users, tokens, event_counts,
+    input_tokens, output_tokens, cached_tokens)
+  select e.tenant_id, (e.minute at time zone t.timezone)::date, t.timezone, e.minute,
     array_agg(e.feature), array_agg(e.end_user), array_agg(e.tokens::bigint), array_agg(1::bigint),
-    array_agg(e.input), array_agg(e.output), array_agg(e.cached),
-    array_agg(flagmeter.tokens_cost(e.tokens, e.input, e.output, e.cached, p.p_input, p.p_output, p.p_cached, p.p_plain))
+    array_agg(e.input), array_agg(e.output), array_agg(e.cached)
   from (
     select tenant_id, date_trunc('minute', occurred_at, 'UTC') as minute, feature, end_user, tokens::bigint as tokens,
       coalesce(input_tokens, 0)::bigint as input, coalesce(output_tokens, 0)::bigint as output, coalesce(cached_tokens, 0)::bigint as cached
     from new_events
     where end_user is not null
   ) e
-  join priced p using (tenant_id, minute, feature)
   join flagmeter.tenants t on t.id = e.tenant_id
-  group by 1, 2, 3;
+  group by 1, 2, 3, 4;
   return null;
 end
 $function$;
-comment on function flagmeter.tg_events__rollup() is 'Adds each inserted batch of events (tokens, their parts and their cost at the price in force for each minute) to flagmeter.rollups and flagmeter.rollups_daily, and queues the events that name a user in flagmeter.rollups_daily_users_pending, in the same transaction.';
+comment on function flagmeter.tg_events__rollup() is 'Adds each inserted batch of events (tokens, their parts and their cost at the price in force for each minute) to flagmeter.rollups and flagmeter.rollups_daily, and queues the events that name a user, with their minute, in flagmeter.rollups_daily_users_pending, in the same transaction.';
 
 CREATE OR REPLACE FUNCTION flagmeter.tg_reservations__webhook_event()
  RETURNS trigger
