@@ -319,6 +319,33 @@ export async function findPeriod(client: pg.ClientBase, tenantId: number, start:
   return r && { start: r.period_start, end: r.period_end, current: r.current };
 }
 
+/**
+ * The statement's lines, as CTEs over `t`: the period's raw events summed per model and minute,
+ * priced at each minute's price in force (the one the insert trigger priced them at), then one line
+ * per model, price row and kind (input, output, cached, plain) with tokens > 0: tokens × price
+ * per million = cost, exact. Raw events are kept for EVENTS_RETENTION (13 months): a period whose
+ * events are gone has lines whose tokens no longer add up to the total, and its lines are null.
+ */
+const statementLines = `ev as (
+  select e.feature, date_trunc('minute', e.occurred_at, 'UTC') as minute,
+    sum(coalesce(e.input_tokens, 0))::bigint as input, sum(coalesce(e.output_tokens, 0))::bigint as output,
+    sum(coalesce(e.cached_tokens, 0))::bigint as cached, sum(case when e.input_tokens is null then e.tokens else 0 end)::bigint as plain
+  from t join flagmeter.events e on e.tenant_id = t.id and e.occurred_at >= t.period_start and e.occurred_at < t.period_end
+  group by 1, 2
+), per_price as (
+  select ev.feature as model, p.source, p.effective_from as price_from, p.input as p_input, p.output as p_output, p.cached as p_cached, p.plain as p_plain,
+    sum(ev.input) as input, sum(ev.output) as output, sum(ev.cached) as cached, sum(ev.plain) as plain
+  from t cross join ev
+  left join lateral flagmeter.price_in_force(t.id, ev.feature, ev.minute) p on true
+  group by 1, 2, 3, 4, 5, 6, 7
+), lines as (
+  select pp.model, pp.source, pp.price_from, k.kind, k.kind_order, k.tokens, k.price, coalesce(k.tokens * k.price * 0.000001, 0) as cost
+  from per_price pp
+  cross join lateral (values ('input', 1, pp.input, pp.p_input), ('output', 2, pp.output, pp.p_output),
+    ('cached', 3, pp.cached, pp.p_cached), ('plain', 4, pp.plain, pp.p_plain)) as k(kind, kind_order, tokens, price)
+  where k.tokens > 0
+)`;
+
 // A period's statement in one statement, as JSON text. Totals and features come from
 // periodSums, exactly as GET /api/usage/:tenant computes them while the period is current; days
 // and users from the daily rows when they answer the period exactly (null otherwise: the tenant's
@@ -339,7 +366,7 @@ with t as (
   from t cross join lateral flagmeter.daily_user_usage(t.id, (t.period_start at time zone t.timezone)::date, (t.period_end at time zone t.timezone)::date) u
   where t.daily_ok and u.timezone = t.timezone
   group by u.end_user
-), a as (
+), ${statementLines}, a as (
   select a.* from t join flagmeter.alerts a on a.tenant_id = t.id and a.period_start >= t.period_start and a.period_start < t.period_end
 )
 select json_build_object(
@@ -357,6 +384,12 @@ select json_build_object(
       'percent', round(100.0 * x.tokens / nullif(total.tokens, 0), 2), 'cost', ${moneyText('x.cost')}) order by x.tokens desc, x.end_user nulls last)
     from (select * from u order by tokens desc, end_user nulls last limit 20) x), '[]') end,
   'users', case when t.daily_ok then (select count(*) from u where u.end_user is not null) end,
+  'lines', case when (select coalesce(sum(tokens), 0) from lines) = total.tokens then coalesce((
+    select json_agg(json_build_object('model', l.model, 'kind', l.kind, 'tokens', l.tokens,
+      'price', ${moneyText('l.price')}, 'cost', ${moneyText('l.cost')},
+      'priceFrom', case when l.price_from is not null then ${isoUtc('l.price_from')} end, 'priceSource', l.source)
+      order by l.model, l.price_from nulls first, l.kind_order)
+    from lines l), '[]') end,
   'alerts', coalesce((
     select json_agg(${alertJson('a', 't.slug')} order by a.created_at desc, a.id desc)
     from a), '[]')
@@ -369,7 +402,7 @@ export async function statementBody(client: pg.ClientBase, tenantId: number, sta
 }
 
 // The statement as one table a spreadsheet can pivot: a `total` row, then `feature`, `day` (per day
-// and feature) and `user` (every user, largest first) rows. Day and user rows only where the daily
+// and feature), `user` (every user, largest first) and `line` (model, kind, price: the JSON's lines) rows. Day and user rows only where the daily
 // rows answer the period exactly, as in the JSON.
 const statementCsvSql = `
 with t as (
@@ -377,26 +410,32 @@ with t as (
     (($2::timestamptz at time zone t.timezone)::date) as first_day, (($3::timestamptz at time zone t.timezone)::date) as end_day,
     flagmeter.daily_rows_answer(t.id, t.timezone, $2::timestamptz, $3::timestamptz) as daily_ok
   from flagmeter.tenants t where t.id = $1::bigint
-), ${periodSums}
-select section || ',' || coalesce(day, '') || ',' || ${csvField('feature')} || ',' || ${csvField('"user"')} || ',' || tokens::text || ',' || events::text
-  || ',' || ${moneyText('cost')} || E'\\r\\n' as line from (
+), ${periodSums}, ${statementLines}
+select section || ',' || coalesce(day, '') || ',' || ${csvField('feature')} || ',' || ${csvField('"user"')} || ',' || tokens::text || ',' || coalesce(events::text, '')
+  || ',' || ${moneyText('cost')} || ',' || coalesce(kind, '') || ',' || coalesce(${moneyText('price')}, '') || E'\\r\\n' as line from (
   select 1 as ord, 'total' as section, null::text as day, null::text as feature, null::text as "user",
-    coalesce(sum(tokens), 0)::bigint as tokens, coalesce(sum(event_count), 0)::bigint as events, 0::bigint as rank, coalesce(sum(cost), 0) as cost
+    coalesce(sum(tokens), 0)::bigint as tokens, coalesce(sum(event_count), 0)::bigint as events, 0::bigint as rank, coalesce(sum(cost), 0) as cost,
+    null::text as kind, null::numeric as price
   from f
   union all
-  select 2, 'feature', null, f.feature, null, f.tokens, f.event_count, row_number() over (order by f.tokens desc, f.feature), f.cost from f
+  select 2, 'feature', null, f.feature, null, f.tokens, f.event_count, row_number() over (order by f.tokens desc, f.feature), f.cost, null, null from f
   union all
   select 3, 'day', to_char(d.day, 'YYYY-MM-DD'), d.feature, null, sum(d.tokens)::bigint, sum(d.event_count)::bigint,
-    row_number() over (order by d.day, d.feature), sum(d.cost)
+    row_number() over (order by d.day, d.feature), sum(d.cost), null, null
   from t join flagmeter.rollups_daily d on d.tenant_id = t.id and d.timezone = t.timezone and d.day >= t.first_day and d.day < t.end_day
   where t.daily_ok
   group by d.day, d.feature
   union all
   select 4, 'user', null, null, u.end_user, sum(u.tokens)::bigint, sum(u.event_count)::bigint,
-    row_number() over (order by sum(u.tokens) desc, u.end_user nulls last), sum(u.cost)
+    row_number() over (order by sum(u.tokens) desc, u.end_user nulls last), sum(u.cost), null, null
   from t cross join lateral flagmeter.daily_user_usage(t.id, t.first_day, t.end_day) u
   where t.daily_ok and u.timezone = t.timezone
   group by u.end_user
+  union all
+  -- what an invoice lists (as the JSON's lines): per model, price applied and kind, while the raw events are kept
+  select 5, 'line', null, l.model, null, l.tokens, null, row_number() over (order by l.model, l.price_from nulls first, l.kind_order), l.cost, l.kind, l.price
+  from lines l
+  where (select coalesce(sum(tokens), 0) from lines) = (select coalesce(sum(tokens), 0) from f)
 ) x
 order by ord, rank`;
 

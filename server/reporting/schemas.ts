@@ -47,5 +47,11 @@ export const statementAnswer = z.object({
     .describe('per local day; null when the tenant\'s zone changed within two days of the period (days cannot be given exactly)'),
   topUsers: z.array(z.object({ user: z.string().nullable(), ...usageCounts, cost: money })).nullable().describe('the 20 largest; user null: events without a user'),
   users: z.number().int().nullable().describe('distinct named end users in the period'),
+  lines: z.array(z.object({
+    model: z.string(), kind: z.enum(['input', 'output', 'cached', 'plain']).describe('plain: tokens of events sent without parts'),
+    tokens: z.number().int(), price: money.nullable().describe('per million tokens; null: no price was in force (cost 0)'),
+    cost: money.describe('tokens × price / 1,000,000, exact'),
+    priceFrom: z.string().nullable().describe('effectiveFrom of the price row applied'), priceSource: z.enum(['tenant', 'installation']).nullable(),
+  })).nullable().describe('what an invoice lists: per model, price applied and kind; from the raw events, so null once they are past retention. Their costs add up to totalCost'),
   alerts: z.array(alertBody).describe('the alerts of this period, newest first'),
 });

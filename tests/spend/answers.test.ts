@@ -106,12 +106,33 @@ describe('past periods and statements', () => {
       const top = new Map(statement.topUsers.map((u: any) => [u.user, exact(u.cost)]));
       for (const u of users) if (top.has(u.key)) expect({ user: u.key, cost: top.get(u.key) }).toEqual({ user: u.key, cost: exact(u.cost) });
 
+      // the lines an invoice lists: per model, price applied and kind, adding up to the total
+      expect(statement.lines).not.toBeNull();
+      expect(await sumExact(statement.lines.map((l: any) => l.cost))).toBe(want);
+      for (const l of statement.lines) {
+        const { rows: [c] } = await db.pool.query('select trim_scale(coalesce($1::bigint * $2::numeric * 0.000001, 0))::text as c', [l.tokens, l.price]);
+        expect({ line: l, cost: exact(l.cost) }).toEqual({ line: l, cost: exact(c.c) });
+      }
+      const { rows: kinds } = await db.pool.query(`
+        select feature as model, k.kind, sum(k.tokens)::bigint as tokens
+        from (${pricedEventsSql(`t.slug = $1 and e.occurred_at >= $2::timestamptz and e.occurred_at < $3::timestamptz`)}) x
+        cross join lateral (values ('input', coalesce(x.input_tokens, 0)), ('output', coalesce(x.output_tokens, 0)), ('cached', coalesce(x.cached_tokens, 0)),
+          ('plain', case when x.input_tokens is null then x.tokens else 0 end)) k(kind, tokens)
+        group by 1, 2 having sum(k.tokens) > 0 order by 1, 2`, [tenant, p.periodStart, p.periodEnd]);
+      const lineKinds = new Map<string, number>();
+      for (const l of statement.lines) lineKinds.set(`${l.model}|${l.kind}`, (lineKinds.get(`${l.model}|${l.kind}`) ?? 0) + l.tokens);
+      expect([...lineKinds].map(([k, tokens]) => ({ model: k.split('|')[0], kind: k.split('|')[1], tokens })).sort((x, y) => `${x.model}|${x.kind}`.localeCompare(`${y.model}|${y.kind}`)))
+        .toEqual(kinds.sort((x, y) => `${x.model}|${x.kind}`.localeCompare(`${y.model}|${y.kind}`)));
+      if (tenant === 'own' && p.current) expect(statement.lines.some((l: any) => l.priceSource === 'tenant')).toBe(true);
+
       const csv = parse((await get(`/api/tenants/${tenant}/periods/${p.periodStart}?format=csv`)).text, { columns: true }) as Record<string, string>[];
       expect(exact(csv.find((r) => r.section === 'total')!.cost)).toBe(want);
       expect(csv.filter((r) => r.section === 'feature').map((r) => ({ key: r.feature, tokens: Number(r.tokens), cost: exact(r.cost) })).sort((a, b) => a.key!.localeCompare(b.key!)))
         .toEqual(expected.map((r) => ({ ...r, cost: exact(r.cost) })));
       expect(await sumExact(csv.filter((r) => r.section === 'day').map((r) => r.cost!))).toBe(want);
       expect(await sumExact(csv.filter((r) => r.section === 'user').map((r) => r.cost!))).toBe(want);
+      expect(csv.filter((r) => r.section === 'line').map((r) => ({ model: r.feature, kind: r.kind, tokens: Number(r.tokens), price: r.price || null, cost: r.cost })))
+        .toEqual(statement.lines.map((l: any) => ({ model: l.model, kind: l.kind, tokens: l.tokens, price: l.price, cost: l.cost })));
     }
   });
 });

@@ -132,7 +132,7 @@ export function reportingRouter({ pool }: AppDeps): Router {
       if (wantsCsv(req, format)) {
         const signal = clientGone(res);
         const rows = cursorRows<string[]>(pool, client, statementCsvStatement(tenant.id, p.start, p.end), CSV_FETCH, signal, 'array');
-        await sendCsv(res, `statement-${tenant.slug}-${p.start.toISOString().slice(0, 10)}.csv`, ['section', 'day', 'feature', 'user', 'tokens', 'events', 'cost'], rows, signal);
+        await sendCsv(res, `statement-${tenant.slug}-${p.start.toISOString().slice(0, 10)}.csv`, ['section', 'day', 'feature', 'user', 'tokens', 'events', 'cost', 'kind', 'price'], rows, signal);
         return;
       }
       res.type('json').send(await statementBody(client, tenant.id, p.start, p.end));
