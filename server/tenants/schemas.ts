@@ -43,10 +43,13 @@ export const seriesQuery = z.strictObject({ bucket: z.enum(buckets).default('day
 /** Path parameters: a tenant's slug, an API key's id. */
 export const tenantParam = slug;
 
+/** What a period's tokens cost, beside them. */
+export const periodSpend = { totalCost: money, currency: z.string().describe('ISO 4217 code of the tenant\'s currency') };
+
 export const tenantUsage = z.object({
   tenant: z.string(), tenantName: z.string(), totalTokens: count, monthlyQuota: z.number().int(),
   quotaPercent: z.number(), eventCount: count, periodStart: isoTime, periodEnd: isoTime,
-  billingDay: z.number().int(), timezone: z.string(),
+  billingDay: z.number().int(), timezone: z.string(), ...periodSpend,
 });
 
 /** A feature's usage in a period: tokens, their parts by kind, and what they cost (docs/cost.md). */
@@ -56,11 +59,7 @@ export const featureSpend = z.object({
   cost: money,
 });
 
-/** What a period's tokens cost, beside them. */
-export const periodSpend = { totalCost: money, currency: z.string().describe('ISO 4217 code of the tenant\'s currency') };
-
 export const usageBody = tenantUsage.extend({
-  ...periodSpend,
   limits: z.array(limitUsage).describe('the quota first, then each feature limit'),
   budget: z.object({ limit: money, used: money, percent: z.number(), hard: z.boolean() }).nullable()
     .describe('the money budget this period (null: none): used is totalCost, percent of limit to 2 decimals'),
