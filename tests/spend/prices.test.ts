@@ -1,6 +1,6 @@
 // The price book API: the shipped list, installation prices and tenant overrides added from a
 // minute no event has reached (never in the past), admin only and audited, a tenant's currency
-// fixed once it has usage, and what a tenant-bound key may read.
+// fixed once it has usage, and what a tenant-bound key may read (its own tenant's prices only).
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { startTestApp } from '../helpers/app.ts';
 import { createTestDb, type TestDb } from '../helpers/db.ts';
@@ -111,7 +111,8 @@ describe('a tenant\'s prices and currency', () => {
     const secret = key.body.key as string;
     expect((await call('GET', '/api/tenants/acme/prices', undefined, secret)).status).toBe(200);
     expect((await call('GET', '/api/tenants/euro/prices', undefined, secret)).status).toBe(403);
-    expect((await call('GET', '/api/prices', undefined, secret)).status).toBe(200);
+    // the installation's book is the operator's: admins only
+    expect((await call('GET', '/api/prices', undefined, secret)).status).toBe(403);
     expect((await call('POST', '/api/prices', { prices: [{ model: 'x', input: 1, output: 1 }] }, secret)).status).toBe(403);
     expect((await call('PUT', '/api/tenants/acme/currency', { currency: 'EUR' }, secret)).status).toBe(403);
   });

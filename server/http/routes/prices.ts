@@ -1,6 +1,6 @@
 // The price book API (docs/cost.md): the installation's prices and each tenant's overrides,
-// currency and money budget. Reading needs read (a tenant-bound key: its own tenant); every change needs admin and
-// is audited with the rows it added.
+// currency and money budget. A tenant's prices need read (a tenant-bound key: its own tenant), the
+// installation's book and every change need admin; changes are audited with the rows stored.
 import { Router, type Request } from 'express';
 import { AppError } from '../../core/errors.ts';
 import { pathParam } from '../path-params.ts';
@@ -32,7 +32,9 @@ export function pricesRouter({ config, pool, invalidator }: AppDeps): Router {
   const body = jsonBody(config.BODY_LIMIT_BYTES);
   const futureMs = config.EVENT_MAX_FUTURE_SECONDS * 1000;
 
-  router.get('/prices', read, async (_req, res) => {
+  // the operator's own book (what it pays, what it charges by default): admins only; a tenant's
+  // people read what applies to them on /tenants/:tenant/prices
+  router.get('/prices', admin, async (_req, res) => {
     send(res, 200, installationPricesAnswer, { prices: await installationPrices(pool) as never });
   });
 
@@ -102,7 +104,7 @@ export function pricesRouter({ config, pool, invalidator }: AppDeps): Router {
 const tenant = { tenant: tenantParam };
 
 export const priceRouteDocs: RouteDoc[] = [
-  { method: 'get', path: '/api/prices', summary: 'The installation\'s price book: per model and currency, prices per million input, output, cached and plain tokens, each with the period it is in force.', scope: 'read',
+  { method: 'get', path: '/api/prices', summary: 'The installation\'s price book: per model and currency, prices per million input, output, cached and plain tokens, each with the period it is in force.', scope: 'admin',
     responses: { 200: answer('Every row, by model, currency and effectiveFrom', installationPricesAnswer) } },
   { method: 'post', path: '/api/prices', summary: 'Add (or replace, at the same model, currency and instant) installation prices, effective from a whole minute no stored event has reached. Audited (price.set).', scope: 'admin', body: installationPricesBody,
     responses: { 201: answer('The price book after the change', installationPricesAnswer), 400: 'Invalid prices, or effectiveFrom too early (a price never rewrites counted costs)' } },
