@@ -5,7 +5,8 @@
 // statements, 2 connections) under each, in a rotated order from round to round, so all see the same
 // machine state; prints events/s per round and each definition's ratio to the one before it, per
 // round and as the median. --users: how many end users the events name (0: none, the anonymous case
-// the per-user rollup skips; 100: every event names one, its worst case).
+// the per-user rollup skips; 100: every event names one, its worst case). --parts: every event gives
+// input/output/cached parts (which triggers before migration 14 store but ignore).
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { triggerDefinitions } from './lib/triggers.ts';
@@ -15,14 +16,14 @@ import { runSqlCeiling } from './lib/sql-ceiling.ts';
 
 const { values: args, positionals } = parseArgs({ allowPositionals: true, options: {
   rounds: { type: 'string', default: '6' }, seconds: { type: 'string', default: '8' },
-  users: { type: 'string', default: '100' }, last: { type: 'string', default: '99' },
+  users: { type: 'string', default: '100' }, last: { type: 'string', default: '99' }, parts: { type: 'boolean', default: false },
 } });
 // `npm run bench:trigger -- 4` (the rounds, as before) still works
 const rounds = Number(positionals[0] ?? args.rounds);
 const seconds = Number(args.seconds);
 const users = Number(args.users);
 const variants = Object.fromEntries(triggerDefinitions().slice(-Number(args.last)).map(([n, sql]) => [`trigger of migration ${n}`, sql]));
-console.log(`${rounds} rounds of ${seconds} s per definition; events name ${users ? `one of ${users} users` : 'no user'}`);
+console.log(`${rounds} rounds of ${seconds} s per definition; events name ${users ? `one of ${users} users` : 'no user'}${args.parts ? ', with token parts' : ''}`);
 
 const db = await setUpDatabase(process.env.DATABASE_URL, 50);
 const admin = new pg.Pool({ connectionString: db.url, max: 1 });
@@ -34,7 +35,7 @@ try {
     const order = [...all.slice((round - 1) % all.length), ...all.slice(0, (round - 1) % all.length)];
     for (const [name, fn] of order) {
       await admin.query(fn);
-      const r = await runSqlCeiling({ url: db.url, connections: 2, batchSize: 1000, durationMs: seconds * 1000, tenantIds: db.tenantIds, ledger: new Ledger(), users });
+      const r = await runSqlCeiling({ url: db.url, connections: 2, batchSize: 1000, durationMs: seconds * 1000, tenantIds: db.tenantIds, ledger: new Ledger(), users, parts: args.parts });
       results.set(name, [...(results.get(name) ?? []), Math.round(r.eventsPerSecond)]);
       console.log(`round ${round}, ${name}: ${Math.round(r.eventsPerSecond).toLocaleString('en-US')} events/s`);
     }

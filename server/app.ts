@@ -21,6 +21,7 @@ import { authenticate } from './auth/middleware.ts';
 import { authRouter } from './http/routes/auth.ts';
 import { peopleRouter } from './http/routes/people.ts';
 import { webhooksRouter } from './http/routes/webhooks.ts';
+import { pricesRouter } from './http/routes/prices.ts';
 import { entitlementsRouter } from './http/routes/entitlements.ts';
 import { environmentsRouter, flagsRouter } from './http/routes/flags.ts';
 import { segmentsRouter } from './http/routes/segments.ts';
@@ -66,6 +67,7 @@ export function makeApp(deps: AppDeps): Express {
   app.use('/api', peopleRouter(deps), eventsRouter(deps), seriesRouter(deps), usageRouter(deps), alertsRouter(deps), adminRouter(deps), usageStream(deps), environmentsRouter(deps), segmentsRouter(deps), flagTransferRouter(deps));
   app.use('/api', entitlementsRouter(deps));
   app.use('/api', webhooksRouter(deps));
+  app.use('/api', pricesRouter(deps));
   // flags under /api and at the toggle service's root paths (authenticated per route there); OFREP
   app.use(flagsRouter(deps, auth));
   app.use('/ofrep/v1', ofrepCors(deps.config.OFREP_CORS_ORIGINS), auth, ofrepRouter(deps));

@@ -140,17 +140,24 @@ create table flagmeter.events (
   received_at timestamp with time zone default now() not null,
   idempotency_key text,
   end_user text,
+  input_tokens integer,
+  output_tokens integer,
+  cached_tokens integer,
+  constraint events_token_parts CHECK ((((input_tokens IS NULL) AND (output_tokens IS NULL) AND (cached_tokens IS NULL)) OR ((input_tokens >= 0) AND (output_tokens >= 0) AND (cached_tokens >= 0) AND ((((input_tokens)::bigint + output_tokens) + cached_tokens) = tokens)))),
   constraint events_tokens_check CHECK ((tokens > 0))
 ) partition by RANGE (occurred_at);
 comment on table flagmeter.events is 'Raw usage events, one row per accepted event, partitioned by month of occurred_at. Aggregated into rollups by a statement trigger.';
 comment on column flagmeter.events.id is 'Event id returned to the client (eventId).';
 comment on column flagmeter.events.tenant_id is 'The tenant (flagmeter.tenants.id).';
 comment on column flagmeter.events.feature is 'What was used, e.g. a model name (gpt-4o).';
-comment on column flagmeter.events.tokens is 'Tokens consumed by this event (positive).';
+comment on column flagmeter.events.tokens is 'Tokens consumed by this event (positive): input_tokens + output_tokens + cached_tokens when the parts are given.';
 comment on column flagmeter.events.occurred_at is 'When the usage happened (client timestamp, or receipt time when absent).';
 comment on column flagmeter.events.received_at is 'When FlagMeter stored the event.';
 comment on column flagmeter.events.idempotency_key is 'Client-supplied id; a second event with the same tenant and id is a duplicate and is not stored.';
 comment on column flagmeter.events.end_user is 'Optional end user of the tenant, for breakdowns.';
+comment on column flagmeter.events.input_tokens is 'Input (prompt) tokens not read from a cache; null when the event gave no parts (then all its tokens are priced as plain tokens).';
+comment on column flagmeter.events.output_tokens is 'Output (completion) tokens; null when the event gave no parts.';
+comment on column flagmeter.events.cached_tokens is 'Input tokens read from a prompt cache (not counted in input_tokens); null when the event gave no parts.';
 
 create table flagmeter.events_default partition of flagmeter.events default;
 comment on table flagmeter.events_default is 'Safety net for events outside every monthly partition; normally empty.';
@@ -347,6 +354,33 @@ comment on column flagmeter.people.tenant_id is 'Set: the person sees and touche
 comment on column flagmeter.people.password_changed_at is 'When the password was last set; a change ends the person''s other sessions.';
 comment on column flagmeter.people.disabled_at is 'When an admin disabled the person: every session ends, sign-in is refused.';
 
+create table flagmeter.prices (
+  model text not null,
+  currency text not null,
+  effective_from timestamp with time zone not null,
+  input numeric(14,6) not null,
+  output numeric(14,6) not null,
+  cached numeric(14,6) not null,
+  plain numeric(14,6) not null,
+  created_at timestamp with time zone default now() not null,
+  constraint prices_cached_check CHECK ((cached >= (0)::numeric)),
+  constraint prices_currency_check CHECK ((currency ~ '^[A-Z]{3}$'::text)),
+  constraint prices_effective_from_check CHECK ((date_trunc('minute'::text, effective_from) = effective_from)),
+  constraint prices_input_check CHECK ((input >= (0)::numeric)),
+  constraint prices_model_check CHECK (((length(model) >= 1) AND (length(model) <= 128))),
+  constraint prices_output_check CHECK ((output >= (0)::numeric)),
+  constraint prices_pkey PRIMARY KEY (model, currency, effective_from),
+  constraint prices_plain_check CHECK ((plain >= (0)::numeric))
+);
+comment on table flagmeter.prices is 'The installation''s price book: per model (events.feature) and currency, prices per million tokens in force from effective_from until the next row of the same model and currency. Not tenant data: a reference table when distributed. Shipped with a default list that the operator must check.';
+comment on column flagmeter.prices.model is 'The model, as events name it in feature (e.g. gpt-4o).';
+comment on column flagmeter.prices.currency is 'ISO 4217 code; applies to tenants counting in this currency.';
+comment on column flagmeter.prices.effective_from is 'First instant (a whole minute) the row prices; events before it keep the price before.';
+comment on column flagmeter.prices.input is 'Per million input tokens (events.input_tokens).';
+comment on column flagmeter.prices.output is 'Per million output tokens (events.output_tokens).';
+comment on column flagmeter.prices.cached is 'Per million cached input tokens (events.cached_tokens).';
+comment on column flagmeter.prices.plain is 'Per million tokens of events that gave no parts (by default the input price).';
+
 create table flagmeter.reservations (
   tenant_id bigint not null,
   id uuid not null,
@@ -360,6 +394,7 @@ create table flagmeter.reservations (
   event_id uuid,
   event_key text,
   check_id text,
+  cost numeric,
   constraint reservations_pkey PRIMARY KEY (tenant_id, id),
   constraint reservations_status_check CHECK ((status = ANY (ARRAY['open'::text, 'settled'::text, 'released'::text, 'expired'::text]))),
   constraint reservations_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES flagmeter.tenants(id) ON DELETE CASCADE,
@@ -376,6 +411,7 @@ comment on column flagmeter.reservations.settled_tokens is 'The tokens of the se
 comment on column flagmeter.reservations.event_id is 'The event that settled it.';
 comment on column flagmeter.reservations.event_key is 'That event''s idempotency key: its retry is answered as a duplicate, not refused.';
 comment on column flagmeter.reservations.check_id is 'The id of the check that took it, if it had one.';
+comment on column flagmeter.reservations.cost is 'The money held against the tenant''s budget: tokens at the feature''s plain price in force when the check took it (null: the tenant had no budget).';
 
 create table flagmeter.rollups (
   tenant_id bigint not null,
@@ -383,6 +419,10 @@ create table flagmeter.rollups (
   feature text not null,
   tokens bigint not null,
   event_count bigint not null,
+  input_tokens bigint default 0 not null,
+  output_tokens bigint default 0 not null,
+  cached_tokens bigint default 0 not null,
+  cost numeric default 0 not null,
   constraint rollups_pkey PRIMARY KEY (tenant_id, minute, feature),
   constraint rollups_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES flagmeter.tenants(id) ON DELETE CASCADE
 );
@@ -390,6 +430,10 @@ comment on table flagmeter.rollups is 'Tokens and event counts per tenant, featu
 comment on column flagmeter.rollups.minute is 'Start of the minute (date_trunc in UTC) in which the events occurred.';
 comment on column flagmeter.rollups.tokens is 'Sum of events.tokens in this minute.';
 comment on column flagmeter.rollups.event_count is 'Number of events in this minute.';
+comment on column flagmeter.rollups.input_tokens is 'Of tokens, the input tokens of events that gave parts.';
+comment on column flagmeter.rollups.output_tokens is 'Of tokens, the output tokens of events that gave parts.';
+comment on column flagmeter.rollups.cached_tokens is 'Of tokens, the cached input tokens of events that gave parts (tokens minus the three parts: plain tokens of events without parts).';
+comment on column flagmeter.rollups.cost is 'What these tokens cost in the tenant''s currency, each minute''s at the price in force then (flagmeter.price_in_force), exact; 0 for unpriced models and for usage stored before prices existed (migration 14 priced it at the default list).';
 
 create table flagmeter.rollups_daily (
   tenant_id bigint not null,
@@ -400,6 +444,14 @@ create table flagmeter.rollups_daily (
   event_count bigint not null,
   named_tokens bigint default 0 not null,
   named_events bigint default 0 not null,
+  input_tokens bigint default 0 not null,
+  output_tokens bigint default 0 not null,
+  cached_tokens bigint default 0 not null,
+  cost numeric default 0 not null,
+  named_input_tokens bigint default 0 not null,
+  named_output_tokens bigint default 0 not null,
+  named_cached_tokens bigint default 0 not null,
+  named_cost numeric default 0 not null,
   constraint rollups_daily_pkey PRIMARY KEY (tenant_id, day, feature, timezone),
   constraint rollups_daily_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES flagmeter.tenants(id) ON DELETE CASCADE
 );
@@ -410,6 +462,14 @@ comment on column flagmeter.rollups_daily.tokens is 'Sum of events.tokens that d
 comment on column flagmeter.rollups_daily.event_count is 'Number of events that day.';
 comment on column flagmeter.rollups_daily.named_tokens is 'Of tokens, those of events that named an end user (their rows are in rollups_daily_users); tokens - named_tokens is the "no user" share.';
 comment on column flagmeter.rollups_daily.named_events is 'Of event_count, the events that named an end user.';
+comment on column flagmeter.rollups_daily.input_tokens is 'Of tokens, the input tokens of events that gave parts.';
+comment on column flagmeter.rollups_daily.output_tokens is 'Of tokens, the output tokens of events that gave parts.';
+comment on column flagmeter.rollups_daily.cached_tokens is 'Of tokens, the cached input tokens of events that gave parts (tokens minus the three parts: plain tokens of events without parts).';
+comment on column flagmeter.rollups_daily.cost is 'What these tokens cost in the tenant''s currency, each minute''s at the price in force then (flagmeter.price_in_force), exact; 0 for unpriced models and for usage stored before prices existed (migration 14 priced it at the default list).';
+comment on column flagmeter.rollups_daily.named_input_tokens is 'Of input_tokens, those of events that named an end user.';
+comment on column flagmeter.rollups_daily.named_output_tokens is 'Of output_tokens, those of events that named an end user.';
+comment on column flagmeter.rollups_daily.named_cached_tokens is 'Of cached_tokens, those of events that named an end user.';
+comment on column flagmeter.rollups_daily.named_cost is 'Of cost, that of events that named an end user (cost - named_cost is the "no user" share).';
 
 create table flagmeter.rollups_daily_users (
   tenant_id bigint not null,
@@ -419,6 +479,10 @@ create table flagmeter.rollups_daily_users (
   end_user text not null,
   tokens bigint not null,
   event_count bigint not null,
+  input_tokens bigint default 0 not null,
+  output_tokens bigint default 0 not null,
+  cached_tokens bigint default 0 not null,
+  cost numeric default 0 not null,
   constraint rollups_daily_users_pkey PRIMARY KEY (tenant_id, day, feature, timezone, end_user),
   constraint rollups_daily_users_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES flagmeter.tenants(id) ON DELETE CASCADE
 );
@@ -428,6 +492,10 @@ comment on column flagmeter.rollups_daily_users.timezone is 'The tenant''s time 
 comment on column flagmeter.rollups_daily_users.end_user is 'events.end_user (never null here: anonymous events are not stored in this table).';
 comment on column flagmeter.rollups_daily_users.tokens is 'Sum of events.tokens of this user that day.';
 comment on column flagmeter.rollups_daily_users.event_count is 'Number of events of this user that day.';
+comment on column flagmeter.rollups_daily_users.input_tokens is 'Of tokens, the input tokens of events that gave parts.';
+comment on column flagmeter.rollups_daily_users.output_tokens is 'Of tokens, the output tokens of events that gave parts.';
+comment on column flagmeter.rollups_daily_users.cached_tokens is 'Of tokens, the cached input tokens of events that gave parts (tokens minus the three parts: plain tokens of events without parts).';
+comment on column flagmeter.rollups_daily_users.cost is 'What these tokens cost in the tenant''s currency, each minute''s at the price in force then (flagmeter.price_in_force), exact; 0 for unpriced models and for usage stored before prices existed (migration 14 priced it at the default list).';
 
 create table flagmeter.rollups_daily_users_pending (
   tenant_id bigint not null,
@@ -438,17 +506,27 @@ create table flagmeter.rollups_daily_users_pending (
   end_users text[] not null,
   tokens bigint[] not null,
   event_counts bigint[] not null,
+  input_tokens bigint[],
+  output_tokens bigint[],
+  cached_tokens bigint[],
+  costs numeric[],
+  minute timestamp with time zone,
   constraint rollups_daily_users_pending_check CHECK (((cardinality(features) = cardinality(end_users)) AND (cardinality(features) = cardinality(tokens)) AND (cardinality(features) = cardinality(event_counts)))),
   constraint rollups_daily_users_pending_pkey PRIMARY KEY (tenant_id, id),
   constraint rollups_daily_users_pending_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES flagmeter.tenants(id) ON DELETE CASCADE
 );
-comment on table flagmeter.rollups_daily_users_pending is 'Events that name a user, not yet folded into rollups_daily_users: one row per inserted batch, tenant and local day, its (feature, end_user, tokens, event_count) entries in parallel arrays. Appended by the events insert trigger, emptied by flagmeter.fold_user_rollups() (the minute job). tenant_id leads the primary key, so the table can be distributed by tenant.';
+comment on table flagmeter.rollups_daily_users_pending is 'Events that name a user, not yet folded into rollups_daily_users: one row per inserted batch, tenant, local day and minute, its (feature, end_user, tokens, event_count, parts) entries in parallel arrays. Appended by the events insert trigger, emptied by flagmeter.fold_user_rollups() (the minute job); read priced through flagmeter.queued_user_usage(). tenant_id leads the primary key, so the table can be distributed by tenant.';
 comment on column flagmeter.rollups_daily_users_pending.day is 'Calendar day in timezone.';
 comment on column flagmeter.rollups_daily_users_pending.timezone is 'The tenant''s time zone when the events were stored.';
 comment on column flagmeter.rollups_daily_users_pending.features is 'Feature of each entry.';
 comment on column flagmeter.rollups_daily_users_pending.end_users is 'End user of each entry (never null).';
 comment on column flagmeter.rollups_daily_users_pending.tokens is 'Tokens of each entry.';
 comment on column flagmeter.rollups_daily_users_pending.event_counts is 'Events of each entry.';
+comment on column flagmeter.rollups_daily_users_pending.input_tokens is 'Input tokens of each entry (null in rows queued before migration 14: 0).';
+comment on column flagmeter.rollups_daily_users_pending.output_tokens is 'Output tokens of each entry (null in rows queued before migration 14: 0).';
+comment on column flagmeter.rollups_daily_users_pending.cached_tokens is 'Cached input tokens of each entry (null in rows queued before migration 14: 0).';
+comment on column flagmeter.rollups_daily_users_pending.costs is 'Cost of each entry, in rows queued by migration 14''s trigger; null since migration 16 (priced by minute when read or folded).';
+comment on column flagmeter.rollups_daily_users_pending.minute is 'The UTC minute its events occurred in (null in rows queued before migration 16, whose costs are in costs): their price is the one in force then.';
 
 create table flagmeter.rollups_hourly (
   tenant_id bigint not null,
@@ -456,6 +534,10 @@ create table flagmeter.rollups_hourly (
   feature text not null,
   tokens bigint not null,
   event_count bigint not null,
+  input_tokens bigint default 0 not null,
+  output_tokens bigint default 0 not null,
+  cached_tokens bigint default 0 not null,
+  cost numeric default 0 not null,
   constraint rollups_hourly_pkey PRIMARY KEY (tenant_id, hour, feature),
   constraint rollups_hourly_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES flagmeter.tenants(id) ON DELETE CASCADE
 );
@@ -463,6 +545,10 @@ comment on table flagmeter.rollups_hourly is 'Tokens per tenant, local hour (ten
 comment on column flagmeter.rollups_hourly.hour is 'Start of the tenant-local hour.';
 comment on column flagmeter.rollups_hourly.tokens is 'Sum of the merged minute rollups.';
 comment on column flagmeter.rollups_hourly.event_count is 'Events in the merged minute rollups.';
+comment on column flagmeter.rollups_hourly.input_tokens is 'Of tokens, the input tokens of events that gave parts.';
+comment on column flagmeter.rollups_hourly.output_tokens is 'Of tokens, the output tokens of events that gave parts.';
+comment on column flagmeter.rollups_hourly.cached_tokens is 'Of tokens, the cached input tokens of events that gave parts (tokens minus the three parts: plain tokens of events without parts).';
+comment on column flagmeter.rollups_hourly.cost is 'What these tokens cost in the tenant''s currency, each minute''s at the price in force then (flagmeter.price_in_force), exact; 0 for unpriced models and for usage stored before prices existed (migration 14 priced it at the default list).';
 
 create table flagmeter.segments (
   tenant_id bigint not null,
@@ -518,6 +604,32 @@ comment on table flagmeter.slack_webhooks is 'Where quota alerts for a tenant ar
 comment on column flagmeter.slack_webhooks.url is 'Slack incoming-webhook URL (http or https).';
 comment on column flagmeter.slack_webhooks.enabled is 'False silences this tenant''s alerts without forgetting the URL.';
 
+create table flagmeter.tenant_prices (
+  tenant_id bigint not null,
+  model text not null,
+  effective_from timestamp with time zone not null,
+  input numeric(14,6) not null,
+  output numeric(14,6) not null,
+  cached numeric(14,6) not null,
+  plain numeric(14,6) not null,
+  created_at timestamp with time zone default now() not null,
+  constraint tenant_prices_cached_check CHECK ((cached >= (0)::numeric)),
+  constraint tenant_prices_effective_from_check CHECK ((date_trunc('minute'::text, effective_from) = effective_from)),
+  constraint tenant_prices_input_check CHECK ((input >= (0)::numeric)),
+  constraint tenant_prices_model_check CHECK (((length(model) >= 1) AND (length(model) <= 128))),
+  constraint tenant_prices_output_check CHECK ((output >= (0)::numeric)),
+  constraint tenant_prices_pkey PRIMARY KEY (tenant_id, model, effective_from),
+  constraint tenant_prices_plain_check CHECK ((plain >= (0)::numeric)),
+  constraint tenant_prices_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES flagmeter.tenants(id) ON DELETE CASCADE
+);
+comment on table flagmeter.tenant_prices is 'A tenant''s own prices (in its currency), overriding the installation''s for a model from effective_from on: once a tenant has an override in force for a model, the installation''s rows for that model no longer apply to it. tenant_id leads the primary key so the table can be distributed by tenant.';
+comment on column flagmeter.tenant_prices.model is 'The model (events.feature).';
+comment on column flagmeter.tenant_prices.effective_from is 'First instant (a whole minute) the row prices.';
+comment on column flagmeter.tenant_prices.input is 'Per million input tokens.';
+comment on column flagmeter.tenant_prices.output is 'Per million output tokens.';
+comment on column flagmeter.tenant_prices.cached is 'Per million cached input tokens.';
+comment on column flagmeter.tenant_prices.plain is 'Per million tokens of events that gave no parts.';
+
 create table flagmeter.tenants (
   id bigint generated always as identity not null,
   slug text not null,
@@ -531,8 +643,13 @@ create table flagmeter.tenants (
   rate_limit_per_second integer,
   rate_limit_burst integer,
   quota_hard boolean default false not null,
+  currency text default 'USD'::text not null,
+  monthly_budget numeric(16,6),
+  budget_hard boolean default false not null,
   constraint tenants_alert_thresholds_valid CHECK (((cardinality(alert_thresholds) <= 10) AND (0 < ALL (alert_thresholds)) AND (1000 >= ALL (alert_thresholds)))),
   constraint tenants_billing_day_check CHECK (((billing_day >= 1) AND (billing_day <= 28))),
+  constraint tenants_currency_format CHECK ((currency ~ '^[A-Z]{3}$'::text)),
+  constraint tenants_monthly_budget_check CHECK ((monthly_budget > (0)::numeric)),
   constraint tenants_monthly_quota_check CHECK ((monthly_quota > 0)),
   constraint tenants_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200))),
   constraint tenants_pkey PRIMARY KEY (id),
@@ -551,6 +668,9 @@ comment on column flagmeter.tenants.alert_thresholds is 'Percentages of monthly_
 comment on column flagmeter.tenants.rate_limit_per_second is 'Sustained events per second this tenant may post (null: RATE_LIMIT_PER_SECOND).';
 comment on column flagmeter.tenants.rate_limit_burst is 'Events this tenant may post at once above the sustained rate (null: RATE_LIMIT_BURST).';
 comment on column flagmeter.tenants.quota_hard is 'True: checks deny once monthly_quota is reached (a hard limit). False (default): soft, counted and alerted, never denied. Events are counted either way.';
+comment on column flagmeter.tenants.currency is 'ISO 4217 code of the currency the tenant''s costs are counted in (default USD): its prices are the installation''s in this currency, or its own overrides.';
+comment on column flagmeter.tenants.monthly_budget is 'Money the tenant may spend per billing period, in its currency (null: no budget). Its cost is counted as the rollups count it (docs/cost.md).';
+comment on column flagmeter.tenants.budget_hard is 'True: checks deny what would pass monthly_budget. False (default): the budget is shown, never enforced.';
 
 create table flagmeter.webhook_deliveries (
   id bigint generated always as identity not null,
@@ -645,16 +765,24 @@ create view flagmeter.usage_buckets as
     rollups.minute AS bucket_start,
     rollups.feature,
     rollups.tokens,
-    rollups.event_count
+    rollups.event_count,
+    rollups.input_tokens,
+    rollups.output_tokens,
+    rollups.cached_tokens,
+    rollups.cost
    FROM flagmeter.rollups
 UNION ALL
  SELECT rollups_hourly.tenant_id,
     rollups_hourly.hour AS bucket_start,
     rollups_hourly.feature,
     rollups_hourly.tokens,
-    rollups_hourly.event_count
+    rollups_hourly.event_count,
+    rollups_hourly.input_tokens,
+    rollups_hourly.output_tokens,
+    rollups_hourly.cached_tokens,
+    rollups_hourly.cost
    FROM flagmeter.rollups_hourly;
-comment on view flagmeter.usage_buckets is 'All usage as buckets (a minute, or a tenant-local hour once compacted): what every sum over time reads.';
+comment on view flagmeter.usage_buckets is 'All usage as buckets (a minute, or a tenant-local hour once compacted), with token parts and cost: what every sum over time reads.';
 
 create view report.alerts as
  SELECT a.id,
@@ -836,12 +964,15 @@ create view report.periods as
     COALESCE(a.sent, 0::bigint)::integer AS alerts_sent,
     COALESCE(a.thresholds, '{}'::integer[]) AS thresholds_crossed,
     now() >= p.period_start AND now() < p.period_end AS is_current,
-    t.timezone
+    t.timezone,
+    COALESCE(u.cost, 0::numeric) AS cost,
+    t.currency
    FROM flagmeter.tenants t
      CROSS JOIN LATERAL flagmeter.billing_periods(t.id) p(period_start, period_end)
      LEFT JOIN LATERAL ( SELECT sum(f.tokens) AS tokens,
-            sum(f.event_count) AS events
-           FROM flagmeter.period_usage(t.id, t.timezone, p.period_start, p.period_end) f(feature, tokens, event_count)) u ON true
+            sum(f.event_count) AS events,
+            sum(f.cost) AS cost
+           FROM flagmeter.period_spend(t.id, t.timezone, p.period_start, p.period_end) f(feature, tokens, event_count, input_tokens, output_tokens, cached_tokens, cost)) u ON true
      LEFT JOIN LATERAL ( SELECT count(*) AS raised,
             count(*) FILTER (WHERE a_1.status = 'delivered'::text) AS sent,
             array_agg(DISTINCT a_1.threshold ORDER BY a_1.threshold) AS thresholds
@@ -861,6 +992,42 @@ comment on column report.periods.alerts_sent is 'Of those, the ones Slack accept
 comment on column report.periods.thresholds_crossed is 'The thresholds (percent of quota) crossed in the period, ascending.';
 comment on column report.periods.is_current is 'True for the period that contains now().';
 comment on column report.periods.timezone is 'Time zone in which the period''s days are counted.';
+comment on column report.periods.cost is 'What the tokens cost in currency, each at the price in force when it was used; exact (numeric, up to 12 decimals, never rounded).';
+comment on column report.periods.currency is 'The tenant''s currency (ISO 4217).';
+
+create view report.prices as
+ SELECT NULL::text AS tenant,
+    p.model,
+    p.currency,
+    p.effective_from,
+    lead(p.effective_from) OVER (PARTITION BY p.model, p.currency ORDER BY p.effective_from) AS effective_to,
+    p.input,
+    p.output,
+    p.cached,
+    p.plain
+   FROM flagmeter.prices p
+UNION ALL
+ SELECT t.slug AS tenant,
+    tp.model,
+    t.currency,
+    tp.effective_from,
+    lead(tp.effective_from) OVER (PARTITION BY tp.tenant_id, tp.model ORDER BY tp.effective_from) AS effective_to,
+    tp.input,
+    tp.output,
+    tp.cached,
+    tp.plain
+   FROM flagmeter.tenant_prices tp
+     JOIN flagmeter.tenants t ON t.id = tp.tenant_id;
+comment on view report.prices is 'The price book: the installation''s rows (tenant null) and each tenant''s overrides, per million tokens, each in force from effective_from until effective_to.';
+comment on column report.prices.tenant is 'Null: the installation''s price (for tenants counting in currency); a slug: that tenant''s override.';
+comment on column report.prices.model is 'The model (events.feature).';
+comment on column report.prices.currency is 'ISO 4217 code.';
+comment on column report.prices.effective_from is 'First instant the row prices (inclusive).';
+comment on column report.prices.effective_to is 'When the next row of the same model (and tenant, or currency) takes over (exclusive); null: still in force.';
+comment on column report.prices.input is 'Per million input tokens.';
+comment on column report.prices.output is 'Per million output tokens.';
+comment on column report.prices.cached is 'Per million cached input tokens.';
+comment on column report.prices.plain is 'Per million tokens of events without parts.';
 
 create view report.reservations as
  SELECT r.id,
@@ -899,10 +1066,15 @@ create view report.usage_by_feature as
     f.event_count,
     round(100.0 * f.tokens::numeric / NULLIF(sum(f.tokens) OVER (PARTITION BY t.id), 0::numeric), 2) AS percent_of_tenant,
     p.period_start,
-    p.period_end
+    p.period_end,
+    f.input_tokens,
+    f.output_tokens,
+    f.cached_tokens,
+    f.cost,
+    t.currency
    FROM flagmeter.tenants t
      CROSS JOIN LATERAL flagmeter.billing_period(t.billing_day::integer, t.timezone, now()) p(period_start, period_end)
-     CROSS JOIN LATERAL flagmeter.period_usage(t.id, t.timezone, p.period_start, p.period_end) f(feature, tokens, event_count);
+     CROSS JOIN LATERAL flagmeter.period_spend(t.id, t.timezone, p.period_start, p.period_end) f(feature, tokens, event_count, input_tokens, output_tokens, cached_tokens, cost);
 comment on view report.usage_by_feature is 'Per tenant and feature, usage in the tenant''s current billing period.';
 comment on column report.usage_by_feature.tenant is 'Tenant slug.';
 comment on column report.usage_by_feature.feature is 'Feature (e.g. model name).';
@@ -911,6 +1083,11 @@ comment on column report.usage_by_feature.event_count is 'Events on this feature
 comment on column report.usage_by_feature.percent_of_tenant is 'Share of the tenant''s usage in this period, in percent.';
 comment on column report.usage_by_feature.period_start is 'Start of the current billing period (inclusive).';
 comment on column report.usage_by_feature.period_end is 'End of the current billing period (exclusive).';
+comment on column report.usage_by_feature.input_tokens is 'Of tokens, input tokens (of events that gave parts).';
+comment on column report.usage_by_feature.output_tokens is 'Of tokens, output tokens (of events that gave parts).';
+comment on column report.usage_by_feature.cached_tokens is 'Of tokens, cached input tokens (of events that gave parts); tokens minus the three parts were given without parts.';
+comment on column report.usage_by_feature.cost is 'What the tokens cost in currency, each at the price in force when it was used; exact (numeric, up to 12 decimals, never rounded).';
+comment on column report.usage_by_feature.currency is 'The tenant''s currency (ISO 4217).';
 
 create view report.usage_by_user as
  SELECT t.slug AS tenant,
@@ -919,27 +1096,39 @@ create view report.usage_by_user as
     n.end_user,
     sum(n.tokens)::bigint AS tokens,
     sum(n.event_count)::bigint AS event_count,
-    n.timezone
+    n.timezone,
+    sum(n.input_tokens)::bigint AS input_tokens,
+    sum(n.output_tokens)::bigint AS output_tokens,
+    sum(n.cached_tokens)::bigint AS cached_tokens,
+    sum(n.cost) AS cost,
+    t.currency
    FROM ( SELECT u.tenant_id,
             u.day,
             u.feature,
             u.end_user,
             u.tokens,
             u.event_count,
-            u.timezone
+            u.timezone,
+            u.input_tokens,
+            u.output_tokens,
+            u.cached_tokens,
+            u.cost
            FROM flagmeter.rollups_daily_users u
         UNION ALL
-         SELECT p.tenant_id,
-            p.day,
-            x.feature,
-            x.end_user,
-            x.tokens,
-            x.events,
-            p.timezone
-           FROM flagmeter.rollups_daily_users_pending p
-             CROSS JOIN LATERAL UNNEST(p.features, p.end_users, p.tokens, p.event_counts) x(feature, end_user, tokens, events)) n
+         SELECT q.tenant_id,
+            q.day,
+            q.feature,
+            q.end_user,
+            q.tokens,
+            q.event_count,
+            q.timezone,
+            q.input_tokens,
+            q.output_tokens,
+            q.cached_tokens,
+            q.cost
+           FROM flagmeter.queued_user_usage(NULL::bigint, '-infinity'::date, 'infinity'::date) q(tenant_id, day, feature, timezone, end_user, tokens, event_count, input_tokens, output_tokens, cached_tokens, cost)) n
      JOIN flagmeter.tenants t ON t.id = n.tenant_id
-  GROUP BY t.slug, n.day, n.feature, n.end_user, n.timezone
+  GROUP BY t.slug, n.day, n.feature, n.end_user, n.timezone, t.currency
 UNION ALL
  SELECT t.slug AS tenant,
     d.day,
@@ -947,7 +1136,12 @@ UNION ALL
     NULL::text AS end_user,
     d.tokens - d.named_tokens AS tokens,
     d.event_count - d.named_events AS event_count,
-    d.timezone
+    d.timezone,
+    d.input_tokens - d.named_input_tokens AS input_tokens,
+    d.output_tokens - d.named_output_tokens AS output_tokens,
+    d.cached_tokens - d.named_cached_tokens AS cached_tokens,
+    d.cost - d.named_cost AS cost,
+    t.currency
    FROM flagmeter.rollups_daily d
      JOIN flagmeter.tenants t ON t.id = d.tenant_id
   WHERE d.event_count > d.named_events;
@@ -959,6 +1153,11 @@ comment on column report.usage_by_user.end_user is 'The end user the events name
 comment on column report.usage_by_user.tokens is 'Tokens of this user on this feature that day.';
 comment on column report.usage_by_user.event_count is 'Events of this user on this feature that day.';
 comment on column report.usage_by_user.timezone is 'Time zone of the day (the tenant''s zone when the events were stored).';
+comment on column report.usage_by_user.input_tokens is 'Of tokens, input tokens (of events that gave parts).';
+comment on column report.usage_by_user.output_tokens is 'Of tokens, output tokens (of events that gave parts).';
+comment on column report.usage_by_user.cached_tokens is 'Of tokens, cached input tokens (of events that gave parts); tokens minus the three parts were given without parts.';
+comment on column report.usage_by_user.cost is 'What the tokens cost in currency, each at the price in force when it was used; exact (numeric, up to 12 decimals, never rounded).';
+comment on column report.usage_by_user.currency is 'The tenant''s currency (ISO 4217).';
 
 create view report.usage_current as
  SELECT t.slug AS tenant,
@@ -970,12 +1169,15 @@ create view report.usage_current as
     p.period_start,
     p.period_end,
     t.billing_day,
-    t.timezone
+    t.timezone,
+    COALESCE(u.cost, 0::numeric) AS cost,
+    t.currency
    FROM flagmeter.tenants t
      CROSS JOIN LATERAL flagmeter.billing_period(t.billing_day::integer, t.timezone, now()) p(period_start, period_end)
      LEFT JOIN LATERAL ( SELECT sum(f.tokens) AS tokens,
-            sum(f.event_count) AS events
-           FROM flagmeter.period_usage(t.id, t.timezone, p.period_start, p.period_end) f(feature, tokens, event_count)) u ON true;
+            sum(f.event_count) AS events,
+            sum(f.cost) AS cost
+           FROM flagmeter.period_spend(t.id, t.timezone, p.period_start, p.period_end) f(feature, tokens, event_count, input_tokens, output_tokens, cached_tokens, cost)) u ON true;
 comment on view report.usage_current is 'Every tenant''s usage in its current billing period against its quota.';
 comment on column report.usage_current.tenant is 'Tenant slug.';
 comment on column report.usage_current.tenant_name is 'Tenant display name.';
@@ -987,22 +1189,34 @@ comment on column report.usage_current.period_start is 'Start of the current bil
 comment on column report.usage_current.period_end is 'End of the current billing period (exclusive): the start of the next one.';
 comment on column report.usage_current.billing_day is 'Day of month on which the tenant''s periods start.';
 comment on column report.usage_current.timezone is 'Time zone in which the tenant''s periods and days are counted.';
+comment on column report.usage_current.cost is 'What the tokens cost in currency, each at the price in force when it was used; exact (numeric, up to 12 decimals, never rounded).';
+comment on column report.usage_current.currency is 'The tenant''s currency (ISO 4217).';
 
 create view report.usage_daily as
  SELECT t.slug AS tenant,
     (b.bucket_start AT TIME ZONE t.timezone)::date AS day,
     b.feature,
     sum(b.tokens)::bigint AS tokens,
-    sum(b.event_count)::bigint AS event_count
+    sum(b.event_count)::bigint AS event_count,
+    sum(b.input_tokens)::bigint AS input_tokens,
+    sum(b.output_tokens)::bigint AS output_tokens,
+    sum(b.cached_tokens)::bigint AS cached_tokens,
+    sum(b.cost) AS cost,
+    t.currency
    FROM flagmeter.usage_buckets b
      JOIN flagmeter.tenants t ON t.id = b.tenant_id
-  GROUP BY t.slug, ((b.bucket_start AT TIME ZONE t.timezone)::date), b.feature;
+  GROUP BY t.slug, ((b.bucket_start AT TIME ZONE t.timezone)::date), b.feature, t.currency;
 comment on view report.usage_daily is 'Tokens per tenant, local calendar day (tenant time zone) and feature, over all retained history.';
 comment on column report.usage_daily.tenant is 'Tenant slug.';
 comment on column report.usage_daily.day is 'Calendar day in the tenant''s time zone.';
 comment on column report.usage_daily.feature is 'Feature (e.g. model name).';
 comment on column report.usage_daily.tokens is 'Tokens used that day on that feature.';
 comment on column report.usage_daily.event_count is 'Events that day on that feature.';
+comment on column report.usage_daily.input_tokens is 'Of tokens, input tokens (of events that gave parts).';
+comment on column report.usage_daily.output_tokens is 'Of tokens, output tokens (of events that gave parts).';
+comment on column report.usage_daily.cached_tokens is 'Of tokens, cached input tokens (of events that gave parts); tokens minus the three parts were given without parts.';
+comment on column report.usage_daily.cost is 'What the tokens cost in currency, each at the price in force when it was used; exact (numeric, up to 12 decimals, never rounded).';
+comment on column report.usage_daily.currency is 'The tenant''s currency (ISO 4217).';
 
 CREATE OR REPLACE FUNCTION flagmeter.audit_tenant_id(p_target text, p_before jsonb, p_after jsonb, p_key_id bigint, p_person_id bigint)
  RETURNS bigint
@@ -1083,6 +1297,19 @@ AS $function$
 $function$;
 comment on function flagmeter.billing_periods(tenant bigint) is 'Every billing period [period_start, period_end) of a tenant from the one holding its first usage to the current one, with its current billing_day and time zone; oldest first.';
 
+CREATE OR REPLACE FUNCTION flagmeter.budget_figures(tenant bigint, tz text, billing_day integer, as_of timestamp with time zone)
+ RETURNS TABLE(used numeric, reserved numeric)
+ LANGUAGE sql
+ STABLE
+AS $function$
+  select
+    coalesce((select sum(f.cost) from flagmeter.billing_period(billing_day, tz, as_of) p
+              cross join lateral flagmeter.period_spend(tenant, tz, p.period_start, p.period_end) f), 0),
+    coalesce((select sum(r.cost) from flagmeter.reservations r
+              where r.tenant_id = tenant and r.status = 'open' and r.expires_at > as_of), 0)
+$function$;
+comment on function flagmeter.budget_figures(tenant bigint, tz text, billing_day integer, as_of timestamp with time zone) is 'One tenant''s cost in the billing period holding as_of (used) and the cost its open, unexpired reservations hold (reserved), in its currency.';
+
 CREATE OR REPLACE FUNCTION flagmeter.check_entitlement(tenant_slug text, want_feature text, want_tokens bigint, reserve boolean, ttl_seconds integer, check_id text, request jsonb)
  RETURNS jsonb
  LANGUAGE plpgsql
@@ -1103,7 +1330,12 @@ declare
   res_expires timestamptz;
   lim bigint; used bigint; held bigint; hard boolean;
   answer jsonb;
+  unit numeric;
+  est numeric := 0;
+  bud record;
 begin
+  -- the answer reads the budget's figures only when there is a budget; its shape is fixed here
+  select 0::numeric as used, 0::numeric as reserved into bud;
   select * into t from flagmeter.tenants where slug = tenant_slug;
   if not found then
     return null;
@@ -1124,7 +1356,7 @@ begin
   select * into fl from flagmeter.feature_limits l where l.tenant_id = t.id and l.feature = want_feature;
   has_limit := found;
 
-  if reserve and (t.quota_hard or (has_limit and fl.hard)) then
+  if reserve and (t.quota_hard or (has_limit and fl.hard) or (t.budget_hard and t.monthly_budget is not null)) then
     perform pg_advisory_xact_lock(hashtextextended('flagmeter.reserve:' || t.id, 0));
   end if;
 
@@ -1147,11 +1379,29 @@ begin
     on_feature := has_limit and f_left <= q_left;
   end if;
 
+  -- The money budget (migration 15): the tokens asked for, priced at the feature's plain price in
+  -- force now (0 without a feature or a price), against the period's cost and the open holds' cost.
+  if t.monthly_budget is not null then
+    select p.plain into unit from flagmeter.price_in_force(t.id, want_feature, as_of) p;
+    est := coalesce(n * unit * 0.000001, 0);
+    select * into bud from flagmeter.budget_figures(t.id, t.timezone, t.billing_day, as_of);
+    if reason = 'ok' and t.budget_hard then
+      if bud.used + bud.reserved >= t.monthly_budget then
+        reason := 'budget_exhausted';
+      elsif est > t.monthly_budget - bud.used - bud.reserved then
+        reason := 'budget_would_exceed';
+      end if;
+    end if;
+  end if;
+
   if reason = 'ok' and reserve then
     res_id := gen_random_uuid();
     res_expires := as_of + make_interval(secs => ttl_seconds);
-    insert into flagmeter.reservations (tenant_id, id, feature, tokens, created_at, expires_at, check_id)
-    values (t.id, res_id, want_feature, n, as_of, res_expires, check_entitlement.check_id);
+    insert into flagmeter.reservations (tenant_id, id, feature, tokens, created_at, expires_at, check_id, cost)
+    values (t.id, res_id, want_feature, n, as_of, res_expires, check_entitlement.check_id, case when t.monthly_budget is not null then est end);
+    if t.monthly_budget is not null then
+      bud.reserved := bud.reserved + est;
+    end if;
     fig.quota_reserved := fig.quota_reserved + n;
     if want_feature is not null then
       fig.feature_reserved := fig.feature_reserved + n;
@@ -1181,7 +1431,11 @@ begin
     'asOf', to_char(as_of at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
     || case when res_id is null then '{}'::jsonb else jsonb_build_object('reservation', jsonb_build_object(
       'id', res_id, 'tokens', n,
-      'expiresAt', to_char(res_expires at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))) end;
+      'expiresAt', to_char(res_expires at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))) end
+    || case when t.monthly_budget is null then '{}'::jsonb else jsonb_build_object('budget', jsonb_build_object(
+      'limit', trim_scale(t.monthly_budget)::text, 'used', trim_scale(bud.used)::text, 'reserved', trim_scale(bud.reserved)::text,
+      'remaining', trim_scale(greatest(t.monthly_budget - bud.used - bud.reserved, 0))::text, 'estimate', trim_scale(est)::text,
+      'currency', t.currency, 'hard', t.budget_hard)) end;
 
   if check_id is not null then
     insert into flagmeter.entitlement_checks (tenant_id, check_id, request, answer)
@@ -1190,7 +1444,7 @@ begin
   return answer;
 end
 $function$;
-comment on function flagmeter.check_entitlement(tenant_slug text, want_feature text, want_tokens bigint, reserve boolean, ttl_seconds integer, check_id text, request jsonb) is 'POST /api/check: may tenant_slug spend want_tokens (on want_feature) now? Returns the answer as JSON (with the reservation when reserve is true and it was allowed), null for an unknown tenant, or {"conflict": "check_id_reused"} when check_id was used for another request.';
+comment on function flagmeter.check_entitlement(tenant_slug text, want_feature text, want_tokens bigint, reserve boolean, ttl_seconds integer, check_id text, request jsonb) is 'POST /api/check: may tenant_slug spend want_tokens (on want_feature) now, within its quota, the feature''s limit and its money budget? Returns the answer as JSON (with the reservation when reserve is true and it was allowed, and the budget''s figures when the tenant has one), null for an unknown tenant, or {"conflict": "check_id_reused"} when check_id was used for another request.';
 
 CREATE OR REPLACE FUNCTION flagmeter.check_entitlements(requests jsonb)
  RETURNS jsonb
@@ -1237,24 +1491,23 @@ $function$;
 comment on function flagmeter.daily_rows_answer(tenant bigint, tz text, range_start timestamp with time zone, range_end timestamp with time zone) is 'True when the daily rollups (rollups_daily, rollups_daily_users) sum [range_start, range_end) exactly in zone tz: both ends at local midnight and no row near the range stored in another zone.';
 
 CREATE OR REPLACE FUNCTION flagmeter.daily_user_usage(tenant bigint, first_day date, end_day date)
- RETURNS TABLE(day date, feature text, timezone text, end_user text, tokens bigint, event_count bigint)
+ RETURNS TABLE(day date, feature text, timezone text, end_user text, tokens bigint, event_count bigint, input_tokens bigint, output_tokens bigint, cached_tokens bigint, cost numeric)
  LANGUAGE sql
  STABLE PARALLEL SAFE
 AS $function$
-  select u.day, u.feature, u.timezone, u.end_user, u.tokens, u.event_count
+  select u.day, u.feature, u.timezone, u.end_user, u.tokens, u.event_count, u.input_tokens, u.output_tokens, u.cached_tokens, u.cost
   from flagmeter.rollups_daily_users u
   where u.tenant_id = tenant and u.day >= first_day and u.day < end_day
   union all
-  select p.day, x.feature, p.timezone, x.end_user, x.tokens, x.events
-  from flagmeter.rollups_daily_users_pending p
-  cross join lateral unnest(p.features, p.end_users, p.tokens, p.event_counts) as x(feature, end_user, tokens, events)
-  where p.tenant_id = tenant and p.day >= first_day and p.day < end_day
+  select q.day, q.feature, q.timezone, q.end_user, q.tokens, q.event_count, q.input_tokens, q.output_tokens, q.cached_tokens, q.cost
+  from flagmeter.queued_user_usage(tenant, first_day, end_day) q
   union all
-  select d.day, d.feature, d.timezone, null, d.tokens - d.named_tokens, d.event_count - d.named_events
+  select d.day, d.feature, d.timezone, null, d.tokens - d.named_tokens, d.event_count - d.named_events,
+    d.input_tokens - d.named_input_tokens, d.output_tokens - d.named_output_tokens, d.cached_tokens - d.named_cached_tokens, d.cost - d.named_cost
   from flagmeter.rollups_daily d
   where d.tenant_id = tenant and d.day >= first_day and d.day < end_day and d.event_count > d.named_events
 $function$;
-comment on function flagmeter.daily_user_usage(tenant bigint, first_day date, end_day date) is 'One tenant''s usage per local day, feature, zone and end user for days in [first_day, end_day), folded and still queued (a key may come as two rows: sum them); events without a user make one row per day, feature and zone with end_user null. Sums equal rollups_daily.';
+comment on function flagmeter.daily_user_usage(tenant bigint, first_day date, end_day date) is 'One tenant''s usage (tokens, parts, cost) per local day, feature, zone and end user for days in [first_day, end_day), folded and still queued (a key may come as two rows: sum them); events without a user make one row per day, feature and zone with end_user null. Sums equal rollups_daily.';
 
 CREATE OR REPLACE FUNCTION flagmeter.delete_tenant(tenant_slug text)
  RETURNS jsonb
@@ -1342,23 +1595,39 @@ CREATE OR REPLACE FUNCTION flagmeter.fold_user_rollups()
 AS $function$
   with moved as (
     delete from flagmeter.rollups_daily_users_pending returning *
-  ), entries as (
-    select m.tenant_id, m.day, x.feature, m.timezone, x.end_user, sum(x.tokens)::bigint as tokens, sum(x.events)::bigint as events
+  ), x as (
+    select m.tenant_id, m.id, m.day, m.timezone, m.minute, u.feature, u.end_user, u.tokens, u.events,
+      coalesce(u.input, 0) as input, coalesce(u.output, 0) as output, coalesce(u.cached, 0) as cached, u.cost
     from moved m
-    cross join lateral unnest(m.features, m.end_users, m.tokens, m.event_counts) as x(feature, end_user, tokens, events)
+    cross join lateral unnest(m.features, m.end_users, m.tokens, m.event_counts, m.input_tokens, m.output_tokens, m.cached_tokens, m.costs)
+      as u(feature, end_user, tokens, events, input, output, cached, cost)
+  ), priced as (
+    -- one lookup per tenant, feature and minute of the queue, as the trigger does for its batch
+    select k.tenant_id, k.feature, k.minute, pr.input, pr.output, pr.cached, pr.plain
+    from (select distinct tenant_id, feature, minute from x where minute is not null) k
+    cross join lateral flagmeter.price_in_force(k.tenant_id, k.feature, k.minute) pr
+  ), entries as (
+    select x.tenant_id, x.day, x.feature, x.timezone, x.end_user, sum(x.tokens)::bigint as tokens, sum(x.events)::bigint as events,
+      sum(x.input)::bigint as input, sum(x.output)::bigint as output, sum(x.cached)::bigint as cached,
+      sum(coalesce(x.cost, flagmeter.tokens_cost(x.tokens, x.input, x.output, x.cached, pr.input, pr.output, pr.cached, pr.plain))) as cost
+    from x left join priced pr on pr.tenant_id = x.tenant_id and pr.feature = x.feature and pr.minute = x.minute
     group by 1, 2, 3, 4, 5
   ), folded as (
-    insert into flagmeter.rollups_daily_users as u (tenant_id, day, feature, timezone, end_user, tokens, event_count)
-    select tenant_id, day, feature, timezone, end_user, tokens, events from entries
+    insert into flagmeter.rollups_daily_users as u (tenant_id, day, feature, timezone, end_user, tokens, event_count, input_tokens, output_tokens, cached_tokens, cost)
+    select tenant_id, day, feature, timezone, end_user, tokens, events, input, output, cached, cost from entries
     order by 1, 2, 3, 4, 5
     on conflict (tenant_id, day, feature, timezone, end_user) do update
       set tokens = u.tokens + excluded.tokens,
-          event_count = u.event_count + excluded.event_count
+          event_count = u.event_count + excluded.event_count,
+          input_tokens = u.input_tokens + excluded.input_tokens,
+          output_tokens = u.output_tokens + excluded.output_tokens,
+          cached_tokens = u.cached_tokens + excluded.cached_tokens,
+          cost = u.cost + excluded.cost
     returning 1
   )
   select count(*)::int from folded
 $function$;
-comment on function flagmeter.fold_user_rollups() is 'Folds the queued per-end-user sums (rollups_daily_users_pending) into rollups_daily_users; returns the rows upserted. Called by the minute job.';
+comment on function flagmeter.fold_user_rollups() is 'Folds the queued per-end-user sums (rollups_daily_users_pending) into rollups_daily_users, pricing each queued minute at its price in force; returns the rows upserted. Called by the minute job.';
 
 CREATE OR REPLACE FUNCTION flagmeter.is_timezone(tz text)
  RETURNS boolean
@@ -1373,6 +1642,34 @@ exception when invalid_parameter_value then
 end
 $function$;
 comment on function flagmeter.is_timezone(tz text) is 'True when tz is a time zone name Postgres knows (e.g. Europe/Berlin). Immutable for use in a CHECK: zone names are not removed from tzdata.';
+
+CREATE OR REPLACE FUNCTION flagmeter.period_spend(tenant bigint, tz text, period_start timestamp with time zone, period_end timestamp with time zone)
+ RETURNS TABLE(feature text, tokens bigint, event_count bigint, input_tokens bigint, output_tokens bigint, cached_tokens bigint, cost numeric)
+ LANGUAGE plpgsql
+ STABLE PARALLEL SAFE
+AS $function$
+declare
+  first_day date := (period_start at time zone tz)::date;
+  end_day date := (period_end at time zone tz)::date;
+begin
+  if flagmeter.daily_rows_answer(tenant, tz, period_start, period_end) then
+    return query
+      select d.feature, sum(d.tokens)::bigint, sum(d.event_count)::bigint,
+        sum(d.input_tokens)::bigint, sum(d.output_tokens)::bigint, sum(d.cached_tokens)::bigint, sum(d.cost)
+      from flagmeter.rollups_daily d
+      where d.tenant_id = tenant and d.day >= first_day and d.day < end_day and d.timezone = tz
+      group by d.feature;
+  else
+    return query
+      select b.feature, sum(b.tokens)::bigint, sum(b.event_count)::bigint,
+        sum(b.input_tokens)::bigint, sum(b.output_tokens)::bigint, sum(b.cached_tokens)::bigint, sum(b.cost)
+      from flagmeter.usage_buckets b
+      where b.tenant_id = tenant and b.bucket_start >= period_start and b.bucket_start < period_end
+      group by b.feature;
+  end if;
+end
+$function$;
+comment on function flagmeter.period_spend(tenant bigint, tz text, period_start timestamp with time zone, period_end timestamp with time zone) is 'As flagmeter.period_usage() (same rollup choice, same sums), with each feature''s token parts and cost in the tenant''s currency.';
 
 CREATE OR REPLACE FUNCTION flagmeter.period_usage(tenant bigint, tz text, period_start timestamp with time zone, period_end timestamp with time zone)
  RETURNS TABLE(feature text, tokens bigint, event_count bigint)
@@ -1404,6 +1701,40 @@ begin
 end
 $function$;
 comment on function flagmeter.period_usage(tenant bigint, tz text, period_start timestamp with time zone, period_end timestamp with time zone) is 'Tokens and events per feature of one tenant in [period_start, period_end): from the daily rollups when the period is whole local days in tz and no day near it was stored in another zone, else from flagmeter.usage_buckets. Both give the same sums.';
+
+CREATE OR REPLACE FUNCTION flagmeter.price_in_force(p_tenant bigint, p_model text, p_at timestamp with time zone)
+ RETURNS TABLE(input numeric, output numeric, cached numeric, plain numeric, currency text, effective_from timestamp with time zone, source text)
+ LANGUAGE sql
+ STABLE PARALLEL SAFE
+AS $function$
+  (select tp.input, tp.output, tp.cached, tp.plain, t.currency, tp.effective_from, 'tenant'
+   from flagmeter.tenant_prices tp join flagmeter.tenants t on t.id = tp.tenant_id
+   where tp.tenant_id = p_tenant and tp.model = p_model and tp.effective_from <= p_at
+   order by tp.effective_from desc limit 1)
+  union all
+  (select p.input, p.output, p.cached, p.plain, p.currency, p.effective_from, 'installation'
+   from flagmeter.tenants t join flagmeter.prices p on p.currency = t.currency
+   where t.id = p_tenant and p.model = p_model and p.effective_from <= p_at
+   order by p.effective_from desc limit 1)
+  limit 1
+$function$;
+comment on function flagmeter.price_in_force(p_tenant bigint, p_model text, p_at timestamp with time zone) is 'The price of one model for one tenant at an instant: its own override in force then, else the installation''s row in its currency (no row: the model is unpriced, its tokens cost 0).';
+
+CREATE OR REPLACE FUNCTION flagmeter.queued_user_usage(tenant bigint, first_day date, end_day date)
+ RETURNS TABLE(tenant_id bigint, day date, feature text, timezone text, end_user text, tokens bigint, event_count bigint, input_tokens bigint, output_tokens bigint, cached_tokens bigint, cost numeric)
+ LANGUAGE sql
+ STABLE PARALLEL SAFE
+AS $function$
+  select p.tenant_id, p.day, u.feature, p.timezone, u.end_user, u.tokens, u.events,
+    coalesce(u.input, 0), coalesce(u.output, 0), coalesce(u.cached, 0),
+    coalesce(u.cost, flagmeter.tokens_cost(u.tokens, coalesce(u.input, 0), coalesce(u.output, 0), coalesce(u.cached, 0), pr.input, pr.output, pr.cached, pr.plain))
+  from flagmeter.rollups_daily_users_pending p
+  cross join lateral unnest(p.features, p.end_users, p.tokens, p.event_counts, p.input_tokens, p.output_tokens, p.cached_tokens, p.costs)
+    as u(feature, end_user, tokens, events, input, output, cached, cost)
+  left join lateral flagmeter.price_in_force(p.tenant_id, u.feature, p.minute) pr on u.cost is null
+  where (tenant is null or p.tenant_id = tenant) and p.day >= first_day and p.day < end_day
+$function$;
+comment on function flagmeter.queued_user_usage(tenant bigint, first_day date, end_day date) is 'The per-user queue''s entries (rollups_daily_users_pending) of one tenant (null: every tenant) for days in [first_day, end_day), each with its cost at the price in force at its minute.';
 
 CREATE OR REPLACE FUNCTION flagmeter.quota_snapshot(tenant_ids bigint[])
  RETURNS TABLE(tenant_id bigint, feature text, used bigint, limit_tokens bigint)
@@ -1517,49 +1848,77 @@ CREATE OR REPLACE FUNCTION flagmeter.tg_events__rollup()
  LANGUAGE plpgsql
 AS $function$
 begin
+  -- One price lookup per tenant, feature and minute of the batch (not per event): a price's
+  -- effective_from is a whole minute, so all events of a minute share it. The per-user queue is
+  -- priced later, by its readers and the fold (migration 16).
   with per_minute as materialized (
     select tenant_id, date_trunc('minute', occurred_at, 'UTC') as minute, feature, sum(tokens) as tokens, count(*) as events,
+      coalesce(sum(input_tokens), 0) as input, coalesce(sum(output_tokens), 0) as output, coalesce(sum(cached_tokens), 0) as cached,
       coalesce(sum(tokens) filter (where end_user is not null), 0) as named_tokens,
-      count(*) filter (where end_user is not null) as named_events
+      count(*) filter (where end_user is not null) as named_events,
+      coalesce(sum(input_tokens) filter (where end_user is not null), 0) as named_input,
+      coalesce(sum(output_tokens) filter (where end_user is not null), 0) as named_output,
+      coalesce(sum(cached_tokens) filter (where end_user is not null), 0) as named_cached
     from new_events
     group by 1, 2, 3
+  ), priced as materialized (
+    select m.*,
+      flagmeter.tokens_cost(m.tokens, m.input, m.output, m.cached, p.input, p.output, p.cached, p.plain) as cost,
+      flagmeter.tokens_cost(m.named_tokens, m.named_input, m.named_output, m.named_cached, p.input, p.output, p.cached, p.plain) as named_cost
+    from per_minute m
+    left join lateral flagmeter.price_in_force(m.tenant_id, m.feature, m.minute) p on true
   ), minutes as (
-    insert into flagmeter.rollups as r (tenant_id, minute, feature, tokens, event_count)
-    select tenant_id, minute, feature, tokens, events from per_minute
+    insert into flagmeter.rollups as r (tenant_id, minute, feature, tokens, event_count, input_tokens, output_tokens, cached_tokens, cost)
+    select tenant_id, minute, feature, tokens, events, input, output, cached, cost from priced
     order by 1, 2, 3
     on conflict (tenant_id, minute, feature) do update
       set tokens = r.tokens + excluded.tokens,
-          event_count = r.event_count + excluded.event_count
+          event_count = r.event_count + excluded.event_count,
+          input_tokens = r.input_tokens + excluded.input_tokens,
+          output_tokens = r.output_tokens + excluded.output_tokens,
+          cached_tokens = r.cached_tokens + excluded.cached_tokens,
+          cost = r.cost + excluded.cost
+  ), days as (
+    insert into flagmeter.rollups_daily as d (tenant_id, day, feature, timezone, tokens, event_count, named_tokens, named_events,
+      input_tokens, output_tokens, cached_tokens, cost, named_input_tokens, named_output_tokens, named_cached_tokens, named_cost)
+    select m.tenant_id, (m.minute at time zone t.timezone)::date, m.feature, t.timezone, sum(m.tokens), sum(m.events), sum(m.named_tokens), sum(m.named_events),
+      sum(m.input), sum(m.output), sum(m.cached), sum(m.cost), sum(m.named_input), sum(m.named_output), sum(m.named_cached), sum(m.named_cost)
+    from priced m
+    join flagmeter.tenants t on t.id = m.tenant_id
+    group by 1, 2, 3, 4
+    order by 1, 2, 3, 4
+    on conflict (tenant_id, day, feature, timezone) do update
+      set tokens = d.tokens + excluded.tokens,
+          event_count = d.event_count + excluded.event_count,
+          named_tokens = d.named_tokens + excluded.named_tokens,
+          named_events = d.named_events + excluded.named_events,
+          input_tokens = d.input_tokens + excluded.input_tokens,
+          output_tokens = d.output_tokens + excluded.output_tokens,
+          cached_tokens = d.cached_tokens + excluded.cached_tokens,
+          cost = d.cost + excluded.cost,
+          named_input_tokens = d.named_input_tokens + excluded.named_input_tokens,
+          named_output_tokens = d.named_output_tokens + excluded.named_output_tokens,
+          named_cached_tokens = d.named_cached_tokens + excluded.named_cached_tokens,
+          named_cost = d.named_cost + excluded.named_cost
   )
-  insert into flagmeter.rollups_daily as d (tenant_id, day, feature, timezone, tokens, event_count, named_tokens, named_events)
-  select m.tenant_id, (m.minute at time zone t.timezone)::date, m.feature, t.timezone, sum(m.tokens), sum(m.events), sum(m.named_tokens), sum(m.named_events)
-  from per_minute m
-  join flagmeter.tenants t on t.id = m.tenant_id
-  group by 1, 2, 3, 4
-  order by 1, 2, 3, 4
-  on conflict (tenant_id, day, feature, timezone) do update
-    set tokens = d.tokens + excluded.tokens,
-        event_count = d.event_count + excluded.event_count,
-        named_tokens = d.named_tokens + excluded.named_tokens,
-        named_events = d.named_events + excluded.named_events;
-
-  -- Events that name a user, queued as they are: one row per tenant and local day of the batch, its
-  -- events in arrays. Grouping them by user here (and the upsert per user migration 10 did) is the
-  -- minute job's work now, off the insert's path.
-  insert into flagmeter.rollups_daily_users_pending (tenant_id, day, timezone, features, end_users, tokens, event_counts)
-  select e.tenant_id, (e.minute at time zone t.timezone)::date, t.timezone,
-    array_agg(e.feature), array_agg(e.end_user), array_agg(e.tokens::bigint), array_agg(1::bigint)
+  -- Events that name a user, queued as they are (migration 11): one row per tenant and local day.
+  insert into flagmeter.rollups_daily_users_pending (tenant_id, day, timezone, minute, features, end_users, tokens, event_counts,
+    input_tokens, output_tokens, cached_tokens)
+  select e.tenant_id, (e.minute at time zone t.timezone)::date, t.timezone, e.minute,
+    array_agg(e.feature), array_agg(e.end_user), array_agg(e.tokens::bigint), array_agg(1::bigint),
+    array_agg(e.input), array_agg(e.output), array_agg(e.cached)
   from (
-    select tenant_id, date_trunc('minute', occurred_at, 'UTC') as minute, feature, end_user, tokens
+    select tenant_id, date_trunc('minute', occurred_at, 'UTC') as minute, feature, end_user, tokens::bigint as tokens,
+      coalesce(input_tokens, 0)::bigint as input, coalesce(output_tokens, 0)::bigint as output, coalesce(cached_tokens, 0)::bigint as cached
     from new_events
     where end_user is not null
   ) e
   join flagmeter.tenants t on t.id = e.tenant_id
-  group by 1, 2, 3;
+  group by 1, 2, 3, 4;
   return null;
 end
 $function$;
-comment on function flagmeter.tg_events__rollup() is 'Adds each inserted batch of events to flagmeter.rollups and flagmeter.rollups_daily, and queues the sums of events that name a user in flagmeter.rollups_daily_users_pending, in the same transaction.';
+comment on function flagmeter.tg_events__rollup() is 'Adds each inserted batch of events (tokens, their parts and their cost at the price in force for each minute) to flagmeter.rollups and flagmeter.rollups_daily, and queues the events that name a user, with their minute, in flagmeter.rollups_daily_users_pending, in the same transaction.';
 
 CREATE OR REPLACE FUNCTION flagmeter.tg_reservations__webhook_event()
  RETURNS trigger
@@ -1640,13 +1999,15 @@ begin
       using flagmeter.tenants t
       where t.id = r.tenant_id and r.minute < as_of - compact_after
       returning r.tenant_id, date_trunc('hour', r.minute at time zone t.timezone) at time zone t.timezone as hour,
-        r.feature, r.tokens, r.event_count
+        r.feature, r.tokens, r.event_count, r.input_tokens, r.output_tokens, r.cached_tokens, r.cost
     ), merged as (
-      insert into flagmeter.rollups_hourly as h (tenant_id, hour, feature, tokens, event_count)
-      select tenant_id, hour, feature, sum(tokens), sum(event_count) from moved
+      insert into flagmeter.rollups_hourly as h (tenant_id, hour, feature, tokens, event_count, input_tokens, output_tokens, cached_tokens, cost)
+      select tenant_id, hour, feature, sum(tokens), sum(event_count), sum(input_tokens), sum(output_tokens), sum(cached_tokens), sum(cost) from moved
       group by 1, 2, 3 order by 1, 2, 3
       on conflict (tenant_id, hour, feature) do update
-        set tokens = h.tokens + excluded.tokens, event_count = h.event_count + excluded.event_count
+        set tokens = h.tokens + excluded.tokens, event_count = h.event_count + excluded.event_count,
+            input_tokens = h.input_tokens + excluded.input_tokens, output_tokens = h.output_tokens + excluded.output_tokens,
+            cached_tokens = h.cached_tokens + excluded.cached_tokens, cost = h.cost + excluded.cost
     )
     select count(*) into compacted from moved;
 
@@ -1724,6 +2085,15 @@ begin
 end
 $function$;
 comment on function flagmeter.tick_entitlements(as_of timestamp with time zone, recent interval, checks_retention interval) is 'Run by the minute job in tick()''s transaction: inserts an alert per new feature-limit crossing (returned as "alerts"), and, when recent is null, marks lapsed reservations expired and deletes check answers and ended reservations older than checks_retention.';
+
+CREATE OR REPLACE FUNCTION flagmeter.tokens_cost(tokens bigint, input bigint, output bigint, cached bigint, p_input numeric, p_output numeric, p_cached numeric, p_plain numeric)
+ RETURNS numeric
+ LANGUAGE sql
+ IMMUTABLE PARALLEL SAFE
+AS $function$
+  select coalesce((input * p_input + output * p_output + cached * p_cached + (tokens - input - output - cached) * p_plain) * 0.000001, 0)
+$function$;
+comment on function flagmeter.tokens_cost(tokens bigint, input bigint, output bigint, cached bigint, p_input numeric, p_output numeric, p_cached numeric, p_plain numeric) is 'Cost of tokens (of which input, output and cached given as parts; the rest plain) at prices per million, exact (at most 12 decimals); 0 when unpriced (null prices).';
 
 CREATE OR REPLACE FUNCTION flagmeter.webhook_emit(p_tenant_id bigint, p_tenant text, p_type text, p_subject text, p_data jsonb)
  RETURNS void

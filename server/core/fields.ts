@@ -82,4 +82,6 @@ export const httpUrl = (what: string, max = 2048) => z.url({ protocol: /^https?$
 
 /** Answer fields: an instant as the API writes it, and a count. */
 export const isoTime = z.string().describe('ISO 8601, UTC (e.g. 2026-11-22T10:00:00.000Z)');
+/** An amount of money: the exact decimal as a string ("412.5", "0.0000075"), never a float, never rounded (docs/cost.md). */
+export const money = z.string().regex(/^-?\d+(\.\d+)?$/).describe('exact decimal in the tenant\'s currency, as a string (numeric; trailing zeros dropped, never rounded)');
 export const count = z.number().int().min(0);

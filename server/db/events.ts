@@ -8,6 +8,10 @@ export interface EventRow {
   tenantId: number;
   feature: string;
   tokens: number;
+  /** The parts of tokens by kind, all three or none (absent: the event gave no parts). */
+  inputTokens?: number | null;
+  outputTokens?: number | null;
+  cachedTokens?: number | null;
   occurredAt: string;
   key: string | null;
   user: string | null;
@@ -37,13 +41,13 @@ claimed as (
 
 const insertBatchSql = `
 with input as (
-  select * from unnest($1::uuid[], $2::bigint[], $3::text[], $4::int[], $5::timestamptz[], $6::text[], $7::text[])
-    with ordinality as t(id, tenant_id, feature, tokens, occurred_at, idempotency_key, end_user, ord)
+  select * from unnest($1::uuid[], $2::bigint[], $3::text[], $4::int[], $5::timestamptz[], $6::text[], $7::text[], $8::int[], $9::int[], $10::int[])
+    with ordinality as t(id, tenant_id, feature, tokens, occurred_at, idempotency_key, end_user, input_tokens, output_tokens, cached_tokens, ord)
 ),
 ${claimKeys('input')}
 stored as (
-  insert into flagmeter.events (id, tenant_id, feature, tokens, occurred_at, idempotency_key, end_user)
-  select id, tenant_id, feature, tokens, occurred_at, idempotency_key, end_user from input
+  insert into flagmeter.events (id, tenant_id, feature, tokens, occurred_at, idempotency_key, end_user, input_tokens, output_tokens, cached_tokens)
+  select id, tenant_id, feature, tokens, occurred_at, idempotency_key, end_user, input_tokens, output_tokens, cached_tokens from input
   where idempotency_key is null or id in (select event_id from claimed)
 )
 select array_agg(ord::int order by ord) as duplicate_ords from input
@@ -55,13 +59,15 @@ export async function insertEvents(pool: Pool, rows: readonly EventRow[]): Promi
   const ids = new Array<string>(n), tenants = new Array<number>(n), features = new Array<string>(n);
   const tokens = new Array<number>(n), times = new Array<string>(n);
   const keys = new Array<string | null>(n), users = new Array<string | null>(n);
+  const inputs = new Array<number | null>(n), outputs = new Array<number | null>(n), cached = new Array<number | null>(n);
   for (let i = 0; i < n; i++) {
     const r = rows[i]!;
     ids[i] = r.id; tenants[i] = r.tenantId; features[i] = r.feature; tokens[i] = r.tokens;
     times[i] = r.occurredAt; keys[i] = r.key; users[i] = r.user;
+    inputs[i] = r.inputTokens ?? null; outputs[i] = r.outputTokens ?? null; cached[i] = r.cachedTokens ?? null;
   }
   const { rows: [result] } = await pool.query<{ duplicate_ords: number[] | null }>(
-    { name: 'insert_events', text: insertBatchSql, values: [ids, tenants, features, tokens, times, keys, users] });
+    { name: 'insert_events', text: insertBatchSql, values: [ids, tenants, features, tokens, times, keys, users, inputs, outputs, cached] });
   return (result?.duplicate_ords ?? []).map((ord) => ord - 1);
 }
 
@@ -86,8 +92,8 @@ export async function eventIdsForKeys(pool: Pool, tenantIds: number[], keys: str
 // refused: it is answered as the duplicate it is.
 const settlingBatchSql = `
 with input as (
-  select * from unnest($1::uuid[], $2::bigint[], $3::text[], $4::int[], $5::timestamptz[], $6::text[], $7::text[], $8::uuid[], $9::int[])
-    with ordinality as t(id, tenant_id, feature, tokens, occurred_at, idempotency_key, end_user, reservation, request, ord)
+  select * from unnest($1::uuid[], $2::bigint[], $3::text[], $4::int[], $5::timestamptz[], $6::text[], $7::text[], $8::uuid[], $9::int[], $10::int[], $11::int[], $12::int[])
+    with ordinality as t(id, tenant_id, feature, tokens, occurred_at, idempotency_key, end_user, reservation, request, input_tokens, output_tokens, cached_tokens, ord)
 ),
 named as (
   select r.tenant_id, r.id, r.feature, r.status, r.expires_at, r.event_key
@@ -122,8 +128,8 @@ kept as (
   select * from good where idempotency_key is null or id in (select event_id from claimed)
 ),
 stored as (
-  insert into flagmeter.events (id, tenant_id, feature, tokens, occurred_at, idempotency_key, end_user)
-  select id, tenant_id, feature, tokens, occurred_at, idempotency_key, end_user from kept
+  insert into flagmeter.events (id, tenant_id, feature, tokens, occurred_at, idempotency_key, end_user, input_tokens, output_tokens, cached_tokens)
+  select id, tenant_id, feature, tokens, occurred_at, idempotency_key, end_user, input_tokens, output_tokens, cached_tokens from kept
 ),
 settled as (
   update flagmeter.reservations r
@@ -150,7 +156,8 @@ export async function insertSettlingEvents(pool: Pool, rows: readonly EventRow[]
   const { rows: [result] } = await pool.query<{ duplicate_ords: number[] | null; refused_ords: number[] | null; refused_reasons: string[] | null }>(
     { name: 'insert_settling_events', text: settlingBatchSql, values: [
       col((r) => r.id), col((r) => r.tenantId), col((r) => r.feature), col((r) => r.tokens), col((r) => r.occurredAt),
-      col((r) => r.key), col((r) => r.user), col((r) => r.reservation ?? null), requests] });
+      col((r) => r.key), col((r) => r.user), col((r) => r.reservation ?? null), requests,
+      col((r) => r.inputTokens ?? null), col((r) => r.outputTokens ?? null), col((r) => r.cachedTokens ?? null)] });
   const reasons = result?.refused_reasons ?? [];
   return {
     duplicates: (result?.duplicate_ords ?? []).map((ord) => ord - 1),

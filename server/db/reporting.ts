@@ -6,7 +6,7 @@
 import type pg from 'pg';
 import type { Pool } from './pool.ts';
 import { alertJson, isoUtc } from './alerts.ts';
-import { periodSums, periodUsageFields } from './usage.ts';
+import { featureJson, moneyText, periodSums, periodUsageFields } from './usage.ts';
 
 export const WINDOWS = ['minute', 'hour', 'day', 'month'] as const;
 export type Window = (typeof WINDOWS)[number];
@@ -121,7 +121,10 @@ export interface QueryParams {
   byFeature: boolean; byUser: boolean; features: string[] | null; users: string[] | null;
 }
 
-export interface QueryRow { windowStart: string; windowEnd: string; feature: string | null; user: string | null; tokens: number; events: number }
+export interface QueryRow {
+  windowStart: string; windowEnd: string; feature: string | null; user: string | null; tokens: number; events: number;
+  inputTokens: number; outputTokens: number; cachedTokens: number; cost: string;
+}
 
 // The three readers share their parameters: $1 tenant, $2 zone, $3 from, $4 to, $5 window,
 // $6 group by feature, $7 group by user, $8 features, $9 users. A field not grouped by is a null
@@ -129,17 +132,22 @@ export interface QueryRow { windowStart: string; windowEnd: string; feature: str
 // [from, to); only windows with usage have rows. A reader that cannot serve a parameter still names
 // it (a statement must use every parameter it is sent): the planner never sends it such a query.
 const windowCols = `greatest(x.ws_at, $3::timestamptz) as ws, least(x.we_at, $4::timestamptz) as we`;
-const outCols = `${isoUtc('ws')} as "windowStart", ${isoUtc('we')} as "windowEnd", feature, end_user as "user", tokens, events`;
+/** The parts and the cost, summed in a reader (alias a), and carried through its outer selects. */
+const spendSums = (a: string) => `sum(${a}.input_tokens)::bigint as input_tokens, sum(${a}.output_tokens)::bigint as output_tokens,
+        sum(${a}.cached_tokens)::bigint as cached_tokens, sum(${a}.cost) as cost`;
+const spendCols = 'input_tokens, output_tokens, cached_tokens, cost';
+const outCols = `${isoUtc('ws')} as "windowStart", ${isoUtc('we')} as "windowEnd", feature, end_user as "user", tokens, events,
+  input_tokens as "inputTokens", output_tokens as "outputTokens", cached_tokens as "cachedTokens", ${moneyText('cost')} as cost`;
 const order = `order by ws, feature nulls first, end_user nulls last`;
 
 const dailySql = `
 select ${outCols} from (
-  select ${windowCols}, x.feature, x.end_user, x.tokens, x.events from (
+  select ${windowCols}, x.feature, x.end_user, x.tokens, x.events, ${spendCols} from (
     select (ls at time zone $2::text) as ws_at, ((ls + ('1 ' || $5::text)::interval) at time zone $2::text) as we_at,
-      feature, end_user, tokens, events
+      feature, end_user, tokens, events, ${spendCols}
     from (
       select date_trunc($5::text, d.day::timestamp) as ls, case when $6::boolean then d.feature end as feature, null::text as end_user,
-        sum(d.tokens)::bigint as tokens, sum(d.event_count)::bigint as events
+        sum(d.tokens)::bigint as tokens, sum(d.event_count)::bigint as events, ${spendSums('d')}
       from flagmeter.rollups_daily d
       where d.tenant_id = $1::bigint and d.timezone = $2::text
         and d.day >= ($3::timestamptz at time zone $2::text)::date and d.day < ($4::timestamptz at time zone $2::text)::date
@@ -152,13 +160,13 @@ select ${outCols} from (
 
 const dailyUsersSql = `
 select ${outCols} from (
-  select ${windowCols}, x.feature, x.end_user, x.tokens, x.events from (
+  select ${windowCols}, x.feature, x.end_user, x.tokens, x.events, ${spendCols} from (
     select (ls at time zone $2::text) as ws_at, ((ls + ('1 ' || $5::text)::interval) at time zone $2::text) as we_at,
-      feature, end_user, tokens, events
+      feature, end_user, tokens, events, ${spendCols}
     from (
       select date_trunc($5::text, u.day::timestamp) as ls, case when $6::boolean then u.feature end as feature,
         case when $7::boolean then u.end_user end as end_user,
-        sum(u.tokens)::bigint as tokens, sum(u.event_count)::bigint as events
+        sum(u.tokens)::bigint as tokens, sum(u.event_count)::bigint as events, ${spendSums('u')}
       from flagmeter.daily_user_usage($1::bigint, ($3::timestamptz at time zone $2::text)::date, ($4::timestamptz at time zone $2::text)::date) u
       where u.timezone = $2::text
         and ($8::text[] is null or u.feature = any($8::text[]))
@@ -170,11 +178,11 @@ select ${outCols} from (
 
 const bucketsSql = `
 select ${outCols} from (
-  select ${windowCols}, x.feature, x.end_user, x.tokens, x.events from (
-    select ws_at, date_add(ws_at, ('1 ' || $5::text)::interval, $2::text) as we_at, feature, end_user, tokens, events
+  select ${windowCols}, x.feature, x.end_user, x.tokens, x.events, ${spendCols} from (
+    select ws_at, date_add(ws_at, ('1 ' || $5::text)::interval, $2::text) as we_at, feature, end_user, tokens, events, ${spendCols}
     from (
       select date_trunc($5::text, b.bucket_start, $2::text) as ws_at, case when $6::boolean then b.feature end as feature, null::text as end_user,
-        sum(b.tokens)::bigint as tokens, sum(b.event_count)::bigint as events
+        sum(b.tokens)::bigint as tokens, sum(b.event_count)::bigint as events, ${spendSums('b')}
       from flagmeter.usage_buckets b
       where b.tenant_id = $1::bigint and b.bucket_start >= $3::timestamptz and b.bucket_start < $4::timestamptz
         and ($8::text[] is null or b.feature = any($8::text[]))
@@ -216,7 +224,8 @@ const csvField = (name: string, escapeFormulas: boolean) => {
  */
 export const queryCsvStatement = (source: Source, p: QueryParams, escapeFormulas: boolean): { text: string; values: unknown[] } => {
   const q = queryStatement(source, p);
-  const cols = ['"windowStart"', '"windowEnd"', ...(p.byFeature ? [csvField('feature', escapeFormulas)] : []), ...(p.byUser ? [csvField('"user"', escapeFormulas)] : []), 'tokens::text', 'events::text'];
+  const cols = ['"windowStart"', '"windowEnd"', ...(p.byFeature ? [csvField('feature', escapeFormulas)] : []), ...(p.byUser ? [csvField('"user"', escapeFormulas)] : []), 'tokens::text', 'events::text',
+    '"inputTokens"::text', '"outputTokens"::text', '"cachedTokens"::text', 'cost'];
   return { text: csvChunks(`select ${cols.join(` || ',' || `)} || E'\\r\\n' as line from (${q.text}) q`), values: q.values };
 };
 
@@ -301,13 +310,14 @@ export async function* cursorRows<T>(pool: Pool, client: pg.PoolClient, statemen
 export interface PeriodRow {
   periodStart: string; periodEnd: string; tokens: number; eventCount: number; quota: number; percent: number;
   overageTokens: number; alertsRaised: number; alertsSent: number; thresholdsCrossed: number[]; current: boolean;
+  cost: string; currency: string;
 }
 
 // report.periods, one tenant's rows: the view is the one definition psql and the API share.
 const periodsSql = `
 select ${isoUtc('p.period_start')} as "periodStart", ${isoUtc('p.period_end')} as "periodEnd", p.tokens, p.event_count as "eventCount",
   p.quota, p.percent, p.overage_tokens as "overageTokens", p.alerts_raised as "alertsRaised", p.alerts_sent as "alertsSent",
-  p.thresholds_crossed as "thresholdsCrossed", p.is_current as current
+  p.thresholds_crossed as "thresholdsCrossed", p.is_current as current, ${moneyText('p.cost')} as cost, p.currency
 from report.periods p
 where p.tenant = $1::text
 order by p.period_start`;
@@ -328,27 +338,54 @@ export async function findPeriod(client: pg.ClientBase, tenantId: number, start:
   return r && { start: r.period_start, end: r.period_end, current: r.current };
 }
 
+/**
+ * The statement's lines, as CTEs over `t`: the period's raw events summed per model and minute,
+ * priced at each minute's price in force (the one the insert trigger priced them at), then one line
+ * per model, price row and kind (input, output, cached, plain) with tokens > 0: tokens × price
+ * per million = cost, exact. Raw events are kept for EVENTS_RETENTION (13 months): a period whose
+ * events are gone has lines whose tokens no longer add up to the total, and its lines are null.
+ */
+const statementLines = `ev as (
+  select e.feature, date_trunc('minute', e.occurred_at, 'UTC') as minute,
+    sum(coalesce(e.input_tokens, 0))::bigint as input, sum(coalesce(e.output_tokens, 0))::bigint as output,
+    sum(coalesce(e.cached_tokens, 0))::bigint as cached, sum(case when e.input_tokens is null then e.tokens else 0 end)::bigint as plain
+  from t join flagmeter.events e on e.tenant_id = t.id and e.occurred_at >= t.period_start and e.occurred_at < t.period_end
+  group by 1, 2
+), per_price as (
+  select ev.feature as model, p.source, p.effective_from as price_from, p.input as p_input, p.output as p_output, p.cached as p_cached, p.plain as p_plain,
+    sum(ev.input) as input, sum(ev.output) as output, sum(ev.cached) as cached, sum(ev.plain) as plain
+  from t cross join ev
+  left join lateral flagmeter.price_in_force(t.id, ev.feature, ev.minute) p on true
+  group by 1, 2, 3, 4, 5, 6, 7
+), lines as (
+  select pp.model, pp.source, pp.price_from, k.kind, k.kind_order, k.tokens, k.price, coalesce(k.tokens * k.price * 0.000001, 0) as cost
+  from per_price pp
+  cross join lateral (values ('input', 1, pp.input, pp.p_input), ('output', 2, pp.output, pp.p_output),
+    ('cached', 3, pp.cached, pp.p_cached), ('plain', 4, pp.plain, pp.p_plain)) as k(kind, kind_order, tokens, price)
+  where k.tokens > 0
+)`;
+
 // A period's statement in one statement, as JSON text. Totals and features come from
 // periodSums, exactly as GET /api/usage/:tenant computes them while the period is current; days
 // and users from the daily rows when they answer the period exactly (null otherwise: the tenant's
 // zone changed within two days of it). Top users: the 20 largest, "no user" counting as one.
 const statementSql = `
 with t as (
-  select t.id, t.slug, t.name, t.monthly_quota, t.billing_day, t.timezone, $2::timestamptz as period_start, $3::timestamptz as period_end,
+  select t.id, t.slug, t.name, t.monthly_quota, t.billing_day, t.timezone, t.currency, $2::timestamptz as period_start, $3::timestamptz as period_end,
     flagmeter.daily_rows_answer(t.id, t.timezone, $2::timestamptz, $3::timestamptz) as daily_ok
   from flagmeter.tenants t where t.id = $1::bigint
 ), ${periodSums}, d as (
-  select d.day, sum(d.tokens)::bigint as tokens, sum(d.event_count)::bigint as events
+  select d.day, sum(d.tokens)::bigint as tokens, sum(d.event_count)::bigint as events, sum(d.cost) as cost
   from t join flagmeter.rollups_daily d on d.tenant_id = t.id and d.timezone = t.timezone
     and d.day >= (t.period_start at time zone t.timezone)::date and d.day < (t.period_end at time zone t.timezone)::date
   where t.daily_ok
   group by d.day
 ), u as (
-  select u.end_user, sum(u.tokens)::bigint as tokens, sum(u.event_count)::bigint as events
+  select u.end_user, sum(u.tokens)::bigint as tokens, sum(u.event_count)::bigint as events, sum(u.cost) as cost
   from t cross join lateral flagmeter.daily_user_usage(t.id, (t.period_start at time zone t.timezone)::date, (t.period_end at time zone t.timezone)::date) u
   where t.daily_ok and u.timezone = t.timezone
   group by u.end_user
-), a as (
+), ${statementLines}, a as (
   select a.* from t join flagmeter.alerts a on a.tenant_id = t.id and a.period_start >= t.period_start and a.period_start < t.period_end
 )
 select json_build_object(
@@ -356,18 +393,22 @@ select json_build_object(
   'current', now() >= t.period_start and now() < t.period_end,
   'overageTokens', greatest(total.tokens - t.monthly_quota, 0),
   'features', coalesce((
-    select json_agg(json_build_object(
-      'feature', f.feature, 'tokens', f.tokens, 'eventCount', f.event_count,
-      'percent', round(100.0 * f.tokens / nullif(total.tokens, 0), 2)) order by f.tokens desc, f.feature)
+    select json_agg(${featureJson} order by f.tokens desc, f.feature)
     from f), '[]'),
   'days', case when t.daily_ok then coalesce((
-    select json_agg(json_build_object('day', to_char(d.day, 'YYYY-MM-DD'), 'tokens', d.tokens, 'eventCount', d.events) order by d.day)
+    select json_agg(json_build_object('day', to_char(d.day, 'YYYY-MM-DD'), 'tokens', d.tokens, 'eventCount', d.events, 'cost', ${moneyText('d.cost')}) order by d.day)
     from d), '[]') end,
   'topUsers', case when t.daily_ok then coalesce((
     select json_agg(json_build_object('user', x.end_user, 'tokens', x.tokens, 'eventCount', x.events,
-      'percent', round(100.0 * x.tokens / nullif(total.tokens, 0), 2)) order by x.tokens desc, x.end_user nulls last)
+      'percent', round(100.0 * x.tokens / nullif(total.tokens, 0), 2), 'cost', ${moneyText('x.cost')}) order by x.tokens desc, x.end_user nulls last)
     from (select * from u order by tokens desc, end_user nulls last limit 20) x), '[]') end,
   'users', case when t.daily_ok then (select count(*) from u where u.end_user is not null) end,
+  'lines', case when (select coalesce(sum(tokens), 0) from lines) = total.tokens then coalesce((
+    select json_agg(json_build_object('model', l.model, 'kind', l.kind, 'tokens', l.tokens,
+      'price', ${moneyText('l.price')}, 'cost', ${moneyText('l.cost')},
+      'priceFrom', case when l.price_from is not null then ${isoUtc('l.price_from')} end, 'priceSource', l.source)
+      order by l.model, l.price_from nulls first, l.kind_order)
+    from lines l), '[]') end,
   'alerts', coalesce((
     select json_agg(${alertJson('a', 't.slug')} order by a.created_at desc, a.id desc)
     from a), '[]')
@@ -380,7 +421,7 @@ export async function statementBody(client: pg.ClientBase, tenantId: number, sta
 }
 
 // The statement as one table a spreadsheet can pivot: a `total` row, then `feature`, `day` (per day
-// and feature) and `user` (every user, largest first) rows. Day and user rows only where the daily
+// and feature), `user` (every user, largest first) and `line` (model, kind, price: the JSON's lines) rows. Day and user rows only where the daily
 // rows answer the period exactly, as in the JSON.
 const statementCsvSql = (escapeFormulas: boolean) => `
 with t as (
@@ -388,25 +429,32 @@ with t as (
     (($2::timestamptz at time zone t.timezone)::date) as first_day, (($3::timestamptz at time zone t.timezone)::date) as end_day,
     flagmeter.daily_rows_answer(t.id, t.timezone, $2::timestamptz, $3::timestamptz) as daily_ok
   from flagmeter.tenants t where t.id = $1::bigint
-), ${periodSums}
-select section || ',' || coalesce(day, '') || ',' || ${csvField('feature', escapeFormulas)} || ',' || ${csvField('"user"', escapeFormulas)} || ',' || tokens::text || ',' || events::text || E'\\r\\n' as line from (
+), ${periodSums}, ${statementLines}
+select section || ',' || coalesce(day, '') || ',' || ${csvField('feature', escapeFormulas)} || ',' || ${csvField('"user"', escapeFormulas)} || ',' || tokens::text || ',' || coalesce(events::text, '')
+  || ',' || ${moneyText('cost')} || ',' || coalesce(kind, '') || ',' || coalesce(${moneyText('price')}, '') || E'\\r\\n' as line from (
   select 1 as ord, 'total' as section, null::text as day, null::text as feature, null::text as "user",
-    coalesce(sum(tokens), 0)::bigint as tokens, coalesce(sum(event_count), 0)::bigint as events, 0::bigint as rank
+    coalesce(sum(tokens), 0)::bigint as tokens, coalesce(sum(event_count), 0)::bigint as events, 0::bigint as rank, coalesce(sum(cost), 0) as cost,
+    null::text as kind, null::numeric as price
   from f
   union all
-  select 2, 'feature', null, f.feature, null, f.tokens, f.event_count, row_number() over (order by f.tokens desc, f.feature) from f
+  select 2, 'feature', null, f.feature, null, f.tokens, f.event_count, row_number() over (order by f.tokens desc, f.feature), f.cost, null, null from f
   union all
   select 3, 'day', to_char(d.day, 'YYYY-MM-DD'), d.feature, null, sum(d.tokens)::bigint, sum(d.event_count)::bigint,
-    row_number() over (order by d.day, d.feature)
+    row_number() over (order by d.day, d.feature), sum(d.cost), null, null
   from t join flagmeter.rollups_daily d on d.tenant_id = t.id and d.timezone = t.timezone and d.day >= t.first_day and d.day < t.end_day
   where t.daily_ok
   group by d.day, d.feature
   union all
   select 4, 'user', null, null, u.end_user, sum(u.tokens)::bigint, sum(u.event_count)::bigint,
-    row_number() over (order by sum(u.tokens) desc, u.end_user nulls last)
+    row_number() over (order by sum(u.tokens) desc, u.end_user nulls last), sum(u.cost), null, null
   from t cross join lateral flagmeter.daily_user_usage(t.id, t.first_day, t.end_day) u
   where t.daily_ok and u.timezone = t.timezone
   group by u.end_user
+  union all
+  -- what an invoice lists (as the JSON's lines): per model, price applied and kind, while the raw events are kept
+  select 5, 'line', null, l.model, null, l.tokens, null, row_number() over (order by l.model, l.price_from nulls first, l.kind_order), l.cost, l.kind, l.price
+  from lines l
+  where (select coalesce(sum(tokens), 0) from lines) = (select coalesce(sum(tokens), 0) from f)
 ) x
 order by ord, rank`;
 

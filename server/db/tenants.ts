@@ -25,6 +25,9 @@ export interface Usage {
   periodEnd: string;
   billingDay: number;
   timezone: string;
+  /** The period's cost in currency, an exact decimal string (docs/cost.md). */
+  totalCost: string;
+  currency: string;
 }
 
 export interface FeatureUsage { feature: string; tokens: number; eventCount: number; percent: number }
@@ -55,11 +58,11 @@ export async function loadTenantRefs(pool: Pool, slugs?: string[]): Promise<Tena
 }
 
 const usageColumns = `tenant, tenant_name, used_tokens, monthly_quota, percent_used, event_count,
-  period_start, period_end, billing_day, timezone`;
+  period_start, period_end, billing_day, timezone, trim_scale(cost)::text as cost, currency`;
 
 type UsageRow = {
   tenant: string; tenant_name: string; used_tokens: number; monthly_quota: number; percent_used: number;
-  event_count: number; period_start: Date; period_end: Date; billing_day: number; timezone: string;
+  event_count: number; period_start: Date; period_end: Date; billing_day: number; timezone: string; cost: string; currency: string;
 };
 const toUsage = (r: UsageRow): Usage => ({
   tenant: r.tenant,
@@ -72,6 +75,8 @@ const toUsage = (r: UsageRow): Usage => ({
   periodEnd: r.period_end.toISOString(),
   billingDay: r.billing_day,
   timezone: r.timezone,
+  totalCost: r.cost,
+  currency: r.currency,
 });
 
 export async function listUsage(pool: Pool): Promise<Usage[]> {

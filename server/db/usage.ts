@@ -5,6 +5,12 @@ import type { Pool } from './pool.ts';
 import { alertJson, isoUtc } from './alerts.ts';
 
 /**
+ * A money column as JSON text: the exact numeric sum without trailing zeros ("412.5", "0.0000075"),
+ * never a float and never rounded (docs/cost.md).
+ */
+export const moneyText = (column: string) => `trim_scale(${column})::text`;
+
+/**
  * The fields a period's usage starts with, in the usage body and in a period's statement alike:
  * json_build_object arguments over `t` (the tenant with period_start/period_end) and `total`.
  */
@@ -18,26 +24,34 @@ export const periodUsageFields = `
   'periodStart', ${isoUtc('t.period_start')},
   'periodEnd', ${isoUtc('t.period_end')},
   'billingDay', t.billing_day,
-  'timezone', t.timezone`;
+  'timezone', t.timezone,
+  'totalCost', ${moneyText('total.cost')},
+  'currency', t.currency`;
 
 /**
  * The period's sums, as CTEs over `t` (the tenant with period_start/period_end): `f`, one row per
- * feature from flagmeter.period_usage() like the report views (daily rollups, or the buckets when
+ * feature from flagmeter.period_spend() (period_usage() with parts and cost) like the report views (daily rollups, or the buckets when
  * the tenant's zone changed near the period), and `total`, their sum (as in report.usage_current).
  * The usage body and a period's statement share it, so they agree to the token.
  */
 export const periodSums = `f as (
-  select f.feature, f.tokens, f.event_count
-  from t cross join lateral flagmeter.period_usage(t.id, t.timezone, t.period_start, t.period_end) f
+  select f.feature, f.tokens, f.event_count, f.input_tokens, f.output_tokens, f.cached_tokens, f.cost
+  from t cross join lateral flagmeter.period_spend(t.id, t.timezone, t.period_start, t.period_end) f
 ), total as (
-  select coalesce(sum(tokens), 0)::bigint as tokens, coalesce(sum(event_count), 0)::bigint as events from f
+  select coalesce(sum(tokens), 0)::bigint as tokens, coalesce(sum(event_count), 0)::bigint as events, coalesce(sum(cost), 0) as cost from f
 )`;
+
+/** One feature of periodSums' `f` as the answers write it: tokens, parts, cost and share. */
+export const featureJson = `json_build_object(
+      'feature', f.feature, 'tokens', f.tokens, 'eventCount', f.event_count,
+      'percent', round(100.0 * f.tokens / nullif(total.tokens, 0), 2),
+      'inputTokens', f.input_tokens, 'outputTokens', f.output_tokens, 'cachedTokens', f.cached_tokens, 'cost', ${moneyText('f.cost')})`;
 
 // The tenant's current period summed with periodSums; timestamps are written as JavaScript's
 // toISOString() would, so the body reads like every other answer.
 const usageBodySql = `
 with t as (
-  select t.id, t.slug, t.name, t.monthly_quota, t.billing_day, t.timezone, p.period_start, p.period_end
+  select t.id, t.slug, t.name, t.monthly_quota, t.billing_day, t.timezone, t.currency, t.monthly_budget, t.budget_hard, p.period_start, p.period_end
   from flagmeter.tenants t
   cross join lateral flagmeter.billing_period(t.billing_day, t.timezone, coalesce($2::timestamptz, now())) p
   where t.slug = $1::text
@@ -50,10 +64,11 @@ with t as (
 select json_build_object(
   ${periodUsageFields},
   'limits', flagmeter.tenant_limits_json(t.id),
+  'budget', case when t.monthly_budget is not null then json_build_object(
+    'limit', ${moneyText('t.monthly_budget')}, 'used', ${moneyText('total.cost')},
+    'percent', round(100.0 * total.cost / t.monthly_budget, 2), 'hard', t.budget_hard) end,
   'features', coalesce((
-    select json_agg(json_build_object(
-      'feature', f.feature, 'tokens', f.tokens, 'eventCount', f.event_count,
-      'percent', round(100.0 * f.tokens / nullif(total.tokens, 0), 2)) order by f.tokens desc, f.feature)
+    select json_agg(${featureJson} order by f.tokens desc, f.feature)
     from f), '[]'),
   'alerts', coalesce((
     select json_agg(${alertJson('a', 't.slug')} order by a.created_at desc, a.id desc)

@@ -1,7 +1,7 @@
 // The wire shapes of entitlements: the check, its answer, a reservation, and the limits a tenant
 // update may carry. Built from server/core/fields.ts like every other request schema.
 import { z } from 'zod';
-import { count, INT4_MAX, label, slug, text } from '../core/fields.ts';
+import { count, INT4_MAX, label, slug, text, money } from '../core/fields.ts';
 
 export const RESERVATION_TTL_DEFAULT_SECONDS = 300;
 export const RESERVATION_TTL_MAX_SECONDS = 3600;
@@ -24,7 +24,7 @@ export const checkBody = z.strictObject({
 }).refine((b) => !b.reserve || b.tokens !== undefined, { message: 'reserve needs tokens (how many to hold)', path: ['tokens'] })
   .refine((b) => b.reserve || b.reservationTtlSeconds === undefined, { message: 'reservationTtlSeconds only applies with reserve: true', path: ['reservationTtlSeconds'] });
 
-export const checkReasons = ['ok', 'quota_exhausted', 'feature_limit_reached', 'would_exceed', 'unverified'] as const;
+export const checkReasons = ['ok', 'quota_exhausted', 'feature_limit_reached', 'would_exceed', 'budget_exhausted', 'budget_would_exceed', 'unverified'] as const;
 
 export const reservationAnswer = z.object({ id: z.uuid(), tokens: z.number().int(), expiresAt: z.string() });
 
@@ -44,6 +44,11 @@ export const checkAnswer = z.object({
   periodEnd: z.string().nullable(),
   asOf: z.string(),
   reservation: reservationAnswer.optional(),
+  budget: z.object({
+    limit: money, used: money, reserved: money, remaining: money,
+    estimate: money.describe('the tokens asked for, at the feature\'s plain price in force now (0 without a feature or a price)'),
+    currency: z.string(), hard: z.boolean(),
+  }).optional().describe('the tenant\'s money budget this period, when it has one (docs/cost.md#budgets)'),
   replayed: z.boolean().optional().describe('true: the stored answer of an earlier check with this id'),
 });
 export type CheckAnswer = z.infer<typeof checkAnswer>;

@@ -11,5 +11,6 @@ import { flagTransferRouteDocs } from './routes/flag-transfer.ts';
 import { ofrepRouteDocs } from './routes/ofrep.ts';
 import { reportingRouteDocs } from './routes/reporting.ts';
 import { webhookRouteDocs } from './routes/webhooks.ts';
+import { priceRouteDocs } from './routes/prices.ts';
 
-export const routeDocs: RouteDoc[] = [...coreRouteDocs, ...authRouteDocs, ...peopleRouteDocs, ...entitlementRouteDocs, ...flagRouteDocs, ...segmentRouteDocs, ...flagTransferRouteDocs, ...ofrepRouteDocs, ...reportingRouteDocs, ...webhookRouteDocs];
+export const routeDocs: RouteDoc[] = [...coreRouteDocs, ...authRouteDocs, ...peopleRouteDocs, ...entitlementRouteDocs, ...flagRouteDocs, ...segmentRouteDocs, ...flagTransferRouteDocs, ...ofrepRouteDocs, ...reportingRouteDocs, ...webhookRouteDocs, ...priceRouteDocs];

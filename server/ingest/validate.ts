@@ -5,7 +5,7 @@ import { AppError, zodDetails, type ErrorDetail } from '../core/errors.ts';
 import type { EventRow } from '../db/events.ts';
 import type { TenantCache } from '../tenant-cache.ts';
 import type { TenantRef } from '../db/tenants.ts';
-import { eventSchema, type EventInput } from './event-schema.ts';
+import { eventSchema, tokenParts, type EventInput } from './event-schema.ts';
 
 export interface ValidateOptions {
   maxEvents: number;
@@ -63,11 +63,13 @@ export async function validateEvents(body: unknown, opts: ValidateOptions): Prom
       occurredAt = new Date(t).toISOString();
     }
     tenantsById.set(tenant.id, tenant);
+    const parts = tokenParts(e);
     rows.push({
       id: randomUUID(),
       tenantId: tenant.id,
       feature: e.feature,
-      tokens: e.tokens,
+      tokens: parts ? parts.input + parts.output + parts.cached : e.tokens!,
+      ...(parts ? { inputTokens: parts.input, outputTokens: parts.output, cachedTokens: parts.cached } : {}),
       occurredAt,
       key: e.id ?? null,
       user: e.user ?? null,

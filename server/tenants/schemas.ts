@@ -1,7 +1,7 @@
 // Tenants: the admin API's bodies (create, change, delete, webhook) and what usage, series and
 // settings answer. The routes parse with these; the OpenAPI document is generated from them.
 import { z } from 'zod';
-import { count, httpUrl, int4, int8, isoTime, label, slug, text } from '../core/fields.ts';
+import { count, httpUrl, int4, int8, isoTime, label, money, slug, text } from '../core/fields.ts';
 import { buckets } from '../db/series.ts';
 import { limitFields, limitUsage } from '../entitlements/schemas.ts';
 import { alertBody } from '../jobs/schemas.ts';
@@ -43,15 +43,27 @@ export const seriesQuery = z.strictObject({ bucket: z.enum(buckets).default('day
 /** Path parameters: a tenant's slug, an API key's id. */
 export const tenantParam = slug;
 
+/** What a period's tokens cost, beside them. */
+export const periodSpend = { totalCost: money, currency: z.string().describe('ISO 4217 code of the tenant\'s currency') };
+
 export const tenantUsage = z.object({
   tenant: z.string(), tenantName: z.string(), totalTokens: count, monthlyQuota: z.number().int(),
   quotaPercent: z.number(), eventCount: count, periodStart: isoTime, periodEnd: isoTime,
-  billingDay: z.number().int(), timezone: z.string(),
+  billingDay: z.number().int(), timezone: z.string(), ...periodSpend,
+});
+
+/** A feature's usage in a period: tokens, their parts by kind, and what they cost (docs/cost.md). */
+export const featureSpend = z.object({
+  feature: z.string(), tokens: count, eventCount: count, percent: z.number().nullable(),
+  inputTokens: count, outputTokens: count, cachedTokens: count.describe('tokens minus the three parts: tokens of events sent without parts'),
+  cost: money,
 });
 
 export const usageBody = tenantUsage.extend({
   limits: z.array(limitUsage).describe('the quota first, then each feature limit'),
-  features: z.array(z.object({ feature: z.string(), tokens: count, eventCount: count, percent: z.number().nullable() })),
+  budget: z.object({ limit: money, used: money, percent: z.number(), hard: z.boolean() }).nullable()
+    .describe('the money budget this period (null: none): used is totalCost, percent of limit to 2 decimals'),
+  features: z.array(featureSpend),
   alerts: z.array(alertBody).describe('the latest 20'),
 });
 

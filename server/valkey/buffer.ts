@@ -19,13 +19,22 @@ if held + tonumber(ARGV[2]) > tonumber(ARGV[3]) then return -1 end
 redis.call('XADD', KEYS[1], '*', 'rows', ARGV[1])
 return redis.call('INCRBY', KEYS[2], ARGV[2])`;
 
-type Compact = [string, number, string, number, string, string, string | null];
+// The token parts ride as an optional eighth element ([input, output, cached]), so entries written
+// before they existed (and events without parts) decode as they did.
+type Compact = [string, number, string, number, string, string, string | null, [number, number, number]?];
 
 export const encodeRows = (rows: readonly EventRow[]): string =>
-  JSON.stringify(rows.map((r): Compact => [r.id, r.tenantId, r.feature, r.tokens, r.occurredAt, bufferKey(r), r.user]));
+  JSON.stringify(rows.map((r): Compact => {
+    const c: Compact = [r.id, r.tenantId, r.feature, r.tokens, r.occurredAt, bufferKey(r), r.user];
+    if (r.inputTokens != null) c.push([r.inputTokens, r.outputTokens ?? 0, r.cachedTokens ?? 0]);
+    return c;
+  }));
 
 export const decodeRows = (text: string): EventRow[] =>
-  (JSON.parse(text) as Compact[]).map(([id, tenantId, feature, tokens, occurredAt, key, user]) => ({ id, tenantId, feature, tokens, occurredAt, key, user }));
+  (JSON.parse(text) as Compact[]).map(([id, tenantId, feature, tokens, occurredAt, key, user, parts]) => ({
+    id, tenantId, feature, tokens, occurredAt, key, user,
+    ...(parts ? { inputTokens: parts[0], outputTokens: parts[1], cachedTokens: parts[2] } : {}),
+  }));
 
 export class BufferFullError extends Error {}
 

@@ -204,6 +204,21 @@ describe('each operation, answered as documented', () => {
     expect((await call(u(), 'GET', `/api/webhooks/${id}`, '/api/webhooks/{endpoint}')).status).toBe(404);
   });
 
+  test('the price book: installation prices, a tenant\'s overrides and currency', async () => {
+    const from = new Date(Math.ceil(Date.now() / 60_000) * 60_000 + 3_600_000).toISOString();
+    expect((await call(u(), 'GET', '/api/prices', '/api/prices')).body.prices.length).toBeGreaterThan(0);
+    expect((await call(u(), 'POST', '/api/prices', '/api/prices', { prices: [{ model: 'gpt-4o', input: '2', output: '8', effectiveFrom: from }] })).status).toBe(201);
+    expect((await call(u(), 'POST', '/api/tenants/hooli/prices', '/api/tenants/{tenant}/prices', { prices: [{ model: 'gpt-4o', input: 1, output: 4, effectiveFrom: from }] })).status).toBe(201);
+    expect((await call(u(), 'GET', '/api/tenants/hooli/prices', '/api/tenants/{tenant}/prices')).body.overrides).toHaveLength(1);
+    // same currency as it has: allowed even with usage
+    expect((await call(u(), 'PUT', '/api/tenants/hooli/currency', '/api/tenants/{tenant}/currency', { currency: 'USD' })).status).toBe(200);
+    expect((await call(u(), 'PUT', '/api/tenants/hooli/currency', '/api/tenants/{tenant}/currency', { currency: 'EUR' })).status).toBe(409);
+    expect((await call(u(), 'PUT', '/api/tenants/hooli/budget', '/api/tenants/{tenant}/budget', { monthlyBudget: '500', hard: true })).status).toBe(200);
+    const checked = await call(u(), 'POST', '/api/check', '/api/check', { tenant: 'hooli', feature: 'gpt-4o', tokens: 10 });
+    expect(checked.body.budget).toMatchObject({ limit: '500', hard: true });
+    expect((await call(u(), 'GET', '/api/usage/hooli', '/api/usage/{tenant}')).body.budget).toMatchObject({ limit: '500' });
+  });
+
   test('deleting a tenant; health, the document, metrics', async () => {
     expect((await call(u(), 'DELETE', '/api/tenants/hooli?confirm=hooli', '/api/tenants/{tenant}')).body.eventsDeleted).toBe(3);
     expect((await call(u(), 'GET', '/api/health', '/api/health', undefined, undefined)).body.status).toBe('healthy');

@@ -54,6 +54,6 @@ test('one date format: "3 Dec 2026, 10:14" (day, month abbreviation, year, 24-ho
 
 test('names sort numerically aware: user-2 before user-10; top users by tokens, then by name, no user last', () => {
   expect(['user-10', 'user-2', 'User-1', 'user-1a'].sort(compareNames)).toEqual(['User-1', 'user-1a', 'user-2', 'user-10']);
-  const u = (user: string | null, tokens: number) => ({ user, tokens, eventCount: 1, percent: 0 });
+  const u = (user: string | null, tokens: number) => ({ user, tokens, eventCount: 1, percent: 0, cost: '0' });
   expect(sortUsers([u('user-10', 5), u(null, 5), u('user-2', 5), u('user-9', 7)]).map((x) => x.user)).toEqual(['user-9', 'user-2', 'user-10', null]);
 });

@@ -89,6 +89,11 @@ const cases: [string, Record<string, unknown>, string, RegExp][] = [
   ['timestamp too far ahead', { ...ok, timestamp: new Date(Date.now() + 6 * 60_000).toISOString() }, 'timestamp', /in the future/],
   ['timestamp before the previous billing period', { ...ok, timestamp: new Date(Date.now() - 70 * 86_400_000).toISOString() }, 'timestamp', /before the previous billing period/],
   ['an unknown field', { ...ok, tokns: 10 }, 'tokns', /unknown field/],
+  ['tokens that disagree with its parts', { ...ok, tokens: 10, inputTokens: 4, outputTokens: 5 }, 'tokens', /must equal inputTokens \+ outputTokens \+ cachedTokens \(9\)/],
+  ['parts that add up to 0', { tenant: 'acme-corp', feature: 'f', inputTokens: 0, outputTokens: 0 }, 'tokens', /greater than 0/],
+  ['a negative part', { ...ok, tokens: undefined, inputTokens: 5, cachedTokens: -1 }, 'cachedTokens', /0 or more/],
+  ['a fractional part', { ...ok, tokens: undefined, outputTokens: 1.5 }, 'outputTokens', /whole number/],
+  ['parts above 2^31-1 together', { tenant: 'acme-corp', feature: 'f', inputTokens: 2 ** 30, outputTokens: 2 ** 30 }, 'tokens', /at most 2147483647/],
 ];
 
 describe('one bad event → 400 naming the field', () => {

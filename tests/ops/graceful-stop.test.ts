@@ -42,7 +42,7 @@ test('SIGINT lets the requests in flight finish: complete answers with Connectio
     const inFlight = Array.from({ length: 4 }, () => get(agent, port, '/api/usage/stopping'));
     const watcher = new pg.Client(`postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${pgPort}/flagmeter`);
     await watcher.connect();
-    await waitUntil(async () => (await watcher.query(`select count(*)::int n from pg_stat_activity where wait_event_type = 'Lock' and query like '%period_usage%'`)).rows[0].n === 4, 30_000);
+    await waitUntil(async () => (await watcher.query(`select count(*)::int n from pg_stat_activity where wait_event_type = 'Lock' and query like '%period_spend%'`)).rows[0].n === 4, 30_000);
     await watcher.end();
 
     app.child.kill('SIGINT');

@@ -149,7 +149,7 @@ describe('twenty stalled exports', () => {
     // and exports work again
     const small = await fetch(`${app.url}/api/usage/big/query?window=month&format=csv`, { headers: { authorization: `Bearer ${reader}` } });
     expect(small.status).toBe(200);
-    expect(await small.text()).toMatch(/^windowStart,windowEnd,tokens,events\r\n/);
+    expect(await small.text()).toMatch(/^windowStart,windowEnd,tokens,events,inputTokens,outputTokens,cachedTokens,cost\r\n/);
   }, 120_000);
 });
 

@@ -110,7 +110,8 @@ describe('past periods', () => {
         select end_user as "user", sum(tokens)::bigint as tokens, count(*)::bigint as "eventCount" from flagmeter.events
         where tenant_id = $1 and date_trunc('minute', occurred_at, 'UTC') >= $2 and date_trunc('minute', occurred_at, 'UTC') < $3
         group by 1 order by 2 desc, 1 nulls last`, [ids.stmt, p.periodStart, p.periodEnd]);
-      expect(statement.body.topUsers.map(({ percent: _p, ...u }: any) => u)).toEqual(users.slice(0, 20));
+      // (their cost is checked against the raw events in tests/spend)
+      expect(statement.body.topUsers.map(({ percent: _p, cost: _c, ...u }: any) => u)).toEqual(users.slice(0, 20));
       // by its local start date too
       const local = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/Berlin' }).format(new Date(p.periodStart));
       expect(pick((await get(`/api/tenants/stmt/periods/${local}`)).body)).toEqual(pick(then));
@@ -148,12 +149,13 @@ describe('CSV', () => {
     const csv = await get(q, { accept: 'text/csv' });
     expect(csv.headers.get('content-disposition')).toMatch(/^attachment; filename="usage-awkward-/);
     const records = parse(csv.text, { columns: true, relax_quotes: false }) as Record<string, string>[];
-    expect(records).toEqual(json.rows.map((r: any) => ({ ...r, feature: guarded(r.feature), user: guarded(r.user ?? ''), tokens: String(r.tokens), events: String(r.events) })));
+    expect(records).toEqual(json.rows.map((r: any) => ({ ...r, feature: guarded(r.feature), user: guarded(r.user ?? ''), tokens: String(r.tokens), events: String(r.events),
+      inputTokens: String(r.inputTokens), outputTokens: String(r.outputTokens), cachedTokens: String(r.cachedTokens) })));
     expect(new Set(records.map((r) => r.feature))).toEqual(new Set(AWKWARD.map(guarded)));
     expect(records.filter((r) => r.user !== '').map((r) => r.user).sort()).toEqual(AWKWARD_USERS.map(guarded).sort());
     expect(records.map((r) => r.feature)).toContain("'=1+2");
     // RFC 4180: CRLF between records; a header row
-    expect(csv.text.split('\r\n')[0]).toBe('windowStart,windowEnd,feature,user,tokens,events');
+    expect(csv.text.split('\r\n')[0]).toBe('windowStart,windowEnd,feature,user,tokens,events,inputTokens,outputTokens,cachedTokens,cost');
   });
 });
 

@@ -1,7 +1,8 @@
 // GET /api/usage/:tenant/query against the raw events it summarises: random ranges, windows,
 // groupings and filters over history that crosses two DST fall-backs, billing-day boundaries and a
 // tenant's change of time zone, compacted as in production. Every answer — JSON, and CSV parsed by
-// csv-parse — equals a direct SQL sum over flagmeter.events; every refusal is one of the documented
+// csv-parse — equals a direct SQL sum over flagmeter.events (tokens, their parts, and their cost, each
+// event priced at the price in force at its instant while prices change mid-history); every refusal is one of the documented
 // 400s. No rollup is trusted: the raw rows are the reference.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
@@ -12,6 +13,7 @@ import { startTestApp } from '../helpers/app.ts';
 import { addTenants, createTestDb, type TestDb } from '../helpers/db.ts';
 import type { FlagMeter } from '../../server/runtime.ts';
 import { mulberry32 } from '../../loadtest/lib/prng.ts';
+import { pricedEventsSql, setPriceBook } from '../helpers/spend.ts';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -52,6 +54,14 @@ function events(tenantId: number, focus: number, n: number, seed: number, lo = h
     const user = rnd() < 0.3 ? null : USERS[Math.floor(rnd() * USERS.length)]!;
     rows.push({ id: randomUUID(), tenantId, feature: FEATURES[Math.floor(rnd() * FEATURES.length)]!, tokens: 1 + Math.floor(rnd() * 1000), occurredAt: new Date(Math.min(Math.max(at, lo), hi - 1000)).toISOString(), key: null, user });
   }
+  // two thirds give token parts (priced apart, docs/cost.md), drawn from their own sequence so the
+  // events above stay as they were
+  const parts = mulberry32(seed + 7919);
+  for (const row of rows) {
+    if (parts() < 1 / 3) continue;
+    const input = Math.floor(parts() * (row.tokens + 1)), cached = Math.floor(parts() * (row.tokens - input + 1));
+    Object.assign(row, { inputTokens: input, outputTokens: row.tokens - input - cached, cachedTokens: cached });
+  }
   return rows;
 }
 
@@ -62,6 +72,8 @@ async function insertAll(rows: EventRow[]) {
 beforeAll(async () => {
   db = await createTestDb();
   ids = await addTenants(db.pool, TENANTS);
+  // a price book that changes in the middle of the history, and a tenant with its own prices
+  await setPriceBook(db.pool, now, ids.berlin!, FEATURES[1]!);
   let seed = 1;
   for (const t of TENANTS) await insertAll(events(ids[t.slug]!, t.focus, 1500, seed++, historyStart, t.slug === 'moves' ? moveAt : now));
   // minute rollups older than three days become tenant-local hours, as the minute job does
@@ -91,11 +103,14 @@ async function fromEvents(tenant: string, r: { from: string; to: string; window:
   const { rows } = await db.pool.query(`
     select to_char(greatest(ws, $3::timestamptz) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "windowStart",
            to_char(least(date_add(ws, ('1 ' || $5::text)::interval, $2::text), $4::timestamptz) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "windowEnd",
-           feature, end_user as "user", sum(tokens)::bigint as tokens, count(*)::bigint as events
+           feature, end_user as "user", sum(tokens)::bigint as tokens, count(*)::bigint as events,
+           coalesce(sum(input_tokens), 0)::bigint as "inputTokens", coalesce(sum(output_tokens), 0)::bigint as "outputTokens",
+           coalesce(sum(cached_tokens), 0)::bigint as "cachedTokens", trim_scale(sum(cost))::text as cost
     from (
       select date_trunc($5::text, date_trunc('minute', e.occurred_at, 'UTC'), $2::text) as ws,
-        case when $6::boolean then e.feature end as feature, case when $7::boolean then e.end_user end as end_user, e.tokens
-      from flagmeter.events e
+        case when $6::boolean then e.feature end as feature, case when $7::boolean then e.end_user end as end_user, e.tokens,
+        e.input_tokens, e.output_tokens, e.cached_tokens, e.cost
+      from (${pricedEventsSql()}) e
       where e.tenant_id = $1::bigint
         and date_trunc('minute', e.occurred_at, 'UTC') >= $3::timestamptz and date_trunc('minute', e.occurred_at, 'UTC') < $4::timestamptz
         and ($8::text is null or e.feature = $8::text) and ($9::text is null or e.end_user = $9::text)
@@ -108,6 +123,7 @@ async function fromEvents(tenant: string, r: { from: string; to: string; window:
     ...(q.groupBy.includes('feature') ? { feature: row.feature } : {}),
     ...(q.groupBy.includes('user') ? { user: row.user } : {}),
     tokens: row.tokens, events: row.events,
+    inputTokens: row.inputTokens, outputTokens: row.outputTokens, cachedTokens: row.cachedTokens, cost: row.cost,
   }));
 }
 
@@ -140,7 +156,8 @@ async function check(q: Q): Promise<{ status: number; body: any }> {
   expect(csvRes.status).toBe(200);
   expect(csvRes.headers.get('content-type')).toMatch(/^text\/csv/);
   const text = await csvRes.text();
-  const header = ['windowStart', 'windowEnd', ...(q.groupBy.includes('feature') ? ['feature'] : []), ...(q.groupBy.includes('user') ? ['user'] : []), 'tokens', 'events'];
+  const header = ['windowStart', 'windowEnd', ...(q.groupBy.includes('feature') ? ['feature'] : []), ...(q.groupBy.includes('user') ? ['user'] : []), 'tokens', 'events',
+    'inputTokens', 'outputTokens', 'cachedTokens', 'cost'];
   expect(text.startsWith(`${header.join(',')}\r\n`)).toBe(true);
   expect({ q, csv: parse(text, { columns: true }) }).toEqual({ q, csv: asCsvRecords(expected) });
   return { status: 200, body };

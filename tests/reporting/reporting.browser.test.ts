@@ -77,7 +77,7 @@ test('top users, a past period picked, and CSV downloads that carry the key', as
   expect(chartCsv.suggestedFilename()).toMatch(/^usage-acme-.*-day\.csv$/);
   const chartRows = parse(await readFile((await chartCsv.path())!, 'utf8'), { columns: true }) as Record<string, string>[];
   expect(chartRows.reduce((a, r) => a + Number(r.tokens), 0)).toBe(500_000);
-  expect(Object.keys(chartRows[0]!)).toEqual(['windowStart', 'windowEnd', 'feature', 'tokens', 'events']);
+  expect(Object.keys(chartRows[0]!)).toEqual(['windowStart', 'windowEnd', 'feature', 'tokens', 'events', 'inputTokens', 'outputTokens', 'cachedTokens', 'cost']);
 
   // and back to this period
   await picker.selectOption({ index: 0 });

@@ -93,17 +93,23 @@ describe('the usage read statement', () => {
        where t.slug = 'globex-inc'`);
     // the answer as the route built it before: the report views and listAlerts, three queries
     const featureUsage = async (slug: string) => (await db.pool.query(
-      `select feature, tokens, event_count, percent_of_tenant from report.usage_by_feature where tenant = $1 order by tokens desc, feature`, [slug]))
-      .rows.map((r) => ({ feature: r.feature, tokens: r.tokens, eventCount: r.event_count, percent: r.percent_of_tenant }));
+      `select feature, tokens, event_count, percent_of_tenant, input_tokens, output_tokens, cached_tokens, trim_scale(cost)::text as cost
+       from report.usage_by_feature where tenant = $1 order by tokens desc, feature`, [slug]))
+      .rows.map((r) => ({ feature: r.feature, tokens: r.tokens, eventCount: r.event_count, percent: r.percent_of_tenant,
+        inputTokens: r.input_tokens, outputTokens: r.output_tokens, cachedTokens: r.cached_tokens, cost: r.cost }));
+    // spend (docs/cost.md): the period's cost and currency, as report.usage_current has them
+    const spend = async (slug: string) => (await db.pool.query(
+      `select trim_scale(cost)::text as "totalCost", currency from report.usage_current where tenant = $1`, [slug])).rows[0];
     // entitlements added the tenant's limits (the quota, then feature limits), as report.entitlements has them
     const limits = async (slug: string) => (await db.pool.query(
       `select feature, limit_tokens, hard, used, reserved, remaining, overage, round(100.0 * used / limit_tokens, 2) as percent
        from report.entitlements where tenant = $1 order by feature nulls first`, [slug]))
       .rows.map((r) => ({ feature: r.feature, limit: r.limit_tokens, hard: r.hard, used: r.used, reserved: r.reserved, remaining: r.remaining, overage: r.overage, percent: r.percent }));
     const before = async (slug: string) => {
-      const [all, features, alerts, l] = await Promise.all([listUsage(db.pool), featureUsage(slug), listAlerts(db.pool, { tenant: slug, limit: 20 }), limits(slug)]);
+      const [all, features, alerts, l, cost] = await Promise.all([listUsage(db.pool), featureUsage(slug), listAlerts(db.pool, { tenant: slug, limit: 20 }), limits(slug), spend(slug)]);
       const u = all.find((t) => t.tenant === slug);
-      return u && { ...u, limits: l, features, alerts };
+      // no budget set on these tenants (docs/cost.md#budgets)
+      return u && { ...u, ...cost, limits: l, budget: null, features, alerts };
     };
     for (const slug of ['globex-inc', 'doomed']) {
       const now = JSON.parse((await usageBody(db.pool, slug))!);

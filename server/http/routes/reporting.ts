@@ -95,7 +95,7 @@ export function reportingRouter({ pool, reportingPool, exportGate, config }: App
       const signal = clientGone(res);
       const { byFeature, byUser } = plan.query;
       if (csv) {
-        const columns = ['windowStart', 'windowEnd', ...(byFeature ? ['feature'] : []), ...(byUser ? ['user'] : []), 'tokens', 'events'];
+        const columns = ['windowStart', 'windowEnd', ...(byFeature ? ['feature'] : []), ...(byUser ? ['user'] : []), 'tokens', 'events', 'inputTokens', 'outputTokens', 'cachedTokens', 'cost'];
         const name = `usage-${tenant.slug}-${plan.query.from.toISOString().slice(0, 10)}-${plan.query.to.toISOString().slice(0, 10)}-${plan.query.window}.csv`;
         const rows = cursorRows<string[]>(pool, client, queryCsvStatement(plan.source, plan.query, escapeFormulas), CSV_FETCH, signal, 'array');
         await sendCsv(res, name, columns, rows, signal, idle);
@@ -112,6 +112,7 @@ export function reportingRouter({ pool, reportingPool, exportGate, config }: App
             windowStart: r.windowStart, windowEnd: r.windowEnd,
             ...(byFeature ? { feature: r.feature! } : {}), ...(byUser ? { user: r.user } : {}),
             tokens: r.tokens, events: r.events,
+            inputTokens: r.inputTokens, outputTokens: r.outputTokens, cachedTokens: r.cachedTokens, cost: r.cost,
           });
         }
         if (out.length > MAX_JSON_ROWS) {
@@ -158,7 +159,7 @@ export function reportingRouter({ pool, reportingPool, exportGate, config }: App
       if (csv) {
         const signal = clientGone(res);
         const rows = cursorRows<string[]>(pool, client, statementCsvStatement(tenant.id, p.start, p.end, escapeFormulas), CSV_FETCH, signal, 'array');
-        await sendCsv(res, `statement-${tenant.slug}-${p.start.toISOString().slice(0, 10)}.csv`, ['section', 'day', 'feature', 'user', 'tokens', 'events'], rows, signal, idle);
+        await sendCsv(res, `statement-${tenant.slug}-${p.start.toISOString().slice(0, 10)}.csv`, ['section', 'day', 'feature', 'user', 'tokens', 'events', 'cost', 'kind', 'price'], rows, signal, idle);
         return;
       }
       res.type('json').send(await statementBody(client, tenant.id, p.start, p.end));
