@@ -45,7 +45,7 @@ describe('the seed\'s contract', () => {
     const cookie = r.headers.get('set-cookie')!;
     expect(cookie).toBe(`token=${r.body.token}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${12 * 3600}`);
     expect(r.headers.get('cache-control')).toBe('no-store');
-    const me = { kind: 'person', name: 'admin', scopes: ['ingest', 'read', 'admin', 'flags', 'evaluate'], tenant: null };
+    const me = { kind: 'person', name: 'admin', scopes: ['ingest', 'read', 'admin', 'flags', 'evaluate', 'check'], tenant: null };
     expect((await call(base, 'GET', '/api/me', { bearer: r.body.token })).body).toEqual(me);
     expect((await call(base, 'GET', '/api/me', { cookie: r.body.token })).body).toEqual(me);
     // only its hash is stored
