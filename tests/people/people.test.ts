@@ -223,18 +223,33 @@ describe('CSRF', () => {
 });
 
 describe('throttling', () => {
-  test('per account: past LOGIN_MAX_PER_ACCOUNT attempts → 429 with Retry-After, even with the right password', async () => {
+  test('per account from one address: past LOGIN_MAX_PER_ACCOUNT failures that address gets 429 with Retry-After, even with the right password; a clean address still signs in', async () => {
     await addPerson(base, ADMIN_KEY, { name: 'target', password: 'the right password', scopes: ['read'] });
-    const own = await startTestApp(db.url, { FLAGMETER_AUTH: 'true', LOGIN_MAX_PER_ACCOUNT: '5' });
+    const own = await startTestApp(db.url, { FLAGMETER_AUTH: 'true', TRUST_PROXY: '1', LOGIN_MAX_PER_ACCOUNT: '5' });
     try {
-      for (let i = 0; i < 5; i++) expect((await call(own.url, 'POST', '/auth/login', { body: { name: 'target', password: `guess number ${i}` } })).status).toBe(401);
-      const refused = await call(own.url, 'POST', '/auth/login', { body: { name: 'target', password: 'the right password' } });
+      const from = (ip: string, name: string, password: string) => call(own.url, 'POST', '/auth/login', { headers: { 'x-forwarded-for': ip }, body: { name, password } });
+      for (let i = 0; i < 5; i++) expect((await from('203.0.113.66', 'target', `guess number ${i}`)).status).toBe(401);
+      const refused = await from('203.0.113.66', 'target', 'the right password');
       expect(refused).toMatchObject({ status: 429, body: { error: { code: 'too_many_attempts' } } });
       // one attempt comes back every 900/5 = 180 s
       expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(150);
       expect(Number(refused.headers.get('retry-after'))).toBeLessThanOrEqual(180);
       // the name is the account, whatever its case; other accounts are not affected
-      expect((await call(own.url, 'POST', '/auth/login', { body: { name: 'TARGET', password: 'x' } })).status).toBe(429);
+      expect((await from('203.0.113.66', 'TARGET', 'x')).status).toBe(429);
+      expect((await from('203.0.113.66', 'admin', ADMIN_PASSWORD)).status).toBe(200);
+      // the owner, from an address that has not failed: guesses elsewhere do not lock it out
+      expect((await from('198.51.100.23', 'target', 'the right password')).status).toBe(200);
+    } finally {
+      await own.stop();
+    }
+  });
+
+  test('successful sign-ins are never counted: more of them than any bucket holds all pass', async () => {
+    const own = await startTestApp(db.url, { FLAGMETER_AUTH: 'true', LOGIN_MAX_PER_ACCOUNT: '2', LOGIN_MAX_PER_ADDRESS: '3' });
+    try {
+      for (let i = 0; i < 8; i++) expect((await call(own.url, 'POST', '/auth/login', { body: { name: 'admin', password: ADMIN_PASSWORD } })).status).toBe(200);
+      // one typo, then the right password: still in
+      expect((await call(own.url, 'POST', '/auth/login', { body: { name: 'admin', password: 'a typo in it' } })).status).toBe(401);
       expect((await call(own.url, 'POST', '/auth/login', { body: { name: 'admin', password: ADMIN_PASSWORD } })).status).toBe(200);
     } finally {
       await own.stop();
@@ -242,7 +257,7 @@ describe('throttling', () => {
   });
 
   test('per client address, behind a trusted proxy: X-Forwarded-For names the address; https makes the cookie Secure', async () => {
-    const proxied = await startTestApp(db.url, { FLAGMETER_AUTH: 'true', TRUST_PROXY: 'true', LOGIN_MAX_PER_ADDRESS: '3', LOGIN_MAX_PER_ACCOUNT: '100' });
+    const proxied = await startTestApp(db.url, { FLAGMETER_AUTH: 'true', TRUST_PROXY: '1', LOGIN_MAX_PER_ADDRESS: '3', LOGIN_MAX_PER_ACCOUNT: '100' });
     const direct = await startTestApp(db.url, { FLAGMETER_AUTH: 'true' });
     try {
       const from = (ip: string, name: string) => call(proxied.url, 'POST', '/auth/login', { headers: { 'x-forwarded-for': ip }, body: { name, password: 'wrong password!' } });

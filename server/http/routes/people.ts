@@ -41,11 +41,12 @@ export function peopleRouter({ config, pool, limiter }: AppDeps): Router {
     const person = req.caller!.person;
     if (!person) throw new AppError(403, 'not_a_person', 'Only a signed-in person has a password; keys are revoked and replaced instead.');
     const input = parseWith(passwordBody, req.body, 'The change');
-    await throttleSignIn(limiter, config, req, person.name);
+    const attempt = await throttleSignIn(limiter, config, req, person.name);
     const record = await findPerson(pool, person.name);
     if (!record || !(await checkPassword(record.passwordHash, input.current))) {
       throw new AppError(400, 'invalid_request', 'The current password is wrong.', { details: [{ field: 'current', message: 'is wrong' }] });
     }
+    await attempt.succeeded();
     const passwordHash = await hashPassword(input.password);
     const ended = await audited(pool, req.caller, async (client) => {
       await setPassword(client, record.id, passwordHash);
