@@ -40,8 +40,20 @@ export const personView = z.object({
 });
 export const peopleAnswer = z.object({ people: z.array(personView) });
 export const invitationAnswer = z.object({
+  id: z.number().int().describe('for GET and DELETE /api/invitations'),
   token: z.string(), url: z.string(), expiresAt: z.string(), scopes: z.array(z.enum(SCOPES)), tenant: z.string().nullable(), name: z.string().nullable(),
 });
+export const invitationView = z.object({
+  id: z.number().int(), scopes: z.array(z.enum(SCOPES)), tenant: z.string().nullable(), name: z.string().nullable().describe('only this name may register with it'),
+  createdAt: z.string(), expiresAt: z.string(),
+  createdByKeyId: z.string().nullable().describe('the key that made it (null: a person, or the key is gone)'),
+  createdByKeyName: z.string().nullable(),
+  createdByPerson: z.string().nullable().describe('the person who made it (null: a key, or the person is gone)'),
+  status: z.enum(['pending', 'used', 'revoked', 'expired']),
+});
+export const invitationsAnswer = z.object({ invitations: z.array(invitationView) });
+/** An invitation id in the path: a positive whole number. */
+export const invitationId = z.string().regex(/^[1-9][0-9]{0,17}$/, 'an invitation id is a positive whole number');
 export const meAnswer = z.object({
   kind: z.enum(['person', 'key', 'anonymous']), name: z.string().nullable(), scopes: z.array(z.enum(SCOPES)), tenant: z.string().nullable(),
 });

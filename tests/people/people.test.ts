@@ -72,7 +72,7 @@ describe('the seed\'s contract', () => {
     const tenantsBefore = (await db.pool.query('select count(*)::int n from flagmeter.tenants')).rows[0].n;
     const inv = await call(base, 'POST', '/api/invitations', { bearer: ADMIN_KEY, body: { tenant: 'acme', scopes: ['read', 'flags'] } });
     expect(inv.status).toBe(201);
-    expect(inv.body).toEqual({ token: expect.stringMatching(/^fm_inv_/), url: `${base}/#/register/${inv.body.token}`, expiresAt: expect.any(String), scopes: ['read', 'flags'], tenant: 'acme', name: null });
+    expect(inv.body).toEqual({ id: expect.any(Number), token: expect.stringMatching(/^fm_inv_/), url: `${base}/#/register/${inv.body.token}`, expiresAt: expect.any(String), scopes: ['read', 'flags'], tenant: 'acme', name: null });
     expect(Date.parse(inv.body.expiresAt) - Date.now()).toBeGreaterThan(71 * 3600_000);
     const reg = await call(base, 'POST', '/auth/register', { body: { tenant: 'acme', name: 'Wile.E@Acme.example', password: 'a long enough password', invitation: inv.body.token } });
     expect(reg).toMatchObject({ status: 201, body: { ok: true, tenant: 'acme' } });
@@ -135,20 +135,20 @@ describe('sessions', () => {
   });
 
   test('disabling a person ends their sessions and refuses their sign-in with the same 401', async () => {
-    const token = await addPerson(base, ADMIN_KEY, { name: 'temp', password: 'temporary password', scopes: ['read'] });
+    const token = await addPerson(base, ADMIN_KEY, { name: 'temp', password: 'only here for a while', scopes: ['read'] });
     expect((await call(base, 'GET', '/api/tenants', { bearer: token })).status).toBe(200);
     const admin = await login(base, 'admin', ADMIN_PASSWORD);
     const r = await call(base, 'PATCH', '/api/people/temp', { bearer: admin, body: { disabled: true } });
     expect(r).toMatchObject({ status: 200, body: { name: 'temp', disabledAt: expect.any(String) } });
     expect((await call(base, 'GET', '/api/tenants', { bearer: token })).status).toBe(401);
-    const again = await call(base, 'POST', '/auth/login', { body: { name: 'temp', password: 'temporary password' } });
+    const again = await call(base, 'POST', '/auth/login', { body: { name: 'temp', password: 'only here for a while' } });
     expect(again.body).toEqual({ error: { code: 'invalid_credentials', message: 'The name or the password is wrong.' } });
     // an admin cannot lock themselves out
     expect((await call(base, 'PATCH', '/api/people/admin', { bearer: admin, body: { disabled: true } })).status).toBe(400);
     expect((await call(base, 'PATCH', '/api/people/admin', { bearer: admin, body: { scopes: ['read'] } })).status).toBe(400);
     expect((await call(base, 'PATCH', '/api/people/nobody', { bearer: admin, body: { disabled: true } })).status).toBe(404);
     // scopes change at once for the live session
-    const person = await addPerson(base, ADMIN_KEY, { name: 'scoped', password: 'temporary password', scopes: ['read'] });
+    const person = await addPerson(base, ADMIN_KEY, { name: 'scoped', password: 'only here for a while', scopes: ['read'] });
     expect((await call(base, 'PATCH', '/api/people/scoped', { bearer: admin, body: { scopes: ['ingest'] } })).body.scopes).toEqual(['ingest']);
     expect((await call(base, 'GET', '/api/tenants', { bearer: person })).status).toBe(403);
   });
