@@ -42,6 +42,7 @@ const schema = z.object({
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// connection string').optional(),
   FLAGMETER_DATA_DIR: z.string().min(1).default('./.flagmeter'),
   EMBEDDED_PG_PORT: int(1, 65535, 54329),
+  EMBEDDED_PG_RESTART_ATTEMPTS: int(0, 100, 5).describe('attempts in a row to start the embedded PostgreSQL again after it died (0: never)'),
   FLAGMETER_DEMO: bool(true).describe('seed the three demo tenants into an empty database'),
   PORT: int(0, 65535, 3000),
   HOST: z.string().min(1).default('0.0.0.0'),

@@ -16,6 +16,7 @@ import type { EntitlementMetrics } from './entitlements/metrics.ts';
 import type { CheckBatcher } from './entitlements/check-batcher.ts';
 import type { FlagService } from './flags/service.ts';
 import type { Sessions } from './people/sessions.ts';
+import type { EmbeddedStatus } from './db/embedded-supervisor.ts';
 
 export interface AppDeps {
   config: Config;
@@ -47,4 +48,6 @@ export interface AppDeps {
   sessions: Sessions;
   /** Batches concurrent POST /api/check calls into one statement; closed on stop. */
   checks: CheckBatcher;
+  /** The embedded PostgreSQL's keeper (absent with DATABASE_URL): health shows its state and restarts. */
+  embedded?: { status(): EmbeddedStatus };
 }

@@ -8,7 +8,8 @@ export const nextDelay = (intervalMs: number, lastRunMs: number) => Math.max(int
 
 /**
  * Runs fn again and again (first after intervalMs), never two at once, pausing nextDelay() between
- * runs. A run that throws goes to onError; the repetition goes on.
+ * runs. A run that throws goes to onError; the repetition goes on. Its timer never keeps the process
+ * alive by itself (what must run to the end is stopped and flushed by runtime.ts).
  */
 export function repeat(fn: () => Promise<void>, intervalMs: number, onError: (err: Error) => void): { stop(): void } {
   let timer: NodeJS.Timeout | undefined;
@@ -20,10 +21,10 @@ export function repeat(fn: () => Promise<void>, intervalMs: number, onError: (er
     } catch (err) {
       onError(err as Error);
     } finally {
-      if (!stopped) timer = setTimeout(run, nextDelay(intervalMs, performance.now() - started));
+      if (!stopped) timer = setTimeout(run, nextDelay(intervalMs, performance.now() - started)).unref();
     }
   };
-  timer = setTimeout(run, intervalMs);
+  timer = setTimeout(run, intervalMs).unref();
   return {
     stop() {
       stopped = true;

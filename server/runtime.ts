@@ -2,7 +2,7 @@
 // batch writer and the HTTP server. main.ts, the tests and the bench all start FlagMeter here.
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { Config } from './config.ts';
 import type { Logger } from './log.ts';
@@ -18,6 +18,9 @@ import { ValkeyRateLimiter } from './valkey/rate-limiter.ts';
 import { UsageCache } from './cache/usage-cache.ts';
 import { makeInvalidator, type Invalidator } from './cache/invalidation.ts';
 import { startEmbedded, type EmbeddedServer } from './db/embedded.ts';
+import { EmbeddedSupervisor } from './db/embedded-supervisor.ts';
+import { FolderInUse, liveOwner } from './db/owner-lock.ts';
+import { drainable } from './http/drain.ts';
 import { runMigrations } from './db/migrate.ts';
 import { makePool, ping, type Pool } from './db/pool.ts';
 import { ensureDatabases } from './db/databases.ts';
@@ -63,18 +66,32 @@ export interface FlagMeter {
 const EMBEDDED_DB = 'flagmeter';
 const version = (JSON.parse(readFileSync(path.join(projectRoot, 'package.json'), 'utf8')) as { version: string }).version;
 
-/** Starts the embedded server and makes sure our database exists in it. */
-async function embeddedDatabase(config: Config, log: Logger): Promise<{ url: string; server: EmbeddedServer }> {
+interface Embedded { url: string; server: EmbeddedServer; supervisor: EmbeddedSupervisor }
+
+/** Starts the embedded server (this process becomes its folder's owner) and makes sure our database exists in it. */
+async function embeddedDatabase(config: Config, role: Role, log: Logger): Promise<Embedded> {
   const dataDir = path.resolve(config.FLAGMETER_DATA_DIR);
   log.info({ dataDir, port: config.EMBEDDED_PG_PORT }, 'DATABASE_URL is not set: starting the embedded PostgreSQL 18');
-  const server = await startEmbedded({ dataDir, port: config.EMBEDDED_PG_PORT, notice: (message) => log.warn(message) });
+  const label = `flagmeter ${role}${role === 'worker' ? '' : `, API on ${config.HOST}:${config.PORT}`}`;
+  const server = await startEmbedded({ dataDir, port: config.EMBEDDED_PG_PORT, label, notice: (message) => log.warn(message) });
   try {
     await ensureDatabases(server.url, [EMBEDDED_DB]);
   } catch (err) {
     await server.stop().catch(() => server.stopNow());
     throw err;
   }
-  return { url: server.url.replace(/\/postgres$/, `/${EMBEDDED_DB}`), server };
+  const supervisor = new EmbeddedSupervisor(server, { log, maxAttempts: config.EMBEDDED_PG_RESTART_ATTEMPTS });
+  return { url: server.url.replace(/\/postgres$/, `/${EMBEDDED_DB}`), server, supervisor };
+}
+
+/** Fails as a taken port would at listen time, but before anything else is started or created. */
+async function assertPortFree(variable: string, host: string, port: number): Promise<void> {
+  if (port === 0) return;
+  await new Promise<void>((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', (err: NodeJS.ErrnoException) => reject(listenError(err, variable, host, port)));
+    probe.listen({ port, host, exclusive: true }, () => probe.close(() => resolve()));
+  });
 }
 
 /** A listen error as the person starting FlagMeter needs it: which port, which variable changes it. */
@@ -85,11 +102,19 @@ function listenError(err: NodeJS.ErrnoException, variable: string, host: string,
 }
 
 /**
- * Starts FlagMeter. With the embedded PostgreSQL, a start that fails after the database came up
- * (a taken PORT, a failed migration) stops the database again rather than leaving it running.
+ * Starts FlagMeter. Before anything is created: with the embedded PostgreSQL, a data folder that a
+ * live FlagMeter owns is refused (FolderInUse: nothing in it is touched), then the port it will
+ * listen on must be free. A start that fails after the database came up (a failed migration)
+ * stops the database again rather than leaving it running.
  */
 export async function startFlagMeter(config: Config, role: Role, log: Logger): Promise<FlagMeter> {
-  const embedded = config.DATABASE_URL ? undefined : await embeddedDatabase(config, log);
+  if (!config.DATABASE_URL) {
+    const owner = await liveOwner(config.FLAGMETER_DATA_DIR);
+    if (owner) throw new FolderInUse(config.FLAGMETER_DATA_DIR, owner);
+  }
+  if (role === 'worker') await assertPortFree('METRICS_PORT', config.HOST, config.METRICS_PORT);
+  else await assertPortFree('PORT', config.HOST, config.PORT);
+  const embedded = config.DATABASE_URL ? undefined : await embeddedDatabase(config, role, log);
   try {
     return await startWith(config, role, log, embedded);
   } catch (err) {
@@ -101,7 +126,7 @@ export async function startFlagMeter(config: Config, role: Role, log: Logger): P
   }
 }
 
-async function startWith(config: Config, role: Role, log: Logger, embedded: { url: string; server: EmbeddedServer } | undefined): Promise<FlagMeter> {
+async function startWith(config: Config, role: Role, log: Logger, embedded: Embedded | undefined): Promise<FlagMeter> {
   const databaseUrl = config.DATABASE_URL ?? embedded!.url;
   const pool = makePool(databaseUrl, config.PG_POOL_MAX, log);
   const metrics = makeMetrics();
@@ -143,6 +168,7 @@ async function startWith(config: Config, role: Role, log: Logger, embedded: { ur
   metrics.sources.bufferEvents = () => { const s = writer.stats(); return s.waiting + s.writing; };
   const state = { shuttingDown: false };
   let server: http.Server | undefined;
+  let drain: ReturnType<typeof drainable> | undefined;
   let app: Express | undefined;
   let url = '';
   let invalidator: Invalidator | undefined;
@@ -171,8 +197,10 @@ async function startWith(config: Config, role: Role, log: Logger, embedded: { ur
     const entitlementMetrics = makeEntitlementMetrics(metrics.registry, () => outstandingReservations(pool));
     checks = new CheckBatcher(pool);
     const sessions = new Sessions(pool, config, log);
-    app = makeApp({ config, pool, writer, tenants, log, state, metrics, keys, limiter, version, valkey, buffer, usageCache, invalidator, entitlementMetrics, flags, sessions, checks });
-    server = http.createServer({ keepAliveTimeout: 65_000 }, app);
+    app = makeApp({ config, pool, writer, tenants, log, state, metrics, keys, limiter, version, valkey, buffer, usageCache, invalidator, entitlementMetrics, flags, sessions, checks, embedded: embedded?.supervisor });
+    server = http.createServer({ keepAliveTimeout: 65_000 });
+    drain = drainable(server); // first: it sees every request before the app does
+    server.on('request', app);
     try {
       await new Promise<void>((resolve, reject) => {
         server!.once('error', reject);
@@ -194,28 +222,25 @@ async function startWith(config: Config, role: Role, log: Logger, embedded: { ur
       throw listenError(err, 'METRICS_PORT', config.HOST, config.METRICS_PORT);
     })
     : undefined;
+  embedded?.supervisor.start();
   log.info({ url: url || undefined, role, database: embedded ? 'embedded' : 'DATABASE_URL' }, role === 'worker' ? 'FlagMeter worker is running' : 'FlagMeter is listening');
 
   let stopping: Promise<void> | undefined;
   const stop = () => stopping ??= (async () => {
-    log.info('shutting down: no new connections, writing out buffered events');
+    log.info({ inFlight: drain?.inFlight() }, 'shutting down: no new connections, answering the requests in flight, writing out buffered events');
     state.shuttingDown = true;
-    if (server) {
-      const closed = new Promise<void>((resolve) => server!.close(() => resolve()));
-      server.closeIdleConnections();
-      await writer.close(config.SHUTDOWN_TIMEOUT_MS);
-      // every request has its answer now: close keep-alive sockets as they go idle, cut stragglers after 1 s
-      const idle = setInterval(() => server!.closeIdleConnections(), 20);
-      const cut = setTimeout(() => server!.closeAllConnections(), 1000);
-      await closed;
-      clearInterval(idle);
-      clearTimeout(cut);
-    }
+    // requests in flight get their answer (those waiting for a batch: once it commits, or 503 at
+    // the timeout); the parts they use are released only after that, in reverse order of start
+    await Promise.all([drain?.close(config.SHUTDOWN_TIMEOUT_MS), writer.close(config.SHUTDOWN_TIMEOUT_MS)]);
     await metricsServer?.close();
     await release();
-    await embedded?.server.stop();
+    if (embedded) {
+      await embedded.supervisor.stop();
+      // a server that died and could not be restarted has nothing left to stop
+      await embedded.server.stop().catch((err: Error) => { if (embedded.server.alive()) throw err; });
+    }
     log.info('stopped');
   })();
 
-  return { url, app, databaseUrl, pool, writer, tenants, worker, drainer, metrics, flags, metricsUrl: metricsServer?.url ?? url, stop, abort: () => embedded?.server.stopNow() };
+  return { url, app, databaseUrl, pool, writer, tenants, worker, drainer, metrics, flags, metricsUrl: metricsServer?.url ?? url, stop, abort: () => { void embedded?.supervisor.stop(); embedded?.server.stopNow(); } };
 }

@@ -24,7 +24,7 @@ create table flagmeter.alerts (
   delivered_at timestamp with time zone,
   feature text,
   constraint alerts_once_per_period UNIQUE NULLS NOT DISTINCT (tenant_id, period_start, threshold, feature),
-  constraint alerts_pkey PRIMARY KEY (id),
+  constraint alerts_pkey PRIMARY KEY (tenant_id, id),
   constraint alerts_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'delivered'::text, 'failed'::text, 'skipped'::text]))),
   constraint alerts_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES flagmeter.tenants(id) ON DELETE CASCADE
 );
@@ -584,6 +584,7 @@ comment on column flagmeter.webhook_events.subject is 'What changed (flag:acme-c
 comment on column flagmeter.webhook_events.payload is '{type, timestamp, data}: the JSON body sent.';
 
 CREATE INDEX alerts_created_at_idx ON flagmeter.alerts USING btree (created_at DESC);
+CREATE INDEX alerts_id_idx ON flagmeter.alerts USING btree (id);
 CREATE INDEX audit_log_at_idx ON flagmeter.audit_log USING btree (at DESC);
 CREATE INDEX entitlement_checks_created_brin ON flagmeter.entitlement_checks USING brin (created_at);
 CREATE INDEX event_keys_received_at_brin ON flagmeter.event_keys USING brin (received_at);

@@ -3,20 +3,10 @@
 import { randomBytes } from 'node:crypto';
 import { encodeRequest } from './http-client.ts';
 import type { Shot } from './ledger.ts';
+import { mulberry32 } from './prng.ts';
 
 const features = ['gpt-4o', 'gpt-4o-mini', 'claude-sonnet', 'text-embedding-3'];
 
-/** A small deterministic PRNG: the same run sends the same bodies. */
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function event(rand: () => number, tenants: string[]) {
   return {
@@ -28,7 +18,7 @@ function event(rand: () => number, tenants: string[]) {
 }
 
 export function singleEvents(tenants: string[], apiKey: string, count = 4096): Shot[] {
-  const rand = rng(1);
+  const rand = mulberry32(1);
   return Array.from({ length: count }, () => {
     const e = event(rand, tenants);
     return { request: encodeRequest('POST', '/api/events', JSON.stringify(e), apiKey), kind: 'post', events: 1, tokens: e.tokens };
@@ -36,7 +26,7 @@ export function singleEvents(tenants: string[], apiKey: string, count = 4096): S
 }
 
 export function batches(tenants: string[], apiKey: string, size: number, count = 16): Shot[] {
-  const rand = rng(size);
+  const rand = mulberry32(size);
   return Array.from({ length: count }, () => {
     const events = Array.from({ length: size }, () => event(rand, tenants));
     const tokens = events.reduce((n, e) => n + e.tokens, 0);

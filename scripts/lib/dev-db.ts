@@ -6,7 +6,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { loadConfig } from '../../server/config.ts';
-import { startEmbedded } from '../../server/db/embedded.ts';
+import { runningPort, startEmbedded } from '../../server/db/embedded.ts';
 import { ensureDatabases as ensureDatabasesOn } from '../../server/db/databases.ts';
 
 export interface DevServer {
@@ -42,7 +42,9 @@ export async function devServer(env: NodeJS.ProcessEnv = process.env): Promise<D
   }
   const dataDir = path.resolve(config.FLAGMETER_DATA_DIR);
   const password = await readFile(path.join(dataDir, 'pg-password'), 'utf8').then((p) => p.trim(), () => undefined);
-  const running = password && `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${config.EMBEDDED_PG_PORT}/postgres`;
+  // a running FlagMeter's server, on the port it wrote into the folder (starting one would be refused: it owns the folder)
+  const port = await runningPort(dataDir) ?? config.EMBEDDED_PG_PORT;
+  const running = password && `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${port}/postgres`;
   if (running && await answers(running)) return { urlFor: (db) => withDatabase(running, db), release: async () => undefined };
   const server = await startEmbedded({ dataDir, port: config.EMBEDDED_PG_PORT });
   return { urlFor: (db) => withDatabase(server.url, db), release: () => server.stop() };

@@ -3,10 +3,12 @@
 // process.exit(), which would cut our graceful shutdown short.
 import { execFile, execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { chmod, chown, mkdir, readFile, writeFile, access, stat } from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { FolderInUse, isAlive, liveOwner, processStartTime, takeOwnership } from './owner-lock.ts';
 
 const run = promisify(execFile);
 
@@ -17,6 +19,8 @@ export interface EmbeddedOptions {
   settings?: Record<string, string>;
   /** Told what a person should know: a server an earlier run left behind was found and stopped. */
   notice?: (message: string) => void;
+  /** What this process is, written into the folder's owner lock for a second start's refusal. */
+  label?: string;
 }
 
 export interface EmbeddedServer {
@@ -24,7 +28,12 @@ export interface EmbeddedServer {
   url: string;
   /** pg_ctl with the options this server was started with (tests stop and start it). */
   pgCtl(action: 'start' | 'stop' | 'status', extra?: string[]): Promise<void>;
+  /** Stops the server and gives up the data folder (its owner lock). */
   stop(): Promise<void>;
+  /** Whether the server started here still runs (its postmaster, not a process that took over its pid). */
+  alive(): boolean;
+  /** Starts the server again on the same folder and port, after it died (the owner lock is kept). */
+  restart(): Promise<void>;
   /**
    * Stops the server at once, synchronously, for a process about to exit without its graceful stop:
    * immediate mode, like a crash (committed work is in the WAL; the next start recovers from it).
@@ -100,18 +109,63 @@ async function startError(err: Error, port: number, logFile: string): Promise<Er
   return new Error(`The embedded PostgreSQL did not start (${said}). Its log, ${logFile}, ends with:\n  ${tail || '(empty)'}`);
 }
 
+/** The postmaster in `pgdata/postmaster.pid` (its pid and port) while it runs; undefined otherwise. */
+function postmaster(pgdata: string): { pid: number; port: number; startTime: string | null } | undefined {
+  let lines: string[];
+  try {
+    lines = readFileSync(path.join(pgdata, 'postmaster.pid'), 'utf8').split('\n');
+  } catch {
+    return undefined;
+  }
+  const pid = Number(lines[0]);
+  const startTime = Number.isInteger(pid) && pid > 0 ? processStartTime(pid) : undefined;
+  return startTime === undefined ? undefined : { pid, port: Number(lines[3]), startTime };
+}
+
 /**
- * Starts (initialising on first use) a server whose data lives in `dataDir/pg`. A server left running
- * by a killed process on the same folder is stopped first, so a restart always works.
+ * The port of the embedded server running on `dataDir`, read from the folder (its owner's lock,
+ * else PostgreSQL's postmaster.pid): flagmeter db-url finds the running instance whatever the
+ * environment says. Undefined when nothing runs there.
+ */
+export async function runningPort(dataDir: string): Promise<number | undefined> {
+  const root = path.resolve(dataDir);
+  const owner = await liveOwner(root);
+  if (owner && owner.pgPort > 0) return owner.pgPort;
+  const pm = postmaster(path.join(root, 'pg'));
+  return pm && Number.isInteger(pm.port) && pm.port > 0 ? pm.port : undefined;
+}
+
+/**
+ * Starts (initialising on first use) a server whose data lives in `dataDir/pg`, after making this
+ * process the folder's owner (owner-lock.ts): a live owner makes this throw FolderInUse, before
+ * anything in the folder changes. A server left running by a dead owner (kill -9 leaves it up) is
+ * stopped first, so a restart always works.
  */
 export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedServer> {
   const bin = await binaries();
-  const ids = await runAsIds();
   const root = path.resolve(opts.dataDir);
+  // a live owner is refused before the folder is created or changed
+  const owner = await liveOwner(root);
+  if (owner) throw new FolderInUse(root, owner);
+  const ids = await runAsIds();
   const pgdata = path.join(root, 'pg');
   const passwordFile = path.join(root, 'pg-password');
   await mkdir(root, { recursive: true, mode: 0o700 });
+  const ownership = await takeOwnership(root, opts.port, opts.label ?? `pid ${process.pid}`);
+  try {
+    return await startOwned({ opts, bin, ids, root, pgdata, passwordFile, release: ownership.release });
+  } catch (err) {
+    ownership.release();
+    throw err;
+  }
+}
 
+interface Owned {
+  opts: EmbeddedOptions; bin: Binaries; ids: { uid: number; gid: number } | undefined;
+  root: string; pgdata: string; passwordFile: string; release: () => void;
+}
+
+async function startOwned({ opts, bin, ids, root, pgdata, passwordFile, release }: Owned): Promise<EmbeddedServer> {
   const spawnOpts = ids ? { uid: ids.uid, gid: ids.gid } : {};
   if (!(await exists(path.join(pgdata, 'PG_VERSION')))) {
     await mkdir(pgdata, { recursive: true, mode: 0o700 });
@@ -149,29 +203,44 @@ export async function startEmbedded(opts: EmbeddedOptions): Promise<EmbeddedServ
     await chown(logFile, ids.uid, ids.gid);
   }
 
-  // A server still running from a killed process (kill -9 leaves it up) holds the folder: stop it,
-  // say so, then start ours.
+  // A server still running from a killed process (kill -9 leaves it up) holds the folder: we own
+  // the folder now, so its owner is gone: stop it, say so, then start ours.
   if (await pgCtl('status').then(() => true, () => false)) {
     const pid = (await readFile(path.join(pgdata, 'postmaster.pid'), 'utf8').catch(() => '')).split('\n')[0]?.trim();
     await pgCtl('stop').catch(() => undefined);
     opts.notice?.(`An embedded PostgreSQL left running by an earlier run (pid ${pid || 'unknown'}; that FlagMeter was killed without stopping it) held ${pgdata}: stopped it; starting a fresh one.`);
   }
-  try {
-    await pgCtl('start');
-  } catch (err) {
-    throw await startError(err as Error, opts.port, logFile);
-  }
+  // the postmaster this server is: alive() compares its start time too, so a reused pid is not it
+  let ours: { pid: number; startTime: string | null } | undefined;
+  const start = async () => {
+    try {
+      await pgCtl('start');
+    } catch (err) {
+      throw await startError(err as Error, opts.port, logFile);
+    }
+    ours = postmaster(pgdata);
+  };
+  await start();
 
   return {
     url: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${opts.port}/postgres`,
     pgCtl,
-    stop: () => pgCtl('stop'),
+    stop: async () => {
+      try {
+        await pgCtl('stop');
+      } finally {
+        release();
+      }
+    },
+    alive: () => ours !== undefined && isAlive(ours),
+    restart: start,
     stopNow: () => {
       try {
         execFileSync(bin.pg_ctl, ['stop', '-D', pgdata, '-m', 'immediate', '-w', '-t', '10'], { ...spawnOpts, stdio: 'ignore' });
       } catch {
         // not running any more, or already stopping: nothing left to do on the way out
       }
+      release();
     },
   };
 }

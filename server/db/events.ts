@@ -15,15 +15,14 @@ export interface EventRow {
   reservation?: string | null;
 }
 
-const insertBatchSql = `
-with input as (
-  select * from unnest($1::uuid[], $2::bigint[], $3::text[], $4::int[], $5::timestamptz[], $6::text[], $7::text[])
-    with ordinality as t(id, tenant_id, feature, tokens, occurred_at, idempotency_key, end_user, ord)
-),
--- only the first copy of a key inside the batch may claim it
+/**
+ * The CTEs `first_copy` and `claimed` over the rows of `source` (which have tenant_id,
+ * idempotency_key, id, ord): `claimed` returns the ids of the events whose key this batch now holds.
+ */
+const claimKeys = (source: string) => `-- only the first copy of a key inside the batch may claim it
 first_copy as (
   select distinct on (tenant_id, idempotency_key) tenant_id, idempotency_key, id
-  from input where idempotency_key is not null
+  from ${source} where idempotency_key is not null
   order by tenant_id, idempotency_key, ord
 ),
 -- sorted so that concurrent batches take key locks in the same order (no deadlock); a key held by
@@ -34,7 +33,14 @@ claimed as (
   order by tenant_id, idempotency_key
   on conflict do nothing
   returning event_id
+),`;
+
+const insertBatchSql = `
+with input as (
+  select * from unnest($1::uuid[], $2::bigint[], $3::text[], $4::int[], $5::timestamptz[], $6::text[], $7::text[])
+    with ordinality as t(id, tenant_id, feature, tokens, occurred_at, idempotency_key, end_user, ord)
 ),
+${claimKeys('input')}
 stored as (
   insert into flagmeter.events (id, tenant_id, feature, tokens, occurred_at, idempotency_key, end_user)
   select id, tenant_id, feature, tokens, occurred_at, idempotency_key, end_user from input
@@ -110,18 +116,7 @@ refused_requests as (
 good as (
   select * from input where request not in (select request from refused_requests)
 ),
-first_copy as (
-  select distinct on (tenant_id, idempotency_key) tenant_id, idempotency_key, id
-  from good where idempotency_key is not null
-  order by tenant_id, idempotency_key, ord
-),
-claimed as (
-  insert into flagmeter.event_keys (tenant_id, idempotency_key, event_id)
-  select tenant_id, idempotency_key, id from first_copy
-  order by tenant_id, idempotency_key
-  on conflict do nothing
-  returning event_id
-),
+${claimKeys('good')}
 kept as (
   select * from good where idempotency_key is null or id in (select event_id from claimed)
 ),

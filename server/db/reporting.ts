@@ -6,7 +6,7 @@
 import type pg from 'pg';
 import type { Pool } from './pool.ts';
 import { alertJson, isoUtc } from './alerts.ts';
-import { periodUsageFields } from './usage.ts';
+import { periodSums, periodUsageFields } from './usage.ts';
 
 export const WINDOWS = ['minute', 'hour', 'day', 'month'] as const;
 export type Window = (typeof WINDOWS)[number];
@@ -310,7 +310,7 @@ export async function findPeriod(client: pg.ClientBase, tenantId: number, start:
 }
 
 // A period's statement in one statement, as JSON text. Totals and features come from
-// period_usage(), exactly as GET /api/usage/:tenant computes them while the period is current; days
+// periodSums, exactly as GET /api/usage/:tenant computes them while the period is current; days
 // and users from the daily rows when they answer the period exactly (null otherwise: the tenant's
 // zone changed within two days of it). Top users: the 20 largest, "no user" counting as one.
 const statementSql = `
@@ -318,12 +318,7 @@ with t as (
   select t.id, t.slug, t.name, t.monthly_quota, t.billing_day, t.timezone, $2::timestamptz as period_start, $3::timestamptz as period_end,
     flagmeter.daily_rows_answer(t.id, t.timezone, $2::timestamptz, $3::timestamptz) as daily_ok
   from flagmeter.tenants t where t.id = $1::bigint
-), f as (
-  select f.feature, f.tokens, f.event_count
-  from t cross join lateral flagmeter.period_usage(t.id, t.timezone, t.period_start, t.period_end) f
-), total as (
-  select coalesce(sum(tokens), 0)::bigint as tokens, coalesce(sum(event_count), 0)::bigint as events from f
-), d as (
+), ${periodSums}, d as (
   select d.day, sum(d.tokens)::bigint as tokens, sum(d.event_count)::bigint as events
   from t join flagmeter.rollups_daily d on d.tenant_id = t.id and d.timezone = t.timezone
     and d.day >= (t.period_start at time zone t.timezone)::date and d.day < (t.period_end at time zone t.timezone)::date
@@ -374,9 +369,7 @@ with t as (
     (($2::timestamptz at time zone t.timezone)::date) as first_day, (($3::timestamptz at time zone t.timezone)::date) as end_day,
     flagmeter.daily_rows_answer(t.id, t.timezone, $2::timestamptz, $3::timestamptz) as daily_ok
   from flagmeter.tenants t where t.id = $1::bigint
-), f as (
-  select f.* from t cross join lateral flagmeter.period_usage(t.id, t.timezone, t.period_start, t.period_end) f
-)
+), ${periodSums}
 select section || ',' || coalesce(day, '') || ',' || ${csvField('feature')} || ',' || ${csvField('"user"')} || ',' || tokens::text || ',' || events::text || E'\\r\\n' as line from (
   select 1 as ord, 'total' as section, null::text as day, null::text as feature, null::text as "user",
     coalesce(sum(tokens), 0)::bigint as tokens, coalesce(sum(event_count), 0)::bigint as events, 0::bigint as rank

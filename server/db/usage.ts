@@ -20,22 +20,28 @@ export const periodUsageFields = `
   'billingDay', t.billing_day,
   'timezone', t.timezone`;
 
-// Sums the period with flagmeter.period_usage() like the report views (daily rollups, or the buckets
-// when the tenant's zone changed near the period); the total is the sum of the per-feature sums, as
-// in report.usage_current. Timestamps are written as JavaScript's toISOString() would, so the body
-// reads like every other answer.
+/**
+ * The period's sums, as CTEs over `t` (the tenant with period_start/period_end): `f`, one row per
+ * feature from flagmeter.period_usage() like the report views (daily rollups, or the buckets when
+ * the tenant's zone changed near the period), and `total`, their sum (as in report.usage_current).
+ * The usage body and a period's statement share it, so they agree to the token.
+ */
+export const periodSums = `f as (
+  select f.feature, f.tokens, f.event_count
+  from t cross join lateral flagmeter.period_usage(t.id, t.timezone, t.period_start, t.period_end) f
+), total as (
+  select coalesce(sum(tokens), 0)::bigint as tokens, coalesce(sum(event_count), 0)::bigint as events from f
+)`;
+
+// The tenant's current period summed with periodSums; timestamps are written as JavaScript's
+// toISOString() would, so the body reads like every other answer.
 const usageBodySql = `
 with t as (
   select t.id, t.slug, t.name, t.monthly_quota, t.billing_day, t.timezone, p.period_start, p.period_end
   from flagmeter.tenants t
   cross join lateral flagmeter.billing_period(t.billing_day, t.timezone, coalesce($2::timestamptz, now())) p
   where t.slug = $1::text
-), f as (
-  select f.feature, f.tokens, f.event_count
-  from t cross join lateral flagmeter.period_usage(t.id, t.timezone, t.period_start, t.period_end) f
-), total as (
-  select coalesce(sum(tokens), 0)::bigint as tokens, coalesce(sum(event_count), 0)::bigint as events from f
-), a as (
+), ${periodSums}, a as (
   select a.* from t
   join flagmeter.alerts a on a.tenant_id = t.id
   order by a.created_at desc, a.id desc

@@ -5,6 +5,7 @@
 import type { Pool } from '../db/pool.ts';
 import { addEvaluationCounts, pruneEvaluationCounts, type CountRow } from '../db/flags.ts';
 import type { Logger } from '../log.ts';
+import { repeat } from '../pacing.ts';
 
 const MAX_KEYS = 200_000;
 
@@ -12,7 +13,7 @@ interface Cell { tenantId: number; envId: number; key: string; hour: number; val
 
 export class EvaluationCounter {
   private cells = new Map<string, Cell>();
-  private timer: NodeJS.Timeout | undefined;
+  private loop: { stop(): void } | undefined;
   private busy: Promise<void> | undefined;
   /** Evaluations counted since start (the Prometheus counter). */
   evaluated = 0;
@@ -51,9 +52,9 @@ export class EvaluationCounter {
   }
 
   start(): void {
-    if (this.timer || this.intervalMs === 0) return;
-    this.timer = setInterval(() => void this.flush(), this.intervalMs);
-    this.timer.unref();
+    if (this.loop || this.intervalMs === 0) return;
+    // flush() keeps a failed batch and never throws: nothing reaches the error callback
+    this.loop = repeat(() => this.flush(), this.intervalMs, () => {});
   }
 
   /** Writes what was counted so far. Never throws; concurrent calls share one flush. */
@@ -63,8 +64,8 @@ export class EvaluationCounter {
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.timer);
-    this.timer = undefined;
+    this.loop?.stop();
+    this.loop = undefined;
     await this.busy;
     await this.flush();
   }

@@ -5,6 +5,7 @@ import type { Pool } from '../db/pool.ts';
 import { quotaSnapshot } from '../db/flags.ts';
 import type { Logger } from '../log.ts';
 import type { UsageView } from './evaluate.ts';
+import { repeat } from '../pacing.ts';
 
 const FORGET_AFTER_MS = 60_000;
 
@@ -12,8 +13,7 @@ export class QuotaSnapshots {
   private views = new Map<number, UsageView>();
   private lastUsed = new Map<number, number>();
   private pending: Promise<void> | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private busy = false;
+  private loop: { stop(): void } | undefined;
   /** When the current snapshot's query started (its data is at least this fresh). */
   takenAt = 0;
   failures = 0;
@@ -39,14 +39,16 @@ export class QuotaSnapshots {
   }
 
   start(): void {
-    if (this.timer || this.intervalMs === 0) return;
-    this.timer = setInterval(() => void this.refresh(), this.intervalMs);
-    this.timer.unref();
+    if (this.loop || this.intervalMs === 0) return;
+    this.loop = repeat(() => this.refresh(), this.intervalMs, (err) => {
+      this.failures++;
+      this.log.warn({ err: err.message }, 'quota snapshot refresh failed; flags keep the previous usage');
+    });
   }
 
   stop(): void {
-    clearInterval(this.timer);
-    this.timer = undefined;
+    this.loop?.stop();
+    this.loop = undefined;
   }
 
   private loadNow(): Promise<void> {
@@ -55,25 +57,16 @@ export class QuotaSnapshots {
     return this.pending;
   }
 
-  /** The periodic refresh: never throws, never overlaps itself. */
-  async refresh(): Promise<void> {
-    if (this.busy) return;
-    this.busy = true;
-    try {
-      const cutoff = Date.now() - FORGET_AFTER_MS;
-      for (const [id, at] of this.lastUsed) {
-        if (at < cutoff) {
-          this.lastUsed.delete(id);
-          this.views.delete(id);
-        }
+  /** The periodic refresh: forgets idle tenants, reloads the rest. */
+  private async refresh(): Promise<void> {
+    const cutoff = Date.now() - FORGET_AFTER_MS;
+    for (const [id, at] of this.lastUsed) {
+      if (at < cutoff) {
+        this.lastUsed.delete(id);
+        this.views.delete(id);
       }
-      if (this.lastUsed.size > 0) await this.loadNow();
-    } catch (err) {
-      this.failures++;
-      this.log.warn({ err: (err as Error).message }, 'quota snapshot refresh failed; flags keep the previous usage');
-    } finally {
-      this.busy = false;
     }
+    if (this.lastUsed.size > 0) await this.loadNow();
   }
 
   private async query(): Promise<void> {

@@ -10,6 +10,7 @@ import { flagSetStamps, loadEnvironments, loadFlagSet, toFlag } from '../db/flag
 import type { Logger } from '../log.ts';
 import { compile, type CompiledFlag } from './evaluate.ts';
 import type { Environment } from './model.ts';
+import { repeat } from '../pacing.ts';
 
 export interface FlagSet {
   tenantId: number;
@@ -33,8 +34,7 @@ export class FlagStore {
   private readonly pool: Pool;
   private readonly ttlMs: number;
   private readonly log: Logger;
-  private timer: NodeJS.Timeout | undefined;
-  private checking = false;
+  private loop: { stop(): void } | undefined;
   checkFailures = 0;
 
   constructor(pool: Pool, ttlMs: number, log: Logger) {
@@ -50,36 +50,29 @@ export class FlagStore {
 
   /** The TTL loop (without it, and with a TTL of 0, every evaluation loads its set). */
   start(): void {
-    if (this.timer || this.ttlMs === 0) return;
-    this.timer = setInterval(() => void this.check(), this.ttlMs);
-    this.timer.unref();
+    if (this.loop || this.ttlMs === 0) return;
+    this.loop = repeat(() => this.check(), this.ttlMs, (err) => {
+      this.checkFailures++;
+      this.log.warn({ err: err.message }, 'flag cache check failed; serving the cached flags');
+    });
   }
 
   stop(): void {
-    clearInterval(this.timer);
-    this.timer = undefined;
+    this.loop?.stop();
+    this.loop = undefined;
   }
 
-  /** Reloads, in the background, the sets whose stamp moved (or that are old), and the environments. Never throws. */
-  async check(): Promise<void> {
-    if (this.checking) return;
-    this.checking = true;
-    try {
-      if (this.envs?.value && !this.envs.loading) this.refreshEnvs(this.envs);
-      const held = [...this.sets].filter(([, e]) => e.value && !e.loading) as [string, Entry<FlagSet> & { value: FlagSet }][];
-      if (held.length === 0) return;
-      const stamps = await flagSetStamps(this.pool, held.map(([, e]) => e.value));
-      const now = Date.now();
-      held.forEach(([id, e], i) => {
-        if (this.sets.get(id) !== e) return; // dropped or replaced meanwhile
-        if (stamps[i] !== e.stamp || now - e.loadedAt > MAX_AGE_MS) this.refreshSet(id, e.value.tenantId, e.value.envId, e);
-      });
-    } catch (err) {
-      this.checkFailures++;
-      this.log.warn({ err: (err as Error).message }, 'flag cache check failed; serving the cached flags');
-    } finally {
-      this.checking = false;
-    }
+  /** Reloads, in the background, the sets whose stamp moved (or that are old), and the environments. */
+  private async check(): Promise<void> {
+    if (this.envs?.value && !this.envs.loading) this.refreshEnvs(this.envs);
+    const held = [...this.sets].filter(([, e]) => e.value && !e.loading) as [string, Entry<FlagSet> & { value: FlagSet }][];
+    if (held.length === 0) return;
+    const stamps = await flagSetStamps(this.pool, held.map(([, e]) => e.value));
+    const now = Date.now();
+    held.forEach(([id, e], i) => {
+      if (this.sets.get(id) !== e) return; // dropped or replaced meanwhile
+      if (stamps[i] !== e.stamp || now - e.loadedAt > MAX_AGE_MS) this.refreshSet(id, e.value.tenantId, e.value.envId, e);
+    });
   }
 
   /** Environments by name. */

@@ -1,4 +1,4 @@
-// JSON request bodies: 415 unless the client says JSON, 413 past the limit, 400 when not JSON.
+// JSON request bodies: 415 unless the client says JSON, 413 past the limit, 400 when empty or not JSON.
 import express, { type RequestHandler } from 'express';
 import type { z } from 'zod';
 import { AppError, zodError } from '../core/errors.ts';
@@ -9,6 +9,10 @@ export function jsonBody(limitBytes: number): RequestHandler[] {
     (req, _res, next) => next(req.is('application/json')
       ? undefined
       : new AppError(415, 'unsupported_media_type', 'Send JSON with Content-Type: application/json.')),
+    // body-parser reads an empty body as {}: a route whose fields are all optional would take it as a request
+    (req, _res, next) => next(req.headers['content-length'] === '0'
+      ? new AppError(400, 'invalid_json', 'The request body is empty: send a JSON value ({} takes every default).')
+      : undefined),
     parse,
   ];
 }

@@ -20,6 +20,11 @@ export const healthBody = z.object({
     waiting: count, writing: count, capacity: count, flushes: count, failedFlushes: count, buffered: count, databaseSkipped: z.boolean(),
     inValkey: count.optional(),
   }),
+  embeddedPostgres: z.object({
+    state: z.enum(['running', 'restarting', 'failed']).describe('restarting: it died and is being started again; failed: the attempts (EMBEDDED_PG_RESTART_ATTEMPTS) ran out'),
+    restarts: count.describe('times it was started again since this FlagMeter started'),
+    lastRestartAt: isoTime.nullable(),
+  }).optional().describe('only with the embedded PostgreSQL (no DATABASE_URL)'),
 });
 
 export const openApiBody = z.looseObject({ openapi: z.string(), info: z.looseObject({}), paths: z.looseObject({}) });

@@ -76,3 +76,8 @@ export const tenantSettings = z.object({
 });
 
 export const tenantDeleted = z.object({ deleted: z.string(), eventsDeleted: count });
+
+/** The events of GET /api/stream (server-sent, so not in the OpenAPI document): the console reads them with these types. */
+export const streamSnapshot = tenantsBody;
+export const streamChanges = z.object({ tenants: z.array(tenantUsage), removed: z.array(z.string()).describe('slugs of tenants gone since the last event') });
+export const streamUnavailable = z.object({ message: z.string() });

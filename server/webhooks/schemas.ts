@@ -20,7 +20,7 @@ export const endpointChangeBody = z.strictObject({
   description: label('description', 500).optional(),
   eventTypes: eventTypes.optional(),
   enabled: z.boolean().optional(),
-});
+}).refine((b) => Object.keys(b).length > 0, 'send at least one of url, description, eventTypes, enabled');
 export const rotateBody = z.strictObject({
   /** How long the old secret keeps signing beside the new one (0: not at all). */
   overlapSeconds: z.number().int().min(0).max(7 * 86_400).optional(),

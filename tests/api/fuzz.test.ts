@@ -191,4 +191,4 @@ test('no request breaks the API or makes it say what its document does not', asy
   // its parameters hints above and create what they name in fixtures().)
   const succeeded = new Set([...seen.keys()].filter((k) => / admin valid 2\d\d$/.test(k)).map((k) => k.split(' ').slice(0, 2).join(' ')));
   expect(CORE.filter((op) => !succeeded.has(op))).toEqual([]);
-}, 90_000);
+}, 240_000); // hundreds of requests: generous, so a loaded machine slows it without failing it

@@ -4,9 +4,6 @@
 // log, invite a person who registers through the link, sign in as that tenant-bound person and see
 // only that tenant and no admin controls, sign out. Screenshots go to docs/screenshots with
 // UPDATE_SCREENSHOTS=1 (otherwise to a temporary folder).
-import { mkdir } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import type { Page } from 'playwright-core';
 import type { FlagMeter } from '../../server/runtime.ts';
@@ -14,22 +11,17 @@ import { get, startTestApp } from '../helpers/app.ts';
 import { createTestDb, type TestDb } from '../helpers/db.ts';
 import { call } from '../helpers/people.ts';
 import { startSlackStandIn, type SlackStandIn } from '../helpers/slack-stand-in.ts';
-import { launchChromium, type Browser } from '../helpers/chromium.ts';
+import { openConsole, screenshot, type Browser } from '../helpers/chromium.ts';
 import { addDemoTenants, postDemoUsage } from '../helpers/demo-usage.ts';
-import { serveOwnBuild } from '../helpers/own-build.ts';
 
 const ADMIN_KEY = 'fm_live_consoleadm01_EEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEE';
 const ADMIN_PASSWORD = 'console admin password';
-const screenshots = process.env.UPDATE_SCREENSHOTS === '1'
-  ? path.resolve(import.meta.dirname, '../../docs/screenshots')
-  : path.join(os.tmpdir(), 'flagmeter-console-screenshots');
 
 let db: TestDb;
 let app: FlagMeter;
 let slack: SlackStandIn;
 let browser: Browser;
 let page: Page;
-let cleanBuild: (() => Promise<void>) | undefined;
 let invitation = '';
 let key = '';
 
@@ -43,11 +35,8 @@ beforeAll(async () => {
   const { body } = await get(seeder.url, '/api/tenants');
   await postDemoUsage(seeder.url, Object.fromEntries(body.tenants.map((t: { tenant: string; periodStart: string }) => [t.tenant, t.periodStart])));
   await seeder.stop();
-  browser = await launchChromium();
+  browser = await openConsole(app.url, { timeoutMs: 8000 });
   page = browser.page;
-  page.setDefaultTimeout(8000);
-  cleanBuild = await serveOwnBuild(browser.context, app.url);
-  await mkdir(screenshots, { recursive: true });
 }, 60_000);
 
 afterAll(async () => {
@@ -55,13 +44,12 @@ afterAll(async () => {
   await app?.stop();
   await slack?.close();
   await db?.drop();
-  await cleanBuild?.();
 });
 
 // from the top: a full-page capture of a scrolled page draws the sticky header where the viewport was
 const shot = async (name: string, fullPage = false) => {
   await page.evaluate(() => window.scrollTo(0, 0));
-  await page.screenshot({ path: path.join(screenshots, name), fullPage });
+  await screenshot(page, name, { fullPage });
 };
 const dialog = () => page.getByRole('dialog', { name: 'Sign in' });
 const fieldError = (form: string, field: string) => page.locator(`${form} [data-field="${field}"] .field__error`);

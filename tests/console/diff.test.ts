@@ -1,6 +1,6 @@
-// The audit log's before/after diff (web/src/console/diff.ts).
+// The audit log's before/after diff (web/src/diff.ts).
 import { expect, test } from '@jest/globals';
-import { diff } from '../../web/src/console/diff.ts';
+import { diff } from '../../web/src/diff.ts';
 
 test('an update shows only the fields that moved, arrays and objects compared by value', () => {
   expect(diff({ quota: 1000, day: 1, thresholds: [80, 100], webhook: { url: 'a' } }, { quota: 5000, day: 1, thresholds: [80, 100], webhook: { url: 'b' } }))

@@ -5,27 +5,23 @@ import type { Page } from 'playwright-core';
 import type { FlagMeter } from '../../server/runtime.ts';
 import { startTestApp } from '../helpers/app.ts';
 import { addTenants, createTestDb, type TestDb } from '../helpers/db.ts';
-import { launchChromium, type Browser } from '../helpers/chromium.ts';
-import { serveOwnBuild } from '../helpers/own-build.ts';
+import { openConsole, type Browser } from '../helpers/chromium.ts';
 import { check, patchTenant, postEvent } from '../entitlements/helpers.ts';
 
 let db: TestDb;
 let app: FlagMeter;
 let browser: Browser;
 let page: Page;
-let cleanBuild: () => Promise<void>;
 
 beforeAll(async () => {
   db = await createTestDb();
   await addTenants(db.pool, [{ slug: 'limits-co', quota: 10_000 }]);
   app = await startTestApp(db.url);
-  browser = await launchChromium();
+  browser = await openConsole(app.url);
   page = browser.page;
-  cleanBuild = await serveOwnBuild(browser.context, app.url);
 }, 60_000);
 afterAll(async () => {
   await browser?.close();
-  await cleanBuild?.();
   await app?.stop();
   await db?.drop();
 });

@@ -1,26 +1,17 @@
 // The flags page in a real Chromium: toggling a flag changes the next OFREP answer; the active
 // quota rule is shown; promotion shows the dry run's diff before applying; a read key is read-only.
-import { mkdir } from 'node:fs/promises';
-import os from 'node:os';
-import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import type { Page } from 'playwright-core';
 import type { FlagMeter } from '../../server/runtime.ts';
 import { startTestApp } from '../helpers/app.ts';
 import { addTenants, createTestDb, type TestDb } from '../helpers/db.ts';
-import { launchChromium, type Browser } from '../helpers/chromium.ts';
-import { serveOwnBuild } from '../helpers/own-build.ts';
+import { openConsole, screenshot, type Browser } from '../helpers/chromium.ts';
 
 const ADMIN = 'fm_live_flagsadmin03_EEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEE';
-// UPDATE_SCREENSHOTS=1 refreshes docs/screenshots/flags.png (as the dashboard test does for its own)
-const screenshots = process.env.UPDATE_SCREENSHOTS === '1'
-  ? path.resolve(import.meta.dirname, '../../docs/screenshots')
-  : path.join(os.tmpdir(), 'flagmeter-screenshots');
 let db: TestDb;
 let app: FlagMeter;
 let browser: Browser;
 let page: Page;
-let cleanBuild: (() => Promise<void>) | undefined;
 
 async function call(method: string, path: string, body?: unknown) {
   const res = await fetch(`${app.url}${path}`, {
@@ -38,15 +29,13 @@ beforeAll(async () => {
   await call('POST', '/api/features', { tenant: 'acme', env: 'dev', key: 'checkout', enabled: true, strategy: 'percentage', percentage: 100, description: 'new checkout' });
   await call('POST', '/api/features', { tenant: 'acme', env: 'dev', key: 'llm', enabled: true, strategy: 'boolean', type: 'string', onValue: 'gpt-4o', offValue: 'off', quotaRules: [{ atPercent: 90, serve: 'gpt-4o-mini' }] });
   await call('POST', '/api/events', { tenant: 'acme', feature: 'gpt-4o', tokens: 950 });
-  browser = await launchChromium();
+  browser = await openConsole(app.url);
   page = browser.page;
-  cleanBuild = await serveOwnBuild(browser.context, app.url);
 }, 60_000);
 afterAll(async () => {
   await browser?.close();
   await app?.stop();
   await db?.drop();
-  await cleanBuild?.();
 });
 
 async function openWith(scopes: string[]): Promise<void> {
@@ -75,8 +64,7 @@ test('toggling a flag in the page changes the next OFREP answer', async () => {
 test('the quota rule serving the tenant now is shown', async () => {
   const cell = page.locator('tr[data-flag="llm"] td[data-quota-rule]');
   await expect(cell.textContent()).resolves.toContain('at 90% of quota → “gpt-4o-mini” (95%)');
-  await mkdir(screenshots, { recursive: true });
-  await page.screenshot({ path: path.join(screenshots, 'flags.png'), fullPage: true });
+  await screenshot(page, 'flags.png', { fullPage: true });
 });
 
 test('editing a flag: strategy and lists', async () => {

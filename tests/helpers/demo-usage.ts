@@ -3,6 +3,7 @@
 import type { Pool } from '../../server/db/pool.ts';
 import { post } from './app.ts';
 import { addTenants } from './db.ts';
+import { mulberry32 } from '../../loadtest/lib/prng.ts';
 
 export const demoTenants = [
   { slug: 'acme-corp', name: 'Acme Corp', quota: 2_000_000, share: 0.62 },
@@ -21,19 +22,10 @@ export async function addDemoTenants(pool: Pool): Promise<void> {
     [demoTenants.map((t) => t.slug), demoTenants.map((t) => t.name)]);
 }
 
-/** A deterministic pseudo-random sequence (mulberry32), so screenshots do not change run to run. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Posts each tenant's `share` of its quota, spread over the hours elapsed in its current period. */
 export async function postDemoUsage(base: string, periodStart: Record<string, string>): Promise<void> {
-  const rnd = random(42);
+  const rnd = mulberry32(42);
   const now = Date.now() - 60_000;
   for (const t of demoTenants) {
     const start = Date.parse(periodStart[t.slug]!);

@@ -1,6 +1,7 @@
-// The dashboard from a build of its own, for a browser test running alongside dashboard.test.ts:
+// The console from a build of its own, for a browser test running alongside dashboard.browser.test.ts:
 // that one rebuilds web/dist, which the server would otherwise serve from under our feet. The
 // page's own requests (/, /assets/…) are answered from a temp dir; /api and /auth go to the real server.
+// Used by openConsole (chromium.ts), not by tests directly.
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';

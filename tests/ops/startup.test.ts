@@ -1,8 +1,9 @@
 // Start-up that fails says what to do and leaves nothing running: a taken PORT or EMBEDDED_PG_PORT
-// is named with its variable (and PostgreSQL's log), the embedded PostgreSQL is stopped on every
-// failed start, and one left behind by a kill -9 is found, stopped and reported at the next start.
+// is named with its variable (and PostgreSQL's log; PORT is checked before anything is created),
+// the embedded PostgreSQL is stopped on every failed start, and one left behind by a kill -9 is
+// found, stopped and reported at the next start.
 import { spawn } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -26,13 +27,14 @@ const config = (env: Record<string, string>) => loadConfig({
   FLAGMETER_DATA_DIR: dataDir, HOST: '127.0.0.1', LOG_LEVEL: 'silent', FLAGMETER_DEMO: 'false', FLAGMETER_AUTH: 'false', ...env,
 });
 
-test('a taken PORT is named with its variable, and the embedded PostgreSQL it had started is stopped', async () => {
+test('a taken PORT is named with its variable before the data folder is touched (no PostgreSQL started, nothing created)', async () => {
   const [port, pgPort] = [await freePort(), await freePort()];
   const other = await occupy(port);
   try {
     await expect(startFlagMeter(config({ PORT: String(port), EMBEDDED_PG_PORT: String(pgPort) }), 'all', silentLog))
       .rejects.toThrow(`PORT=${port} is taken`);
     expect(await listening(pgPort)).toBe(false);
+    expect(await readdir(dataDir)).toEqual([]);
   } finally {
     other.close();
   }

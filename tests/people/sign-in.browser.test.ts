@@ -7,9 +7,8 @@ import type { Page } from 'playwright-core';
 import type { FlagMeter } from '../../server/runtime.ts';
 import { post, startTestApp } from '../helpers/app.ts';
 import { createTestDb, type TestDb } from '../helpers/db.ts';
-import { launchChromium, type Browser } from '../helpers/chromium.ts';
+import { openConsole, type Browser } from '../helpers/chromium.ts';
 import { addDemoTenants } from '../helpers/demo-usage.ts';
-import { serveOwnBuild } from '../helpers/own-build.ts';
 
 const ADMIN = 'fm_live_dashadmin001_q7Vb2xKpL9mWnR4tYs8uZc3dFg6hJk1N';
 const asAdmin = { authorization: `Bearer ${ADMIN}` };
@@ -18,16 +17,14 @@ let db: TestDb;
 let app: FlagMeter;
 let browser: Browser;
 let page: Page;
-let cleanBuild: (() => Promise<void>) | undefined;
 let navigations = 0;
 
 beforeAll(async () => {
   db = await createTestDb();
   await addDemoTenants(db.pool);
   app = await startTestApp(db.url, { FLAGMETER_AUTH: 'true', FLAGMETER_ADMIN_KEY: ADMIN });
-  browser = await launchChromium();
+  browser = await openConsole(app.url);
   page = browser.page;
-  cleanBuild = await serveOwnBuild(browser.context, app.url);
   page.on('framenavigated', (frame) => { if (frame === page.mainFrame()) navigations++; });
 }, 60_000);
 
@@ -35,7 +32,6 @@ afterAll(async () => {
   await browser?.close();
   await app?.stop();
   await db?.drop();
-  await cleanBuild?.();
 });
 
 async function newKey(scopes: string[]): Promise<string> {

@@ -175,7 +175,7 @@ describe('bad input', () => {
       ['/api/tenants/nobody/periods', 404, 'unknown_tenant', /nobody/],
       ['/api/tenants/stmt/periods/2020-01-07', 404, 'unknown_period', /GET \/api\/tenants\/stmt\/periods lists them/],
       ['/api/tenants/stmt/periods/2026-11-08', 404, 'unknown_period', /no billing period starting 2026-11-08/],
-      ['/api/tenants/stmt/periods/last-month', 400, 'invalid_request', /a period start/],
+      ['/api/tenants/stmt/periods/last-month', 400, 'invalid_path_parameter', /a period start/],
     ];
     for (const [path, status, c, message] of cases) {
       const r = await code(path);

@@ -11,6 +11,7 @@ import { insertEvents, type EventRow } from '../../server/db/events.ts';
 import { startTestApp } from '../helpers/app.ts';
 import { addTenants, createTestDb, type TestDb } from '../helpers/db.ts';
 import type { FlagMeter } from '../../server/runtime.ts';
+import { mulberry32 } from '../../loadtest/lib/prng.ts';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -34,23 +35,12 @@ const now = Date.now();
 /** The window of history the events span (within the partitions ensure_event_partitions made). */
 const historyStart = now - 45 * DAY;
 
-/** A small deterministic generator, so the data set is the same on every run. */
-function prng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** When the tenant `moves` changes zone: its events before are stored in Los Angeles' days, after in Kolkata's. */
 const moveAt = now - 18 * DAY;
 
 function events(tenantId: number, focus: number, n: number, seed: number, lo = historyStart, hi = now): EventRow[] {
-  const rnd = prng(seed);
+  const rnd = mulberry32(seed);
   const rows: EventRow[] = [];
   for (let i = 0; i < n; i++) {
     const r = rnd();

@@ -10,8 +10,7 @@ import { insertEvents } from '../../server/db/events.ts';
 import type { FlagMeter } from '../../server/runtime.ts';
 import { startTestApp } from '../helpers/app.ts';
 import { addTenants, createTestDb, type TestDb } from '../helpers/db.ts';
-import { launchChromium, type Browser } from '../helpers/chromium.ts';
-import { serveOwnBuild } from '../helpers/own-build.ts';
+import { openConsole, type Browser } from '../helpers/chromium.ts';
 
 const ADMIN = 'fm_live_reportdash01_q7Vb2xKpL9mWnR4tYs8uZc3dFg6hJk1N';
 const DAY = 86_400_000;
@@ -19,7 +18,6 @@ let db: TestDb;
 let app: FlagMeter;
 let browser: Browser;
 let page: Page;
-let cleanBuild: (() => Promise<void>) | undefined;
 
 beforeAll(async () => {
   db = await createTestDb();
@@ -34,16 +32,14 @@ beforeAll(async () => {
   for (let i = 0; i < 10; i++) rows.push({ at: prev.period_start.getTime() + DAY * (1 + i), user: 'old-timer', tokens: 50_000 });
   await insertEvents(db.pool, rows.map((r, i) => ({ id: randomUUID(), tenantId: acme!, feature: i % 2 ? 'gpt-4o' : 'mini', tokens: r.tokens, occurredAt: new Date(r.at).toISOString(), key: null, user: r.user })));
   app = await startTestApp(db.url, { FLAGMETER_AUTH: 'true', FLAGMETER_ADMIN_KEY: ADMIN });
-  browser = await launchChromium();
+  browser = await openConsole(app.url);
   page = browser.page;
-  cleanBuild = await serveOwnBuild(browser.context, app.url);
 }, 60_000);
 
 afterAll(async () => {
   await browser?.close();
   await app?.stop();
   await db?.drop();
-  await cleanBuild?.();
 });
 
 async function readKey(): Promise<string> {

@@ -2,8 +2,6 @@
 // through the API shows up on the page without a reload, red from 80%, and the tenant view draws
 // its features and chart. Takes screenshots of both on the way: into docs/screenshots (the README's)
 // with UPDATE_SCREENSHOTS=1, otherwise into a temporary folder so a test run leaves the tree clean.
-import { mkdir } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import type { Page } from 'playwright-core';
@@ -11,12 +9,8 @@ import { buildWeb, BUDGET_GZIP_BYTES } from '../../scripts/build-web.ts';
 import type { FlagMeter } from '../../server/runtime.ts';
 import { get, post, startTestApp } from '../helpers/app.ts';
 import { createTestDb, type TestDb } from '../helpers/db.ts';
-import { launchChromium, type Browser } from '../helpers/chromium.ts';
+import { openConsole, screenshot, type Browser } from '../helpers/chromium.ts';
 import { addDemoTenants, postDemoUsage } from '../helpers/demo-usage.ts';
-
-const screenshots = process.env.UPDATE_SCREENSHOTS === '1'
-  ? path.resolve(import.meta.dirname, '../../docs/screenshots')
-  : path.join(os.tmpdir(), 'flagmeter-screenshots');
 
 let db: TestDb;
 let app: FlagMeter;
@@ -29,7 +23,7 @@ beforeAll(async () => {
   expect(build.gzipBytes).toBeLessThan(BUDGET_GZIP_BYTES);
   db = await createTestDb();
   app = await startTestApp(db.url);
-  browser = await launchChromium();
+  browser = await openConsole(app.url, { ownBuild: false });
   page = browser.page;
   page.on('framenavigated', (frame) => { if (frame === page.mainFrame()) navigations++; });
 }, 60_000);
@@ -99,8 +93,7 @@ test('tenants and their usage arrive live, without a reload, and a tenant over 8
   expect(await row('initech-llc').getAttribute('data-level')).toBe('ok');
 
   await expectNoReload(before);
-  await mkdir(screenshots, { recursive: true });
-  await page.screenshot({ path: path.join(screenshots, 'overview.png') });
+  await screenshot(page, 'overview.png');
 });
 
 test('the overview sorts by usage and filters by search', async () => {
@@ -149,7 +142,7 @@ test('the tenant view shows features, the chart and the alerts, reached by keybo
   await page.getByRole('button', { name: 'Per day' }).click();
   await page.waitForFunction(() => document.querySelector('.chart__panel-label')?.textContent === 'Tokens per day');
   await page.waitForTimeout(600);
-  await page.screenshot({ path: path.join(screenshots, 'tenant.png'), fullPage: true });
+  await screenshot(page, 'tenant.png', { fullPage: true });
   await expectNoReload(navigations);
 });
 

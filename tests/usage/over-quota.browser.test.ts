@@ -5,14 +5,12 @@ import type { Page } from 'playwright-core';
 import type { FlagMeter } from '../../server/runtime.ts';
 import { post, startTestApp } from '../helpers/app.ts';
 import { addTenants, createTestDb, type TestDb } from '../helpers/db.ts';
-import { launchChromium, type Browser } from '../helpers/chromium.ts';
-import { serveOwnBuild } from '../helpers/own-build.ts';
+import { openConsole, type Browser } from '../helpers/chromium.ts';
 
 let db: TestDb;
 let app: FlagMeter;
 let browser: Browser;
 let page: Page;
-let cleanBuild: (() => Promise<void>) | undefined;
 
 beforeAll(async () => {
   db = await createTestDb();
@@ -21,15 +19,13 @@ beforeAll(async () => {
   for (const [tenant, tokens] of [['way-over', 200_000], ['warm', 850], ['calm', 10]] as const) {
     expect((await post(app.url, { tenant, feature: 'gpt-4o', tokens })).status).toBe(201);
   }
-  browser = await launchChromium();
+  browser = await openConsole(app.url);
   page = browser.page;
-  cleanBuild = await serveOwnBuild(browser.context, app.url);
 }, 60_000);
 afterAll(async () => {
   await browser?.close();
   await app?.stop();
   await db?.drop();
-  await cleanBuild?.();
 });
 
 const stat = (label: string) => page.locator('.stat', { hasText: label }).locator('.stat__value').textContent();

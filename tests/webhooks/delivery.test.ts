@@ -217,6 +217,17 @@ test('the minute tick deletes old events with nothing pending, and their log; pe
   expect(rows).toEqual([{ subject: 'tenant:old-pending', status: 'pending' }]);
 });
 
+test('a change that names nothing to change is refused, not answered as a success', async () => {
+  const r = await receiver();
+  const ep = await endpoint(r, ['tenant.created'], null);
+  const answer = await call('PATCH', `/api/webhooks/${ep.id}`, {});
+  expect(answer.status).toBe(400);
+  expect(answer.body.error.message).toMatch(/at least one of url, description, eventTypes, enabled/);
+  // a rotation takes {} for its defaults, but a body it is: an empty one is refused like everywhere else
+  const empty = await fetch(`${app.url}/api/webhooks/${ep.id}/rotate-secret`, { method: 'POST', headers: { 'content-type': 'application/json' } });
+  expect(empty.status).toBe(400);
+});
+
 describe('the SSRF guard on endpoints', () => {
   test('a forbidden URL is refused when registered or changed, and at send when it got in another way', async () => {
     for (const url of ['http://169.254.169.254/', 'http://127.0.0.2:9/x', 'http://[::1]:9/x', 'http://[::ffff:10.0.0.1]/', 'http://0x0a000001/']) {

@@ -1,33 +1,25 @@
 // The console's webhooks page in a real Chromium: a refused address shown at the URL field, an
 // endpoint registered with its secret shown once (and that secret verifies what the receiver gets),
 // the delivery log filled by the real worker, a resend, secret rotation, disabling, subscriptions.
-import os from 'node:os';
-import path from 'node:path';
-import { mkdir } from 'node:fs/promises';
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import type { Page } from 'playwright-core';
 import { Webhook } from 'standardwebhooks';
 import type { FlagMeter } from '../../server/runtime.ts';
 import { startTestApp } from '../helpers/app.ts';
-import { launchChromium, type Browser } from '../helpers/chromium.ts';
+import { openConsole, screenshot, type Browser } from '../helpers/chromium.ts';
 import { addTenants, createTestDb, type TestDb } from '../helpers/db.ts';
-import { serveOwnBuild } from '../helpers/own-build.ts';
 import { call } from '../helpers/people.ts';
 import { startReceiver, type Receiver } from '../helpers/receiver.ts';
 import { waitUntil } from '../helpers/net.ts';
 
 const ADMIN_KEY = 'fm_live_webhooksad01_FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF';
 const ADMIN_PASSWORD = 'webhooks admin password';
-const screenshots = process.env.UPDATE_SCREENSHOTS === '1'
-  ? path.resolve(import.meta.dirname, '../../docs/screenshots')
-  : path.join(os.tmpdir(), 'flagmeter-webhooks-screenshots');
 
 let db: TestDb;
 let app: FlagMeter;
 let receiver: Receiver;
 let browser: Browser;
 let page: Page;
-let cleanBuild: (() => Promise<void>) | undefined;
 
 beforeAll(async () => {
   db = await createTestDb();
@@ -37,18 +29,14 @@ beforeAll(async () => {
     WEBHOOK_ALLOW_HOSTS: '127.0.0.1', WEBHOOK_POLL_MS: '100', ALERT_CHECK_INTERVAL_MS: '0',
     FLAGMETER_AUTH: 'true', FLAGMETER_ADMIN_KEY: ADMIN_KEY, FLAGMETER_ADMIN_PASSWORD: ADMIN_PASSWORD,
   }, 'all');
-  browser = await launchChromium();
+  browser = await openConsole(app.url, { timeoutMs: 10_000 });
   page = browser.page;
-  page.setDefaultTimeout(10_000);
-  cleanBuild = await serveOwnBuild(browser.context, app.url);
-  await mkdir(screenshots, { recursive: true });
 }, 60_000);
 afterAll(async () => {
   await browser?.close();
   await app?.stop();
   await receiver?.close();
   await db?.drop();
-  await cleanBuild?.();
 });
 
 const flag = (percentage: number) => call(app.url, 'POST', '/api/features', {
@@ -93,7 +81,7 @@ test('register an endpoint, see deliveries arrive signed, resend one, rotate the
   expect(got.map((g) => g.data.after.percentage)).toEqual([10, 20]);
   // from the top: a full-page capture of a scrolled page draws the sticky header where the viewport was
   await page.evaluate(() => window.scrollTo(0, 0));
-  await page.screenshot({ path: path.join(screenshots, 'console-webhooks.png'), fullPage: true });
+  await screenshot(page, 'console-webhooks.png', { fullPage: true });
 
   // resend the first: the receiver gets it again, with the same webhook-id
   const first = log.locator('tr[data-delivery]').last();

@@ -1,11 +1,14 @@
 // Keeps one server-sent-events stream on /api/stream, read with fetch: EventSource cannot send the
 // Authorization header. On any failure it reconnects itself with backoff, so the page can show how
-// long until the next try. A refused key stops it until another key is set.
+// long until the next try. A refused key stops it until another key is set. The stream is the page's
+// gate: a 401 or a 403 here (the caller may see nothing at all) brings the sign-in up, where the
+// transport (api/http.ts) asks again only on a 401.
 import { batch, effect } from '@preact/signals';
-import { accepted, apiKey, authHeaders, isKeyRefusal, keyNeeded, refused, sessionEpoch } from './auth.ts';
+import { accepted, apiKey, authHeaders, isKeyRefusal, keyNeeded, refused, sessionEpoch } from './session.ts';
+import { errorOf } from './api/http.ts';
+import type { StreamChanges, StreamSnapshot, StreamUnavailable } from './api/types.ts';
 import { readEvents } from './sse.ts';
 import { applyChanges, applySnapshot, clearTenants, connection, databaseDown } from './state.ts';
-import type { TenantUsage } from './types.ts';
 
 const MIN_DELAY_MS = 1000;
 const MAX_DELAY_MS = 15_000;
@@ -21,20 +24,20 @@ export function connectLive(url = '/api/stream'): () => void {
     const body = JSON.parse(data);
     if (event === 'snapshot') {
       batch(() => {
-        applySnapshot((body as { tenants: TenantUsage[] }).tenants);
+        applySnapshot((body as StreamSnapshot).tenants);
         databaseDown.value = undefined;
         connection.value = { state: 'live' };
       });
       delay = MIN_DELAY_MS;
       since = undefined;
     } else if (event === 'changes') {
-      const { tenants, removed } = body as { tenants: TenantUsage[]; removed: string[] };
+      const { tenants, removed } = body as StreamChanges;
       batch(() => {
         applyChanges(tenants, removed);
         databaseDown.value = undefined;
       });
     } else if (event === 'unavailable') {
-      databaseDown.value = (body as { message: string }).message;
+      databaseDown.value = (body as StreamUnavailable).message;
     }
   };
 
@@ -47,7 +50,7 @@ export function connectLive(url = '/api/stream'): () => void {
     try {
       const res = await fetch(url, { headers: { accept: 'text/event-stream', ...authHeaders(key) }, cache: 'no-store', signal: ac.signal });
       if (!res.ok || !res.body) {
-        const error = (await res.json().catch(() => undefined))?.error;
+        const error = await errorOf(res);
         if (ac.signal.aborted) return;
         if (isKeyRefusal(res.status, error?.code)) {
           batch(() => {

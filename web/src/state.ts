@@ -1,6 +1,6 @@
 // The page's shared state: every tenant's usage (fed by the live stream) and the connection.
 import { computed, signal } from '@preact/signals';
-import type { TenantUsage } from './types.ts';
+import type { TenantUsage } from './api/types.ts';
 
 export type Connection =
   | { state: 'connecting' }

@@ -1,6 +1,7 @@
 // GET /api/health: 200 while the database answers, 503 when it does not. It says honestly what is
 // degraded: the database down while Valkey buffers (events are accepted but not yet counted),
-// Valkey down (reads and writes go to PostgreSQL), and how many events wait where.
+// Valkey down (reads and writes go to PostgreSQL), and how many events wait where; with the embedded
+// PostgreSQL, whether it is being restarted and how often it was.
 import { healthBody, send } from '../responses.ts';
 import { Router } from 'express';
 import { isReady } from '../../valkey/connection.ts';
@@ -9,7 +10,7 @@ import { ping } from '../../db/pool.ts';
 
 const DB_TIMEOUT_MS = 2000;
 
-export function healthRouter({ pool, writer, state, valkey, buffer }: AppDeps): Router {
+export function healthRouter({ pool, writer, state, valkey, buffer, embedded }: AppDeps): Router {
   const router = Router();
   router.get('/health', async (_req, res) => {
     let timer: NodeJS.Timeout | undefined;
@@ -29,6 +30,7 @@ export function healthRouter({ pool, writer, state, valkey, buffer }: AppDeps): 
       timestamp: new Date().toISOString(),
       services: { database, valkey: valkeyState },
       buffer: { ...writer.stats(), ...(inValkey === undefined ? {} : { inValkey }) },
+      ...(embedded ? { embeddedPostgres: embedded.status() } : {}),
     });
   });
   return router;

@@ -4,7 +4,7 @@
 import { notModified, weakTag } from '../etag.ts';
 import express, { Router, type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
-import { apiError } from '../responses.ts';
+import { apiError, send } from '../responses.ts';
 import { AppError } from '../../core/errors.ts';
 import type { RouteDoc } from '../route-doc.ts';
 import { callerId, requireScope } from '../../auth/middleware.ts';
@@ -115,8 +115,8 @@ export function ofrepRouter({ config, tenants, limiter, flags }: AppDeps): Route
     const evaluated = await flags.evaluateOne(t.tenantId, t.envId, key, t.userId);
     if (!evaluated) throw new OfrepError(404, 'FLAG_NOT_FOUND', `No flag '${key}' in ${t.env}.`);
     const out = answer(key, evaluated, t.env);
-    if ('errorCode' in out) return void res.status(400).json(out);
-    res.json(out);
+    if ('errorCode' in out) return void send(res, 400, ofrepFailure, out);
+    send(res, 200, ofrepSuccess, out);
   });
 
   router.post('/evaluate/flags', requireScope('evaluate'), parse, async (req, res) => {
@@ -136,7 +136,8 @@ export function ofrepRouter({ config, tenants, limiter, flags }: AppDeps): Route
     if (err instanceof OfrepError) e = err;
     else if (err?.type === 'entity.parse.failed') e = new OfrepError(400, 'PARSE_ERROR', 'The body is not valid JSON.');
     if (!e) return next(err);
-    res.status(e.status).json(key === undefined ? { errorCode: e.errorCode, errorDetails: e.message } : { key: decodeURIComponent(key), errorCode: e.errorCode, errorDetails: e.message });
+    if (key === undefined) send(res, e.status, ofrepBulkFailure, { errorCode: e.errorCode, errorDetails: e.message });
+    else send(res, e.status, ofrepFailure, { key: decodeURIComponent(key), errorCode: e.errorCode, errorDetails: e.message });
   };
   router.use(errors);
   return router;

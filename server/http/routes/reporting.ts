@@ -2,19 +2,22 @@
 // (GET /api/tenants/:tenant/periods[/:start]); each as JSON, or as CSV with Accept: text/csv or
 // format=csv, streamed from a cursor.
 import { Router, type Response } from 'express';
+import type pg from 'pg';
 import { z } from 'zod';
 import { AppError } from '../../core/errors.ts';
 import { parseWith } from '../json-body.ts';
+import { pathParam } from '../path-params.ts';
 import { slug } from '../../core/fields.ts';
 import type { RouteDoc } from '../route-doc.ts';
 import { assertTenantAllowed, requireScope } from '../../auth/middleware.ts';
 import {
   cursorRows, findPeriod, listPeriods, queryCsvStatement, queryStatement, readSnapshot, resolveQueryTenant, statementBody, statementCsvStatement,
-  type QueryRow,
+  type QueryRow, type QueryTenant,
 } from '../../db/reporting.ts';
 import { clientGone, csvRecords, sendCsv, wantsCsv } from '../../reporting/csv.ts';
 import { formatParam, MAX_JSON_ROWS, planQuery, usageQueryParams } from '../../reporting/query.ts';
 import type { AppDeps } from '../../deps.ts';
+import type { Pool } from '../../db/pool.ts';
 import { send } from '../responses.ts';
 import { periodsAnswer, statementAnswer, usageQueryAnswer, usageRow } from '../../reporting/schemas.ts';
 
@@ -25,36 +28,55 @@ const CSV_FETCH = 4;
 const formatOnly = z.strictObject({ format: formatParam });
 const periodStart = z.string().regex(/^\d{4}-\d{2}-\d{2}$|^\d{4}-\d{2}-\d{2}T[0-9:.]+(Z|[+-]\d{2}:?\d{2})$/, 'a period start: its instant (2026-11-01T00:00:00.000Z) or its local date (2026-11-01)');
 
-const unknownTenant = (s: string) => new AppError(404, 'unknown_tenant', `No tenant '${s}'.`);
 /** PostgreSQL refused a time that passed the pattern (February 30, hour 25): the client's doing. */
 const isBadTime = (err: unknown) => typeof (err as { code?: unknown })?.code === 'string' && /^22(007|008|009|P02)$/.test((err as { code: string }).code);
+
+interface Range { from?: string; to?: string; tz?: string }
+
+/**
+ * Runs `answer` inside one read-only snapshot (so totals, rows and statement sections agree) with
+ * the tenant resolved in it: 404 when there is none. The snapshot is released however it ends.
+ */
+async function inSnapshot(pool: Pool, tenantSlug: string, range: Range, answer: (client: pg.PoolClient, tenant: QueryTenant) => Promise<void>): Promise<void> {
+  const snap = await readSnapshot(pool);
+  try {
+    const tenant = await resolveQueryTenant(snap.client, tenantSlug, range.from, range.to, range.tz).catch((err: unknown) => {
+      throw isBadTime(err) ? new AppError(400, 'invalid_time', 'from or to is not a real time (check the day of month and the hour).') : err;
+    });
+    if (!tenant) throw new AppError(404, 'unknown_tenant', `No tenant '${tenantSlug}'.`);
+    await answer(snap.client, tenant);
+  } finally {
+    await snap.done();
+  }
+}
+
+/** The tenant named in the path, if the caller may read it. */
+function tenantParam(req: Parameters<typeof pathParam>[0]): string {
+  const tenantSlug = pathParam(req, 'tenant', slug);
+  assertTenantAllowed(req.caller, tenantSlug);
+  return tenantSlug;
+}
 
 export function reportingRouter({ pool }: AppDeps): Router {
   const router = Router();
   const read = requireScope('read');
 
   router.get('/usage/:tenant/query', read, async (req, res) => {
-    const tenantSlug = parseWith(slug, req.params.tenant, 'The tenant');
-    assertTenantAllowed(req.caller, tenantSlug);
+    const tenantSlug = tenantParam(req);
     const params = parseWith(usageQueryParams, req.query, 'The query');
     const csv = wantsCsv(req, params.format);
-    const snap = await readSnapshot(pool);
-    try {
-      const tenant = await resolveQueryTenant(snap.client, tenantSlug, params.from, params.to, params.tz).catch((err: unknown) => {
-        throw isBadTime(err) ? new AppError(400, 'invalid_time', 'from or to is not a real time (check the day of month and the hour).') : err;
-      });
-      if (!tenant) throw unknownTenant(tenantSlug);
-      const plan = await planQuery(snap.client, tenant, params);
+    await inSnapshot(pool, tenantSlug, params, async (client, tenant) => {
+      const plan = await planQuery(client, tenant, params);
       const signal = clientGone(res);
       const { byFeature, byUser } = plan.query;
       if (csv) {
         const columns = ['windowStart', 'windowEnd', ...(byFeature ? ['feature'] : []), ...(byUser ? ['user'] : []), 'tokens', 'events'];
         const name = `usage-${tenant.slug}-${plan.query.from.toISOString().slice(0, 10)}-${plan.query.to.toISOString().slice(0, 10)}-${plan.query.window}.csv`;
-        const rows = cursorRows<string[]>(pool, snap.client, queryCsvStatement(plan.source, plan.query), CSV_FETCH, signal, 'array');
+        const rows = cursorRows<string[]>(pool, client, queryCsvStatement(plan.source, plan.query), CSV_FETCH, signal, 'array');
         await sendCsv(res, name, columns, rows, signal);
         return;
       }
-      const rows = cursorRows<QueryRow>(pool, snap.client, queryStatement(plan.source, plan.query), BATCH, signal);
+      const rows = cursorRows<QueryRow>(pool, client, queryStatement(plan.source, plan.query), BATCH, signal);
       const out: z.infer<typeof usageRow>[] = [];
       // a client that leaves mid-read has its fetch cancelled: nobody is left to answer
       const reading = rows[Symbol.asyncIterator]();
@@ -78,41 +100,29 @@ export function reportingRouter({ pool }: AppDeps): Router {
         window: plan.query.window, groupBy: params.groupBy, source: plan.source, rows: out,
       };
       send(res, 200, usageQueryAnswer, answer);
-    } finally {
-      await snap.done();
-    }
+    });
   });
 
   router.get('/tenants/:tenant/periods', read, async (req, res) => {
-    const tenantSlug = parseWith(slug, req.params.tenant, 'The tenant');
-    assertTenantAllowed(req.caller, tenantSlug);
+    const tenantSlug = tenantParam(req);
     const { format } = parseWith(formatOnly, req.query, 'The query');
-    const snap = await readSnapshot(pool);
-    try {
-      const tenant = await resolveQueryTenant(snap.client, tenantSlug, undefined, undefined, undefined);
-      if (!tenant) throw unknownTenant(tenantSlug);
-      const periods = await listPeriods(snap.client, tenantSlug);
+    await inSnapshot(pool, tenantSlug, {}, async (client, tenant) => {
+      const periods = await listPeriods(client, tenantSlug);
       if (wantsCsv(req, format)) {
         await sendCsvRows(res, `periods-${tenant.slug}.csv`, periods.map((p) => ({ ...p, thresholdsCrossed: p.thresholdsCrossed.join(' ') })));
         return;
       }
       const answer = { tenant: tenant.slug, timezone: tenant.timezone, billingDay: tenant.billingDay, periods };
       send(res, 200, periodsAnswer, answer);
-    } finally {
-      await snap.done();
-    }
+    });
   });
 
   router.get('/tenants/:tenant/periods/:start', read, async (req, res) => {
-    const tenantSlug = parseWith(slug, req.params.tenant, 'The tenant');
-    assertTenantAllowed(req.caller, tenantSlug);
-    const start = parseWith(periodStart, req.params.start, 'The period start');
+    const tenantSlug = tenantParam(req);
+    const start = pathParam(req, 'start', periodStart);
     const { format } = parseWith(formatOnly, req.query, 'The query');
-    const snap = await readSnapshot(pool);
-    try {
-      const tenant = await resolveQueryTenant(snap.client, tenantSlug, undefined, undefined, undefined);
-      if (!tenant) throw unknownTenant(tenantSlug);
-      const p = await findPeriod(snap.client, tenant.id, start).catch((err: unknown) => {
+    await inSnapshot(pool, tenantSlug, {}, async (client, tenant) => {
+      const p = await findPeriod(client, tenant.id, start).catch((err: unknown) => {
         throw isBadTime(err) ? new AppError(400, 'invalid_time', `'${start}' is not a real time.`) : err;
       });
       if (!p) {
@@ -120,14 +130,12 @@ export function reportingRouter({ pool }: AppDeps): Router {
       }
       if (wantsCsv(req, format)) {
         const signal = clientGone(res);
-        const rows = cursorRows<string[]>(pool, snap.client, statementCsvStatement(tenant.id, p.start, p.end), CSV_FETCH, signal, 'array');
+        const rows = cursorRows<string[]>(pool, client, statementCsvStatement(tenant.id, p.start, p.end), CSV_FETCH, signal, 'array');
         await sendCsv(res, `statement-${tenant.slug}-${p.start.toISOString().slice(0, 10)}.csv`, ['section', 'day', 'feature', 'user', 'tokens', 'events'], rows, signal);
         return;
       }
-      res.type('json').send(await statementBody(snap.client, tenant.id, p.start, p.end));
-    } finally {
-      await snap.done();
-    }
+      res.type('json').send(await statementBody(client, tenant.id, p.start, p.end));
+    });
   });
   return router;
 }

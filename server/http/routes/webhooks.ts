@@ -98,7 +98,7 @@ export function webhooksRouter({ config, pool }: AppDeps): Router {
   });
 
   router.post('/webhooks/:endpoint/rotate-secret', admin, ...body, async (req, res) => {
-    const { overlapSeconds = OVERLAP_DEFAULT_SECONDS } = parseWith(rotateBody, req.body ?? {}, 'The rotation');
+    const { overlapSeconds = OVERLAP_DEFAULT_SECONDS } = parseWith(rotateBody, req.body, 'The rotation');
     const secret = newSecret();
     const after = await audited(pool, req.caller, async (client) => {
       const before = await owned(req, true, client);

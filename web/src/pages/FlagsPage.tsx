@@ -1,0 +1,136 @@
+// A tenant's feature flags in one environment: strategy in words, an on/off switch, evaluation
+// counts, stale marks, the quota rule serving now; edit, history, and promotion with a dry run.
+// Self-contained (the people console mounts it as it is); writing needs a flags or admin key.
+import { useEffect, useState } from 'preact/hooks';
+import { ApiError, describe } from '../api/http.ts';
+import { fetchEnvironments, fetchFlags, saveFlag, toInput } from '../api/flags.ts';
+import type { Environment, FlagItem, FlagList } from '../api/types.ts';
+import { formatExact } from '../format.ts';
+import { tenantHref } from '../router.ts';
+import { EmptyState } from '../ui/States.tsx';
+import { FlagEditor } from '../ui/FlagEditor.tsx';
+import { FlagHistory } from '../ui/FlagHistory.tsx';
+import { PromotePanel } from '../ui/PromotePanel.tsx';
+
+type Load = { state: 'loading' } | { state: 'ready'; list: FlagList } | { state: 'error'; error: ApiError };
+type Panel = { kind: 'edit'; flag: FlagItem | undefined } | { kind: 'history'; flag: FlagItem } | { kind: 'promote' } | undefined;
+
+const serveText = (v: boolean | string) => (typeof v === 'boolean' ? (v ? 'on' : 'off') : `“${v}”`);
+
+export function ruleText(r: { atPercent: number; serve: boolean | string; feature?: string }): string {
+  return `at ${r.atPercent}% of ${r.feature ? `the ${r.feature} limit` : 'quota'} → ${serveText(r.serve)}`;
+}
+
+function Counts({ f }: { f: FlagItem }) {
+  if (f.evaluations24h === 0) return <span class="muted">{f.lastEvaluatedAt ? 'none in 24 h' : 'never evaluated'}</span>;
+  const split = Object.entries(f.byValue24h).map(([v, n]) => `${v}: ${formatExact(n)}`).join(' · ');
+  return <span title={split}>{formatExact(f.evaluations24h)} <span class="muted">in 24 h</span></span>;
+}
+
+export function FlagsPage({ tenant }: { tenant: string }) {
+  const [envs, setEnvs] = useState<Environment[] | undefined>();
+  const [env, setEnv] = useState<string | undefined>();
+  const [load, setLoad] = useState<Load>({ state: 'loading' });
+  const [version, setVersion] = useState(0);
+  const [panel, setPanel] = useState<Panel>();
+  const [busy, setBusy] = useState<string | undefined>();
+  const [notice, setNotice] = useState<string | undefined>();
+  const reload = () => setVersion((v) => v + 1);
+
+  useEffect(() => {
+    fetchEnvironments().then((list) => {
+      setEnvs(list);
+      setEnv((e) => e ?? list[0]?.name);
+    }, (err: ApiError) => setLoad({ state: 'error', error: err }));
+  }, []);
+  useEffect(() => {
+    if (!env) return;
+    let live = true;
+    fetchFlags(tenant, env).then((list) => live && setLoad({ state: 'ready', list }), (err: ApiError) => live && setLoad({ state: 'error', error: err }));
+    // counts and the active quota rule move without a write: refresh now and then
+    const timer = setInterval(() => fetchFlags(tenant, env).then((list) => live && setLoad({ state: 'ready', list }), () => undefined), 10_000);
+    return () => { live = false; clearInterval(timer); };
+  }, [tenant, env, version]);
+
+  const canWrite = load.state === 'ready' && load.list.canWrite;
+  const toggle = async (f: FlagItem) => {
+    setBusy(f.key);
+    setNotice(undefined);
+    try {
+      await saveFlag({ ...toInput(f, tenant), enabled: !f.enabled });
+      reload();
+    } catch (err) {
+      setNotice(describe(err));
+    } finally {
+      setBusy(undefined);
+    }
+  };
+
+  return (
+    <>
+      <a class="back" href={tenantHref(tenant)}>← Tenant usage</a>
+      <div class="page__head">
+        <h1 tabIndex={-1}>Feature flags</h1>
+        <span class="muted mono">{tenant}</span>
+        {load.state === 'ready' && !canWrite && <span class="badge badge--skipped" data-readonly>read-only: this key cannot change flags</span>}
+      </div>
+      <section class="card" aria-labelledby="flags-title">
+        <div class="card__head">
+          <h2 id="flags-title">Flags in {env ?? '…'}</h2>
+          <div class="flags__tools">
+            <label>Environment{' '}
+              <select value={env} onChange={(e) => { setEnv((e.target as HTMLSelectElement).value); setPanel(undefined); }} aria-label="Environment">
+                {envs?.map((e) => <option key={e.name} value={e.name}>{e.name}</option>)}
+              </select>
+            </label>
+            {canWrite && <button type="button" class="btn" onClick={() => setPanel({ kind: 'promote' })}>Promote…</button>}
+            {canWrite && <button type="button" class="btn btn--primary" onClick={() => setPanel({ kind: 'edit', flag: undefined })}>New flag</button>}
+          </div>
+        </div>
+        {notice && <div class="banner banner--error" role="alert">{notice}</div>}
+        {load.state === 'loading' && <EmptyState tone="loading" title="Loading flags…" />}
+        {load.state === 'error' && <EmptyState tone="error" title="Could not load the flags">{describe(load.error)}</EmptyState>}
+        {load.state === 'ready' && load.list.items.length === 0 && <EmptyState title={`No flags in ${env} yet.`}>{canWrite ? 'Create one with “New flag”.' : null}</EmptyState>}
+        {load.state === 'ready' && load.list.items.length > 0 && (
+          <table class="flags">
+            <thead><tr><th>Flag</th><th>Strategy</th><th>On</th><th>Evaluations</th><th>Quota rule now</th><th><span class="sr-only">Actions</span></th></tr></thead>
+            <tbody>
+              {load.list.items.map((f) => (
+                <tr key={f.key} data-flag={f.key} data-enabled={String(f.enabled)}>
+                  <th scope="row">
+                    <span class="mono">{f.key}</span>
+                    {f.inherited && <span class="badge badge--skipped" title="A global flag; saving it here makes this tenant's own copy">global</span>}
+                    {f.stale && <span class="badge badge--pending" title="Neither evaluated nor changed for 30 days" data-stale>stale</span>}
+                    {f.description && <div class="muted flags__desc">{f.description}</div>}
+                  </th>
+                  <td>{f.summary}{f.type === 'string' && <div class="muted">“{f.onValue}” / “{f.offValue}”</div>}</td>
+                  <td>
+                    <label class="switch">
+                      <input type="checkbox" role="switch" checked={f.enabled} disabled={!canWrite || busy === f.key}
+                        aria-label={`${f.key} enabled`} onChange={() => void toggle(f)} />
+                      <span aria-hidden="true">{f.enabled ? 'on' : 'off'}</span>
+                    </label>
+                  </td>
+                  <td><Counts f={f} /></td>
+                  <td data-quota-rule>{f.activeQuotaRule ? <span class="badge badge--warning">{ruleText(f.activeQuotaRule)} ({f.activeQuotaRule.percent}%)</span>
+                    : f.quotaRules.length > 0 ? <span class="muted">none reached</span> : <span class="muted">—</span>}</td>
+                  <td class="num">
+                    {canWrite && <button type="button" class="btn btn--quiet" onClick={() => setPanel({ kind: 'edit', flag: f })}>Edit</button>}
+                    <button type="button" class="btn btn--quiet" onClick={() => setPanel({ kind: 'history', flag: f })}>History</button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </section>
+      {panel?.kind === 'edit' && env && (
+        <FlagEditor tenant={tenant} env={env} flag={panel.flag} onClose={() => setPanel(undefined)} onSaved={() => { setPanel(undefined); reload(); }} />
+      )}
+      {panel?.kind === 'history' && env && <FlagHistory tenant={tenant} env={env} flag={panel.flag} onClose={() => setPanel(undefined)} />}
+      {panel?.kind === 'promote' && env && envs && (
+        <PromotePanel tenant={tenant} from={env} envs={envs.map((e) => e.name)} onClose={() => setPanel(undefined)} onApplied={reload} />
+      )}
+    </>
+  );
+}
