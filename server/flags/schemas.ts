@@ -108,7 +108,10 @@ export const auditItem = z.object({
 });
 export const auditList = z.object({ items: z.array(auditItem), page: z.number(), pageSize: z.number(), total: z.number() });
 export const environmentOut = z.object({ name: z.string(), position: z.number(), flags: z.number() });
-export const environmentList = z.object({ environments: z.array(environmentOut) });
+export const environmentList = z.object({
+  environments: z.array(environmentOut),
+  defaultEnv: z.string().describe('FLAGS_DEFAULT_ENV: the environment an OFREP evaluation uses when its context names none (the console opens on it)'),
+});
 export const deletedFlag = z.object({ deleted: flagOut });
 export const environmentDeleted = z.object({ deleted: environmentOut });
 

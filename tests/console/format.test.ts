@@ -1,6 +1,7 @@
 // The dashboard's number and date formatting (web/src/format.ts).
 import { describe, expect, test } from '@jest/globals';
-import { formatPercent, formatPeriod, formatTokens, formatUntil, usageLevel } from '../../web/src/format.ts';
+import { compareNames, formatAgo, formatDateTime, formatDay, formatPercent, formatPeriod, formatTokens, formatUntil, usageLevel } from '../../web/src/format.ts';
+import { sortUsers } from '../../web/src/ui/TopUsers.tsx';
 
 describe('formatTokens', () => {
   test.each([
@@ -26,9 +27,9 @@ test('usageLevel: red from 80%, over from 100%', () => {
 });
 
 test('formatPeriod shows the last day of the period, in the tenant time zone', () => {
-  expect(formatPeriod('2025-11-01T00:00:00.000Z', '2025-12-01T00:00:00.000Z')).toBe('Nov 1 – Nov 30, 2025');
+  expect(formatPeriod('2025-11-01T00:00:00.000Z', '2025-12-01T00:00:00.000Z')).toBe('1 Nov – 30 Nov 2025');
   // Berlin midnight of the 15th is 23:00 UTC on the 14th
-  expect(formatPeriod('2025-10-14T22:00:00.000Z', '2025-11-14T23:00:00.000Z', 'Europe/Berlin')).toBe('Oct 15 – Nov 14, 2025');
+  expect(formatPeriod('2025-10-14T22:00:00.000Z', '2025-11-14T23:00:00.000Z', 'Europe/Berlin')).toBe('15 Oct – 14 Nov 2025');
 });
 
 test('formatUntil', () => {
@@ -37,4 +38,22 @@ test('formatUntil', () => {
   expect(formatUntil('2025-11-21T12:00:00Z', now)).toBe('in 24 hours');
   expect(formatUntil('2025-12-01T00:00:00Z', now)).toBe('in 11 days');
   expect(formatUntil('2025-11-01T00:00:00Z', now)).toBe('now');
+});
+
+test('one date format: "3 Dec 2026, 10:14" (day, month abbreviation, year, 24-hour clock), in the time zone asked for', () => {
+  expect(formatDateTime('2026-12-03T10:14:25Z', 'UTC')).toBe('3 Dec 2026, 10:14');
+  expect(formatDateTime('2026-12-03T10:14:25Z', 'America/New_York')).toBe('3 Dec 2026, 05:14');
+  expect(formatDateTime('2026-09-30T00:05:00Z', 'UTC')).toBe('30 Sep 2026, 00:05'); // never "24:05", never "Sept"
+  expect(formatDateTime(Date.parse('2026-12-31T23:59:00Z'), 'Asia/Tokyo')).toBe('1 Jan 2027, 08:59');
+  expect(formatDay('2026-12-03T10:14:25Z')).toBe('3 Dec');
+  expect(formatDay('2026-12-03T10:14:25Z', 'UTC', true)).toBe('3 Dec 2026');
+  // older than a day, "ago" gives way to the same format
+  expect(formatAgo('2026-12-01T10:14:00Z', Date.parse('2026-12-03T10:14:00Z'))).toBe(formatDateTime('2026-12-01T10:14:00Z'));
+  expect(formatAgo('2026-12-03T10:00:00Z', Date.parse('2026-12-03T10:14:00Z'))).toBe('14 min ago');
+});
+
+test('names sort numerically aware: user-2 before user-10; top users by tokens, then by name, no user last', () => {
+  expect(['user-10', 'user-2', 'User-1', 'user-1a'].sort(compareNames)).toEqual(['User-1', 'user-1a', 'user-2', 'user-10']);
+  const u = (user: string | null, tokens: number) => ({ user, tokens, eventCount: 1, percent: 0 });
+  expect(sortUsers([u('user-10', 5), u(null, 5), u('user-2', 5), u('user-9', 7)]).map((x) => x.user)).toEqual(['user-9', 'user-2', 'user-10', null]);
 });

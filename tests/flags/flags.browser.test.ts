@@ -1,5 +1,7 @@
-// The flags page in a real Chromium: toggling a flag changes the next OFREP answer; the active
-// quota rule is shown; promotion shows the dry run's diff before applying; a read key is read-only.
+// The flags page in a real Chromium: it opens on the default environment with each environment's
+// count in the picker; toggling a flag changes the next OFREP answer; the active quota rule is
+// shown; "New flag" never replaces an existing one; the form shows the API's field messages;
+// promotion shows the dry run's diff before applying; a read key is read-only.
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import type { Page } from 'playwright-core';
 import type { FlagMeter } from '../../server/runtime.ts';
@@ -44,11 +46,55 @@ async function openWith(scopes: string[]): Promise<void> {
   await page.evaluate((k) => sessionStorage.setItem('flagmeter.apiKey', k), body.key as string);
   await page.goto(`${app.url}/#/tenant/acme/flags`);
   await page.reload();
+  // the default environment (FLAGS_DEFAULT_ENV, prod), as OFREP and the README use; the flags are in dev
+  await page.getByRole('heading', { name: 'Flags in prod' }).waitFor();
+  await page.getByLabel('Environment').selectOption('dev');
   await page.locator('tr[data-flag="checkout"]').waitFor();
 }
 
-test('toggling a flag in the page changes the next OFREP answer', async () => {
+test('the page opens on the default environment, and the picker says how many flags each one holds', async () => {
   await openWith(['read', 'flags']);
+  await page.locator('option[value="dev"][data-flags="2"]').waitFor({ state: 'attached' });
+  expect(await page.getByLabel('Environment').locator('option').allTextContents()).toEqual(['dev · 2 flags', 'staging · no flags', 'prod · no flags']);
+});
+
+test('"New flag" with an existing key replaces nothing: it says so and opens that flag', async () => {
+  const before = (await call('GET', '/api/features?tenant=acme&env=dev')).body.items.find((i: any) => i.key === 'checkout');
+  await page.getByRole('button', { name: 'New flag' }).click();
+  await page.getByLabel('Key', { exact: true }).fill('checkout');
+  await page.getByRole('button', { name: 'Save' }).click();
+  const error = page.locator('[data-field="key"] .field__error');
+  await error.waitFor();
+  expect(await error.textContent()).toContain('A flag with this key exists in dev — edit it instead.');
+  expect(await page.getByLabel('Key', { exact: true }).getAttribute('aria-invalid')).toBe('true');
+  const after = (await call('GET', '/api/features?tenant=acme&env=dev')).body.items.find((i: any) => i.key === 'checkout');
+  expect(after).toEqual(before);
+  await page.getByRole('button', { name: 'Edit checkout' }).click();
+  await page.getByRole('heading', { name: 'Edit checkout' }).waitFor();
+  expect(await page.getByLabel('Percentage').inputValue()).toBe('100');
+  await page.getByRole('button', { name: 'Close' }).click();
+});
+
+test('the flag form shows the API\'s messages next to their fields (no browser validation), and the quota-rule hint reads as one paragraph', async () => {
+  await page.getByRole('button', { name: 'New flag' }).click();
+  await page.getByLabel('Key', { exact: true }).fill('Bad Key');
+  await page.getByLabel('Strategy').selectOption('percentage');
+  await page.getByLabel('Percentage').fill('101');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.locator('[data-field="percentage"] .field__error').waitFor();
+  expect(await page.locator('[data-field="percentage"] .field__error').textContent()).toContain('percentage must be between 0 and 100');
+  expect(await page.locator('[data-field="key"] .field__error').textContent()).toMatch(/\S/);
+  expect(await page.getByLabel('Percentage').getAttribute('aria-invalid')).toBe('true');
+  // the hint is one block of running text: the examples in it flow inline, not one a line
+  const rules = page.getByLabel('Quota rules');
+  const hint = page.locator(`#${(await rules.getAttribute('aria-describedby'))!.split(' ')[0]}`);
+  expect(await hint.textContent()).toContain('One rule a line');
+  expect(await hint.evaluate((el) => [getComputedStyle(el).display, ...[...el.children].map((c) => getComputedStyle(c).display)])).toEqual(['block', 'inline', 'inline', 'inline', 'inline', 'inline', 'inline']);
+  expect((await call('GET', '/api/features?tenant=acme&env=dev')).body.total).toBe(2);
+  await page.getByRole('button', { name: 'Close' }).click();
+});
+
+test('toggling a flag in the page changes the next OFREP answer', async () => {
   const row = page.locator('tr[data-flag="checkout"]');
   await expect(row.locator('td').first().textContent()).resolves.toContain('100% of users');
   expect(await evaluate('checkout')).toMatchObject({ value: true, reason: 'SPLIT' });

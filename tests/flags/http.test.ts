@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { startTestApp } from '../helpers/app.ts';
 import { addTenants, createTestDb, type TestDb } from '../helpers/db.ts';
 import type { FlagMeter } from '../../server/runtime.ts';
+import { upsertFlag } from '../../server/db/flags.ts';
 
 const ADMIN = 'fm_live_flagsadmin01_CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC';
 let db: TestDb;
@@ -94,6 +95,46 @@ describe('features', () => {
     expect((await call('GET', '/api/features?tenant=acme&env=dev')).body.items.map((i: any) => i.key)).not.toContain('ok-flag');
   });
 
+  test('If-None-Match: * only creates: an existing flag answers 412 flag_exists and stays as it was; without it the upsert replaces', async () => {
+    const flag = { tenant: 'acme', env: 'dev', key: 'create-only', enabled: true, strategy: 'percentage', percentage: 30, description: 'kept' };
+    expect((await call('POST', '/api/features', flag, acmeKey, { 'if-none-match': '*' })).status).toBe(201);
+    const audits = await auditCount();
+    const again = await call('POST', '/api/features', { ...flag, strategy: 'boolean', percentage: undefined, description: '' }, acmeKey, { 'if-none-match': '*' });
+    expect(again.status).toBe(412);
+    expect(again.body.error).toMatchObject({ code: 'flag_exists', details: [{ field: 'key' }] });
+    const kept = (await call('GET', '/api/features?tenant=acme&env=dev', undefined, acmeRead)).body.items.find((i: any) => i.key === 'create-only');
+    expect(kept).toMatchObject({ strategy: 'percentage', percentage: 30, description: 'kept', version: 1 });
+    expect(await auditCount()).toBe(audits);
+    // the API's default stays an upsert
+    expect((await call('POST', '/api/features', { ...flag, percentage: 60 }, acmeKey)).status).toBe(200);
+    expect((await call('DELETE', '/api/features?tenant=acme&env=dev&key=create-only', undefined, acmeKey)).status).toBe(200);
+  });
+
+  test('If-None-Match: * racing another create of the key (made after its read, not yet committed): 412, the other one stays', async () => {
+    const { rows: [ids] } = await db.pool.query(`select t.id as "tenantId", e.id as "envId" from flagmeter.tenants t, flagmeter.environments e where t.slug = 'acme' and e.name = 'dev'`);
+    const other = await db.pool.connect();
+    try {
+      await other.query('begin');
+      await upsertFlag(other, { tenantId: Number(ids.tenantId), tenant: 'acme', envId: Number(ids.envId), env: 'dev' }, 'raced',
+        { description: 'the other one', enabled: true, strategy: 'percentage', percentage: 10, allow: [], deny: [], group: null, type: 'boolean', onValue: null, offValue: null, quotaRules: [] });
+      const pending = call('POST', '/api/features', { tenant: 'acme', env: 'dev', key: 'raced', enabled: false, strategy: 'boolean' }, acmeKey, { 'if-none-match': '*' });
+      // the POST has found no flag and now waits for the other transaction's row
+      for (;;) {
+        const { rows: [w] } = await db.pool.query(`select count(*)::int as n from pg_stat_activity where wait_event_type = 'Lock' and query like '%insert into flagmeter.flags%'`);
+        if (w.n > 0) break;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      await other.query('commit');
+      const raced = await pending;
+      expect([raced.status, raced.body.error?.code]).toEqual([412, 'flag_exists']);
+    } finally {
+      other.release();
+    }
+    const kept = (await call('GET', '/api/features?tenant=acme&env=dev', undefined, acmeRead)).body.items.find((i: any) => i.key === 'raced');
+    expect(kept).toMatchObject({ version: 1, percentage: 10, description: 'the other one' });
+    expect((await call('DELETE', '/api/features?tenant=acme&env=dev&key=raced', undefined, acmeKey)).status).toBe(200);
+  });
+
   test('delete by body or query; 404 when absent; audited', async () => {
     await call('POST', '/api/features', { tenant: 'acme', env: 'dev', key: 'tmp', enabled: true, strategy: 'boolean' }, acmeKey);
     expect((await call('DELETE', '/api/features', { tenant: 'acme', env: 'dev', key: 'tmp' }, acmeKey)).status).toBe(200);
@@ -181,6 +222,8 @@ describe('isolation', () => {
 describe('environments', () => {
   test('added, renamed, reordered; removing one that holds flags is refused; audited', async () => {
     expect((await call('GET', '/api/environments', undefined, acmeRead)).body.environments.map((e: any) => e.name)).toEqual(['dev', 'staging', 'prod']);
+    // the default environment (FLAGS_DEFAULT_ENV), which OFREP uses and the console opens on
+    expect((await call('GET', '/api/environments', undefined, acmeRead)).body.defaultEnv).toBe('prod');
     expect((await call('POST', '/api/environments', { name: 'qa', position: 15 })).status).toBe(201);
     expect((await call('POST', '/api/environments', { name: 'qa' })).status).toBe(409);
     expect((await call('POST', '/api/environments', { name: 'Q A' })).status).toBe(400);

@@ -40,26 +40,43 @@ export function usageLevel(percent: number): Level {
   return 'ok';
 }
 
-const dayFormats = new Map<string, Intl.DateTimeFormat>();
-function dayFormat(timeZone: string, year: boolean): Intl.DateTimeFormat {
-  const key = `${timeZone}|${year}`;
-  let f = dayFormats.get(key);
+// Dates and times: one format everywhere in the console, "3 Dec 2026, 10:14" — the day, the month's
+// English abbreviation, the year, a 24-hour clock — unambiguous in any locale (no 03/12 vs 12/3)
+// and the same in every browser: the parts come from Intl (in the time zone asked for), the month
+// names and the layout from here. Without a time zone: the browser's.
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const partFormats = new Map<string, Intl.DateTimeFormat>();
+function partsOf(t: string | number, timeZone: string | undefined) {
+  const zone = timeZone ?? '';
+  let f = partFormats.get(zone);
   if (!f) {
-    f = new Intl.DateTimeFormat('en-US', { month: 'short', day: 'numeric', ...(year ? { year: 'numeric' } : {}), timeZone });
-    dayFormats.set(key, f);
+    f = new Intl.DateTimeFormat('en-US', { year: 'numeric', month: 'numeric', day: 'numeric', hour: '2-digit', minute: '2-digit', hourCycle: 'h23', ...(timeZone ? { timeZone } : {}) });
+    partFormats.set(zone, f);
   }
-  return f;
+  const p = Object.fromEntries(f.formatToParts(new Date(t)).map((x) => [x.type, x.value]));
+  return { day: Number(p.day), month: MONTHS[Number(p.month) - 1]!, year: p.year!, time: `${p.hour}:${p.minute}` };
 }
 
-/** "Nov 1", in the tenant's time zone. */
-export const formatDay = (iso: string | number, timeZone = 'UTC', year = false): string =>
-  dayFormat(timeZone, year).format(new Date(iso));
+/** "3 Dec 2026, 10:14": every date with a time the console shows. */
+export function formatDateTime(t: string | number, timeZone?: string): string {
+  const p = partsOf(t, timeZone);
+  return `${p.day} ${p.month} ${p.year}, ${p.time}`;
+}
 
-/** "Nov 1 – Nov 30, 2025": the end is exclusive, so the last day shown is the one before it. */
+/** "3 Dec" (or "3 Dec 2026" with year): a day, in the tenant's time zone. */
+export function formatDay(t: string | number, timeZone = 'UTC', year = false): string {
+  const p = partsOf(t, timeZone);
+  return `${p.day} ${p.month}${year ? ` ${p.year}` : ''}`;
+}
+
+/** "1 Nov – 30 Nov 2025": the end is exclusive, so the last day shown is the one before it. */
 export function formatPeriod(startIso: string, endIso: string, timeZone = 'UTC'): string {
   const lastDay = new Date(endIso).getTime() - 1;
   return `${formatDay(startIso, timeZone)} – ${formatDay(lastDay, timeZone, true)}`;
 }
+
+/** "user-2" before "user-10", case and accents aside: how the console orders names (users, tenants, people). */
+export const compareNames: (a: string, b: string) => number = new Intl.Collator('en', { numeric: true, sensitivity: 'base' }).compare;
 
 /** "in 3 days", "in 5 hours", "in 12 minutes". */
 export function formatUntil(iso: string, now: number = Date.now()): string {
@@ -73,11 +90,11 @@ export function formatUntil(iso: string, now: number = Date.now()): string {
   return `in ${days} days`;
 }
 
-/** "5 min ago", "2 h ago", "Nov 3, 14:05". */
+/** "5 min ago", "2 h ago", then the date: "3 Nov 2026, 14:05". */
 export function formatAgo(iso: string, now: number = Date.now()): string {
   const ms = now - new Date(iso).getTime();
   if (ms < 60_000) return 'just now';
   if (ms < 3_600_000) return `${Math.floor(ms / 60_000)} min ago`;
   if (ms < 86_400_000) return `${Math.floor(ms / 3_600_000)} h ago`;
-  return new Date(iso).toLocaleString('en-US', { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hour12: false });
+  return formatDateTime(iso);
 }

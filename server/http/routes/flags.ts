@@ -103,9 +103,16 @@ export function flagsRouter(deps: AppDeps, rootAuth: RequestHandler): Router {
     const b = parseWith(flagBody, req.body, 'The flag');
     const tenant = tenantOf(req.caller, b.tenant, true);
     const s = await scopeOf(pool, tenant, b.env);
+    // If-None-Match: * makes the upsert a create (the console's "New flag"): an existing flag stays as it is
+    const createOnly = req.get('if-none-match')?.trim() === '*';
+    const exists = () => new AppError(412, 'flag_exists', `A flag '${b.key}' exists in ${s.env}${tenant ? ` for '${tenant}'` : ' (global)'}: edit it instead.`,
+      { details: [{ field: 'key', message: `a flag with the key '${b.key}' exists in ${s.env}` }] });
     const { flag, created } = await audited(pool, req.caller, async (client) => {
       const before = await getFlag(client, s, b.key, true);
+      if (before && createOnly) throw exists();
       const after = await upsertFlag(client, s, b.key, configFrom(b));
+      // created by someone else since the read (no row to lock then): the upsert updated it, so roll back
+      if (createOnly && after.version !== 1) throw exists();
       return {
         result: { flag: after, created: !before },
         audit: { action: before ? 'flag.update' : 'flag.create', target: flagTarget(tenant, s.env, b.key), before: before ?? null, after },
@@ -181,7 +188,7 @@ export function environmentsRouter({ config, pool, invalidator }: AppDeps): Rout
   const out = (e: { name: string; position: number }, flags: number): z.infer<typeof environmentOut> => ({ name: e.name, position: e.position, flags });
 
   router.get('/environments', requireAnyScope('read', 'flags'), async (_req, res) => {
-    send(res, 200, environmentList, { environments: (await listEnvironments(pool)).map((e) => out(e, e.flags)) });
+    send(res, 200, environmentList, { environments: (await listEnvironments(pool)).map((e) => out(e, e.flags)), defaultEnv: config.FLAGS_DEFAULT_ENV });
   });
   router.post('/environments', admin, ...body, async (req, res) => {
     const b = parseWith(environmentBody, req.body, 'The environment');
@@ -229,8 +236,8 @@ function featureDocs(prefix: string, note: string): RouteDoc[] {
   return [
     { method: 'get', path: `${prefix}/features`, summary: `List a tenant's flags in an environment (its own and the inherited global ones), with 24 h evaluation counts; weak ETag, If-None-Match → 304.${note}`, scope: 'read',
       query: listQuery, responses: { 200: { description: 'A page of flags', schema: flagList }, 304: 'Not modified', 400: common[400], 403: common[403] } },
-    { method: 'post', path: `${prefix}/features`, summary: `Create or replace a flag (no tenant: a global flag, admin keys only).${note}`, scope: 'flags', body: flagBody,
-      responses: { 200: { description: 'Updated', schema: flagOut }, 201: { description: 'Created', schema: flagOut }, 400: common[400], 403: common[403], 413: 'Body too large', 415: 'Not JSON' } },
+    { method: 'post', path: `${prefix}/features`, summary: `Create or replace a flag (no tenant: a global flag, admin keys only). With \`If-None-Match: *\` only create: an existing flag is left as it is and the answer is 412.${note}`, scope: 'flags', body: flagBody,
+      responses: { 200: { description: 'Updated', schema: flagOut }, 201: { description: 'Created', schema: flagOut }, 400: common[400], 403: common[403], 412: 'If-None-Match: * and the flag exists (flag_exists): nothing changed', 413: 'Body too large', 415: 'Not JSON' } },
     { method: 'delete', path: `${prefix}/features`, summary: `Delete a flag; {tenant?, env, key} in the body or the query.${note}`, scope: 'flags', query: flagRef,
       responses: { 200: { description: 'The deleted flag', schema: deletedFlag }, 400: common[400], 403: common[403], 404: 'No such flag' } },
     { method: 'post', path: `${prefix}/features/promote`, summary: `Copy flags from one environment to another (dry run, conflict policy skip / overwrite / fail); one transaction.${note}`, scope: 'flags', body: promoteBody,
@@ -243,7 +250,7 @@ function featureDocs(prefix: string, note: string): RouteDoc[] {
 export const flagRouteDocs: RouteDoc[] = [
   ...featureDocs('/api', ''),
   ...featureDocs('', ' (The toggle service\'s root path; same as under /api.)'),
-  { method: 'get', path: '/api/environments', summary: 'The environments, in order, with their number of flags.', scope: 'read',
+  { method: 'get', path: '/api/environments', summary: 'The environments, in order, with their number of flags, and the default one (FLAGS_DEFAULT_ENV).', scope: 'read',
     responses: { 200: { description: 'Environments', schema: environmentList } } },
   { method: 'post', path: '/api/environments', summary: 'Add an environment.', scope: 'admin', body: environmentBody,
     responses: { 201: { description: 'Created', schema: environmentOut }, 400: common[400], 409: 'It exists', 413: 'Body too large', 415: 'Not JSON' } },

@@ -1,10 +1,14 @@
 // The flag API as the flags page uses it: environments, a tenant's flags, writes, promotion, a flag's history.
 import { query, request } from './http.ts';
-import type { Environment, FlagAuditItem, FlagInput, FlagItem, FlagList, PromoteInput, PromoteResult } from './types.ts';
+import type { EnvironmentList, FlagAuditItem, FlagInput, FlagItem, FlagList, PromoteInput, PromoteResult } from './types.ts';
 
-export const fetchEnvironments = () => request<{ environments: Environment[] }>('/api/environments').then((r) => r.environments);
+export const fetchEnvironments = () => request<EnvironmentList>('/api/environments');
 export const fetchFlags = (tenant: string, env: string) => request<FlagList>(`/api/features?${query({ tenant, env, pageSize: 500 })}`);
 export const saveFlag = (flag: FlagInput) => request<FlagItem>('/api/features', { method: 'POST', body: flag });
+/** Creates a flag and never replaces one: an existing key is refused (412 flag_exists). */
+export const createFlag = (flag: FlagInput) => request<FlagItem>('/api/features', { method: 'POST', body: flag, headers: { 'if-none-match': '*' } });
+/** How many flags a tenant sees in an environment (its own and the inherited global ones). */
+export const countFlags = (tenant: string, env: string) => request<FlagList>(`/api/features?${query({ tenant, env, pageSize: 1 })}`).then((r) => r.total);
 export const deleteFlag = (tenant: string, env: string, key: string) => request<unknown>(`/api/features?${query({ tenant, env, key })}`, { method: 'DELETE' });
 export const promote = (p: PromoteInput) => request<PromoteResult>('/api/features/promote', { method: 'POST', body: p });
 export const fetchHistory = (tenant: string, env: string, key: string) =>

@@ -23,7 +23,11 @@ export class ApiError extends Error {
   }
 }
 
-export interface CallInit { method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'; body?: unknown; signal?: AbortSignal | undefined }
+export interface CallInit {
+  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE'; body?: unknown; signal?: AbortSignal | undefined;
+  /** extra request headers (e.g. If-None-Match: * for a create that must not replace) */
+  headers?: Record<string, string>;
+}
 
 export const enc = encodeURIComponent;
 
@@ -44,12 +48,12 @@ export function describe(err: unknown): string {
 
 async function send(path: string, accept: string, init: CallInit): Promise<Response> {
   const key = apiKey.peek();
-  const { method = 'GET', body, signal } = init;
+  const { method = 'GET', body, signal, headers } = init;
   let res: Response;
   try {
     res = await fetch(path, {
       method, cache: 'no-store', credentials: 'same-origin', signal,
-      headers: { accept, ...authHeaders(key), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      headers: { ...headers, accept, ...authHeaders(key), ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
   } catch (err) {

@@ -5,10 +5,10 @@
 import type { z } from 'zod';
 import type { auditBody, keyCreated, keyView } from '../../../server/auth/schemas.ts';
 import type { limitUsage } from '../../../server/entitlements/schemas.ts';
-import type { auditList, environmentOut, flagBody, flagList, flagListItem, promoteBody, promoteItem, promoteResult } from '../../../server/flags/schemas.ts';
+import type { auditList, environmentList, environmentOut, flagBody, flagList, flagListItem, promoteBody, promoteItem, promoteResult } from '../../../server/flags/schemas.ts';
 import type { apiError } from '../../../server/http/responses.ts';
 import type { alertBody } from '../../../server/jobs/schemas.ts';
-import type { invitationAnswer, meAnswer, passwordAnswer, personView, registerAnswer, webhookTestAnswer } from '../../../server/people/schemas.ts';
+import type { invitationAnswer, invitationsAnswer, invitationView, meAnswer, passwordAnswer, personView, registerAnswer, webhookTestAnswer } from '../../../server/people/schemas.ts';
 import type { periodsAnswer, statementAnswer, usageQueryAnswer } from '../../../server/reporting/schemas.ts';
 import type {
   seriesBody, streamChanges, streamSnapshot, streamUnavailable, tenantSettings, tenantUsage, usageBody, webhookView,
@@ -55,6 +55,9 @@ export type Me = Of<typeof meAnswer>;
 export type Scope = Me['scopes'][number];
 export type PersonView = Of<typeof personView>;
 export type Invitation = Of<typeof invitationAnswer>;
+/** A pending invitation as GET /api/invitations lists it (never its token). */
+export type InvitationView = Of<typeof invitationView>;
+export type InvitationList = Of<typeof invitationsAnswer>;
 export type PasswordChanged = Of<typeof passwordAnswer>;
 export type Registered = Of<typeof registerAnswer>;
 
@@ -71,6 +74,8 @@ export type FlagItem = Of<typeof flagListItem>;
 export type Strategy = FlagItem['strategy'];
 export type QuotaRule = FlagItem['quotaRules'][number];
 export type Environment = Of<typeof environmentOut>;
+/** The environments and the default one (FLAGS_DEFAULT_ENV). */
+export type EnvironmentList = Of<typeof environmentList>;
 export type FlagAuditItem = Of<typeof auditList>['items'][number];
 export type PromoteItem = Of<typeof promoteItem>;
 export type PromoteResult = Of<typeof promoteResult>;

@@ -5,6 +5,7 @@ import { Field, FormStatus, formValues, useForm } from '../ui/Form.tsx';
 import { fetchAudit } from '../api/audit.ts';
 import type { AuditView } from '../api/types.ts';
 import { diff } from '../diff.ts';
+import { formatDateTime } from '../format.ts';
 
 const show = (v: unknown) => (v === undefined ? '—' : typeof v === 'string' ? v : JSON.stringify(v));
 
@@ -16,7 +17,7 @@ function Entry({ e }: { e: AuditView }) {
       <div class="audit__head">
         <span class="badge badge--pending mono">{e.action}</span>
         <span class="mono">{e.target}</span>
-        <span class="muted">by {who} · <time dateTime={e.at}>{new Date(e.at).toLocaleString('en-GB')}</time></span>
+        <span class="muted">by {who} · <time dateTime={e.at}>{formatDateTime(e.at)}</time></span>
       </div>
       {changes.length > 0 && (
         <table class="diff">

@@ -1,5 +1,6 @@
 // The console's Flags entry (#/flags): a tenant-bound caller goes straight to its tenant's flags;
 // everyone else picks the tenant whose flags to manage (global flags show on every tenant's page).
+import { compareNames } from '../format.ts';
 import { me } from '../me.ts';
 import { flagsHref } from '../router.ts';
 import { tenantList } from '../state.ts';
@@ -9,7 +10,7 @@ import { FlagsPage } from './FlagsPage.tsx';
 export function FlagsHome() {
   const bound = me.value?.tenant;
   if (bound) return <FlagsPage tenant={bound} />;
-  const list = [...(tenantList.value ?? [])].sort((a, b) => a.tenantName.localeCompare(b.tenantName));
+  const list = [...(tenantList.value ?? [])].sort((a, b) => compareNames(a.tenantName, b.tenantName));
   return (
     <>
       <div class="page__head"><h1 tabIndex={-1}>Feature flags</h1></div>

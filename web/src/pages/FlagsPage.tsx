@@ -3,7 +3,7 @@
 // Self-contained (the people console mounts it as it is); writing needs a flags or admin key.
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, describe } from '../api/http.ts';
-import { fetchEnvironments, fetchFlags, saveFlag, toInput } from '../api/flags.ts';
+import { countFlags, fetchEnvironments, fetchFlags, saveFlag, toInput } from '../api/flags.ts';
 import type { Environment, FlagItem, FlagList } from '../api/types.ts';
 import { formatExact } from '../format.ts';
 import { tenantHref } from '../router.ts';
@@ -27,9 +27,13 @@ function Counts({ f }: { f: FlagItem }) {
   return <span title={split}>{formatExact(f.evaluations24h)} <span class="muted">in 24 h</span></span>;
 }
 
+/** "prod · 3 flags": the picker says which environments hold this tenant's flags. */
+const envLabel = (name: string, n: number | undefined) => (n === undefined ? name : `${name} · ${n === 0 ? 'no flags' : n === 1 ? '1 flag' : `${formatExact(n)} flags`}`);
+
 export function FlagsPage({ tenant }: { tenant: string }) {
   const [envs, setEnvs] = useState<Environment[] | undefined>();
   const [env, setEnv] = useState<string | undefined>();
+  const [counts, setCounts] = useState<Record<string, number>>({});
   const [load, setLoad] = useState<Load>({ state: 'loading' });
   const [version, setVersion] = useState(0);
   const [panel, setPanel] = useState<Panel>();
@@ -38,11 +42,20 @@ export function FlagsPage({ tenant }: { tenant: string }) {
   const reload = () => setVersion((v) => v + 1);
 
   useEffect(() => {
-    fetchEnvironments().then((list) => {
-      setEnvs(list);
-      setEnv((e) => e ?? list[0]?.name);
+    // the page opens on the default environment (FLAGS_DEFAULT_ENV, the one OFREP uses when a context names none)
+    fetchEnvironments().then(({ environments, defaultEnv }) => {
+      setEnvs(environments);
+      setEnv((e) => e ?? (environments.some((x) => x.name === defaultEnv) ? defaultEnv : environments[0]?.name));
     }, (err: ApiError) => setLoad({ state: 'error', error: err }));
   }, []);
+  useEffect(() => {
+    if (!envs) return;
+    let live = true;
+    // this tenant's flags per environment (its own and the inherited global ones), as the list counts them
+    Promise.all(envs.map((e) => countFlags(tenant, e.name).then((n) => [e.name, n] as const, () => undefined)))
+      .then((found) => live && setCounts(Object.fromEntries(found.filter((x) => x !== undefined))));
+    return () => { live = false; };
+  }, [tenant, envs, version]);
   useEffect(() => {
     if (!env) return;
     let live = true;
@@ -66,6 +79,19 @@ export function FlagsPage({ tenant }: { tenant: string }) {
     }
   };
 
+  // "a flag with this key exists — edit it": the editor of that flag, read afresh (it may be new since the page loaded)
+  const editExisting = async (key: string) => {
+    if (!env) return;
+    try {
+      const list = await fetchFlags(tenant, env);
+      setLoad({ state: 'ready', list });
+      const found = list.items.find((x) => x.key === key);
+      setPanel(found ? { kind: 'edit', flag: found } : undefined);
+    } catch (err) {
+      setNotice(describe(err));
+    }
+  };
+
   return (
     <>
       <a class="back" href={tenantHref(tenant)}>← Tenant usage</a>
@@ -80,7 +106,7 @@ export function FlagsPage({ tenant }: { tenant: string }) {
           <div class="flags__tools">
             <label>Environment{' '}
               <select value={env} onChange={(e) => { setEnv((e.target as HTMLSelectElement).value); setPanel(undefined); }} aria-label="Environment">
-                {envs?.map((e) => <option key={e.name} value={e.name}>{e.name}</option>)}
+                {envs?.map((e) => <option key={e.name} value={e.name} data-flags={counts[e.name]}>{envLabel(e.name, counts[e.name])}</option>)}
               </select>
             </label>
             {canWrite && <button type="button" class="btn" onClick={() => setPanel({ kind: 'promote' })}>Promote…</button>}
@@ -125,7 +151,8 @@ export function FlagsPage({ tenant }: { tenant: string }) {
         )}
       </section>
       {panel?.kind === 'edit' && env && (
-        <FlagEditor tenant={tenant} env={env} flag={panel.flag} onClose={() => setPanel(undefined)} onSaved={() => { setPanel(undefined); reload(); }} />
+        <FlagEditor key={panel.flag?.key ?? '(new)'} tenant={tenant} env={env} flag={panel.flag} existing={load.state === 'ready' ? load.list.items : []}
+          onClose={() => setPanel(undefined)} onSaved={() => { setPanel(undefined); reload(); }} onEditExisting={(key) => void editExisting(key)} />
       )}
       {panel?.kind === 'history' && env && <FlagHistory tenant={tenant} env={env} flag={panel.flag} onClose={() => setPanel(undefined)} />}
       {panel?.kind === 'promote' && env && envs && (

@@ -4,8 +4,7 @@ import { Field, FormStatus, formValues, useForm } from '../ui/Form.tsx';
 import { createKey, fetchKeys, revokeKey } from '../api/keys.ts';
 import type { KeyView, Scope } from '../api/types.ts';
 import { checkedScopes, ScopePicker, Secret } from '../ui/ScopePicker.tsx';
-
-const when = (iso: string) => new Date(iso).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'short' });
+import { formatDateTime } from '../format.ts';
 
 export function KeysPage() {
   const [keys, setKeys] = useState<KeyView[] | undefined>(undefined);
@@ -61,7 +60,7 @@ export function KeysPage() {
                   <td class="mono">{k.id}</td>
                   <td>{k.scopes.join(', ')}</td>
                   <td>{k.tenant ?? <span class="muted">all</span>}</td>
-                  <td>{when(k.createdAt)}</td>
+                  <td>{formatDateTime(k.createdAt)}</td>
                   <td class="num">{k.revokedAt
                     ? <span class="badge badge--skipped">revoked</span>
                     : <button type="button" class="btn btn--small" onClick={() => void revoke(k)} aria-label={`Revoke ${k.name}`}>Revoke</button>}</td>

@@ -1,6 +1,6 @@
 // Every tenant's usage this period: totals, a search box and the sortable table.
 import { computed, signal } from '@preact/signals';
-import { formatTokens, usageLevel } from '../format.ts';
+import { compareNames, formatTokens, usageLevel } from '../format.ts';
 import { clock } from '../hooks.ts';
 import { connection, lastUpdate, tenantList } from '../state.ts';
 import { EmptyState } from '../ui/States.tsx';
@@ -30,8 +30,8 @@ const visible = computed(() => {
   const { key, dir } = sort.value;
   const sign = dir === 'asc' ? 1 : -1;
   return list.sort((a, b) => key === 'usage'
-    ? sign * (a.quotaPercent - b.quotaPercent) || a.tenantName.localeCompare(b.tenantName)
-    : sign * a.tenantName.localeCompare(b.tenantName));
+    ? sign * (a.quotaPercent - b.quotaPercent) || compareNames(a.tenantName, b.tenantName)
+    : sign * compareNames(a.tenantName, b.tenantName));
 });
 
 function Updated() {

@@ -1,8 +1,11 @@
-// People (admins): invite one (a one-use link, shown once), list, change scopes, disable or enable.
+// People (admins): invite one (a one-use link, shown once), the pending invitations (revoke one),
+// list people, change scopes, disable or enable.
 import { useEffect, useState } from 'preact/hooks';
 import { Field, FormStatus, formValues, useForm } from '../ui/Form.tsx';
-import { changePerson, fetchPeople, invite } from '../api/people.ts';
-import type { Invitation, PersonView, Scope } from '../api/types.ts';
+import { changePerson, fetchInvitations, fetchPeople, invite, revokeInvitation } from '../api/people.ts';
+import { describe } from '../api/http.ts';
+import type { Invitation, InvitationView, PersonView, Scope } from '../api/types.ts';
+import { compareNames, formatDateTime, formatUntil } from '../format.ts';
 import { me } from '../me.ts';
 import { checkedScopes, ScopePicker, Secret } from '../ui/ScopePicker.tsx';
 
@@ -31,8 +34,47 @@ function Invite({ onInvited }: { onInvited: () => void }) {
         <FormStatus state={f.state} />
         <button type="submit" class="btn btn--primary" disabled={f.state.busy}>Create invitation</button>
       </div>
-      {link && <Secret label="Invitation link" value={link.url} note={`One use, until ${new Date(link.expiresAt).toLocaleString('en-GB')}. Send it to the person; it is shown only this once.`} />}
+      {link && <Secret label="Invitation link" value={link.url} note={`One use, until ${formatDateTime(link.expiresAt)}. Send it to the person; it is shown only this once.`} />}
     </form>
+  );
+}
+
+/** Who made an invitation: the person, else the key (name and id), else nobody known any more. */
+const maker = (i: InvitationView) => i.createdByPerson
+  ?? (i.createdByKeyId ? `key ${i.createdByKeyId}${i.createdByKeyName ? ` (${i.createdByKeyName})` : ''}` : '—');
+
+function PendingInvitations({ version }: { version: number }) {
+  const [list, setList] = useState<InvitationView[] | undefined>(undefined);
+  const [error, setError] = useState<string | undefined>(undefined);
+  const load = () => fetchInvitations().then((l) => { setList(l); setError(undefined); }, (err: Error) => setError(describe(err)));
+  useEffect(() => { void load(); }, [version]);
+  const revoke = async (i: InvitationView) => {
+    if (!confirm(`Revoke the invitation${i.name ? ` for “${i.name}”` : ''} (${i.scopes.join(', ')})? Its link stops working.`)) return;
+    await revokeInvitation(i.id).catch((err: Error) => setError(describe(err)));
+    await load();
+  };
+  return (
+    <section class="card" aria-labelledby="pending-title">
+      <h2 id="pending-title">Pending invitations</h2>
+      {error && <p class="form__error" role="alert">{error}</p>}
+      {!list ? (!error && <p class="muted">Loading…</p>) : list.length === 0 ? <p class="muted">No pending invitations.</p> : (
+        <table class="ctable">
+          <thead><tr><th scope="col">For</th><th scope="col">Scopes</th><th scope="col">Tenant</th><th scope="col">Made by</th><th scope="col">Expires</th><th scope="col"><span class="sr-only">Actions</span></th></tr></thead>
+          <tbody>
+            {list.map((i) => (
+              <tr key={i.id} data-invitation={i.id}>
+                <th scope="row">{i.name ?? <span class="muted">anyone with the link</span>}</th>
+                <td>{i.scopes.join(', ')}</td>
+                <td>{i.tenant ?? <span class="muted">all</span>}</td>
+                <td>{maker(i)}</td>
+                <td><time dateTime={i.expiresAt}>{formatDateTime(i.expiresAt)}</time> <span class="muted">({formatUntil(i.expiresAt)})</span></td>
+                <td class="num"><button type="button" class="btn btn--small" onClick={() => void revoke(i)} aria-label={`Revoke invitation ${i.id}`}>Revoke</button></td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
   );
 }
 
@@ -72,12 +114,14 @@ function PersonRow({ p, onChanged }: { p: PersonView; onChanged: () => void }) {
 
 export function PeoplePage() {
   const [people, setPeople] = useState<PersonView[] | undefined>(undefined);
-  const load = () => fetchPeople().then(setPeople, () => undefined);
+  const [invited, setInvited] = useState(0);
+  const load = () => fetchPeople().then((list) => setPeople(list.sort((a, b) => compareNames(a.name, b.name))), () => undefined);
   useEffect(() => { void load(); }, []);
   return (
     <>
       <div class="page__head"><h1 tabIndex={-1}>People</h1></div>
-      <Invite onInvited={() => void load()} />
+      <Invite onInvited={() => { setInvited((n) => n + 1); void load(); }} />
+      <PendingInvitations version={invited} />
       <section class="card" aria-labelledby="people-title">
         <h2 id="people-title">People</h2>
         {!people ? <p class="muted">Loading…</p> : (

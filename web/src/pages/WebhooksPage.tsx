@@ -6,12 +6,13 @@ import { Field, FormStatus, formValues, useForm } from '../ui/Form.tsx';
 import { changeEndpoint, createEndpoint, deleteEndpoint, fetchDeliveries, fetchEndpoints, resend as resendDelivery, rotateSecret } from '../api/webhooks.ts';
 import { Secret } from '../ui/ScopePicker.tsx';
 import type { DeliveryView, EndpointView, EventType } from '../api/types.ts';
+import { formatDateTime } from '../format.ts';
 
 const EVENT_TYPES: [EventType, string][] = [
   ['quota.threshold_crossed', 'quota threshold crossed'], ['quota.exhausted', 'quota exhausted'], ['flag.changed', 'flag changed'],
   ['reservation.expired', 'reservation expired'], ['tenant.created', 'tenant created'], ['tenant.deleted', 'tenant deleted'],
 ];
-const when = (iso: string | null) => (iso ? new Date(iso).toLocaleString('en-GB', { dateStyle: 'medium', timeStyle: 'medium' }) : '—');
+const when = (iso: string | null) => (iso ? formatDateTime(iso) : '—');
 const checked = (form: HTMLFormElement) => new FormData(form).getAll('eventTypes').map(String) as EventType[];
 
 function EventTypePicker({ id, value, error, onChange }: { id: string; value: EventType[]; error?: string | undefined; onChange: (v: EventType[]) => void }) {

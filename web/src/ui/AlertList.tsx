@@ -1,5 +1,5 @@
 // Quota alerts of one tenant, newest first, with their Slack delivery state.
-import { formatAgo, formatPercent, formatTokens } from '../format.ts';
+import { formatAgo, formatDateTime, formatPercent, formatTokens } from '../format.ts';
 import type { Alert } from '../api/types.ts';
 import { EmptyState } from './States.tsx';
 
@@ -22,7 +22,7 @@ export function AlertList({ alerts }: { alerts: Alert[] }) {
           </div>
           <div class="alert__meta">
             <span class={`badge badge--${a.status}`}>{statusText[a.status] ?? a.status}</span>
-            <span class="muted" title={a.createdAt}>
+            <span class="muted" title={formatDateTime(a.createdAt)}>
               {formatAgo(a.deliveredAt ?? a.createdAt)}{a.attempts > 1 ? ` · ${a.attempts} attempts` : ''}
             </span>
           </div>

@@ -3,6 +3,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { fetchHistory } from '../api/flags.ts';
 import { describe } from '../api/http.ts';
 import type { FlagAuditItem as AuditItem, FlagItem } from '../api/types.ts';
+import { formatDateTime } from '../format.ts';
 import { EmptyState } from './States.tsx';
 
 const FIELDS = ['enabled', 'strategy', 'percentage', 'allow', 'deny', 'group', 'type', 'onValue', 'offValue', 'quotaRules', 'description'] as const;
@@ -38,7 +39,7 @@ export function FlagHistory({ tenant, env, flag, onClose }: { tenant: string; en
         <ol class="history">
           {items.map((e) => (
             <li key={e.id} data-action={e.action}>
-              <time dateTime={e.at}>{new Date(e.at).toLocaleString()}</time> · <b>{e.action}</b> by {e.keyName ?? e.keyId ?? 'bootstrap'}
+              <time dateTime={e.at}>{formatDateTime(e.at)}</time> · <b>{e.action}</b> by {e.keyName ?? e.keyId ?? 'bootstrap'}
               <div class="muted">{changes(e)}{promotedFrom(e) ? ` (promoted from ${promotedFrom(e)})` : ''}</div>
             </li>
           ))}

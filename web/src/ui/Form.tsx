@@ -50,7 +50,7 @@ export function useForm(fields: readonly string[]) {
 /** What a field hands its input: the id its label names, the name the API's errors use, and the error's wiring. */
 export interface FieldProps { id: string; name: string; 'aria-invalid': true | undefined; 'aria-describedby': string | undefined }
 
-export function Field({ id, name, label, error, hint, children }: { id: string; name: string; label: string; error?: string | undefined; hint?: string; children: (props: FieldProps) => ComponentChildren }) {
+export function Field({ id, name, label, error, hint, children }: { id: string; name: string; label: string; error?: string | undefined; hint?: ComponentChildren; children: (props: FieldProps) => ComponentChildren }) {
   const describedBy = [hint ? `${id}-hint` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ') || undefined;
   return (
     <div class={`field${error ? ' field--error' : ''}`} data-field={name}>

@@ -48,7 +48,7 @@ export function SignIn() {
   return (
     <div class="keyprompt">
       <div class="keyprompt__panel card" role="dialog" aria-modal="true" aria-labelledby="signin-title" aria-describedby="signin-text">
-        <form ref={login.form} onSubmit={signIn} class="form">
+        <form ref={login.form} noValidate onSubmit={signIn} class="form">
           <h2 id="signin-title">Sign in</h2>
           <p id="signin-text" class="muted">Sign in to the FlagMeter console, or use an API key with the read scope (kept for this browser session only).</p>
           {need.signedIn && <p class="keyprompt__error" role="alert" data-testid="signin-refused">You are signed in, but the console cannot show you anything: {need.signedIn} Sign in as someone with the read scope, or use a key.</p>}

@@ -1,10 +1,17 @@
-// The end users who used the most in the period shown (from the per-user daily rollups).
-import { formatExact, formatPercent, formatTokens } from '../format.ts';
+// The end users who used the most in the period shown (from the per-user daily rollups): the
+// largest first; equal ones by name, numbers in names read as numbers (user-2 before user-10).
+import { compareNames, formatExact, formatPercent, formatTokens } from '../format.ts';
 import type { Statement } from '../api/types.ts';
 import { EmptyState } from './States.tsx';
 
+type TopUser = NonNullable<Statement['topUsers']>[number];
+
+/** Most tokens first; a tie by name (numerically aware), events without a user last. */
+export const sortUsers = (users: readonly TopUser[]): TopUser[] => [...users].sort((a, b) =>
+  b.tokens - a.tokens || (a.user === null ? 1 : 0) - (b.user === null ? 1 : 0) || compareNames(a.user ?? '', b.user ?? ''));
+
 export function TopUsers({ statement }: { statement: Statement }) {
-  const users = statement.topUsers;
+  const users = statement.topUsers && sortUsers(statement.topUsers);
   if (users === null) {
     return <EmptyState title="Not available for this period">The tenant's time zone changed within two days of it, so its days cannot be split by user exactly. Totals and features are exact.</EmptyState>;
   }

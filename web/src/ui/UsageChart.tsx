@@ -1,7 +1,7 @@
 // The billing period as two panels on one time axis: cumulative tokens against the quota (with
 // the 80% line and a straight-line projection to the period end) above, tokens per bucket below.
 import { useRef } from 'preact/hooks';
-import { formatDay, formatExact, formatTokens, WARNING_PERCENT } from '../format.ts';
+import { formatDateTime, formatDay, formatExact, formatTokens, WARNING_PERCENT } from '../format.ts';
 import { useWidth } from '../hooks.ts';
 import type { UsageSeries } from '../api/types.ts';
 
@@ -68,7 +68,7 @@ export function UsageChart({ series }: { series: UsageSeries }) {
   const label = `Cumulative usage ${formatTokens(last)} of a ${formatTokens(series.quota)} quota`
     + (projected ? `, on track for ${formatTokens(projected)} by the end of the period.` : '.');
   const when = (t: number) => series.bucket === 'hour'
-    ? new Date(t).toLocaleString('en-US', { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hour12: false, timeZone: series.timezone })
+    ? formatDateTime(t, series.timezone)
     : formatDay(t, series.timezone);
 
   return (
