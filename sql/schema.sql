@@ -74,16 +74,24 @@ create table flagmeter.audit_log (
   before jsonb,
   after jsonb,
   person_id bigint,
+  tenant_id bigint,
+  actor_kind text,
+  actor_name text,
+  constraint audit_log_actor_kind_check CHECK ((actor_kind = ANY (ARRAY['key'::text, 'person'::text]))),
   constraint audit_log_key_id_fkey FOREIGN KEY (key_id) REFERENCES flagmeter.api_keys(id) ON DELETE SET NULL,
   constraint audit_log_person_id_fkey FOREIGN KEY (person_id) REFERENCES flagmeter.people(id) ON DELETE SET NULL,
-  constraint audit_log_pkey PRIMARY KEY (id)
+  constraint audit_log_pkey PRIMARY KEY (id),
+  constraint audit_log_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES flagmeter.tenants(id) ON DELETE CASCADE
 );
-comment on table flagmeter.audit_log is 'Every admin change and every sign-in, failed sign-in and sign-out: who (a key or a person), what (action, target), before and after, when. Append-only.';
+comment on table flagmeter.audit_log is 'Every admin change and every sign-in, failed sign-in and sign-out: who (a key or a person), what (action, target), before and after, when. Append-only, except that deleting a tenant deletes the entries about it (the deletion''s own entry stays).';
 comment on column flagmeter.audit_log.action is 'e.g. tenant.create, tenant.update, tenant.delete, webhook.set, key.create, key.revoke.';
 comment on column flagmeter.audit_log.target is 'What was changed, e.g. tenant:acme-corp or key:ab12cd34ef56.';
 comment on column flagmeter.audit_log.before is 'The object before the change (null when created); never contains secrets.';
 comment on column flagmeter.audit_log.after is 'The object after the change (null when deleted); never contains secrets.';
 comment on column flagmeter.audit_log.person_id is 'The person who made the change (null: a key did, or nobody signed in, as for a failed sign-in).';
+comment on column flagmeter.audit_log.tenant_id is 'The tenant the entry is about (null: global, or a tenant since deleted, as in its deletion''s entry). Set on insert by _100_tenant_and_actor; deleting the tenant deletes the entry.';
+comment on column flagmeter.audit_log.actor_kind is 'Who made the change: key or person; null when nobody did (bootstrap, auth off, a failed sign-in). Kept when the key or person is deleted.';
+comment on column flagmeter.audit_log.actor_name is 'The name of that key or person when the change was made.';
 
 create table flagmeter.entitlement_checks (
   tenant_id bigint not null,
@@ -586,6 +594,7 @@ comment on column flagmeter.webhook_events.payload is '{type, timestamp, data}: 
 CREATE INDEX alerts_created_at_idx ON flagmeter.alerts USING btree (created_at DESC);
 CREATE INDEX alerts_id_idx ON flagmeter.alerts USING btree (id);
 CREATE INDEX audit_log_at_idx ON flagmeter.audit_log USING btree (at DESC);
+CREATE INDEX audit_log_tenant_idx ON flagmeter.audit_log USING btree (tenant_id) WHERE (tenant_id IS NOT NULL);
 CREATE INDEX entitlement_checks_created_brin ON flagmeter.entitlement_checks USING brin (created_at);
 CREATE INDEX event_keys_received_at_brin ON flagmeter.event_keys USING brin (received_at);
 CREATE INDEX flag_evaluations_hour_brin ON flagmeter.flag_evaluations USING brin (hour);
@@ -659,10 +668,14 @@ create view report.audit_log as
     a.target,
     a.before,
     a.after,
-    p.name AS person_name
+    p.name AS person_name,
+    a.actor_kind,
+    a.actor_name,
+    t.slug AS tenant
    FROM flagmeter.audit_log a
      LEFT JOIN flagmeter.api_keys k ON k.id = a.key_id
-     LEFT JOIN flagmeter.people p ON p.id = a.person_id;
+     LEFT JOIN flagmeter.people p ON p.id = a.person_id
+     LEFT JOIN flagmeter.tenants t ON t.id = a.tenant_id;
 comment on view report.audit_log is 'Admin changes and sign-ins with the key or person that made them.';
 comment on column report.audit_log.id is 'Entry id.';
 comment on column report.audit_log.at is 'When the change was made.';
@@ -673,6 +686,9 @@ comment on column report.audit_log.target is 'What it was done to (tenant:<slug>
 comment on column report.audit_log.before is 'State before (null when created).';
 comment on column report.audit_log.after is 'State after (null when deleted).';
 comment on column report.audit_log.person_name is 'Name of the person who made it (null: a key or nobody).';
+comment on column report.audit_log.actor_kind is 'Who made it: key or person (null: nobody, e.g. bootstrap or a failed sign-in).';
+comment on column report.audit_log.actor_name is 'Name of the key or person that made it, as it was then (kept when they are deleted).';
+comment on column report.audit_log.tenant is 'Slug of the tenant it is about (null: global, or a deleted tenant''s deletion).';
 
 create view report.entitlements as
  SELECT t.slug AS tenant,
@@ -957,6 +973,44 @@ comment on column report.usage_daily.feature is 'Feature (e.g. model name).';
 comment on column report.usage_daily.tokens is 'Tokens used that day on that feature.';
 comment on column report.usage_daily.event_count is 'Events that day on that feature.';
 
+CREATE OR REPLACE FUNCTION flagmeter.audit_tenant_id(p_target text, p_before jsonb, p_after jsonb, p_key_id bigint, p_person_id bigint)
+ RETURNS bigint
+ LANGUAGE plpgsql
+ STABLE
+AS $function$
+declare
+  v_slug text := flagmeter.audit_tenant_slug(p_target, p_before, p_after);
+  v_id bigint;
+begin
+  if v_slug is not null then
+    -- null when that tenant is gone (the deletion's own entry): never the actor's tenant instead
+    return (select t.id from flagmeter.tenants t where t.slug = v_slug);
+  end if;
+  -- a person's sign-in or password change: that person's tenant (names are unique)
+  if p_target like 'person:%' then
+    select p.tenant_id into v_id from flagmeter.people p where p.name = substr(p_target, 8);
+    if v_id is not null then return v_id; end if;
+  end if;
+  -- otherwise a tenant-bound actor acts within its tenant
+  return coalesce((select k.tenant_id from flagmeter.api_keys k where k.id = p_key_id),
+                  (select p.tenant_id from flagmeter.people p where p.id = p_person_id));
+end
+$function$;
+comment on function flagmeter.audit_tenant_id(p_target text, p_before jsonb, p_after jsonb, p_key_id bigint, p_person_id bigint) is 'The id of the tenant an audit entry is about: the one it names, else the person it concerns, else its tenant-bound actor; null for global entries and for tenants that no longer exist.';
+
+CREATE OR REPLACE FUNCTION flagmeter.audit_tenant_slug(target text, before jsonb, after jsonb)
+ RETURNS text
+ LANGUAGE sql
+ IMMUTABLE
+AS $function$
+  select case
+    when target like 'tenant:%' then substr(target, 8)
+    when target like 'flag:%' then nullif(split_part(substr(target, 6), '/', 1), '*')
+    else coalesce(after->>'tenant', before->>'tenant')
+  end
+$function$;
+comment on function flagmeter.audit_tenant_slug(target text, before jsonb, after jsonb) is 'The tenant slug an audit entry names (target tenant:<slug> or flag:<slug>/..., else the tenant field of its after or before); null for none or the global flags.';
+
 CREATE OR REPLACE FUNCTION flagmeter.billing_period(billing_day integer, tz text, as_of timestamp with time zone, OUT period_start timestamp with time zone, OUT period_end timestamp with time zone)
  RETURNS record
  LANGUAGE sql
@@ -1194,7 +1248,7 @@ begin
   return jsonb_build_object('tenant', to_jsonb(t), 'eventsDeleted', events_deleted);
 end
 $function$;
-comment on function flagmeter.delete_tenant(tenant_slug text) is 'Deletes a tenant and all its data (events, keys, rollups, alerts, webhook, API keys); returns the deleted row and the number of events, or null when there is no such tenant.';
+comment on function flagmeter.delete_tenant(tenant_slug text) is 'Deletes a tenant and all its data (events, keys, rollups, alerts, webhook, API keys, people, flags, and the audit entries about it); returns the deleted row and the number of events, or null when there is no such tenant.';
 
 CREATE OR REPLACE FUNCTION flagmeter.ensure_event_partitions(months_back integer DEFAULT 2, months_ahead integer DEFAULT 2)
  RETURNS integer
@@ -1389,6 +1443,24 @@ begin
   return null;
 end $function$;
 comment on function flagmeter.tg_alerts__webhook_event() is 'quota.threshold_crossed (below 100%) and quota.exhausted (100% and above) events, from the alert row the tick inserts.';
+
+CREATE OR REPLACE FUNCTION flagmeter.tg_audit_log__tenant_and_actor()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+begin
+  new.tenant_id := coalesce(new.tenant_id, flagmeter.audit_tenant_id(new.target, new.before, new.after, new.key_id, new.person_id));
+  if new.actor_name is null and new.key_id is not null then
+    new.actor_kind := 'key';
+    new.actor_name := (select name from flagmeter.api_keys where id = new.key_id);
+  elsif new.actor_name is null and new.person_id is not null then
+    new.actor_kind := 'person';
+    new.actor_name := (select name from flagmeter.people where id = new.person_id);
+  end if;
+  return new;
+end
+$function$;
+comment on function flagmeter.tg_audit_log__tenant_and_actor() is 'Sets an audit entry''s tenant_id (audit_tenant_id) and the actor''s kind and name, so every writer records them the same way.';
 
 CREATE OR REPLACE FUNCTION flagmeter.tg_audit_log__webhook_event()
  RETURNS trigger
@@ -1651,6 +1723,8 @@ end $function$;
 comment on function flagmeter.webhook_emit(p_tenant_id bigint, p_tenant text, p_type text, p_subject text, p_data jsonb) is 'Writes an event to the outbox and a pending delivery for every enabled endpoint subscribed to it (the tenant''s and the installation''s).';
 
 CREATE TRIGGER _500_webhook_event AFTER INSERT ON flagmeter.alerts FOR EACH ROW EXECUTE FUNCTION flagmeter.tg_alerts__webhook_event();
+
+CREATE TRIGGER _100_tenant_and_actor BEFORE INSERT ON flagmeter.audit_log FOR EACH ROW EXECUTE FUNCTION flagmeter.tg_audit_log__tenant_and_actor();
 
 CREATE TRIGGER _500_webhook_event AFTER INSERT ON flagmeter.audit_log FOR EACH ROW WHEN (new.action ~~ 'flag.%'::text OR (new.action = ANY (ARRAY['tenant.create'::text, 'tenant.delete'::text]))) EXECUTE FUNCTION flagmeter.tg_audit_log__webhook_event();
 

@@ -37,6 +37,12 @@ export class KeyCache {
     this.entries.delete(keyId);
   }
 
+  /** Forget every key bound to this tenant (it was deleted, and its keys with it), here at once. */
+  forgetTenant(tenantId: number): void {
+    this.generation++;
+    for (const [keyId, entry] of this.entries) if (entry.record?.tenantId === tenantId) this.entries.delete(keyId);
+  }
+
   /** Forget every key (revocations may have been missed while Valkey was away). */
   clear(): void {
     this.generation++;

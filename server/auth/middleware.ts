@@ -16,6 +16,8 @@ export interface Caller {
   scopes: readonly Scope[];
   /** Slug of the only tenant this key may touch; null for a global key. */
   tenant: string | null;
+  /** That tenant's id (keys): a slug may pass to a new tenant once this one is deleted, an id never does. */
+  tenantId?: number | null;
   /** Set when a person signed in (keyDbId and keyId are then null): who, for the audit log. */
   person?: { id: number; name: string; sessionId: number } | null;
 }
@@ -79,7 +81,7 @@ export function authenticate(keys: KeyCache | undefined, sessions?: SessionLooku
     const record = keyId ? await keys.get(keyId) : undefined;
     if (!record || !sameHash(record.hash, hashKey(key))) throw unauthorized('The API key is not valid.');
     if (record.revoked) throw unauthorized('The API key has been revoked.');
-    req.caller = { keyDbId: record.id, keyId: record.keyId, scopes: record.scopes, tenant: record.tenant };
+    req.caller = { keyDbId: record.id, keyId: record.keyId, scopes: record.scopes, tenant: record.tenant, tenantId: record.tenantId };
     next();
   };
 }

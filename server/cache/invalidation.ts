@@ -13,6 +13,11 @@ import type { FlagChange } from '../flags/store.ts';
 export interface Invalidator {
   /** A tenant was created, changed or deleted (settings or webhook). Never throws. */
   tenantChanged(slug: string): Promise<void>;
+  /**
+   * A tenant was deleted: as tenantChanged, and every replica forgets the keys bound to it at once
+   * (they were deleted with it; a cached one must not act on a new tenant that takes the slug). Never throws.
+   */
+  tenantDeleted(slug: string, tenantId: number): Promise<void>;
   /** A key was revoked. Never throws. */
   keyRevoked(keyId: string): Promise<void>;
   /** A flag was written (tenantId null: a global flag), or the environments changed ('environments'). Never throws. */
@@ -30,7 +35,7 @@ export interface InvalidatorDeps {
   flags?: { drop(change: FlagChange): void; clear(): void };
 }
 
-type Message = { from: string; tenant?: string; key?: string; flags?: FlagChange | 'environments' };
+type Message = { from: string; tenant?: string; deletedTenantId?: number; key?: string; flags?: FlagChange | 'environments' };
 
 export function makeInvalidator(deps: InvalidatorDeps): Invalidator {
   const { valkey, tenants, keys, usageCache, log, flags } = deps;
@@ -53,6 +58,7 @@ export function makeInvalidator(deps: InvalidatorDeps): Invalidator {
   const subscriber = valkey ? subscribe(valkey, channel, self, log, {
     message: (m) => {
       if (m.tenant !== undefined) dropTenant(m.tenant);
+      if (m.deletedTenantId !== undefined) keys?.forgetTenant(m.deletedTenantId);
       if (m.key !== undefined) keys?.forget(m.key);
       if (m.flags !== undefined) dropFlags(m.flags);
     },
@@ -69,6 +75,12 @@ export function makeInvalidator(deps: InvalidatorDeps): Invalidator {
       tenants.invalidate();
       await usageCache.drop(slug);
       await publish({ tenant: slug });
+    },
+    async tenantDeleted(slug, tenantId) {
+      tenants.invalidate();
+      keys?.forgetTenant(tenantId);
+      await usageCache.drop(slug);
+      await publish({ tenant: slug, deletedTenantId: tenantId });
     },
     async keyRevoked(keyId) {
       keys?.forget(keyId);

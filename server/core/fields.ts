@@ -1,7 +1,7 @@
 // The field types every request schema is built from. One place decides what a string or a number
 // may hold before it reaches PostgreSQL: text without NUL (PostgreSQL refuses it in text), names
-// people read without control or bidirectional-override characters (they would display a lie),
-// integers within the range of the column they land in.
+// people read without control, bidirectional or invisible characters (they would display a lie, or
+// make two names that look the same differ), integers within the range of the column they land in.
 import { z } from 'zod';
 
 const NUL = /\u0000/u;
@@ -10,9 +10,30 @@ const NUL = /\u0000/u;
 // parses every event with these); the message is worked out only when it fails.
 // isWellFormed() (no lone surrogates: PostgreSQL would store U+FFFD instead) is native and much
 // cheaper than a \p{Surrogate} scan.
-/** C0/C1 controls (NUL included), bidi embeddings/overrides/isolates and the directional marks. */
-const UNREADABLE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/u;
+/**
+ * What a name people read may not hold, in one class (one test per value): C0/C1 controls (NUL,
+ * newlines, tabs), the line and paragraph separators; the bidirectional controls (the Arabic letter
+ * mark, LRM/RLM, embeddings, overrides, isolates: `"abc\u202edcba"` displays reversed); and every
+ * default-ignorable code point (Unicode's Default_Ignorable_Code_Point: zero-width space and
+ * joiners, soft hyphen, word joiner, variation selectors, tags…), which show as nothing, so that
+ * `gpt-4o\u200b` would look like `gpt-4o` and be another feature. Emoji sequences joined with U+200D
+ * or styled with U+FE0F are refused with them: a name is compared, not only displayed.
+ */
+const UNREADABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\p{Default_Ignorable_Code_Point}]/u;
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/u;
+const BIDI = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/u;
 const NOT_BLANK = /\S/u;
+
+/** Which rule a name breaks, with the first offending code point and where (worked out only on failure). */
+function unreadableProblem(what: string, s: string): string {
+  const at = s.search(UNREADABLE);
+  const ch = s.codePointAt(at)!;
+  const where = `U+${ch.toString(16).toUpperCase().padStart(4, '0')} at position ${at + 1}`;
+  const c = String.fromCodePoint(ch);
+  if (CONTROL.test(c)) return `${what} must be one line without control characters (${where})`;
+  if (BIDI.test(c)) return `${what} must not contain bidirectional control characters, which reorder what is shown (${where})`;
+  return `${what} must not contain invisible characters such as zero-width spaces or joiners (${where})`;
+}
 const badText = (s: string) => s.indexOf('\u0000') !== -1 || !s.isWellFormed();
 
 const textProblem = (what: string, s: string) => NUL.test(s)
@@ -27,14 +48,17 @@ export const text = (what: string, max: number, min = 1) => z.string({ error: `$
     if (badText(s)) ctx.addIssue({ code: 'custom', message: textProblem(what, s) });
   });
 
-/** Text a person reads (a name, a feature, a description): also not blank and nothing that reorders or hides what is shown. */
-export const label = (what: string, max = 200) => z.string({ error: `${what} must be a string` })
-  .min(1, `${what} must not be empty`)
+/**
+ * Text a person reads (a name, a feature, an end user's id, a description): one line, nothing that
+ * reorders or hides what is shown (UNREADABLE), and not blank. `min` 0: may be empty (a description).
+ */
+export const label = (what: string, max = 200, min = 1) => z.string({ error: `${what} must be a string` })
+  .min(min, `${what} must not be empty`)
   .max(max, `${what} must be at most ${max} characters`)
   .superRefine((s, ctx) => {
     if (badText(s)) ctx.addIssue({ code: 'custom', message: textProblem(what, s) });
-    else if (UNREADABLE.test(s)) ctx.addIssue({ code: 'custom', message: `${what} must not contain control or bidirectional-override characters` });
-    if (s.length > 0 && !NOT_BLANK.test(s)) ctx.addIssue({ code: 'custom', message: `${what} must not be blank` });
+    else if (UNREADABLE.test(s)) ctx.addIssue({ code: 'custom', message: unreadableProblem(what, s) });
+    if (s.length > 0 && !NOT_BLANK.test(s)) ctx.addIssue({ code: 'custom', message: `${what} must not be blank (only spaces)` });
   });
 
 /** A key people and URLs use: tenant slugs, flag keys, environment names. */

@@ -76,9 +76,11 @@ export async function eventIdsForKeys(pool: Pool, tenantIds: number[], keys: str
 
 // The same insert for a batch in which some events settle reservations, in ONE statement (so the
 // event is counted and its hold released in one transaction). Used only for such batches: the
-// plain batch above stays the hot path. The reservations named are locked (the latest committed
-// state, waiting for a concurrent release or settle), and an event whose reservation is unknown,
-// another tenant's, already ended, lapsed or for another feature is refused with its whole
+// plain batch above stays the hot path. The reservations named are looked up by (tenant, id), the
+// event's own tenant and the key's order, and locked (the latest committed state, waiting for a
+// concurrent release or settle). Another tenant's reservation is not found, as DELETE answers: a
+// caller learns nothing of a reservation it may not touch, not even that it exists. An event whose
+// reservation is unknown, already ended, lapsed or for another feature is refused with its whole
 // request (`$9`: the request each row belongs to): nothing of that request is stored or settled.
 // A retry of an event (same idempotency key) whose first copy settled the reservation is not
 // refused: it is answered as the duplicate it is.
@@ -90,7 +92,7 @@ with input as (
 named as (
   select r.tenant_id, r.id, r.feature, r.status, r.expires_at, r.event_key
   from flagmeter.reservations r
-  where r.id in (select reservation from input where reservation is not null)
+  where (r.tenant_id, r.id) in (select tenant_id, reservation from input where reservation is not null)
   order by r.tenant_id, r.id
   for update
 ),
@@ -98,7 +100,6 @@ verdict as (
   select i.ord, i.request,
     case
       when n.id is null then 'reservation_not_found'
-      when n.tenant_id <> i.tenant_id then 'reservation_other_tenant'
       when n.status = 'settled' and i.idempotency_key is not null and n.event_key = i.idempotency_key then 'ok'
       when n.status <> 'open' then 'reservation_' || n.status
       when n.expires_at <= now() then 'reservation_expired'
@@ -107,7 +108,7 @@ verdict as (
       else 'ok'
     end as verdict
   from input i
-  left join named n on n.id = i.reservation
+  left join named n on n.tenant_id = i.tenant_id and n.id = i.reservation
   where i.reservation is not null
 ),
 refused_requests as (

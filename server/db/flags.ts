@@ -3,6 +3,7 @@
 import type pg from 'pg';
 import type { Pool } from './pool.ts';
 import type { Environment, Flag, FlagConfig } from '../flags/model.ts';
+import { toAuditView } from './audit.ts';
 
 type Db = Pool | pg.ClientBase;
 
@@ -16,12 +17,17 @@ export async function loadEnvironments(db: Db): Promise<Environment[]> {
 }
 
 /** The environments with how many flags each holds (GET /api/environments). */
-export async function listEnvironments(db: Db): Promise<(Environment & { flags: number })[]> {
+/**
+ * The environments with their number of flags: every tenant's and the global ones, or, for one
+ * tenant (`tenantId`), its own and the global ones it inherits (a tenant-bound caller must not
+ * learn how many flags other tenants keep).
+ */
+export async function listEnvironments(db: Db, tenantId?: number | null): Promise<(Environment & { flags: number })[]> {
   const { rows } = await db.query(
     `select e.id, e.name, e.position,
-       (select count(*) from flagmeter.flags f where f.environment_id = e.id)
+       (select count(*) from flagmeter.flags f where f.environment_id = e.id and ($1::bigint is null or f.tenant_id = $1::bigint))
        + (select count(*) from flagmeter.global_flags g where g.environment_id = e.id) as flags
-     from flagmeter.environments e order by e.position, e.name`);
+     from flagmeter.environments e order by e.position, e.name`, [tenantId ?? null]);
   return rows.map((r) => ({ id: r.id, name: r.name, position: r.position, flags: r.flags }));
 }
 
@@ -190,23 +196,23 @@ export async function listFlags(db: Db, s: Scope, page: number, pageSize: number
 /** Audit target of a flag: flag:<tenant or *>/<env>/<key>. */
 export const flagTarget = (tenant: string | null, env: string, key: string) => `flag:${tenant ?? '*'}/${env}/${key}`;
 
-/** Flag and environment audit entries whose target starts with one of the prefixes or is one of `exact`, newest first. */
-export async function listFlagAudit(db: Db, prefixes: string[], page: number, pageSize: number, exact: string[] = []) {
+/**
+ * Flag and environment audit entries of one tenant (tenantId; null: the global ones) whose target
+ * starts with one of the prefixes or is one of `exact`, newest first. The tenant is matched by id:
+ * a target names the slug, which a later tenant may take after this one is deleted.
+ */
+export async function listFlagAudit(db: Db, tenantId: number | null, prefixes: string[], page: number, pageSize: number, exact: string[] = []) {
   const { rows: [r] } = await db.query(
     `with hits as (
        select a.id from flagmeter.audit_log a
-       where a.target = any ($4::text[]) or exists (select 1 from unnest($1::text[]) p where starts_with(a.target, p))
+       where a.tenant_id is not distinct from $5::bigint
+         and (a.target = any ($4::text[]) or exists (select 1 from unnest($1::text[]) p where starts_with(a.target, p)))
      )
      select (select count(*) from hits)::int as total,
        (select coalesce(json_agg(to_jsonb(v) order by v.id desc), '[]') from (
           select * from report.audit_log where id in (select id from hits) order by id desc limit $2::int offset $3::int) v) as items`,
-    [prefixes, pageSize, (page - 1) * pageSize, exact]);
-  return {
-    total: r.total as number,
-    items: (r.items as Record<string, any>[]).map((e) => ({
-      id: Number(e.id), at: new Date(e.at).toISOString(), keyId: e.key_id, keyName: e.key_name, action: e.action, target: e.target, before: e.before, after: e.after,
-    })),
-  };
+    [prefixes, pageSize, (page - 1) * pageSize, exact, tenantId]);
+  return { total: r.total as number, items: (r.items as Record<string, any>[]).map(toAuditView) };
 }
 
 // ---------------------------------------------------------------------------------------------

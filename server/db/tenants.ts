@@ -1,6 +1,8 @@
-// Tenant lookups for the ingest path and the usage reads served from the report views.
+// Tenants: the lookups of the ingest path and the usage reads served from the report views; the
+// settings an admin reads and changes (each change commits with its entry: db/audit.ts audited).
 import type pg from 'pg';
 import type { Pool } from './pool.ts';
+import { featureLimitsJson, type FeatureLimit } from './entitlements.ts';
 
 export interface TenantRef {
   id: number;
@@ -100,4 +102,90 @@ export async function countTenants(pool: Pool): Promise<number> {
 export async function existingTenantIds(pool: Pool, ids: number[]): Promise<Set<number>> {
   const { rows } = await pool.query<{ id: number }>('select id from flagmeter.tenants where id = any($1::bigint[])', [ids]);
   return new Set(rows.map((t) => t.id));
+}
+
+export interface TenantSettings {
+  tenant: string;
+  name: string;
+  monthlyQuota: number;
+  billingDay: number;
+  timezone: string;
+  alertThresholds: number[];
+  rateLimitPerSecond: number | null;
+  rateLimitBurst: number | null;
+  webhook: { url: string; enabled: boolean } | null;
+  /** Entitlements: the quota denies checks when hard; per-feature limits (docs/entitlements.md). */
+  quotaHard: boolean;
+  featureLimits: FeatureLimit[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+const settingsSql = `
+select t.slug, t.name, t.monthly_quota, t.billing_day, t.timezone, t.alert_thresholds, t.rate_limit_per_second,
+  t.rate_limit_burst, w.url, w.enabled, t.created_at, t.updated_at, t.quota_hard, ${featureLimitsJson('t')} as feature_limits
+from flagmeter.tenants t left join flagmeter.slack_webhooks w on w.tenant_id = t.id`;
+
+const toSettings = (r: Record<string, any>): TenantSettings => ({
+  tenant: r.slug, name: r.name, monthlyQuota: r.monthly_quota, billingDay: r.billing_day, timezone: r.timezone,
+  alertThresholds: r.alert_thresholds, rateLimitPerSecond: r.rate_limit_per_second, rateLimitBurst: r.rate_limit_burst,
+  webhook: r.url ? { url: r.url, enabled: r.enabled } : null,
+  quotaHard: r.quota_hard, featureLimits: r.feature_limits,
+  createdAt: r.created_at.toISOString(), updatedAt: r.updated_at.toISOString(),
+});
+
+export async function getTenantSettings(db: Pool | pg.ClientBase, slug: string, lock = false): Promise<TenantSettings | undefined> {
+  const { rows: [r] } = await db.query(`${settingsSql} where t.slug = $1::text${lock ? ' for update of t' : ''}`, [slug]);
+  return r && toSettings(r);
+}
+
+export interface TenantInput {
+  slug?: string; name?: string; monthlyQuota?: number; billingDay?: number; timezone?: string;
+  alertThresholds?: number[]; rateLimitPerSecond?: number | null; rateLimitBurst?: number | null;
+}
+
+export async function insertTenant(client: pg.ClientBase, t: TenantInput & { slug: string; name: string }): Promise<TenantSettings> {
+  await client.query(
+    `insert into flagmeter.tenants (slug, name, monthly_quota, billing_day, timezone, alert_thresholds, rate_limit_per_second, rate_limit_burst)
+     values ($1::text, $2::text, coalesce($3::bigint, 1000000), coalesce($4::int, 1), coalesce($5::text, 'UTC'),
+             coalesce($6::int[], '{80,100}'), $7::int, $8::int)`,
+    [t.slug, t.name, t.monthlyQuota ?? null, t.billingDay ?? null, t.timezone ?? null, t.alertThresholds ?? null,
+      t.rateLimitPerSecond ?? null, t.rateLimitBurst ?? null]);
+  return (await getTenantSettings(client, t.slug))!;
+}
+
+/** Applies the fields that are present (undefined: unchanged; null: back to the default where allowed). */
+export async function updateTenant(client: pg.ClientBase, slug: string, t: TenantInput): Promise<void> {
+  const has = (k: keyof TenantInput) => t[k] !== undefined;
+  await client.query(
+    `update flagmeter.tenants set
+       name = case when $2::boolean then $3::text else name end,
+       monthly_quota = case when $4::boolean then $5::bigint else monthly_quota end,
+       billing_day = case when $6::boolean then $7::int else billing_day end,
+       timezone = case when $8::boolean then $9::text else timezone end,
+       alert_thresholds = case when $10::boolean then $11::int[] else alert_thresholds end,
+       rate_limit_per_second = case when $12::boolean then $13::int else rate_limit_per_second end,
+       rate_limit_burst = case when $14::boolean then $15::int else rate_limit_burst end,
+       updated_at = now()
+     where slug = $1::text`,
+    [slug, has('name'), t.name ?? null, has('monthlyQuota'), t.monthlyQuota ?? null, has('billingDay'), t.billingDay ?? null,
+      has('timezone'), t.timezone ?? null, has('alertThresholds'), t.alertThresholds ?? null,
+      has('rateLimitPerSecond'), t.rateLimitPerSecond ?? null, has('rateLimitBurst'), t.rateLimitBurst ?? null]);
+}
+
+export async function setWebhook(client: pg.ClientBase, slug: string, url: string, enabled: boolean): Promise<void> {
+  await client.query(
+    `insert into flagmeter.slack_webhooks (tenant_id, url, enabled)
+     select id, $2::text, $3::boolean from flagmeter.tenants where slug = $1::text
+     on conflict (tenant_id) do update set url = excluded.url, enabled = excluded.enabled, updated_at = now()`,
+    [slug, url, enabled]);
+}
+
+export async function deleteWebhook(client: pg.ClientBase, slug: string): Promise<void> {
+  await client.query(`delete from flagmeter.slack_webhooks where tenant_id = (select id from flagmeter.tenants where slug = $1::text)`, [slug]);
+}
+
+export async function deleteTenant(client: pg.ClientBase, slug: string): Promise<{ eventsDeleted: number } | undefined> {
+  const { rows: [r] } = await client.query<{ result: { eventsDeleted: number } | null }>('select flagmeter.delete_tenant($1::text) as result', [slug]);
+  return r?.result ?? undefined;
 }

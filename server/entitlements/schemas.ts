@@ -13,7 +13,7 @@ const positiveTokens = (what: string, max: number) => z.number({ error: `${what}
 
 export const checkBody = z.strictObject({
   tenant: slug,
-  feature: text('feature', 128).optional().describe('also check this feature\'s limit (a feature without one is only under the quota)'),
+  feature: label('feature', 128).optional().describe('also check this feature\'s limit (a feature without one is only under the quota)'),
   // at most what one event can carry: a hold is settled by one event, and sums of holds stay exact in JSON
   tokens: positiveTokens('tokens', INT4_MAX).optional().describe('tokens about to be spent (absent: "is anything left?"); at most one event\'s maximum'),
   reserve: z.boolean({ error: 'reserve must be true or false' }).default(false).describe('hold the tokens until an event settles them, a DELETE releases them or they expire'),

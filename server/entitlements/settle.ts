@@ -9,8 +9,7 @@ import type { EventRow } from '../db/events.ts';
 export const settles = (rows: readonly EventRow[]): boolean => rows.some((r) => r.reservation);
 
 const explanations: Record<string, string> = {
-  reservation_not_found: 'no such reservation',
-  reservation_other_tenant: "the reservation belongs to another tenant",
+  reservation_not_found: 'no such reservation (for this tenant)',
   reservation_settled: 'the reservation was already settled by another event',
   reservation_released: 'the reservation was released (DELETE /api/reservations/:id)',
   reservation_expired: 'the reservation expired',

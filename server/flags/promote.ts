@@ -4,7 +4,7 @@ import type pg from 'pg';
 import type { z } from 'zod';
 import { AppError } from '../core/errors.ts';
 import type { Caller } from '../auth/middleware.ts';
-import { appendAudit } from '../db/admin.ts';
+import { appendAudit } from '../db/audit.ts';
 import { flagTarget, ownFlags, upsertFlag, type Scope } from '../db/flags.ts';
 import type { Pool } from '../db/pool.ts';
 import { configOf, sameConfig, type Flag } from './model.ts';

@@ -3,9 +3,11 @@
 import { z } from 'zod';
 import { int4, label, slug, text } from '../core/fields.ts';
 import { STRATEGIES, VALUE_TYPES } from './model.ts';
+import { auditActor } from '../auth/schemas.ts';
 
 export const MAX_LIST = 10_000;
-const userId = text('a user id', 256);
+// user ids as events name them (a label): an allow list shows them, and must match what ingest accepts
+const userId = label('a user id', 256);
 const userList = (what: string) => z.array(userId).max(MAX_LIST, `${what} may hold at most ${MAX_LIST} user ids`);
 const flagValue = text('a value', 1000, 0).refine((s) => !/[\u0000-\u001f\u007f]/u.test(s), 'a value must not contain control characters');
 
@@ -20,7 +22,7 @@ export const flagBody = z.strictObject({
   tenant: slug.optional().describe('the tenant; omitted: a global flag every tenant inherits (admin keys only)'),
   env: slug.describe('environment name'),
   key: slug.describe('flag key: ^[a-z0-9][a-z0-9._-]{0,127}$'),
-  description: text('description', 1000, 0).optional(),
+  description: label('description', 1000, 0).optional(),
   enabled: z.boolean(),
   strategy: z.enum(STRATEGIES),
   percentage: int4('percentage').min(0, 'percentage must be between 0 and 100').max(100, 'percentage must be between 0 and 100').optional(),
@@ -103,11 +105,13 @@ export const promoteResult = z.object({
   conflicting: z.array(promoteItem), skipped: z.array(z.string()),
 });
 export const auditItem = z.object({
-  id: z.number(), at: z.string(), keyId: z.string().nullable(), keyName: z.string().nullable(), action: z.string(), target: z.string(),
+  id: z.number(), at: z.string(), keyId: z.string().nullable(), keyName: z.string().nullable(),
+  personName: z.string().nullable().describe('the person who made the change (null: a key, or nobody)'),
+  actor: auditActor, action: z.string(), target: z.string(),
   before: z.unknown(), after: z.unknown(),
 });
 export const auditList = z.object({ items: z.array(auditItem), page: z.number(), pageSize: z.number(), total: z.number() });
-export const environmentOut = z.object({ name: z.string(), position: z.number(), flags: z.number() });
+export const environmentOut = z.object({ name: z.string(), position: z.number(), flags: z.number().describe('flags in this environment: all of them for a global caller; a tenant-bound one counts its own and the global ones') });
 export const environmentList = z.object({
   environments: z.array(environmentOut),
   defaultEnv: z.string().describe('FLAGS_DEFAULT_ENV: the environment an OFREP evaluation uses when its context names none (the console opens on it)'),

@@ -5,7 +5,7 @@ import type { Config } from '../config.ts';
 import { withTransaction, type Pool } from '../db/pool.ts';
 import { lockAlertForDelivery, recordAttempt } from '../db/alerts.ts';
 import { alertText, postToSlack } from './slack.ts';
-import { maskUrl } from '../core/mask.ts';
+import { maskUrlIn } from '../core/mask.ts';
 import type { EnqueueDelivery } from './tick.ts';
 import { policyFor, type WebhookPolicy } from '../webhooks/ssrf.ts';
 
@@ -17,13 +17,6 @@ export type DeliveryOutcome =
 export function backoffMs(attempt: number, config: Pick<Config, 'ALERT_RETRY_BASE_MS' | 'ALERT_RETRY_MAX_MS'>, random = Math.random()): number {
   const exp = Math.min(config.ALERT_RETRY_MAX_MS, config.ALERT_RETRY_BASE_MS * 2 ** Math.min(attempt - 1, 30));
   return Math.round(exp / 2 + (exp / 2) * random);
-}
-
-/** A message with the webhook URL in it, the URL masked (maskUrl). */
-export function hideUrl(message: string, url: string): string {
-  let href = url;
-  try { href = new URL(url).href; } catch { /* validated on the way in; keep the raw form */ }
-  return message.replaceAll(url, maskUrl(url)).replaceAll(href, maskUrl(url));
 }
 
 const MAX_RETRY_AFTER_MS = 86_400_000;
@@ -49,8 +42,8 @@ export async function deliverAlert(pool: Pool, enqueue: EnqueueDelivery, config:
     }
     // last_error is shown to read keys (GET /api/alerts): a network error names the URL, a credential;
     // the remote body is not in it (postJson), only in the excerpt the worker logs
-    const error = hideUrl(result.error!, url);
-    const excerpt = result.excerpt === undefined ? {} : { excerpt: hideUrl(result.excerpt, url) };
+    const error = maskUrlIn(result.error!, url);
+    const excerpt = result.excerpt === undefined ? {} : { excerpt: maskUrlIn(result.excerpt, url) };
     if (attempts >= config.ALERT_MAX_ATTEMPTS) {
       await recordAttempt(client, alertId, { status: 'failed', attempted: true, error });
       return { status: 'failed', attempts, error, ...excerpt };

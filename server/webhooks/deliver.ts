@@ -5,13 +5,13 @@
 // is disabled and the tenant's Slack webhook (or SLACK_WEBHOOK_URL) is told.
 import type { Config } from '../config.ts';
 import { withTransaction, type Pool } from '../db/pool.ts';
-import { getTenantSettings } from '../db/admin.ts';
+import { getTenantSettings } from '../db/tenants.ts';
 import {
   disableEndpoint, lockEndpointForDelivery, nextDueDelivery, recordDeliveryAttempt,
 } from '../db/webhooks.ts';
-import { backoffMs, hideUrl } from '../jobs/deliver.ts';
+import { backoffMs } from '../jobs/deliver.ts';
 import { postToSlack } from '../jobs/slack.ts';
-import { maskUrl } from '../core/mask.ts';
+import { maskUrl, maskUrlIn } from '../core/mask.ts';
 import { postJson } from './post.ts';
 import { signedHeaders } from './signing.ts';
 import type { WebhookPolicy } from './ssrf.ts';
@@ -48,8 +48,8 @@ export async function deliverEndpoint(pool: Pool, config: Settings, policy: Webh
         await recordDeliveryAttempt(client, ref, { status: 'delivered', httpStatus: result.status ?? null, error: null });
         return { attempt: { deliveryId: due.id, status: 'delivered' } satisfies Attempt };
       }
-      const error = hideUrl(result.error!, endpoint.url);
-      const excerpt = result.excerpt === undefined ? {} : { excerpt: hideUrl(result.excerpt, endpoint.url) };
+      const error = maskUrlIn(result.error!, endpoint.url);
+      const excerpt = result.excerpt === undefined ? {} : { excerpt: maskUrlIn(result.excerpt, endpoint.url) };
       const last = attempts >= config.WEBHOOK_MAX_ATTEMPTS;
       const waitMs = Math.max(backoffMs(attempts, config), Math.min(result.retryAfterMs ?? 0, 86_400_000));
       await recordDeliveryAttempt(client, ref, {

@@ -194,6 +194,8 @@ describe('reservations', () => {
     expect(rel.body).toMatchObject({ id: a, tenant: 'res-co', tokens: 100, status: 'released' });
     expect((await check(url, { tenant: 'res-co' })).body.reserved).toBe(0);
     expect((await release(url, a)).body.error.code).toBe('reservation_released');
+    const notAnId = await release(url, 'not-a-uuid');
+    expect([notAnId.status, notAnId.body.error.code, notAnId.body.error.message]).toEqual([400, 'invalid_path_parameter', "The path parameter 'id' is invalid: a reservation id (a UUID)."]);
     const onReleased = await postEvent(url, { tenant: 'res-co', feature: 'x', tokens: 5, reservation: a });
     expect([onReleased.status, onReleased.body.error.code]).toEqual([409, 'reservation_released']);
 
@@ -206,7 +208,9 @@ describe('reservations', () => {
 
     const b = await take(50);
     const foreign = await postEvent(url, { tenant: 'other-co', feature: 'x', tokens: 5, reservation: b });
-    expect([foreign.status, foreign.body.error.code]).toEqual([409, 'reservation_other_tenant']);
+    // another tenant's reservation is not found, as DELETE says: its existence is not told
+    expect([foreign.status, foreign.body.error.code]).toEqual([404, 'reservation_not_found']);
+    expect(foreign.body.error.details).toEqual([{ field: 'reservation', message: `no such reservation (for this tenant) (${b})` }]);
     const wrongFeature = await check(url, { tenant: 'res-co', feature: 'gpt-4o', tokens: 10, reserve: true });
     const mismatch = await postEvent(url, { tenant: 'res-co', feature: 'claude', tokens: 5, reservation: wrongFeature.body.reservation.id });
     expect([mismatch.status, mismatch.body.error.code]).toEqual([409, 'reservation_feature_mismatch']);

@@ -105,6 +105,10 @@ test('toggling a flag in the page changes the next OFREP answer', async () => {
   await row.getByRole('button', { name: 'History' }).click();
   await page.locator('.history li[data-action="flag.update"]').first().waitFor();
   expect(await page.locator('.history li').first().textContent()).toContain('enabled: true → false');
+  // and names who made it, as the audit answer does (the key this test signs in with), never "bootstrap"
+  const { actor } = (await call('GET', '/api/audit-logs?tenant=acme&env=dev&key=checkout')).body.items[0];
+  expect(actor).toMatchObject({ kind: 'key', name: expect.any(String) });
+  expect(await page.locator('.history li').first().textContent()).toContain(`by ${actor.name}`);
 });
 
 test('the quota rule serving the tenant now is shown', async () => {

@@ -3,7 +3,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect, test } from '@jest/globals';
-import { hideUrl } from '../../server/jobs/deliver.ts';
+import { maskUrlIn } from '../../server/core/mask.ts';
 import { postToSlack } from '../../server/jobs/slack.ts';
 import { makePolicy } from '../../server/webhooks/ssrf.ts';
 import { freePort } from '../helpers/net.ts';
@@ -15,7 +15,7 @@ test('a network error names the webhook masked, not whole', async () => {
   const result = await postToSlack(url, 'hi', 2000, local);
   expect(result.ok).toBe(false);
   expect(result.error).toMatch(/ECONNREFUSED/);
-  const shown = hideUrl(`${result.error!} at ${url}`, url);
+  const shown = maskUrlIn(`${result.error!} at ${url}`, url);
   expect(shown).not.toContain('verysecretpart');
   expect(shown).toContain('…9876');
 });

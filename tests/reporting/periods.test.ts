@@ -19,7 +19,8 @@ let ids: Record<string, number>;
 // feature names are read by people (no control characters: server/core/fields.ts label); end users
 // are opaque text, so the line breaks travel in those
 const AWKWARD = ['comma, inside', 'a "quoted" name', '=1+2', ' spaced ', '"', 'semi; colon'];
-const AWKWARD_USERS = ['comma, inside', 'a "quoted" name', 'two\nlines', 'cr\r\nlf', '=1+2', ' spaced '];
+// end users are names people read (one line: a newline is refused on the way in, tests/ingest/names.test.ts)
+const AWKWARD_USERS = ['comma, inside', 'a "quoted" name', 'semi; colon, "both"', 'ünïcödé', '=1+2', ' spaced '];
 
 beforeAll(async () => {
   db = await createTestDb();
@@ -132,7 +133,7 @@ describe('past periods', () => {
 });
 
 describe('CSV', () => {
-  test('names with commas, quotes, newlines and leading = survive a round trip through the API and a CSV parser', async () => {
+  test('names with commas, quotes and leading = survive a round trip through the API and a CSV parser', async () => {
     const events = AWKWARD.flatMap((name, i) => [
       { tenant: 'awkward', feature: name, tokens: 10 + i, user: AWKWARD_USERS[i] },
       { tenant: 'awkward', feature: name, tokens: 100 + i },

@@ -2,6 +2,7 @@
 import { signal } from '@preact/signals';
 import type { RefObject } from 'preact';
 import { useEffect, useRef, useState } from 'preact/hooks';
+import { describe } from './api/http.ts';
 
 /** Wall clock, ticking each second, for countdowns and "updated 3 s ago". */
 export const clock = signal(Date.now());
@@ -35,4 +36,16 @@ export function useThrottled<T>(value: T, ms: number): T {
     return () => clearTimeout(timer);
   }, [value, current, ms]);
   return current;
+}
+
+/**
+ * A list a page shows: read when the page opens (and when a value in `deps` changes); load() reads
+ * it again after a change. A failed read keeps the last list and says why (error); a good one clears it.
+ */
+export function useList<T>(read: () => Promise<T[]>, deps: unknown[] = []) {
+  const [items, setItems] = useState<T[] | undefined>(undefined);
+  const [error, setError] = useState<string | undefined>(undefined);
+  const load = () => read().then((list) => { setItems(list); setError(undefined); }, (err: Error) => setError(describe(err)));
+  useEffect(() => { void load(); }, deps);
+  return { items, error, setError, load };
 }

@@ -11,10 +11,10 @@ import { createKeyBody, auditQuery, keyIdParam } from '../../auth/schemas.ts';
 import { createTenantBody, deleteTenantQuery, tenantParam, updateTenantBody, webhookBody } from '../../tenants/schemas.ts';
 import { assertTenantAllowed, requireScope, type Caller } from '../../auth/middleware.ts';
 import { generateKey, hasScope } from '../../auth/keys.ts';
-import { audited, deleteTenant, deleteWebhook, getTenantSettings, insertTenant, listAudit, setWebhook, updateTenant, type TenantSettings } from '../../db/admin.ts';
+import { deleteTenant, deleteWebhook, getTenantSettings, insertTenant, setWebhook, tenantIdOf, updateTenant, type TenantSettings } from '../../db/tenants.ts';
+import { audited, listAudit } from '../../db/audit.ts';
 import { insertKey, listKeys, revokeKey } from '../../db/keys.ts';
 import { setLimits } from '../../db/entitlements.ts';
-import { tenantIdOf } from '../../db/tenants.ts';
 import type { AppDeps } from '../../deps.ts';
 import { assertWebhookAllowed } from '../webhook-url.ts';
 import { policyFor } from '../../webhooks/ssrf.ts';
@@ -59,7 +59,7 @@ export function adminRouter({ config, pool, invalidator }: AppDeps): Router {
       await updateTenant(client, slug, input);
       await setLimits(client, slug, input);
       const after = (await getTenantSettings(client, slug))!;
-      return { result: after, audit: { action: 'tenant.update', target: `tenant:${slug}`, before: maskedSettings(before), after: maskedSettings(after) } };
+      return { result: after, audit: { action: 'tenant.update', target: `tenant:${slug}`, before: maskedSettings(before), after: maskedSettings(after), secrets: [before.webhook?.url] } };
     });
     await invalidator.tenantChanged(slug);
     send(res, 200, tenantSettings, updated);
@@ -72,14 +72,16 @@ export function adminRouter({ config, pool, invalidator }: AppDeps): Router {
     if (confirm !== slug) {
       throw new AppError(400, 'confirmation_required', `Deleting a tenant deletes all its data: repeat its slug, DELETE /api/tenants/${slug}?confirm=${slug}.`);
     }
-    const result = await audited(pool, req.caller, async (client) => {
+    // its keys, people and audit entries go with it (ON DELETE CASCADE); the entry of the deletion stays
+    const { id, answer } = await audited(pool, req.caller, async (client) => {
       const before = await getTenantSettings(client, slug, true);
       if (!before) throw noTenant(slug);
+      const id = (await tenantIdOf(client, slug))!;
       const { eventsDeleted } = (await deleteTenant(client, slug))!;
-      return { result: { deleted: slug, eventsDeleted }, audit: { action: 'tenant.delete', target: `tenant:${slug}`, before: maskedSettings(before), after: null } };
+      return { result: { id, answer: { deleted: slug, eventsDeleted } }, audit: { action: 'tenant.delete', target: `tenant:${slug}`, before: maskedSettings(before), after: null, secrets: [before.webhook?.url] } };
     });
-    await invalidator.tenantChanged(slug);
-    send(res, 200, tenantDeleted, result);
+    await invalidator.tenantDeleted(slug, id);
+    send(res, 200, tenantDeleted, answer);
   });
 
   router.put('/tenants/:tenant/webhook', admin, ...body, async (req, res) => {
@@ -92,7 +94,7 @@ export function adminRouter({ config, pool, invalidator }: AppDeps): Router {
       if (!before) throw noTenant(slug);
       await setWebhook(client, slug, url, enabled);
       const webhook = (await getTenantSettings(client, slug))!.webhook;
-      return { result: webhook, audit: { action: 'webhook.set', target: `tenant:${slug}`, before: maskedWebhook(before.webhook), after: maskedWebhook(webhook) } };
+      return { result: webhook, audit: { action: 'webhook.set', target: `tenant:${slug}`, before: maskedWebhook(before.webhook), after: maskedWebhook(webhook), secrets: [before.webhook?.url, url] } };
     });
     await invalidator.tenantChanged(slug);
     send(res, 200, webhookView, after!);
@@ -104,7 +106,7 @@ export function adminRouter({ config, pool, invalidator }: AppDeps): Router {
       const before = await getTenantSettings(client, slug, true);
       if (!before) throw noTenant(slug);
       await deleteWebhook(client, slug);
-      return { result: null, audit: before.webhook ? { action: 'webhook.delete', target: `tenant:${slug}`, before: maskedWebhook(before.webhook), after: null } : undefined };
+      return { result: null, audit: before.webhook ? { action: 'webhook.delete', target: `tenant:${slug}`, before: maskedWebhook(before.webhook), after: null, secrets: [before.webhook.url] } : undefined };
     });
     await invalidator.tenantChanged(slug);
     res.status(204).end();

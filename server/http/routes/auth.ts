@@ -10,7 +10,7 @@ import type { AppDeps } from '../../deps.ts';
 import { send } from '../responses.ts';
 import { assertSameOriginWrite } from '../../auth/middleware.ts';
 import { sessionCookie } from '../../auth/origin.ts';
-import { appendAudit, audited } from '../../db/admin.ts';
+import { appendAudit, audited } from '../../db/audit.ts';
 import { withTransaction } from '../../db/pool.ts';
 import {
   createSession, endSession, findPerson, insertPerson, markInvitationUsed, takeInvitation, toView,

@@ -1,9 +1,10 @@
 // POST /api/check ("may this tenant spend now?") and DELETE /api/reservations/:id. Exact: the
 // answer is computed by PostgreSQL from the daily rollups and the open holds, no cache.
-import { Router, type Request, type Response } from 'express';
+import { Router, type Response } from 'express';
 import { z } from 'zod';
 import { AppError } from '../../core/errors.ts';
 import { jsonBody, parseWith } from '../json-body.ts';
+import { pathParam } from '../path-params.ts';
 import { assertTenantAllowed, callerId, requireScope } from '../../auth/middleware.ts';
 import { isDatabaseUnavailable } from '../../db/errors.ts';
 import { tenantLimit } from '../../ratelimit.ts';
@@ -21,8 +22,7 @@ import { send } from '../responses.ts';
  */
 const mayCheck = requireScope('check');
 
-const param = (req: Request, name: string) => String(req.params[name]);
-const uuid = z.uuid();
+const reservationId = z.uuid({ message: 'a reservation id (a UUID)' });
 
 export function entitlementsRouter({ config, pool, entitlementMetrics, checks, tenants, limiter }: AppDeps): Router {
   const router = Router();
@@ -52,8 +52,7 @@ export function entitlementsRouter({ config, pool, entitlementMetrics, checks, t
   });
 
   router.delete('/reservations/:id', mayCheck, async (req, res) => {
-    const id = param(req, 'id');
-    if (!uuid.safeParse(id).success) throw new AppError(400, 'invalid_request', `'${id}' is not a reservation id (a UUID).`);
+    const id = pathParam(req, 'id', reservationId);
     const result = await releaseReservation(pool, id.toLowerCase(), req.caller?.tenant ?? null);
     if (result.kind === 'not_found') throw new AppError(404, 'reservation_not_found', `No reservation '${id}'.`);
     if (result.kind === 'ended') {

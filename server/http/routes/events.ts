@@ -27,6 +27,19 @@ function assertOwnTenant(caller: Caller | undefined, body: unknown): void {
   }
 }
 
+/**
+ * A tenant-bound key whose tenant was deleted may still be cached for a moment on a replica the
+ * invalidation has not reached (no Valkey): its slug may already name a new tenant. The ids differ,
+ * so such a key never writes into the new tenant.
+ */
+function assertSameTenantId(caller: Caller | undefined, rows: EventRow[]): void {
+  const own = caller?.tenantId;
+  if (own === undefined || own === null) return;
+  if (rows.some((r) => r.tenantId !== own)) {
+    throw new AppError(401, 'unauthorized', 'The API key is not valid: its tenant was deleted.', { headers: { 'WWW-Authenticate': 'Bearer realm="flagmeter"' } });
+  }
+}
+
 /** Charges each tenant of the request its number of events; 429 when any cannot pay. */
 async function enforceRateLimit(limiter: RateLimiter, defaults: { perSecond: number; burst: number }, rows: EventRow[], tenants: Map<number, TenantRef>, res: Response): Promise<void> {
   const counts = new Map<number, number>();
@@ -55,6 +68,7 @@ export function eventsRouter({ config, tenants, writer, limiter }: AppDeps): Rou
       maxFutureMs: config.EVENT_MAX_FUTURE_SECONDS * 1000,
       tenants,
     });
+    assertSameTenantId(req.caller, rows);
     await enforceRateLimit(limiter, defaults, rows, tenantsById, res);
     const result = await writer.write(rows);
     if (result.buffered) {

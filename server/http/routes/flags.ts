@@ -11,7 +11,7 @@ import { pathParam } from '../path-params.ts';
 import type { RouteDoc } from '../route-doc.ts';
 import { assertTenantAllowed, requireAnyScope, requireScope, type Caller } from '../../auth/middleware.ts';
 import { hasScope } from '../../auth/keys.ts';
-import { audited } from '../../db/admin.ts';
+import { audited } from '../../db/audit.ts';
 import { tenantIdOf } from '../../db/tenants.ts';
 import {
   deleteEnvironment, deleteFlag, environmentByName, environmentFlagCount, flagTarget, getFlag, insertEnvironment,
@@ -152,14 +152,16 @@ export function flagsRouter(deps: AppDeps, rootAuth: RequestHandler): Router {
   const audit: RequestHandler = async (req, res) => {
     const q = parseWith(auditQuery, req.query, 'The query');
     const tenant = tenantOf(req.caller, q.tenant, false);
-    if (q.tenant !== undefined && (await tenantIdOf(pool, q.tenant)) === undefined) throw badField('tenant', `No tenant '${q.tenant}'.`, 'unknown_tenant');
+    // entries are matched by the tenant's id, never by its slug alone (a deleted tenant's history is gone with it)
+    const tenantId = tenant === null ? null : await tenantIdOf(pool, tenant);
+    if (tenantId === undefined) throw badField('tenant', `No tenant '${tenant}'.`, 'unknown_tenant');
     if (q.env !== undefined && !(await environmentByName(pool, q.env))) throw badField('env', `No environment '${q.env}'.`, 'unknown_environment');
     const base = `flag:${tenant ?? '*'}/${q.env === undefined ? '' : `${q.env}/`}`;
     // the global view (no tenant, a global key) also shows the changes to the environments
     const prefixes = tenant === null && q.env === undefined ? [base, 'environment:'] : [base];
     const found = q.key === undefined
-      ? await listFlagAudit(pool, prefixes, q.page, q.pageSize)
-      : await listFlagAudit(pool, [], q.page, q.pageSize, [flagTarget(tenant, q.env!, q.key)]);
+      ? await listFlagAudit(pool, tenantId, prefixes, q.page, q.pageSize)
+      : await listFlagAudit(pool, tenantId, [], q.page, q.pageSize, [flagTarget(tenant, q.env!, q.key)]);
     send(res, 200, auditList, { items: found.items, page: q.page, pageSize: q.pageSize, total: found.total });
   };
 
@@ -187,8 +189,12 @@ export function environmentsRouter({ config, pool, invalidator }: AppDeps): Rout
   const target = (name: string) => `environment:${name}`;
   const out = (e: { name: string; position: number }, flags: number): z.infer<typeof environmentOut> => ({ name: e.name, position: e.position, flags });
 
-  router.get('/environments', requireAnyScope('read', 'flags'), async (_req, res) => {
-    send(res, 200, environmentList, { environments: (await listEnvironments(pool)).map((e) => out(e, e.flags)), defaultEnv: config.FLAGS_DEFAULT_ENV });
+  router.get('/environments', requireAnyScope('read', 'flags'), async (req, res) => {
+    // a tenant-bound caller counts its own flags and the global ones; a deleted tenant's key (still
+    // cached for a moment) counts none of a tenant it does not know: -1 matches no row
+    const own = req.caller?.tenant;
+    const tenantId = own ? (await tenantIdOf(pool, own)) ?? -1 : null;
+    send(res, 200, environmentList, { environments: (await listEnvironments(pool, tenantId)).map((e) => out(e, e.flags)), defaultEnv: config.FLAGS_DEFAULT_ENV });
   });
   router.post('/environments', admin, ...body, async (req, res) => {
     const b = parseWith(environmentBody, req.body, 'The environment');
@@ -242,7 +248,7 @@ function featureDocs(prefix: string, note: string): RouteDoc[] {
       responses: { 200: { description: 'The deleted flag', schema: deletedFlag }, 400: common[400], 403: common[403], 404: 'No such flag' } },
     { method: 'post', path: `${prefix}/features/promote`, summary: `Copy flags from one environment to another (dry run, conflict policy skip / overwrite / fail); one transaction.${note}`, scope: 'flags', body: promoteBody,
       responses: { 200: { description: 'What was (or would be) created, updated, left unchanged, found conflicting, skipped', schema: promoteResult }, 400: common[400], 403: common[403], 409: 'conflictPolicy fail and some flags differ: every conflict listed, nothing applied', 413: 'Body too large', 415: 'Not JSON' } },
-    { method: 'get', path: `${prefix}/audit-logs`, summary: `Flag changes from the audit log, newest first.${note}`, scope: 'read', query: auditQuery,
+    { method: 'get', path: `${prefix}/audit-logs`, summary: `Flag changes from the audit log, newest first; each names who made it (actor: the person signed in, or the key).${note}`, scope: 'read', query: auditQuery,
       responses: { 200: { description: 'A page of audit entries', schema: auditList }, 400: common[400], 403: common[403] } },
   ];
 }
@@ -250,7 +256,7 @@ function featureDocs(prefix: string, note: string): RouteDoc[] {
 export const flagRouteDocs: RouteDoc[] = [
   ...featureDocs('/api', ''),
   ...featureDocs('', ' (The toggle service\'s root path; same as under /api.)'),
-  { method: 'get', path: '/api/environments', summary: 'The environments, in order, with their number of flags, and the default one (FLAGS_DEFAULT_ENV).', scope: 'read',
+  { method: 'get', path: '/api/environments', summary: 'The environments, in order, with their number of flags (for a tenant-bound key or person: its tenant\'s own flags plus the global ones), and the default one (FLAGS_DEFAULT_ENV). Scope read or flags.', scope: 'read',
     responses: { 200: { description: 'Environments', schema: environmentList } } },
   { method: 'post', path: '/api/environments', summary: 'Add an environment.', scope: 'admin', body: environmentBody,
     responses: { 201: { description: 'Created', schema: environmentOut }, 400: common[400], 409: 'It exists', 413: 'Body too large', 415: 'Not JSON' } },

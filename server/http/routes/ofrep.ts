@@ -110,6 +110,7 @@ export function ofrepRouter({ config, tenants, limiter, flags }: AppDeps): Route
   }
 
   router.post('/evaluate/flags/:key', requireScope('evaluate'), parse, async (req, res) => {
+    // not through pathParam: OFREP answers any key it does not hold with FLAG_NOT_FOUND, in its own shape
     const key = String(req.params.key);
     const t = await target(req, res);
     const evaluated = await flags.evaluateOne(t.tenantId, t.envId, key, t.userId);

@@ -9,13 +9,13 @@ import type { RouteDoc } from '../route-doc.ts';
 import type { AppDeps } from '../../deps.ts';
 import { send } from '../responses.ts';
 import { assertTenantAllowed, requireScope } from '../../auth/middleware.ts';
-import { audited, getTenantSettings } from '../../db/admin.ts';
+import { getTenantSettings, tenantIdOf } from '../../db/tenants.ts';
+import { audited } from '../../db/audit.ts';
 import {
   findInvitation, findPerson, insertInvitation, listPendingInvitations, listPeople, revokeInvitation, revokeSessions, setPassword, toView, updatePerson,
 } from '../../db/people.ts';
-import { tenantIdOf } from '../../db/tenants.ts';
 import { postToSlack } from '../../jobs/slack.ts';
-import { hideUrl } from '../../jobs/deliver.ts';
+import { maskUrlIn } from '../../core/mask.ts';
 import { policyFor } from '../../webhooks/ssrf.ts';
 import { checkPassword, hashPassword } from '../../people/passwords.ts';
 import { assertPasswordAllowed } from '../../people/password-policy.ts';
@@ -138,11 +138,11 @@ export function peopleRouter({ config, pool, limiter, log }: AppDeps): Router {
     const result = await postToSlack(settings.webhook.url, `FlagMeter: a test message for tenant '${settings.name}' (${slug}). Alerts will arrive here.`, config.ALERT_HTTP_TIMEOUT_MS, policyFor(config));
     const url = settings.webhook.url;
     const outcome = {
-      delivered: result.ok, status: result.status ?? null, error: result.error ? hideUrl(result.error, url) : null, ms: Math.round(performance.now() - started),
+      delivered: result.ok, status: result.status ?? null, error: result.error ? maskUrlIn(result.error, url) : null, ms: Math.round(performance.now() - started),
     };
     // the start of the remote body helps an admin (Slack says why it refused): in the answer, never in the audit log
-    const answer = { ...outcome, excerpt: result.excerpt === undefined ? null : hideUrl(result.excerpt, url) };
-    await audited(pool, req.caller, async () => ({ result: null, audit: { action: 'webhook.test', target: `tenant:${slug}`, before: null, after: outcome } }));
+    const answer = { ...outcome, excerpt: result.excerpt === undefined ? null : maskUrlIn(result.excerpt, url) };
+    await audited(pool, req.caller, async () => ({ result: null, audit: { action: 'webhook.test', target: `tenant:${slug}`, before: null, after: outcome, secrets: [url] } }));
     send(res, 200, webhookTestAnswer, answer);
   });
   return router;

@@ -11,7 +11,7 @@ import type { RouteDoc } from '../route-doc.ts';
 import { assertWebhookAllowed } from '../webhook-url.ts';
 import type { AppDeps } from '../../deps.ts';
 import { assertTenantAllowed, requireScope, type Caller } from '../../auth/middleware.ts';
-import { audited } from '../../db/admin.ts';
+import { audited } from '../../db/audit.ts';
 import { tenantIdOf } from '../../db/tenants.ts';
 import {
   deleteEndpoint, getEndpoint, insertEndpoint, listDeliveries, listEndpoints, resendDelivery, rotateSecret, updateEndpoint, type EndpointView,
@@ -67,7 +67,7 @@ export function webhooksRouter({ config, pool }: AppDeps): Router {
       const e = await insertEndpoint(client, {
         tenantId, url: input.url, description: input.description ?? '', eventTypes: input.eventTypes, enabled: input.enabled ?? true, secret,
       });
-      return { result: e, audit: { action: 'webhook-endpoint.create', target: target(e.id), before: null, after: audit(e) } };
+      return { result: e, audit: { action: 'webhook-endpoint.create', target: target(e.id), before: null, after: audit(e), secrets: [e.url] } };
     });
     send(res, 201, endpointCreated, { ...created, secret });
   });
@@ -83,7 +83,7 @@ export function webhooksRouter({ config, pool }: AppDeps): Router {
       const before = await owned(req, true, client);
       await updateEndpoint(client, before.id, change);
       const e = (await getEndpoint(client, before.id))!;
-      return { result: e, audit: { action: 'webhook-endpoint.update', target: target(e.id), before: audit(before), after: audit(e) } };
+      return { result: e, audit: { action: 'webhook-endpoint.update', target: target(e.id), before: audit(before), after: audit(e), secrets: [before.url, e.url] } };
     });
     send(res, 200, endpointView, after);
   });
@@ -92,7 +92,7 @@ export function webhooksRouter({ config, pool }: AppDeps): Router {
     await audited(pool, req.caller, async (client) => {
       const before = await owned(req, true, client);
       await deleteEndpoint(client, before.id);
-      return { result: null, audit: { action: 'webhook-endpoint.delete', target: target(before.id), before: audit(before), after: null } };
+      return { result: null, audit: { action: 'webhook-endpoint.delete', target: target(before.id), before: audit(before), after: null, secrets: [before.url] } };
     });
     res.status(204).end();
   });
@@ -104,7 +104,7 @@ export function webhooksRouter({ config, pool }: AppDeps): Router {
       const before = await owned(req, true, client);
       await rotateSecret(client, before.id, secret, overlapSeconds);
       const e = (await getEndpoint(client, before.id))!;
-      return { result: e, audit: { action: 'webhook-endpoint.rotate-secret', target: target(e.id), before: audit(before), after: audit(e) } };
+      return { result: e, audit: { action: 'webhook-endpoint.rotate-secret', target: target(e.id), before: audit(before), after: audit(e), secrets: [before.url, e.url] } };
     });
     send(res, 200, secretRotated, { secret, previousSecretExpiresAt: after.previousSecretExpiresAt });
   });

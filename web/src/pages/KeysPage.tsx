@@ -1,5 +1,6 @@
 // API keys (admins): create one (its secret shown once, with a copy button), list, revoke.
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
+import { useList } from '../hooks.ts';
 import { Field, FormStatus, formValues, useForm } from '../ui/Form.tsx';
 import { createKey, fetchKeys, revokeKey } from '../api/keys.ts';
 import type { KeyView, Scope } from '../api/types.ts';
@@ -7,13 +8,10 @@ import { checkedScopes, ScopePicker, Secret } from '../ui/ScopePicker.tsx';
 import { formatDateTime } from '../format.ts';
 
 export function KeysPage() {
-  const [keys, setKeys] = useState<KeyView[] | undefined>(undefined);
+  const { items: keys, error: listError, setError: setListError, load } = useList(fetchKeys);
   const [fresh, setFresh] = useState<string | undefined>(undefined);
   const [scopes, setScopes] = useState<Scope[]>(['ingest']);
-  const [listError, setListError] = useState<string | undefined>(undefined);
   const f = useForm(['name', 'scopes', 'tenant']);
-  const load = () => fetchKeys().then(setKeys, (err: Error) => setListError(err.message));
-  useEffect(() => { void load(); }, []);
 
   const create = (ev: Event) => {
     ev.preventDefault();

@@ -1,6 +1,7 @@
 // People (admins): invite one (a one-use link, shown once), the pending invitations (revoke one),
 // list people, change scopes, disable or enable.
 import { useEffect, useState } from 'preact/hooks';
+import { useList } from '../hooks.ts';
 import { Field, FormStatus, formValues, useForm } from '../ui/Form.tsx';
 import { changePerson, fetchInvitations, fetchPeople, invite, revokeInvitation } from '../api/people.ts';
 import { describe } from '../api/http.ts';
@@ -44,10 +45,7 @@ const maker = (i: InvitationView) => i.createdByPerson
   ?? (i.createdByKeyId ? `key ${i.createdByKeyId}${i.createdByKeyName ? ` (${i.createdByKeyName})` : ''}` : '—');
 
 function PendingInvitations({ version }: { version: number }) {
-  const [list, setList] = useState<InvitationView[] | undefined>(undefined);
-  const [error, setError] = useState<string | undefined>(undefined);
-  const load = () => fetchInvitations().then((l) => { setList(l); setError(undefined); }, (err: Error) => setError(describe(err)));
-  useEffect(() => { void load(); }, [version]);
+  const { items: list, error, setError, load } = useList(fetchInvitations, [version]);
   const revoke = async (i: InvitationView) => {
     if (!confirm(`Revoke the invitation${i.name ? ` for “${i.name}”` : ''} (${i.scopes.join(', ')})? Its link stops working.`)) return;
     await revokeInvitation(i.id).catch((err: Error) => setError(describe(err)));

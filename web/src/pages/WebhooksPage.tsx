@@ -1,7 +1,8 @@
 // Generic webhook endpoints (admins): register one (its signing secret shown once), its event
 // subscriptions, enable/disable, secret rotation (the new secret shown once; the old one signs too
 // during the overlap), delete, and each endpoint's delivery log with a resend button.
-import { useEffect, useState } from 'preact/hooks';
+import { useState } from 'preact/hooks';
+import { useList } from '../hooks.ts';
 import { Field, FormStatus, formValues, useForm } from '../ui/Form.tsx';
 import { changeEndpoint, createEndpoint, deleteEndpoint, fetchDeliveries, fetchEndpoints, resend as resendDelivery, rotateSecret } from '../api/webhooks.ts';
 import { Secret } from '../ui/ScopePicker.tsx';
@@ -32,10 +33,7 @@ function EventTypePicker({ id, value, error, onChange }: { id: string; value: Ev
 }
 
 function DeliveryLog({ endpoint, version }: { endpoint: EndpointView; version: number }) {
-  const [rows, setRows] = useState<DeliveryView[] | undefined>(undefined);
-  const [error, setError] = useState<string | undefined>(undefined);
-  const load = () => fetchDeliveries(endpoint.id).then(setRows, (e: Error) => setError(e.message));
-  useEffect(() => { void load(); }, [endpoint.id, version]);
+  const { items: rows, error, setError, load } = useList(() => fetchDeliveries(endpoint.id), [endpoint.id, version]);
   const resend = async (d: DeliveryView) => {
     await resendDelivery(endpoint.id, d.id).catch((e: Error) => setError(e.message));
     await load();
@@ -110,13 +108,10 @@ function EndpointCard({ e, onChanged }: { e: EndpointView; onChanged: () => Prom
 }
 
 export function WebhooksPage() {
-  const [endpoints, setEndpoints] = useState<EndpointView[] | undefined>(undefined);
-  const [listError, setListError] = useState<string | undefined>(undefined);
+  const { items: endpoints, error: listError, load } = useList(fetchEndpoints);
   const [fresh, setFresh] = useState<string | undefined>(undefined);
   const [types, setTypes] = useState<EventType[]>(['flag.changed']);
   const f = useForm(['url', 'tenant', 'description', 'eventTypes']);
-  const load = () => fetchEndpoints().then(setEndpoints, (err: Error) => setListError(err.message));
-  useEffect(() => { void load(); }, []);
 
   const create = (ev: Event) => {
     ev.preventDefault();

@@ -39,7 +39,7 @@ export function FlagHistory({ tenant, env, flag, onClose }: { tenant: string; en
         <ol class="history">
           {items.map((e) => (
             <li key={e.id} data-action={e.action}>
-              <time dateTime={e.at}>{formatDateTime(e.at)}</time> · <b>{e.action}</b> by {e.keyName ?? e.keyId ?? 'bootstrap'}
+              <time dateTime={e.at}>{formatDateTime(e.at)}</time> · <b>{e.action}</b> by {e.actor.kind === 'nobody' ? 'nobody signed in' : e.actor.name}
               <div class="muted">{changes(e)}{promotedFrom(e) ? ` (promoted from ${promotedFrom(e)})` : ''}</div>
             </li>
           ))}

@@ -1,5 +1,5 @@
---! Previous: sha1:db244827dfc32844d17c3df6ece3a632b6367253
---! Hash: sha1:bf73d55b141d94a1f3e89b31d34e45bc00526a70
+--! Previous: sha1:76ec3ac0b1eb03cf01464f7ab8ac79eaf8ec115d
+--! Hash: sha1:b9d7f765e413bd482ea7c50291ee482349439b6e
 --! Message: Scopes and sign-in: the check scope, invitations keep who made them and can be revoked, idempotent checks remember their caller
 
 -- Scopes and sign-in (#20).
