@@ -17,10 +17,15 @@ import type { CheckBatcher } from './entitlements/check-batcher.ts';
 import type { FlagService } from './flags/service.ts';
 import type { Sessions } from './people/sessions.ts';
 import type { EmbeddedStatus } from './db/embedded-supervisor.ts';
+import type { ExportGate } from './reporting/export-gate.ts';
 
 export interface AppDeps {
   config: Config;
   pool: Pool;
+  /** The small pool reporting and CSV exports read through (REPORTING_POOL_MAX): they never take `pool`'s connections. */
+  reportingPool: Pool;
+  /** How many CSV exports may run at once per key and per tenant; counts and logs the ones cut for stalling. */
+  exportGate: ExportGate;
   writer: BatchWriter;
   tenants: TenantCache;
   log: Logger;

@@ -38,6 +38,7 @@ import { FlagService } from './flags/service.ts';
 import { CheckBatcher } from './entitlements/check-batcher.ts';
 import { Sessions } from './people/sessions.ts';
 import { registerFlagMetrics } from './flags/metrics.ts';
+import { ExportGate } from './reporting/export-gate.ts';
 
 /** all: migrate, serve and run the jobs; serve: HTTP only; worker: jobs only. */
 export type Role = 'all' | 'serve' | 'worker';
@@ -49,6 +50,8 @@ export interface FlagMeter {
   app: Express | undefined;
   databaseUrl: string;
   pool: Pool;
+  /** The pool reporting and CSV exports read through (ended on stop like the main one; idle in the worker role). */
+  reportingPool: Pool;
   writer: BatchWriter;
   tenants: TenantCache;
   worker: Worker | undefined;
@@ -129,6 +132,8 @@ export async function startFlagMeter(config: Config, role: Role, log: Logger): P
 async function startWith(config: Config, role: Role, log: Logger, embedded: Embedded | undefined): Promise<FlagMeter> {
   const databaseUrl = config.DATABASE_URL ?? embedded!.url;
   const pool = makePool(databaseUrl, config.PG_POOL_MAX, log);
+  // reporting's cursors last as long as a client reads: they get their own connections (opened on first use)
+  const reportingPool = makePool(databaseUrl, config.REPORTING_POOL_MAX, log, 'flagmeter-reporting');
   const metrics = makeMetrics();
   const valkey: Valkey | undefined = config.VALKEY_URL
     ? connectValkey({ url: config.VALKEY_URL, prefix: config.VALKEY_PREFIX, commandTimeoutMs: config.VALKEY_COMMAND_TIMEOUT_MS, log })
@@ -147,6 +152,7 @@ async function startWith(config: Config, role: Role, log: Logger, embedded: Embe
   } catch (err) {
     valkey?.disconnect();
     await pool.end();
+    await reportingPool.end();
     throw err;
   }
   if (worker) metrics.sources.queueDepth = () => queueDepths(pool, [TICK_QUEUE, ALERT_QUEUE]);
@@ -182,6 +188,7 @@ async function startWith(config: Config, role: Role, log: Logger, embedded: Embe
     await drainer?.stop();
     invalidator?.close();
     valkey?.disconnect();
+    await reportingPool.end();
     await pool.end();
   };
   if (role !== 'worker') {
@@ -197,7 +204,8 @@ async function startWith(config: Config, role: Role, log: Logger, embedded: Embe
     const entitlementMetrics = makeEntitlementMetrics(metrics.registry, () => outstandingReservations(pool));
     checks = new CheckBatcher(pool);
     const sessions = new Sessions(pool, config, log);
-    app = makeApp({ config, pool, writer, tenants, log, state, metrics, keys, limiter, version, valkey, buffer, usageCache, invalidator, entitlementMetrics, flags, sessions, checks, embedded: embedded?.supervisor });
+    const exportGate = new ExportGate({ perKey: config.EXPORTS_PER_KEY, perTenant: config.EXPORTS_PER_TENANT, idleMs: config.EXPORT_IDLE_TIMEOUT_MS }, log, metrics.registry);
+    app = makeApp({ config, pool, reportingPool, exportGate, writer, tenants, log, state, metrics, keys, limiter, version, valkey, buffer, usageCache, invalidator, entitlementMetrics, flags, sessions, checks, embedded: embedded?.supervisor });
     server = http.createServer({ keepAliveTimeout: 65_000 });
     drain = drainable(server); // first: it sees every request before the app does
     server.on('request', app);
@@ -242,5 +250,5 @@ async function startWith(config: Config, role: Role, log: Logger, embedded: Embe
     log.info('stopped');
   })();
 
-  return { url, app, databaseUrl, pool, writer, tenants, worker, drainer, metrics, flags, metricsUrl: metricsServer?.url ?? url, stop, abort: () => { void embedded?.supervisor.stop(); embedded?.server.stopNow(); } };
+  return { url, app, databaseUrl, pool, reportingPool, writer, tenants, worker, drainer, metrics, flags, metricsUrl: metricsServer?.url ?? url, stop, abort: () => { void embedded?.supervisor.stop(); embedded?.server.stopNow(); } };
 }

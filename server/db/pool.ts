@@ -1,4 +1,7 @@
-// One pg pool per process. Errors on idle clients (server restart) are logged, never thrown.
+// The pg pools of a process: the main one (ingest, checks, flags, everything short) and a small one
+// for reporting, whose cursors may stay open as long as a client reads a file, so that exports can
+// never take the connections the hot paths need. Errors on idle clients (server restart) are
+// logged, never thrown.
 import pg from 'pg';
 import type { Logger } from '../log.ts';
 
@@ -8,11 +11,12 @@ export type Pool = pg.Pool;
 pg.types.setTypeParser(pg.types.builtins.INT8, Number);
 pg.types.setTypeParser(pg.types.builtins.NUMERIC, Number);
 
-export function makePool(connectionString: string, max: number, log: Logger): Pool {
+/** `name` is the application_name PostgreSQL shows in pg_stat_activity (flagmeter, flagmeter-reporting). */
+export function makePool(connectionString: string, max: number, log: Logger, name = 'flagmeter'): Pool {
   const pool = new pg.Pool({
     connectionString,
     max,
-    application_name: 'flagmeter',
+    application_name: name,
     connectionTimeoutMillis: 5000,
     idleTimeoutMillis: 30_000,
   });
@@ -44,6 +48,19 @@ export async function withTransaction<T>(pool: Pool, fn: (client: pg.PoolClient)
     client.release(lost);
   }
 }
+
+export interface PoolStats { max: number; total: number; idle: number; waiting: number }
+
+/** What a pool holds right now (health): connections open, idle among them, and callers waiting for one. */
+export const poolStats = (pool: Pool): PoolStats =>
+  ({ max: pool.options.max ?? 10, total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount });
+
+/**
+ * The wait for a free connection ran out (connectionTimeoutMillis) while every connection of the
+ * pool was open: the pool is busy, the database is not down (that times out with fewer open).
+ */
+export const isPoolBusy = (pool: Pool, err: unknown) =>
+  err instanceof Error && /timeout exceeded when trying to connect/i.test(err.message) && pool.totalCount >= (pool.options.max ?? 10);
 
 /** One round trip: resolves while the database answers (health), rejects when it does not. */
 export async function ping(pool: Pool): Promise<void> {

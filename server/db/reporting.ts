@@ -192,20 +192,31 @@ export const queryStatement = (source: Source, p: QueryParams): { text: string; 
 });
 
 /**
- * A text column as one RFC 4180 field: quoted (inner quotes doubled) when it holds a comma, a quote,
- * CR or LF; empty for null. Used on fixed column names only.
+ * A text cell a spreadsheet would run as a formula (a leading = + - @, tab or CR: OWASP's CSV
+ * injection list) with a ' in front, which makes it text; the same rule as formulaSafe in
+ * server/reporting/csv.ts. Only ever applied to text columns: a negative number stays a number.
  */
-const csvField = (column: string) => `case when ${column} is null then '' when ${column} ~ '[",\\r\\n]' then '"' || replace(${column}, '"', '""') || '"' else ${column} end`;
+const formulaSafe = (column: string) => `case when ${column} ~ '^[-=+@\\t\\r]' then '''' || ${column} else ${column} end`;
+
+/**
+ * A text column as one RFC 4180 field: quoted (inner quotes doubled) when it holds a comma, a quote,
+ * CR or LF; empty for null; guarded against formulas when `escapeFormulas`. Used on fixed column
+ * names only.
+ */
+const csvField = (name: string, escapeFormulas: boolean) => {
+  const column = escapeFormulas ? `(${formulaSafe(name)})` : name;
+  return `case when ${column} is null then '' when ${column} ~ '[",\\r\\n]' then '"' || replace(${column}, '"', '""') || '"' else ${column} end`;
+};
 
 /**
  * The same rows for CSV, formatted by PostgreSQL as CRLF-terminated records and joined into chunks
  * of the file. Formatting them in Node (the driver parsing six fields per row, csv-stringify joining
  * them) allocated so much per row that V8 grew the heap by ~200 MB over a 1,000,000-row export.
- * Only the columns the grouping asks for, in the file's order: one of four fixed texts.
+ * Only the columns the grouping asks for, in the file's order: one of eight fixed texts.
  */
-export const queryCsvStatement = (source: Source, p: QueryParams): { text: string; values: unknown[] } => {
+export const queryCsvStatement = (source: Source, p: QueryParams, escapeFormulas: boolean): { text: string; values: unknown[] } => {
   const q = queryStatement(source, p);
-  const cols = ['"windowStart"', '"windowEnd"', ...(p.byFeature ? [csvField('feature')] : []), ...(p.byUser ? [csvField('"user"')] : []), 'tokens::text', 'events::text'];
+  const cols = ['"windowStart"', '"windowEnd"', ...(p.byFeature ? [csvField('feature', escapeFormulas)] : []), ...(p.byUser ? [csvField('"user"', escapeFormulas)] : []), 'tokens::text', 'events::text'];
   return { text: csvChunks(`select ${cols.join(` || ',' || `)} || E'\\r\\n' as line from (${q.text}) q`), values: q.values };
 };
 
@@ -256,21 +267,29 @@ export async function readSnapshot(pool: Pool): Promise<{ client: pg.PoolClient;
 /**
  * Reads `statement` through a cursor on the snapshot's connection, `batch` rows at a time. When
  * `signal` aborts (the caller went away) while a fetch runs, the backend is asked to cancel it, so
- * a long sort or scan stops at once rather than at the next batch.
+ * a long sort or scan stops at once rather than at the next batch; `pool` lends the connection that
+ * asks (the main pool: the reporting pool may be full of the very exports being cancelled). An
+ * abort between fetches cancels nothing: the next fetch is simply not made.
  */
 export async function* cursorRows<T>(pool: Pool, client: pg.PoolClient, statement: { text: string; values: unknown[] }, batch: number, signal?: AbortSignal, rowMode?: 'array'): AsyncGenerator<T[]> {
   const name = `fm_report_${Math.random().toString(36).slice(2, 10)}`;
-  await client.query(`declare ${name} no scroll cursor for ${statement.text}`, statement.values);
-  const cancel = () => { void pool.query('select pg_cancel_backend($1::int)', [(client as unknown as { processID: number }).processID]).catch(() => undefined); };
+  let fetching = true;
+  const cancel = () => {
+    if (fetching) void pool.query('select pg_cancel_backend($1::int)', [(client as unknown as { processID: number }).processID]).catch(() => undefined);
+  };
   signal?.addEventListener('abort', cancel, { once: true });
   try {
+    await client.query(`declare ${name} no scroll cursor for ${statement.text}`, statement.values);
     for (;;) {
       if (signal?.aborted) return;
+      fetching = true;
       const { rows } = await client.query({ text: `fetch forward ${batch} from ${name}`, ...(rowMode ? { rowMode } : {}) });
+      fetching = false;
       if (rows.length > 0) yield rows as T[];
       if (rows.length < batch) return;
     }
   } finally {
+    fetching = false;
     signal?.removeEventListener('abort', cancel);
   }
 }
@@ -363,14 +382,14 @@ export async function statementBody(client: pg.ClientBase, tenantId: number, sta
 // The statement as one table a spreadsheet can pivot: a `total` row, then `feature`, `day` (per day
 // and feature) and `user` (every user, largest first) rows. Day and user rows only where the daily
 // rows answer the period exactly, as in the JSON.
-const statementCsvSql = `
+const statementCsvSql = (escapeFormulas: boolean) => `
 with t as (
   select t.id, t.timezone, $2::timestamptz as period_start, $3::timestamptz as period_end,
     (($2::timestamptz at time zone t.timezone)::date) as first_day, (($3::timestamptz at time zone t.timezone)::date) as end_day,
     flagmeter.daily_rows_answer(t.id, t.timezone, $2::timestamptz, $3::timestamptz) as daily_ok
   from flagmeter.tenants t where t.id = $1::bigint
 ), ${periodSums}
-select section || ',' || coalesce(day, '') || ',' || ${csvField('feature')} || ',' || ${csvField('"user"')} || ',' || tokens::text || ',' || events::text || E'\\r\\n' as line from (
+select section || ',' || coalesce(day, '') || ',' || ${csvField('feature', escapeFormulas)} || ',' || ${csvField('"user"', escapeFormulas)} || ',' || tokens::text || ',' || events::text || E'\\r\\n' as line from (
   select 1 as ord, 'total' as section, null::text as day, null::text as feature, null::text as "user",
     coalesce(sum(tokens), 0)::bigint as tokens, coalesce(sum(event_count), 0)::bigint as events, 0::bigint as rank
   from f
@@ -391,4 +410,5 @@ select section || ',' || coalesce(day, '') || ',' || ${csvField('feature')} || '
 ) x
 order by ord, rank`;
 
-export const statementCsvStatement = (tenantId: number, start: Date, end: Date) => ({ text: csvChunks(statementCsvSql), values: [tenantId, start, end] });
+export const statementCsvStatement = (tenantId: number, start: Date, end: Date, escapeFormulas: boolean) =>
+  ({ text: csvChunks(statementCsvSql(escapeFormulas)), values: [tenantId, start, end] });

@@ -25,6 +25,11 @@ export const healthBody = z.object({
     restarts: count.describe('times it was started again since this FlagMeter started'),
     lastRestartAt: isoTime.nullable(),
   }).optional().describe('only with the embedded PostgreSQL (no DATABASE_URL)'),
+  /** Connections of each pool: open (total), idle among them, callers waiting for one, and the most it opens. */
+  pools: z.object({
+    main: z.object({ max: count, total: count, idle: count, waiting: count }),
+    reporting: z.object({ max: count, total: count, idle: count, waiting: count }),
+  }),
 });
 
 export const openApiBody = z.looseObject({ openapi: z.string(), info: z.looseObject({}), paths: z.looseObject({}) });

@@ -1,5 +1,6 @@
 // RFC 4180 CSV straight from a cursor: a batch of rows at a time, written only as fast as the client
-// reads, so memory stays flat however many rows there are; a client that goes away aborts the read.
+// reads, so memory stays flat however many rows there are; a client that goes away aborts the read,
+// and one that stops reading is cut after an idle timeout, so it cannot hold its connection.
 import type { Request, Response } from 'express';
 import { stringify } from 'csv-stringify/sync';
 
@@ -25,8 +26,18 @@ const safeName = (name: string) => name.replace(/[^A-Za-z0-9._-]+/g, '_');
 // newline stays one field for every reader.
 const csvOptions = { record_delimiter: '\r\n', quoted_match: /[\r\n]/, cast: { boolean: (b: boolean) => String(b) } } as const;
 
-/** Rows as CSV records (csv-stringify), for lists small enough to hold. */
-export const csvRecords = (rows: unknown[][]) => stringify(rows, csvOptions);
+/** Cells a spreadsheet would run as a formula (OWASP's CSV injection list); the SQL twin is in db/reporting.ts. */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/** A text cell a spreadsheet would take for a formula gets a leading ' (numbers are left as they are). */
+export const formulaSafe = (cell: unknown) => (typeof cell === 'string' && FORMULA_START.test(cell) ? `'${cell}` : cell);
+
+/** Rows as CSV records (csv-stringify), for lists small enough to hold; `escapeFormulas` guards their text cells. */
+export const csvRecords = (rows: unknown[][], escapeFormulas = false) =>
+  stringify(escapeFormulas ? rows.map((r) => r.map(formulaSafe)) : rows, csvOptions);
+
+/** How long a write may wait for the client to take data, and what to do when it waited that long. */
+export interface CsvIdle { ms: number; onStall(): void }
 
 /**
  * Streams a header row and then `batches` of chunks of records that PostgreSQL has already
@@ -34,11 +45,13 @@ export const csvRecords = (rows: unknown[][]) => stringify(rows, csvOptions);
  * the socket has taken the last, so one batch is in memory however long the export. Returns the
  * number of chunks sent. The first batch is read before anything is sent, so a query that fails at once still gets
  * a proper error answer; a failure later can only cut the transfer short (the response is destroyed,
- * so the client sees an incomplete body, not a short file).
+ * so the client sees an incomplete body, not a short file). A client that takes nothing for
+ * `idle.ms` while a write waits (a stalled or very slow reader) is cut the same way, and
+ * `idle.onStall` told: the caller then closes the cursor and releases the connection.
  */
 export async function sendCsv(
   res: Response, filename: string, header: string[],
-  batches: AsyncGenerator<string[][]>, signal: AbortSignal,
+  batches: AsyncGenerator<string[][]>, signal: AbortSignal, idle: CsvIdle,
 ): Promise<number> {
   let first: IteratorResult<string[][]>;
   try {
@@ -58,7 +71,9 @@ export async function sendCsv(
   // a response that has closed fires neither 'drain' nor 'close' again: never wait on it
   const gone = () => signal.aborted || res.destroyed;
   const drained = () => new Promise<void>((resolve) => {
-    const done = () => { res.off('drain', done); signal.removeEventListener('abort', done); resolve(); };
+    const done = () => { clearTimeout(timer); res.off('drain', done); signal.removeEventListener('abort', done); resolve(); };
+    // no 'drain' for idle.ms: the client has stopped taking data, and a connection waits with it
+    const timer = setTimeout(() => { done(); if (!gone()) { idle.onStall(); res.destroy(); } }, idle.ms);
     res.once('drain', done);
     signal.addEventListener('abort', done, { once: true });
     if (gone()) done();
@@ -87,7 +102,24 @@ export async function sendCsv(
   } finally {
     await batches.return(undefined);
   }
-  if (signal.aborted) return chunks;
-  await new Promise<void>((resolve) => res.end(resolve));
+  // left, or cut for stalling: there is nobody to end the file for
+  if (gone()) return chunks;
+  await ended(res, idle);
   return chunks;
+}
+
+/**
+ * Ends the response and waits until it is flushed or closed. The last records may still wait in
+ * Node's buffer (a write below the high-water mark does not ask to wait): a client that never takes
+ * them is cut after `idle.ms` like one that stalls mid-file, or the caller would hold its
+ * connection for as long as the socket stays open ('finish' never comes, nor end's callback).
+ */
+function ended(res: Response, idle: CsvIdle): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => { clearTimeout(timer); res.off('close', done); res.off('finish', done); resolve(); };
+    const timer = setTimeout(() => { if (!res.writableFinished) { idle.onStall(); res.destroy(); } done(); }, idle.ms);
+    res.once('finish', done);
+    res.once('close', done);
+    res.end();
+  });
 }

@@ -1,29 +1,17 @@
 // The tenant view's limits card in a real Chromium: the quota and each feature limit with its bar,
 // the hard/soft badge, reserved tokens and overage, as set through the API.
-import { afterAll, beforeAll, expect, test } from '@jest/globals';
+import { expect, test } from '@jest/globals';
 import type { Page } from 'playwright-core';
 import type { FlagMeter } from '../../server/runtime.ts';
-import { startTestApp } from '../helpers/app.ts';
-import { addTenants, createTestDb, type TestDb } from '../helpers/db.ts';
-import { openConsole, type Browser } from '../helpers/chromium.ts';
+import { addTenants } from '../helpers/db.ts';
 import { check, patchTenant, postEvent } from '../entitlements/helpers.ts';
+import { consoleSuite } from '../helpers/console-suite.ts';
 
-let db: TestDb;
 let app: FlagMeter;
-let browser: Browser;
 let page: Page;
-
-beforeAll(async () => {
-  db = await createTestDb();
-  await addTenants(db.pool, [{ slug: 'limits-co', quota: 10_000 }]);
-  app = await startTestApp(db.url);
-  browser = await openConsole(app.url);
-  page = browser.page;
-}, 60_000);
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-  await db?.drop();
+consoleSuite({
+  seed: (db) => addTenants(db.pool, [{ slug: 'limits-co', quota: 10_000 }]),
+  ready: (s) => { ({ app, page } = s); },
 });
 
 test('each limit shows its bar, hard/soft, reserved tokens and overage', async () => {

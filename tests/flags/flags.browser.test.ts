@@ -2,17 +2,15 @@
 // count in the picker; toggling a flag changes the next OFREP answer; the active quota rule is
 // shown; "New flag" never replaces an existing one; the form shows the API's field messages;
 // promotion shows the dry run's diff before applying; a read key is read-only.
-import { afterAll, beforeAll, expect, test } from '@jest/globals';
+import { expect, test } from '@jest/globals';
 import type { Page } from 'playwright-core';
 import type { FlagMeter } from '../../server/runtime.ts';
-import { startTestApp } from '../helpers/app.ts';
-import { addTenants, createTestDb, type TestDb } from '../helpers/db.ts';
-import { openConsole, screenshot, type Browser } from '../helpers/chromium.ts';
+import { addTenants } from '../helpers/db.ts';
+import { screenshot } from '../helpers/chromium.ts';
+import { consoleSuite } from '../helpers/console-suite.ts';
 
 const ADMIN = 'fm_live_flagsadmin03_EEEEEEEEEEEEEEEEEEEEEEEEEEEEEEEE';
-let db: TestDb;
 let app: FlagMeter;
-let browser: Browser;
 let page: Page;
 
 async function call(method: string, path: string, body?: unknown) {
@@ -24,20 +22,15 @@ async function call(method: string, path: string, body?: unknown) {
 const evaluate = async (key: string, env = 'dev') =>
   (await call('POST', `/ofrep/v1/evaluate/flags/${key}`, { context: { tenant: 'acme', env, targetingKey: 'u1' } })).body;
 
-beforeAll(async () => {
-  db = await createTestDb();
-  await addTenants(db.pool, [{ slug: 'acme', quota: 1000 }]);
-  app = await startTestApp(db.url, { FLAGMETER_AUTH: 'true', FLAGMETER_ADMIN_KEY: ADMIN });
-  await call('POST', '/api/features', { tenant: 'acme', env: 'dev', key: 'checkout', enabled: true, strategy: 'percentage', percentage: 100, description: 'new checkout' });
-  await call('POST', '/api/features', { tenant: 'acme', env: 'dev', key: 'llm', enabled: true, strategy: 'boolean', type: 'string', onValue: 'gpt-4o', offValue: 'off', quotaRules: [{ atPercent: 90, serve: 'gpt-4o-mini' }] });
-  await call('POST', '/api/events', { tenant: 'acme', feature: 'gpt-4o', tokens: 950 });
-  browser = await openConsole(app.url);
-  page = browser.page;
-}, 60_000);
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-  await db?.drop();
+consoleSuite({
+  seed: (db) => addTenants(db.pool, [{ slug: 'acme', quota: 1000 }]),
+  env: { FLAGMETER_AUTH: 'true', FLAGMETER_ADMIN_KEY: ADMIN },
+  ready: (s) => { ({ app, page } = s); },
+  prepare: async () => {
+    await call('POST', '/api/features', { tenant: 'acme', env: 'dev', key: 'checkout', enabled: true, strategy: 'percentage', percentage: 100, description: 'new checkout' });
+    await call('POST', '/api/features', { tenant: 'acme', env: 'dev', key: 'llm', enabled: true, strategy: 'boolean', type: 'string', onValue: 'gpt-4o', offValue: 'off', quotaRules: [{ atPercent: 90, serve: 'gpt-4o-mini' }] });
+    await call('POST', '/api/events', { tenant: 'acme', feature: 'gpt-4o', tokens: 950 });
+  },
 });
 
 async function openWith(scopes: string[]): Promise<void> {

@@ -2,36 +2,26 @@
 // for an API key) before showing anything, says why a key was refused, then runs live on a read key
 // and keeps it for the browser session (a reload), until the key is forgotten. Signing in with a
 // name and password: tests/console/console.browser.test.ts.
-import { afterAll, beforeAll, expect, test } from '@jest/globals';
+import { expect, test } from '@jest/globals';
 import type { Page } from 'playwright-core';
 import type { FlagMeter } from '../../server/runtime.ts';
-import { post, startTestApp } from '../helpers/app.ts';
-import { createTestDb, type TestDb } from '../helpers/db.ts';
-import { openConsole, type Browser } from '../helpers/chromium.ts';
+import { post } from '../helpers/app.ts';
 import { addDemoTenants } from '../helpers/demo-usage.ts';
+import { consoleSuite } from '../helpers/console-suite.ts';
 
 const ADMIN = 'fm_live_dashadmin001_q7Vb2xKpL9mWnR4tYs8uZc3dFg6hJk1N';
 const asAdmin = { authorization: `Bearer ${ADMIN}` };
 
-let db: TestDb;
 let app: FlagMeter;
-let browser: Browser;
 let page: Page;
 let navigations = 0;
-
-beforeAll(async () => {
-  db = await createTestDb();
-  await addDemoTenants(db.pool);
-  app = await startTestApp(db.url, { FLAGMETER_AUTH: 'true', FLAGMETER_ADMIN_KEY: ADMIN });
-  browser = await openConsole(app.url);
-  page = browser.page;
-  page.on('framenavigated', (frame) => { if (frame === page.mainFrame()) navigations++; });
-}, 60_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-  await db?.drop();
+consoleSuite({
+  seed: (db) => addDemoTenants(db.pool),
+  env: { FLAGMETER_AUTH: 'true', FLAGMETER_ADMIN_KEY: ADMIN },
+  ready: (s) => {
+    ({ app, page } = s);
+    page.on('framenavigated', (frame) => { if (frame === page.mainFrame()) navigations++; });
+  },
 });
 
 async function newKey(scopes: string[]): Promise<string> {

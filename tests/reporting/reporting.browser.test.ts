@@ -3,43 +3,34 @@
 // and "Download CSV", which must carry the page's key (fetch + Blob, not a bare link).
 import { readFile } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, expect, test } from '@jest/globals';
+import { expect, test } from '@jest/globals';
 import { parse } from 'csv-parse/sync';
 import type { Page } from 'playwright-core';
 import { insertEvents } from '../../server/db/events.ts';
 import type { FlagMeter } from '../../server/runtime.ts';
-import { startTestApp } from '../helpers/app.ts';
-import { addTenants, createTestDb, type TestDb } from '../helpers/db.ts';
-import { openConsole, type Browser } from '../helpers/chromium.ts';
+import { addTenants } from '../helpers/db.ts';
+import { consoleSuite } from '../helpers/console-suite.ts';
 
 const ADMIN = 'fm_live_reportdash01_q7Vb2xKpL9mWnR4tYs8uZc3dFg6hJk1N';
 const DAY = 86_400_000;
-let db: TestDb;
 let app: FlagMeter;
-let browser: Browser;
 let page: Page;
 
-beforeAll(async () => {
-  db = await createTestDb();
-  const { acme } = await addTenants(db.pool, [{ slug: 'acme', billingDay: 1, timezone: 'UTC', quota: 1_000_000 }]);
-  const now = Date.now();
-  // this period: three users and anonymous traffic; the previous period: one big user
-  const rows = [
-    ...Array.from({ length: 30 }, (_, i) => ({ at: now - (i % 3) * 60_000, user: ['ada', 'grace', 'linus'][i % 3]!, tokens: 1000 * (1 + (i % 3)) })),
-    ...Array.from({ length: 5 }, (_, i) => ({ at: now - i * 60_000, user: null, tokens: 700 })),
-  ];
-  const { rows: [prev] } = await db.pool.query(`select p.period_start from flagmeter.billing_period(1, 'UTC', now()) c, flagmeter.billing_period(1, 'UTC', c.period_start - interval '1 second') p`);
-  for (let i = 0; i < 10; i++) rows.push({ at: prev.period_start.getTime() + DAY * (1 + i), user: 'old-timer', tokens: 50_000 });
-  await insertEvents(db.pool, rows.map((r, i) => ({ id: randomUUID(), tenantId: acme!, feature: i % 2 ? 'gpt-4o' : 'mini', tokens: r.tokens, occurredAt: new Date(r.at).toISOString(), key: null, user: r.user })));
-  app = await startTestApp(db.url, { FLAGMETER_AUTH: 'true', FLAGMETER_ADMIN_KEY: ADMIN });
-  browser = await openConsole(app.url);
-  page = browser.page;
-}, 60_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-  await db?.drop();
+consoleSuite({
+  seed: async (db) => {
+    const { acme } = await addTenants(db.pool, [{ slug: 'acme', billingDay: 1, timezone: 'UTC', quota: 1_000_000 }]);
+    const now = Date.now();
+    // this period: three users and anonymous traffic; the previous period: one big user
+    const rows = [
+      ...Array.from({ length: 30 }, (_, i) => ({ at: now - (i % 3) * 60_000, user: ['ada', 'grace', 'linus'][i % 3]!, tokens: 1000 * (1 + (i % 3)) })),
+      ...Array.from({ length: 5 }, (_, i) => ({ at: now - i * 60_000, user: null, tokens: 700 })),
+    ];
+    const { rows: [prev] } = await db.pool.query(`select p.period_start from flagmeter.billing_period(1, 'UTC', now()) c, flagmeter.billing_period(1, 'UTC', c.period_start - interval '1 second') p`);
+    for (let i = 0; i < 10; i++) rows.push({ at: prev.period_start.getTime() + DAY * (1 + i), user: 'old-timer', tokens: 50_000 });
+    await insertEvents(db.pool, rows.map((r, i) => ({ id: randomUUID(), tenantId: acme!, feature: i % 2 ? 'gpt-4o' : 'mini', tokens: r.tokens, occurredAt: new Date(r.at).toISOString(), key: null, user: r.user })));
+  },
+  env: { FLAGMETER_AUTH: 'true', FLAGMETER_ADMIN_KEY: ADMIN },
+  ready: (s) => { ({ app, page } = s); },
 });
 
 async function readKey(): Promise<string> {

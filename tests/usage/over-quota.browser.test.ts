@@ -1,31 +1,22 @@
 // The dashboard tells the truth about a tenant far over its quota (issue #13): the summary cards
 // count it where it belongs, and the chart's quota and 80% labels do not overlap.
-import { afterAll, beforeAll, expect, test } from '@jest/globals';
+import { expect, test } from '@jest/globals';
 import type { Page } from 'playwright-core';
 import type { FlagMeter } from '../../server/runtime.ts';
-import { post, startTestApp } from '../helpers/app.ts';
-import { addTenants, createTestDb, type TestDb } from '../helpers/db.ts';
-import { openConsole, type Browser } from '../helpers/chromium.ts';
+import { post } from '../helpers/app.ts';
+import { addTenants } from '../helpers/db.ts';
+import { consoleSuite } from '../helpers/console-suite.ts';
 
-let db: TestDb;
 let app: FlagMeter;
-let browser: Browser;
 let page: Page;
-
-beforeAll(async () => {
-  db = await createTestDb();
-  await addTenants(db.pool, [{ slug: 'way-over', quota: 100 }, { slug: 'warm', quota: 1000 }, { slug: 'calm', quota: 1000 }]);
-  app = await startTestApp(db.url);
-  for (const [tenant, tokens] of [['way-over', 200_000], ['warm', 850], ['calm', 10]] as const) {
-    expect((await post(app.url, { tenant, feature: 'gpt-4o', tokens })).status).toBe(201);
-  }
-  browser = await openConsole(app.url);
-  page = browser.page;
-}, 60_000);
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-  await db?.drop();
+consoleSuite({
+  seed: (db) => addTenants(db.pool, [{ slug: 'way-over', quota: 100 }, { slug: 'warm', quota: 1000 }, { slug: 'calm', quota: 1000 }]),
+  ready: (s) => { ({ app, page } = s); },
+  prepare: async () => {
+    for (const [tenant, tokens] of [['way-over', 200_000], ['warm', 850], ['calm', 10]] as const) {
+      expect((await post(app.url, { tenant, feature: 'gpt-4o', tokens })).status).toBe(201);
+    }
+  },
 });
 
 const stat = (label: string) => page.locator('.stat', { hasText: label }).locator('.stat__value').textContent();

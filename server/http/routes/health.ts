@@ -1,16 +1,17 @@
 // GET /api/health: 200 while the database answers, 503 when it does not. It says honestly what is
 // degraded: the database down while Valkey buffers (events are accepted but not yet counted),
-// Valkey down (reads and writes go to PostgreSQL), and how many events wait where; with the embedded
-// PostgreSQL, whether it is being restarted and how often it was.
+// Valkey down (reads and writes go to PostgreSQL), how many events wait where, and what each pool
+// holds (the main one for ingest, checks and flags; the reporting one for queries and exports); with
+// the embedded PostgreSQL, whether it is being restarted and how often it was.
 import { healthBody, send } from '../responses.ts';
 import { Router } from 'express';
 import { isReady } from '../../valkey/connection.ts';
 import type { AppDeps } from '../../deps.ts';
-import { ping } from '../../db/pool.ts';
+import { ping, poolStats } from '../../db/pool.ts';
 
 const DB_TIMEOUT_MS = 2000;
 
-export function healthRouter({ pool, writer, state, valkey, buffer, embedded }: AppDeps): Router {
+export function healthRouter({ pool, reportingPool, writer, state, valkey, buffer, embedded }: AppDeps): Router {
   const router = Router();
   router.get('/health', async (_req, res) => {
     let timer: NodeJS.Timeout | undefined;
@@ -30,6 +31,7 @@ export function healthRouter({ pool, writer, state, valkey, buffer, embedded }: 
       timestamp: new Date().toISOString(),
       services: { database, valkey: valkeyState },
       buffer: { ...writer.stats(), ...(inValkey === undefined ? {} : { inValkey }) },
+      pools: { main: poolStats(pool), reporting: poolStats(reportingPool) },
       ...(embedded ? { embeddedPostgres: embedded.status() } : {}),
     });
   });

@@ -1,0 +1,59 @@
+// One flag for one user, in process, the way the server's evaluator decides (server/flags/evaluate.ts):
+// disabled → off; a quota rule serving the tenant now → its value; then the strategy (boolean: on;
+// percentage: the user's murmur3 bucket below the percentage; targeting: deny, then allow).
+import { bucket } from './murmur3.ts';
+
+export type FlagValue = boolean | string;
+
+export interface QuotaRule { atPercent: number; serve: FlagValue; feature?: string }
+
+/** A flag as GET /api/features lists it (the fields evaluation reads). */
+export interface FlagDefinition {
+  key: string;
+  enabled: boolean;
+  strategy: 'boolean' | 'percentage' | 'targeting';
+  percentage: number | null;
+  allow: readonly string[] | ReadonlySet<string>;
+  deny: readonly string[] | ReadonlySet<string>;
+  group: string | null;
+  type: 'boolean' | 'string';
+  onValue: string | null;
+  offValue: string | null;
+  version?: number;
+  /** the quota rule serving the tenant as of the last sync (null: none) */
+  activeQuotaRule?: (QuotaRule & { percent?: number }) | null;
+}
+
+export interface LocalEvaluation {
+  value: FlagValue;
+  variant: string;
+  reason: 'STATIC' | 'TARGETING_MATCH' | 'SPLIT' | 'DISABLED' | 'DEFAULT';
+  /** the strategy needs a user and none was given */
+  userMissing?: true;
+}
+
+const has = (list: readonly string[] | ReadonlySet<string>, id: string) => ('has' in list ? list.has(id) : list.includes(id));
+
+export function evaluateFlag(f: FlagDefinition, userId?: string): LocalEvaluation {
+  const string = f.type === 'string';
+  const on: FlagValue = string ? f.onValue! : true;
+  const off: FlagValue = string ? f.offValue! : false;
+  if (!f.enabled) return { value: off, variant: 'off', reason: 'DISABLED' };
+  const rule = f.activeQuotaRule;
+  if (rule) {
+    const value = typeof rule.serve === 'boolean' && string ? (rule.serve ? on : off) : rule.serve;
+    return { value, variant: `quota-${rule.atPercent}${rule.feature === undefined ? '' : `-${rule.feature}`}`, reason: 'TARGETING_MATCH' };
+  }
+  switch (f.strategy) {
+    case 'boolean':
+      return { value: on, variant: 'on', reason: 'STATIC' };
+    case 'percentage':
+      if (userId === undefined) return { value: off, variant: 'off', reason: 'DEFAULT', userMissing: true };
+      return bucket(f.group ?? f.key, userId) < f.percentage! ? { value: on, variant: 'on', reason: 'SPLIT' } : { value: off, variant: 'off', reason: 'SPLIT' };
+    case 'targeting':
+      if (userId === undefined) return { value: off, variant: 'off', reason: 'DEFAULT', userMissing: true };
+      if (has(f.deny, userId)) return { value: off, variant: 'off', reason: 'TARGETING_MATCH' };
+      if (has(f.allow, userId)) return { value: on, variant: 'on', reason: 'TARGETING_MATCH' };
+      return { value: off, variant: 'off', reason: 'DEFAULT' };
+  }
+}

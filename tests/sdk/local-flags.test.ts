@@ -1,0 +1,98 @@
+// Local evaluation (@flagmeter/sdk LocalFlags): the shared vectors (sdk/vectors/flag-evaluation.json)
+// hold for the server's evaluator and for the SDK's, and against a real FlagMeter the definitions
+// sync with ETag (unchanged: 304) and evaluate in process exactly as OFREP answers.
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import fs from 'node:fs';
+import { compile, evaluate } from '../../server/flags/evaluate.ts';
+import { bucket as serverBucket } from '../../server/flags/murmur3.ts';
+import type { Flag } from '../../server/flags/model.ts';
+import { bucket, evaluateFlag, LocalFlags, type FlagDefinition } from '../../sdk/node/src/index.ts';
+import { startSdkServer, type SdkServer } from './harness.ts';
+
+const vectors = JSON.parse(fs.readFileSync('sdk/vectors/flag-evaluation.json', 'utf8'));
+const flagOf = (c: any) => ({ ...vectors.defaults, ...c.flag });
+const usageOf = (c: any) => c.usage && { quota: c.usage.quota, features: new Map(Object.entries(c.usage.features ?? {})) };
+
+describe('the shared vectors', () => {
+  test('are what the server computes: buckets and evaluations', () => {
+    expect(vectors.buckets.length).toBeGreaterThan(200);
+    for (const v of vectors.buckets) expect([v.group, v.userId, serverBucket(v.group, v.userId)]).toEqual([v.group, v.userId, v.bucket]);
+    for (const c of vectors.cases) {
+      const got = evaluate(compile({ tenant: 'acme', env: 'prod', description: '', version: 1, createdAt: '', updatedAt: '', ...flagOf(c) } as Flag, false), c.userId, usageOf(c));
+      expect({ key: c.flag.key, userId: c.userId, got: { value: got.value, variant: got.variant, reason: got.reason, ...(got.userMissing ? { userMissing: true } : {}) } })
+        .toEqual({ key: c.flag.key, userId: c.userId, got: c.expected });
+    }
+  });
+
+  test('are what the SDK computes in process', () => {
+    for (const v of vectors.buckets) expect([v.group, v.userId, bucket(v.group, v.userId)]).toEqual([v.group, v.userId, v.bucket]);
+    for (const c of vectors.cases) {
+      const got = evaluateFlag({ ...flagOf(c), activeQuotaRule: c.activeQuotaRule ?? null } as FlagDefinition, c.userId);
+      expect({ key: c.flag.key, userId: c.userId, got }).toEqual({ key: c.flag.key, userId: c.userId, got: c.expected });
+    }
+  });
+});
+
+describe('against a real FlagMeter', () => {
+  let s: SdkServer;
+  let readKey: string;
+  beforeAll(async () => {
+    s = await startSdkServer([{ slug: 'local-co', quota: 1000 }], { FLAG_COUNTS_FLUSH_MS: '1000000', FLAG_QUOTA_REFRESH_MS: '100' });
+    readKey = (await s.admin('POST', '/api/keys', { name: 'flags-reader', scopes: ['read'], tenant: 'local-co' })).body.key;
+    const flags = [
+      { key: 'half', enabled: true, strategy: 'percentage', percentage: 50 },
+      { key: 'beta', enabled: true, strategy: 'targeting', allow: ['u1', 'u3', 'Zoë'], deny: ['u2'] },
+      { key: 'model', enabled: true, strategy: 'percentage', percentage: 30, type: 'string', onValue: 'gpt-4o', offValue: 'gpt-4o-mini', group: 'models' },
+      { key: 'follows-quota', enabled: true, strategy: 'boolean', type: 'string', onValue: 'gpt-4o', offValue: 'none', quotaRules: [{ atPercent: 90, serve: 'gpt-4o-mini' }] },
+    ];
+    for (const f of flags) expect(await s.admin('POST', '/api/features', { tenant: 'local-co', env: 'prod', ...f })).toMatchObject({ status: 201 });
+  });
+  afterAll(async () => {
+    await s.stop();
+  });
+
+  const ofrep = async (key: string, userId: string) => {
+    const res = await fetch(`${s.url}/ofrep/v1/evaluate/flags/${key}`, {
+      method: 'POST', headers: { authorization: `Bearer ${s.key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ context: { targetingKey: userId, tenant: 'local-co', env: 'prod' } }),
+    });
+    const b = await res.json();
+    return { value: b.value, variant: b.variant, reason: b.reason };
+  };
+  const users = [...Array.from({ length: 60 }, (_, i) => `u${i}`), 'Zoë', '李雷', '🙂'];
+
+  test('evaluates as OFREP answers, for every flag and user', async () => {
+    const local = new LocalFlags({ baseUrl: s.url, apiKey: readKey, tenant: 'local-co', env: 'prod', refreshMs: 0 });
+    await local.ready();
+    expect(local.keys().sort()).toEqual(['beta', 'follows-quota', 'half', 'model']);
+    for (const key of local.keys()) {
+      for (const u of users) expect({ key, u, e: local.evaluate(key, u) }).toEqual({ key, u, e: await ofrep(key, u) });
+    }
+    expect(local.getString('model', 'x', 'u1')).toBe((await ofrep('model', 'u1')).value);
+    expect(local.getBoolean('nope', true, 'u1')).toBe(true);
+    local.close();
+  });
+
+  test('re-reads with If-None-Match (304 when unchanged), sees a change, and follows the quota at the next sync', async () => {
+    const local = new LocalFlags({ baseUrl: s.url, apiKey: readKey, tenant: 'local-co', env: 'prod', refreshMs: 0 });
+    await local.ready();
+    expect(await local.refresh()).toBe(false);
+    expect(local.counts).toMatchObject({ loaded: 1, notModified: 1 });
+    expect(local.getBoolean('half', false, 'u1')).toBe((await ofrep('half', 'u1')).value);
+    expect((await s.admin('POST', '/api/features', { tenant: 'local-co', env: 'prod', key: 'half', enabled: false, strategy: 'percentage', percentage: 50 })).status).toBe(200);
+    expect(await local.refresh()).toBe(true);
+    expect(local.evaluate('half', 'u1')).toEqual({ value: false, variant: 'off', reason: 'DISABLED' });
+
+    expect(local.getString('follows-quota', 'x', 'u1')).toBe('gpt-4o');
+    await fetch(`${s.url}/api/events`, { method: 'POST', headers: { authorization: `Bearer ${s.key}`, 'content-type': 'application/json' }, body: JSON.stringify({ tenant: 'local-co', feature: 'gpt-4o', tokens: 950 }) });
+    let served = '';
+    for (let i = 0; i < 100 && served !== 'gpt-4o-mini'; i++) {
+      await new Promise((r) => setTimeout(r, 50));
+      await local.refresh();
+      served = local.getString('follows-quota', 'x', 'u1');
+    }
+    expect(served).toBe('gpt-4o-mini');
+    expect(local.evaluate('follows-quota', 'u1')).toEqual(await ofrep('follows-quota', 'u1'));
+    local.close();
+  });
+});
