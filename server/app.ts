@@ -23,6 +23,8 @@ import { peopleRouter } from './http/routes/people.ts';
 import { webhooksRouter } from './http/routes/webhooks.ts';
 import { entitlementsRouter } from './http/routes/entitlements.ts';
 import { environmentsRouter, flagsRouter } from './http/routes/flags.ts';
+import { segmentsRouter } from './http/routes/segments.ts';
+import { flagTransferRouter } from './http/routes/flag-transfer.ts';
 import { ofrepCors, ofrepRouter } from './http/routes/ofrep.ts';
 
 
@@ -61,7 +63,7 @@ export function makeApp(deps: AppDeps): Express {
   app.use(authRouter(deps));
   // everything else under /api needs a key or a session (each route then asks for its scope)
   app.use('/api', auth);
-  app.use('/api', peopleRouter(deps), eventsRouter(deps), seriesRouter(deps), usageRouter(deps), alertsRouter(deps), adminRouter(deps), usageStream(deps), environmentsRouter(deps));
+  app.use('/api', peopleRouter(deps), eventsRouter(deps), seriesRouter(deps), usageRouter(deps), alertsRouter(deps), adminRouter(deps), usageStream(deps), environmentsRouter(deps), segmentsRouter(deps), flagTransferRouter(deps));
   app.use('/api', entitlementsRouter(deps));
   app.use('/api', webhooksRouter(deps));
   // flags under /api and at the toggle service's root paths (authenticated per route there); OFREP

@@ -197,85 +197,106 @@ create table flagmeter.flags (
   key text not null,
   description text default ''::text not null,
   enabled boolean not null,
-  strategy text not null,
-  percentage smallint,
-  allow_list text[] default '{}'::text[] not null,
-  deny_list text[] default '{}'::text[] not null,
-  group_id text,
   value_type text default 'boolean'::text not null,
-  on_value text,
-  off_value text,
+  on_value jsonb,
+  off_value jsonb,
   quota_rules jsonb default '[]'::jsonb not null,
   version integer default 1 not null,
   created_at timestamp with time zone default now() not null,
   updated_at timestamp with time zone default now() not null,
-  constraint flags_allow_list_check CHECK ((cardinality(allow_list) <= 10000)),
-  constraint flags_deny_list_check CHECK ((cardinality(deny_list) <= 10000)),
+  strategies jsonb default '[]'::jsonb not null,
+  variants jsonb default '[]'::jsonb not null,
+  stickiness text default 'default'::text not null,
+  dependencies jsonb default '[]'::jsonb not null,
   constraint flags_description_check CHECK ((length(description) <= 1000)),
   constraint flags_environment_id_fkey FOREIGN KEY (environment_id) REFERENCES flagmeter.environments(id),
-  constraint flags_group_id_check CHECK (((length(group_id) >= 1) AND (length(group_id) <= 200))),
   constraint flags_key_check CHECK ((key ~ '^[a-z0-9][a-z0-9._-]{0,127}$'::text)),
-  constraint flags_lists_disjoint CHECK ((NOT (allow_list && deny_list))),
-  constraint flags_off_value_check CHECK ((length(off_value) <= 1000)),
-  constraint flags_on_value_check CHECK ((length(on_value) <= 1000)),
-  constraint flags_percentage_check CHECK (((percentage >= 0) AND (percentage <= 100))),
-  constraint flags_percentage_needed CHECK (((strategy <> 'percentage'::text) OR (percentage IS NOT NULL))),
   constraint flags_pkey PRIMARY KEY (tenant_id, environment_id, key),
   constraint flags_quota_rules_check CHECK ((jsonb_typeof(quota_rules) = 'array'::text)),
-  constraint flags_strategy_check CHECK ((strategy = ANY (ARRAY['boolean'::text, 'percentage'::text, 'targeting'::text]))),
+  constraint flags_rule_shapes CHECK (((jsonb_typeof(strategies) = 'array'::text) AND (jsonb_typeof(variants) = 'array'::text) AND (jsonb_typeof(dependencies) = 'array'::text))),
   constraint flags_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES flagmeter.tenants(id) ON DELETE CASCADE,
-  constraint flags_value_type_check CHECK ((value_type = ANY (ARRAY['boolean'::text, 'string'::text]))),
-  constraint flags_values_match_type CHECK (((value_type = 'string'::text) = ((on_value IS NOT NULL) AND (off_value IS NOT NULL))))
+  constraint flags_value_size CHECK (((octet_length((on_value)::text) <= 10000) AND (octet_length((off_value)::text) <= 10000))),
+  constraint flags_value_type CHECK ((value_type = ANY (ARRAY['boolean'::text, 'string'::text, 'number'::text, 'json'::text]))),
+  constraint flags_values_match_type CHECK (
+CASE value_type
+    WHEN 'boolean'::text THEN ((on_value IS NULL) AND (off_value IS NULL))
+    ELSE COALESCE(((jsonb_typeof(on_value) =
+    CASE value_type
+        WHEN 'json'::text THEN 'object'::text
+        ELSE value_type
+    END) AND (jsonb_typeof(off_value) =
+    CASE value_type
+        WHEN 'json'::text THEN 'object'::text
+        ELSE value_type
+    END)), false)
+END)
 );
 comment on table flagmeter.flags is 'A tenant''s own feature flags, per environment. tenant_id comes first in the primary key (distribution by tenant). A flag here replaces the global flag with the same key and environment for this tenant.';
 comment on column flagmeter.flags.key is 'Flag key (lowercase letters, digits, . _ -; at most 128 characters), unique per tenant and environment.';
 comment on column flagmeter.flags.enabled is 'False: every evaluation serves the off-value (reason DISABLED).';
-comment on column flagmeter.flags.strategy is 'boolean (on for everyone), percentage (murmur3 bucket of group:user below percentage), targeting (allow list on, deny list off, anyone else off).';
-comment on column flagmeter.flags.percentage is 'Share of users that are in, 0-100 (percentage strategy).';
-comment on column flagmeter.flags.allow_list is 'User ids that get the on-value (targeting strategy).';
-comment on column flagmeter.flags.deny_list is 'User ids that get the off-value (targeting strategy); disjoint from allow_list.';
-comment on column flagmeter.flags.group_id is 'Bucketing group of the percentage strategy (null: the flag key); flags sharing a group share buckets.';
-comment on column flagmeter.flags.value_type is 'boolean (serves true/false) or string (serves on_value/off_value).';
-comment on column flagmeter.flags.on_value is 'Served when the flag is on (string flags).';
-comment on column flagmeter.flags.off_value is 'Served when the flag is off or disabled (string flags).';
+comment on column flagmeter.flags.value_type is 'boolean (serves true/false), string, number or json (an object): on_value/off_value and the variants'' values are of this type.';
+comment on column flagmeter.flags.on_value is 'Served when a strategy matches and no variant applies (null on a boolean flag: true).';
+comment on column flagmeter.flags.off_value is 'Served when the flag is off, disabled, or no strategy matches (null on a boolean flag: false).';
 comment on column flagmeter.flags.quota_rules is 'Rules evaluated before the strategy: [{atPercent, serve, feature?}]; the highest atPercent the tenant''s usage (of its quota, or of that feature''s limit) has reached wins.';
 comment on column flagmeter.flags.version is 'Starts at 1 and grows with every change; part of the list ETag.';
+comment on column flagmeter.flags.strategies is 'Tried in order, the first that matches decides: [{name, constraints: [{contextName, operator, values | value, caseInsensitive, inverted}], segments: [name], rollout 0-100, stickiness, group, serve on|off, variants}]. Empty: on for everyone. Validated by the API (server/flags/schemas.ts).';
+comment on column flagmeter.flags.variants is 'Weighted values served when the matching strategy has no variants of its own: [{name, weight (percent, sums to 100), value}].';
+comment on column flagmeter.flags.stickiness is 'What the flag''s variants bucket by: default (targetingKey, then sessionId, then random), random, or a context field.';
+comment on column flagmeter.flags.dependencies is 'Parent flags (same tenant and environment, or inherited) that must be on (enabled true) or off, and serve one of variants when given: [{flag, enabled, variants}]. No cycles (the API refuses them).';
 
 create table flagmeter.global_flags (
   environment_id bigint not null,
   key text not null,
   description text default ''::text not null,
   enabled boolean not null,
-  strategy text not null,
-  percentage smallint,
-  allow_list text[] default '{}'::text[] not null,
-  deny_list text[] default '{}'::text[] not null,
-  group_id text,
   value_type text default 'boolean'::text not null,
-  on_value text,
-  off_value text,
+  on_value jsonb,
+  off_value jsonb,
   quota_rules jsonb default '[]'::jsonb not null,
   version integer default 1 not null,
   created_at timestamp with time zone default now() not null,
   updated_at timestamp with time zone default now() not null,
-  constraint global_flags_allow_list_check CHECK ((cardinality(allow_list) <= 10000)),
-  constraint global_flags_deny_list_check CHECK ((cardinality(deny_list) <= 10000)),
+  strategies jsonb default '[]'::jsonb not null,
+  variants jsonb default '[]'::jsonb not null,
+  stickiness text default 'default'::text not null,
+  dependencies jsonb default '[]'::jsonb not null,
   constraint global_flags_description_check CHECK ((length(description) <= 1000)),
   constraint global_flags_environment_id_fkey FOREIGN KEY (environment_id) REFERENCES flagmeter.environments(id),
-  constraint global_flags_group_id_check CHECK (((length(group_id) >= 1) AND (length(group_id) <= 200))),
   constraint global_flags_key_check CHECK ((key ~ '^[a-z0-9][a-z0-9._-]{0,127}$'::text)),
-  constraint global_flags_lists_disjoint CHECK ((NOT (allow_list && deny_list))),
-  constraint global_flags_off_value_check CHECK ((length(off_value) <= 1000)),
-  constraint global_flags_on_value_check CHECK ((length(on_value) <= 1000)),
-  constraint global_flags_percentage_check CHECK (((percentage >= 0) AND (percentage <= 100))),
-  constraint global_flags_percentage_needed CHECK (((strategy <> 'percentage'::text) OR (percentage IS NOT NULL))),
   constraint global_flags_pkey PRIMARY KEY (environment_id, key),
   constraint global_flags_quota_rules_check CHECK ((jsonb_typeof(quota_rules) = 'array'::text)),
-  constraint global_flags_strategy_check CHECK ((strategy = ANY (ARRAY['boolean'::text, 'percentage'::text, 'targeting'::text]))),
-  constraint global_flags_value_type_check CHECK ((value_type = ANY (ARRAY['boolean'::text, 'string'::text]))),
-  constraint global_flags_values_match_type CHECK (((value_type = 'string'::text) = ((on_value IS NOT NULL) AND (off_value IS NOT NULL))))
+  constraint global_flags_rule_shapes CHECK (((jsonb_typeof(strategies) = 'array'::text) AND (jsonb_typeof(variants) = 'array'::text) AND (jsonb_typeof(dependencies) = 'array'::text))),
+  constraint global_flags_value_size CHECK (((octet_length((on_value)::text) <= 10000) AND (octet_length((off_value)::text) <= 10000))),
+  constraint global_flags_value_type CHECK ((value_type = ANY (ARRAY['boolean'::text, 'string'::text, 'number'::text, 'json'::text]))),
+  constraint global_flags_values_match_type CHECK (
+CASE value_type
+    WHEN 'boolean'::text THEN ((on_value IS NULL) AND (off_value IS NULL))
+    ELSE COALESCE(((jsonb_typeof(on_value) =
+    CASE value_type
+        WHEN 'json'::text THEN 'object'::text
+        ELSE value_type
+    END) AND (jsonb_typeof(off_value) =
+    CASE value_type
+        WHEN 'json'::text THEN 'object'::text
+        ELSE value_type
+    END)), false)
+END)
 );
 comment on table flagmeter.global_flags is 'Flags every tenant inherits unless it has its own flag with the key (flagmeter.flags). Written with admin keys only. Not tenant data: a reference table when distributed. Columns as in flagmeter.flags.';
+
+create table flagmeter.global_segments (
+  name text not null,
+  description text default ''::text not null,
+  constraints jsonb default '[]'::jsonb not null,
+  version integer default 1 not null,
+  created_at timestamp with time zone default now() not null,
+  updated_at timestamp with time zone default now() not null,
+  constraint global_segments_constraints_check CHECK ((jsonb_typeof(constraints) = 'array'::text)),
+  constraint global_segments_description_check CHECK ((length(description) <= 1000)),
+  constraint global_segments_name_check CHECK ((name ~ '^[a-z0-9][a-z0-9._-]{0,127}$'::text)),
+  constraint global_segments_pkey PRIMARY KEY (name)
+);
+comment on table flagmeter.global_segments is 'Segments every tenant''s flags (and the global flags) may refer to. Written with admin keys only. Not tenant data: a reference table when distributed. Columns as in flagmeter.segments.';
 
 create table flagmeter.invitations (
   id bigint generated always as identity not null,
@@ -450,6 +471,25 @@ comment on table flagmeter.rollups_hourly is 'Tokens per tenant, local hour (ten
 comment on column flagmeter.rollups_hourly.hour is 'Start of the tenant-local hour.';
 comment on column flagmeter.rollups_hourly.tokens is 'Sum of the merged minute rollups.';
 comment on column flagmeter.rollups_hourly.event_count is 'Events in the merged minute rollups.';
+
+create table flagmeter.segments (
+  tenant_id bigint not null,
+  name text not null,
+  description text default ''::text not null,
+  constraints jsonb default '[]'::jsonb not null,
+  version integer default 1 not null,
+  created_at timestamp with time zone default now() not null,
+  updated_at timestamp with time zone default now() not null,
+  constraint segments_constraints_check CHECK ((jsonb_typeof(constraints) = 'array'::text)),
+  constraint segments_description_check CHECK ((length(description) <= 1000)),
+  constraint segments_name_check CHECK ((name ~ '^[a-z0-9][a-z0-9._-]{0,127}$'::text)),
+  constraint segments_pkey PRIMARY KEY (tenant_id, name),
+  constraint segments_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES flagmeter.tenants(id) ON DELETE CASCADE
+);
+comment on table flagmeter.segments is 'A tenant''s segments: named constraint sets its flags'' strategies refer to (strategies[].segments). tenant_id comes first in the primary key (distribution by tenant). Replaces a global segment of the same name for this tenant.';
+comment on column flagmeter.segments.name is 'The name strategies refer to (lowercase letters, digits, . _ -).';
+comment on column flagmeter.segments.constraints is 'All must hold: [{contextName, operator, values | value, caseInsensitive, inverted}], as in a strategy.';
+comment on column flagmeter.segments.version is 'Starts at 1 and grows with every change; part of the flag sets'' stamps.';
 
 create table flagmeter.sessions (
   id bigint generated always as identity not null,
@@ -746,10 +786,10 @@ create view report.flags as
     e.name AS environment,
     g.key,
     g.enabled,
-    g.strategy,
-    g.percentage,
-    cardinality(g.allow_list) AS allowed,
-    cardinality(g.deny_list) AS denied,
+    jsonb_array_length(g.strategies) AS strategies,
+    jsonb_array_length(g.variants) AS variants,
+    ARRAY( SELECT d.value ->> 'flag'::text
+           FROM jsonb_array_elements(g.dependencies) d(value)) AS parents,
     g.value_type,
     g.on_value,
     g.off_value,
@@ -763,10 +803,10 @@ UNION ALL
     e.name AS environment,
     f.key,
     f.enabled,
-    f.strategy,
-    f.percentage,
-    cardinality(f.allow_list) AS allowed,
-    cardinality(f.deny_list) AS denied,
+    jsonb_array_length(f.strategies) AS strategies,
+    jsonb_array_length(f.variants) AS variants,
+    ARRAY( SELECT d.value ->> 'flag'::text
+           FROM jsonb_array_elements(f.dependencies) d(value)) AS parents,
     f.value_type,
     f.on_value,
     f.off_value,
@@ -781,14 +821,13 @@ comment on column report.flags.tenant is 'Tenant slug; null for a global flag ev
 comment on column report.flags.environment is 'Environment name.';
 comment on column report.flags.key is 'Flag key.';
 comment on column report.flags.enabled is 'False: the flag serves its off value to everyone.';
-comment on column report.flags.strategy is 'boolean, percentage or targeting.';
-comment on column report.flags.percentage is 'Share of users that are in (percentage strategy).';
-comment on column report.flags.allowed is 'Users on the allow list (targeting strategy).';
-comment on column report.flags.denied is 'Users on the deny list (targeting strategy).';
-comment on column report.flags.value_type is 'boolean or string.';
-comment on column report.flags.on_value is 'String flags: value served when on.';
-comment on column report.flags.off_value is 'String flags: value served when off.';
-comment on column report.flags.quota_rules is 'Number of quota rules (evaluated before the strategy).';
+comment on column report.flags.strategies is 'Number of strategies (0: on for everyone).';
+comment on column report.flags.variants is 'Number of flag-level variants.';
+comment on column report.flags.parents is 'Keys of the flags this one depends on.';
+comment on column report.flags.value_type is 'boolean, string, number or json.';
+comment on column report.flags.on_value is 'Value served when on without variants (null: true).';
+comment on column report.flags.off_value is 'Value served when off (null: false).';
+comment on column report.flags.quota_rules is 'Number of quota rules (evaluated before the strategies).';
 comment on column report.flags.version is 'Grows with every change.';
 comment on column report.flags.updated_at is 'Last change.';
 
@@ -1469,7 +1508,7 @@ AS $function$
 declare
   v_tenant text;
 begin
-  if new.action in ('flag.create', 'flag.update', 'flag.delete', 'flag.promote') then
+  if new.action in ('flag.create', 'flag.update', 'flag.delete', 'flag.promote', 'flag.import') then
     v_tenant := nullif(split_part(substr(new.target, 6), '/', 1), '*');
     perform flagmeter.webhook_emit((select id from flagmeter.tenants where slug = v_tenant), v_tenant, 'flag.changed', new.target,
       jsonb_build_object('action', substr(new.action, 6), 'tenant', v_tenant,
@@ -1483,7 +1522,7 @@ begin
   end if;
   return null;
 end $function$;
-comment on function flagmeter.tg_audit_log__webhook_event() is 'flag.changed, tenant.created and tenant.deleted events, from the audit entry of the change.';
+comment on function flagmeter.tg_audit_log__webhook_event() is 'flag.changed (a flag created, updated, deleted, promoted or imported), tenant.created and tenant.deleted events, from the audit entry of the change.';
 
 CREATE OR REPLACE FUNCTION flagmeter.tg_events__rollup()
  RETURNS trigger

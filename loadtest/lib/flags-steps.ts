@@ -4,6 +4,7 @@
 import { compile, evaluate } from '../../server/flags/evaluate.ts';
 import { EvaluationCounter } from '../../server/flags/counter.ts';
 import type { Flag } from '../../server/flags/model.ts';
+import { legacyStrategies } from '../../server/flags/legacy.ts';
 import type { Pool } from '../../server/db/pool.ts';
 import { pino } from 'pino';
 import type { Shot } from './ledger.ts';
@@ -79,8 +80,8 @@ export interface MicroResult { evaluations: number; nsPerEvaluation: number; nsP
  */
 export function flagsMicroBench(n = 2_000_000, rounds = 5): MicroResult {
   const flag: Flag = {
-    tenant: 't', env: ENV, key: 'bench-model', description: '', enabled: true, strategy: 'targeting', percentage: null,
-    allow: allowList, deny: [], group: null, type: 'string', onValue: 'gpt-4o', offValue: 'gpt-4o-mini', quotaRules: [],
+    tenant: 't', env: ENV, key: 'bench-model', description: '', enabled: true, strategies: legacyStrategies({ strategy: 'targeting', allow: allowList }),
+    variants: [], stickiness: 'default', dependencies: [], type: 'string', onValue: 'gpt-4o', offValue: 'gpt-4o-mini', quotaRules: [],
     version: 1, createdAt: '', updatedAt: '',
   };
   const compiled = compile(flag, false);
@@ -92,7 +93,7 @@ export function flagsMicroBench(n = 2_000_000, rounds = 5): MicroResult {
     const t0 = process.hrtime.bigint();
     for (let i = 0; i < n; i++) {
       const r = evaluate(compiled, users[i % users.length]!);
-      if (count) counter.count(1, 1, 'bench-model', r.value);
+      if (count) counter.count(1, 1, 'bench-model', r.value as string);
       if (r.value === 'gpt-4o') sink++;
     }
     return Number(process.hrtime.bigint() - t0) / n;

@@ -5,15 +5,16 @@
 import { writeFileSync } from 'node:fs';
 import { compile, evaluate, reachedPercent, type UsageView } from '../../server/flags/evaluate.ts';
 import { bucket } from '../../server/flags/murmur3.ts';
-import type { Flag, QuotaRule } from '../../server/flags/model.ts';
+import type { QuotaRule } from '../../server/flags/model.ts';
+import { serverFlag, type FlatFlag } from './server-flag.ts';
 
 const users = ['alice', 'bob', 'u-42', 'user-1000', '', 'a', 'ab', 'abc', 'abcd', 'abcde', '12345678901234567890', 'Zoë', 'José', 'Łukasz', '李雷', 'Дмитрий', '🙂', 'naïve café', 'ﬁ', 'user\u00a0space', 'x'.repeat(61)];
 for (let i = 0; i < 30; i++) users.push(`user-${i * 7919}`);
 const groups = ['new-model', 'checkout', 'g', 'ünicode-group', 'a:b'];
 const buckets = groups.flatMap((group) => users.map((userId) => ({ group, userId, bucket: bucket(group, userId) })));
 
-const base = { tenant: 'acme', env: 'prod', description: '', version: 1, createdAt: '2026-12-01T00:00:00.000Z', updatedAt: '2026-12-01T00:00:00.000Z', percentage: null, allow: [], deny: [], group: null, type: 'boolean', onValue: null, offValue: null, quotaRules: [] } as const;
-const flags: Partial<Flag>[] = [
+const defaults = { percentage: null, allow: [], deny: [], group: null, type: 'boolean', onValue: null, offValue: null, quotaRules: [] } as const;
+const flags: Partial<FlatFlag>[] = [
   { key: 'always', enabled: true, strategy: 'boolean' },
   { key: 'off', enabled: false, strategy: 'boolean' },
   { key: 'off-string', enabled: false, strategy: 'percentage', percentage: 50, type: 'string', onValue: 'gpt-4o', offValue: 'gpt-4o-mini' },
@@ -25,7 +26,7 @@ const flags: Partial<Flag>[] = [
   { key: 'beta', enabled: true, strategy: 'targeting', allow: ['alice', 'Zoë', '李雷'], deny: ['bob', 'alice'] },
   { key: 'beta-string', enabled: true, strategy: 'targeting', type: 'string', onValue: 'on-model', offValue: 'off-model', allow: ['u-42'], deny: [] },
 ];
-const quotaFlags: { flag: Partial<Flag>; usage: { quota?: { used: number; limit: number }; features?: Record<string, { used: number; limit: number }> } }[] = [
+const quotaFlags: { flag: Partial<FlatFlag>; usage: { quota?: { used: number; limit: number }; features?: Record<string, { used: number; limit: number }> } }[] = [
   { flag: { key: 'follows-quota', enabled: true, strategy: 'boolean', type: 'string', onValue: 'gpt-4o', offValue: 'none', quotaRules: [{ atPercent: 90, serve: 'gpt-4o-mini' }, { atPercent: 100, serve: false }] }, usage: { quota: { used: 950, limit: 1000 } } },
   { flag: { key: 'follows-quota', enabled: true, strategy: 'boolean', type: 'string', onValue: 'gpt-4o', offValue: 'none', quotaRules: [{ atPercent: 90, serve: 'gpt-4o-mini' }, { atPercent: 100, serve: false }] }, usage: { quota: { used: 1000, limit: 1000 } } },
   { flag: { key: 'follows-quota', enabled: true, strategy: 'boolean', type: 'string', onValue: 'gpt-4o', offValue: 'none', quotaRules: [{ atPercent: 90, serve: 'gpt-4o-mini' }, { atPercent: 100, serve: false }] }, usage: { quota: { used: 100, limit: 1000 } } },
@@ -45,20 +46,20 @@ const activeRule = (rules: QuotaRule[], usage: UsageView) => {
 };
 const view = (u: { quota?: { used: number; limit: number }; features?: Record<string, { used: number; limit: number }> }): UsageView => ({ quota: u.quota, features: new Map(Object.entries(u.features ?? {})) });
 for (const f of flags) {
-  const flag = { ...base, ...f } as Flag;
+  const flag = serverFlag({ ...defaults, ...f } as FlatFlag);
   for (const userId of [...users.slice(0, 25), undefined]) {
     cases.push({ flag: { ...f }, ...(userId === undefined ? {} : { userId }), expected: out(evaluate(compile(flag, false), userId)) });
   }
 }
 for (const q of quotaFlags) {
-  const flag = { ...base, ...q.flag } as Flag;
+  const flag = serverFlag({ ...defaults, ...q.flag } as FlatFlag);
   for (const userId of ['alice', 'bob', undefined]) {
     cases.push({ flag: { ...q.flag }, usage: q.usage, activeQuotaRule: activeRule(flag.quotaRules, view(q.usage)), ...(userId === undefined ? {} : { userId }), expected: out(evaluate(compile(flag, false), userId, view(q.usage))) });
   }
 }
 writeFileSync(new URL('./flag-evaluation.json', import.meta.url), JSON.stringify({
   about: 'Shared test vectors: the bucket (murmur3_x86_32 of the UTF-8 of "<group>:<userId>", mod 100) and the evaluation of flags for users, as FlagMeter\'s server computes them (server/flags). tests/sdk/local-flags.test.ts checks the server and the Node SDK against them; sdk/python/tests/test_local.py checks the Python SDK. Flag fields left out take the defaults in "defaults". With quota rules: "usage" is what the server sees, "activeQuotaRule" what GET /api/features reports for it.',
-  defaults: { percentage: null, allow: [], deny: [], group: null, type: 'boolean', onValue: null, offValue: null, quotaRules: [] },
+  defaults,
   buckets, cases,
 }, null, 1) + '\n');
 console.log(`${buckets.length} buckets, ${cases.length} cases`);

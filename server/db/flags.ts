@@ -2,7 +2,7 @@
 // flagmeter.global_flags), their audit entries, evaluation counts and the quota snapshot.
 import type pg from 'pg';
 import type { Pool } from './pool.ts';
-import type { Environment, Flag, FlagConfig } from '../flags/model.ts';
+import type { Constraint, Environment, Flag, FlagConfig } from '../flags/model.ts';
 import { toAuditView } from './audit.ts';
 
 type Db = Pool | pg.ClientBase;
@@ -54,12 +54,12 @@ export async function deleteEnvironment(client: pg.ClientBase, name: string): Pr
 // ---------------------------------------------------------------------------------------------
 // flags
 
-const columns = `key, description, enabled, strategy, percentage, allow_list, deny_list, group_id, value_type, on_value, off_value, quota_rules, version, created_at, updated_at`;
+const columns = `key, description, enabled, value_type, on_value, off_value, strategies, variants, stickiness, dependencies, quota_rules, version, created_at, updated_at`;
 
 export function toFlag(r: Record<string, any>, tenant: string | null, env: string): Flag {
   return {
-    tenant, env, key: r.key, description: r.description, enabled: r.enabled, strategy: r.strategy, percentage: r.percentage,
-    allow: r.allow_list, deny: r.deny_list, group: r.group_id, type: r.value_type, onValue: r.on_value, offValue: r.off_value,
+    tenant, env, key: r.key, description: r.description, enabled: r.enabled, type: r.value_type, onValue: r.on_value, offValue: r.off_value,
+    strategies: r.strategies, variants: r.variants, stickiness: r.stickiness, dependencies: r.dependencies,
     quotaRules: r.quota_rules, version: r.version,
     // Date from a row, text from a json_agg
     createdAt: new Date(r.created_at).toISOString(), updatedAt: new Date(r.updated_at).toISOString(),
@@ -69,25 +69,33 @@ export function toFlag(r: Record<string, any>, tenant: string | null, env: strin
 export interface Scope { tenantId: number | null; tenant: string | null; envId: number; env: string }
 
 // What a tenant·environment's flag set is made of, in one string: count, sum of versions and the
-// latest change of its own flags and of the environment's global ones. Any write moves it (an
-// update raises a version and updated_at, a delete lowers a count, a create adds one), so one query
-// tells a process which of its cached sets changed.
+// latest change of its own flags, of the environment's global ones, of the tenant's segments and of
+// the global segments. Any write moves it (an update raises a version and updated_at, a delete
+// lowers a count, a create adds one), so one query tells a process which of its cached sets changed.
+const stampPart = (table: string, where: string) =>
+  `(select concat_ws('.', count(*), coalesce(sum(version), 0), coalesce(floor(extract(epoch from max(updated_at)) * 1000000), 0)) from flagmeter.${table}${where ? ` where ${where}` : ''})`;
 const stampOf = (t: string, e: string) => `(
-  select concat_ws('/',
-    (select concat_ws('.', count(*), coalesce(sum(version), 0), coalesce(floor(extract(epoch from max(updated_at)) * 1000000), 0)) from flagmeter.flags where tenant_id = ${t} and environment_id = ${e}),
-    (select concat_ws('.', count(*), coalesce(sum(version), 0), coalesce(floor(extract(epoch from max(updated_at)) * 1000000), 0)) from flagmeter.global_flags where environment_id = ${e})))`;
+  select concat_ws('/', ${stampPart('flags', `tenant_id = ${t} and environment_id = ${e}`)}, ${stampPart('global_flags', `environment_id = ${e}`)},
+    ${stampPart('segments', `tenant_id = ${t}`)}, ${stampPart('global_segments', '')}))`;
 
-/** One tenant's flags in one environment with the global flags it inherits, and the set's stamp: what the evaluator loads. */
-export async function loadFlagSet(db: Db, tenantId: number, envId: number): Promise<{ stamp: string; flags: { row: Record<string, any>; inherited: boolean }[] }> {
+export interface LoadedSegment { name: string; constraints: Constraint[]; global: boolean }
+
+/** One tenant's flags in one environment with the global flags it inherits, the segments they may use, and the set's stamp: what the evaluator loads. */
+export async function loadFlagSet(db: Db, tenantId: number, envId: number): Promise<{ stamp: string; flags: { row: Record<string, any>; inherited: boolean }[]; segments: LoadedSegment[] }> {
   const { rows: [r] } = await db.query(
     `select ${stampOf('$1::bigint', '$2::bigint')} as stamp, coalesce((select json_agg(to_jsonb(x)) from (
        select ${columns}, false as inherited from flagmeter.flags where tenant_id = $1::bigint and environment_id = $2::bigint
        union all
        select ${columns}, true from flagmeter.global_flags g where environment_id = $2::bigint
          and not exists (select 1 from flagmeter.flags f where f.tenant_id = $1::bigint and f.environment_id = $2::bigint and f.key = g.key)
-     ) x), '[]') as flags`,
+     ) x), '[]') as flags,
+     coalesce((select json_agg(json_build_object('name', name, 'constraints', constraints, 'global', global)) from (
+       select name, constraints, false as global from flagmeter.segments where tenant_id = $1::bigint
+       union all
+       select name, constraints, true from flagmeter.global_segments
+     ) s), '[]') as segments`,
     [tenantId, envId]);
-  return { stamp: r.stamp, flags: (r.flags as Record<string, any>[]).map((row) => ({ row, inherited: row.inherited })) };
+  return { stamp: r.stamp, flags: (r.flags as Record<string, any>[]).map((row) => ({ row, inherited: row.inherited })), segments: r.segments };
 }
 
 /** The current stamps of these tenant·environment sets (same order). */
@@ -114,23 +122,23 @@ export async function ownFlags(db: Db, s: Scope, keys?: string[], lock = false):
   return rows.map((r) => toFlag(r, s.tenant, s.env));
 }
 
-const configParams = (c: FlagConfig) => [c.description, c.enabled, c.strategy, c.percentage, c.allow, c.deny, c.group, c.type, c.onValue, c.offValue, JSON.stringify(c.quotaRules)];
-const setColumns = `description = excluded.description, enabled = excluded.enabled, strategy = excluded.strategy, percentage = excluded.percentage,
-  allow_list = excluded.allow_list, deny_list = excluded.deny_list, group_id = excluded.group_id, value_type = excluded.value_type,
-  on_value = excluded.on_value, off_value = excluded.off_value, quota_rules = excluded.quota_rules`;
-const values = (first: number) => Array.from({ length: 11 }, (_, i) => `$${first + i}`)
-  .map((p, i) => `${p}::${['text', 'boolean', 'text', 'smallint', 'text[]', 'text[]', 'text', 'text', 'text', 'text', 'jsonb'][i]}`).join(', ');
+// a JSON parameter; SQL null stays null (JSON.stringify would make it the JSON value null)
+const json = (v: unknown) => (v === null ? null : JSON.stringify(v));
+const configParams = (c: FlagConfig) => [c.description, c.enabled, c.type, json(c.onValue), json(c.offValue), json(c.strategies), json(c.variants), c.stickiness, json(c.dependencies), json(c.quotaRules)];
+const configColumns = 'description, enabled, value_type, on_value, off_value, strategies, variants, stickiness, dependencies, quota_rules';
+const setColumns = configColumns.split(', ').map((c) => `${c} = excluded.${c}`).join(', ');
+const values = (first: number) => ['text', 'boolean', 'text', 'jsonb', 'jsonb', 'jsonb', 'jsonb', 'text', 'jsonb', 'jsonb'].map((t, i) => `$${first + i}::${t}`).join(', ');
 
 /** Creates or replaces a flag; the version grows and updated_at moves on every write. */
 export async function upsertFlag(client: pg.ClientBase, s: Scope, key: string, c: FlagConfig): Promise<Flag> {
   const { rows: [r] } = s.tenantId === null
     ? await client.query(
-      `insert into flagmeter.global_flags (environment_id, key, description, enabled, strategy, percentage, allow_list, deny_list, group_id, value_type, on_value, off_value, quota_rules)
+      `insert into flagmeter.global_flags (environment_id, key, ${configColumns})
        values ($1::bigint, $2::text, ${values(3)})
        on conflict (environment_id, key) do update set ${setColumns}, version = global_flags.version + 1, updated_at = clock_timestamp()
        returning ${columns}`, [s.envId, key, ...configParams(c)])
     : await client.query(
-      `insert into flagmeter.flags (tenant_id, environment_id, key, description, enabled, strategy, percentage, allow_list, deny_list, group_id, value_type, on_value, off_value, quota_rules)
+      `insert into flagmeter.flags (tenant_id, environment_id, key, ${configColumns})
        values ($1::bigint, $2::bigint, $3::text, ${values(4)})
        on conflict (tenant_id, environment_id, key) do update set ${setColumns}, version = flags.version + 1, updated_at = clock_timestamp()
        returning ${columns}`, [s.tenantId, s.envId, key, ...configParams(c)]);
@@ -255,4 +263,32 @@ export async function environmentFlagCount(db: Db, envId: number): Promise<numbe
   const { rows: [r] } = await db.query(
     `select (select count(*) from flagmeter.flags where environment_id = $1::bigint) + (select count(*) from flagmeter.global_flags where environment_id = $1::bigint) as n`, [envId]);
   return Number(r.n);
+}
+
+// ---------------------------------------------------------------------------------------------
+// references between flags (dependencies) and from flags to segments
+
+/**
+ * The flags a scope's flags see, with their parents: a tenant's own flags and the global ones it
+ * inherits in the environment; for the global scope, the global flags.
+ */
+export async function dependencyGraph(db: Db, s: Scope): Promise<Map<string, string[]>> {
+  const { rows } = await db.query(
+    `select key, array(select d ->> 'flag' from jsonb_array_elements(dependencies) d) as parents
+     from flagmeter.flags where $1::bigint is not null and tenant_id = $1::bigint and environment_id = $2::bigint
+     union all
+     select key, array(select d ->> 'flag' from jsonb_array_elements(dependencies) d) from flagmeter.global_flags g
+     where environment_id = $2::bigint
+       and ($1::bigint is null or not exists (select 1 from flagmeter.flags f where f.tenant_id = $1::bigint and f.environment_id = $2::bigint and f.key = g.key))`,
+    [s.tenantId, s.envId]);
+  return new Map(rows.map((r) => [r.key as string, r.parents as string[]]));
+}
+
+/** Which of these segment names a scope's flags can see: the tenant's own and the global ones (global flags: global only). */
+export async function visibleSegments(db: Db, tenantId: number | null, names: string[]): Promise<Set<string>> {
+  if (names.length === 0) return new Set();
+  const { rows } = await db.query(
+    `select name from flagmeter.segments where $1::bigint is not null and tenant_id = $1::bigint and name = any ($2::text[])
+     union select name from flagmeter.global_segments where name = any ($2::text[])`, [tenantId, names]);
+  return new Set(rows.map((r) => r.name as string));
 }

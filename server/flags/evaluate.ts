@@ -1,11 +1,32 @@
-// In-memory evaluation of one flag for one user: no I/O, no allocation on the common paths. A flag
-// is compiled once when its tenant·environment is loaded (sets for the lists, the bucketing prefix,
-// the two values), then evaluated per request.
+// In-memory evaluation of one flag for one context: no I/O. A flag is compiled once when its
+// tenant·environment is loaded (constraints and segments into predicates, the variants into
+// cumulative weights, the values), then evaluated per request: quota rules first, then the parent
+// flags it depends on, then its strategies in order (the first that matches decides), then the
+// variant of the matching strategy (or of the flag).
+import { compileConstraint, fieldText, type EvalContext, type Predicate } from './constraints.ts';
 import { bucket } from './murmur3.ts';
-import type { Flag, FlagValue, QuotaRule } from './model.ts';
+import type { Constraint, Flag, FlagStrategy, FlagValue, QuotaRule, Variant } from './model.ts';
+import { compileVariants, pickVariant, stickyId, type CompiledVariants } from './variants.ts';
+
+export type { EvalContext } from './constraints.ts';
 
 /** The OpenFeature reasons this evaluator gives. */
 export type Reason = 'STATIC' | 'TARGETING_MATCH' | 'SPLIT' | 'DISABLED' | 'DEFAULT';
+
+interface CompiledStrategy {
+  /** Every constraint and segment constraint; empty: everyone. */
+  tests: readonly Predicate[];
+  /** Some constraint reads the targetingKey (without one the strategy cannot match it). */
+  readsUser: boolean;
+  targeted: boolean;
+  /** Bucketed: a rollout below 100%, or stickiness on a named field (which must be there even at 100%, as in Unleash). */
+  bucketed: boolean;
+  rollout: number;
+  stickiness: string;
+  group: string;
+  off: boolean;
+  variants: CompiledVariants | undefined;
+}
 
 export interface CompiledFlag {
   flag: Flag;
@@ -13,9 +34,8 @@ export interface CompiledFlag {
   inherited: boolean;
   on: FlagValue;
   off: FlagValue;
-  allow: ReadonlySet<string>;
-  deny: ReadonlySet<string>;
-  group: string;
+  strategies: readonly CompiledStrategy[];
+  variants: CompiledVariants | undefined;
   /** Highest atPercent first, so the first rule reached wins. */
   rules: readonly QuotaRule[];
 }
@@ -24,12 +44,18 @@ export interface Evaluation {
   value: FlagValue;
   variant: string;
   reason: Reason;
+  /** The flag served its on side (what a dependent flag asks of its parent). */
+  on: boolean;
   /** The strategy needs a user and the context has none: the user is out (OFREP answers TARGETING_KEY_MISSING). */
   userMissing?: true;
   /** The quota rule that decided, with the percent it saw. */
   quota?: { rule: QuotaRule; percent: number };
   /** Features named by rules for which the tenant has no limit (such rules do not apply). */
   noLimit?: string[];
+  /** The parent flag whose requirement was not met (the flag is off). */
+  unmetDependency?: string;
+  /** The index of the strategy that decided (in flag.strategies). */
+  strategy?: number;
 }
 
 /** Usage against each limit of one tenant: the quota (feature null) and per-feature limits. */
@@ -38,22 +64,42 @@ export interface UsageView {
   features: ReadonlyMap<string, { used: number; limit: number }>;
 }
 
-export function compile(flag: Flag, inherited: boolean): CompiledFlag {
-  const string = flag.type === 'string';
+/** Segment constraints by name, as a flag's scope sees them (its tenant's, then the global ones). */
+export type SegmentLookup = (name: string) => readonly Constraint[] | undefined;
+
+const noSegments: SegmentLookup = () => undefined;
+
+function compileStrategy(flag: Flag, s: FlagStrategy, segments: SegmentLookup): CompiledStrategy {
+  const constraints = [...s.constraints];
+  let missing = false;
+  for (const name of s.segments) {
+    const found = segments(name);
+    if (found) constraints.push(...found);
+    else missing = true;
+  }
+  // a segment that does not exist (deleted meanwhile) matches no one, as in Unleash
+  const tests = missing ? [() => false] : constraints.map(compileConstraint);
+  return {
+    tests, readsUser: constraints.some((c) => c.contextName === 'targetingKey'), targeted: constraints.length > 0 || s.segments.length > 0,
+    bucketed: s.rollout < 100 || (s.stickiness !== 'default' && s.stickiness !== 'random'), rollout: s.rollout, stickiness: s.stickiness, group: s.group ?? flag.key, off: s.serve === 'off', variants: compileVariants(s.variants),
+  };
+}
+
+export function compile(flag: Flag, inherited: boolean, segments: SegmentLookup = noSegments): CompiledFlag {
+  const boolean = flag.type === 'boolean';
   return {
     flag, inherited,
-    on: string ? flag.onValue! : true,
-    off: string ? flag.offValue! : false,
-    allow: new Set(flag.allow),
-    deny: new Set(flag.deny),
-    group: flag.group ?? flag.key,
+    on: boolean ? true : flag.onValue!,
+    off: boolean ? false : flag.offValue!,
+    strategies: flag.strategies.map((s) => compileStrategy(flag, s, segments)),
+    variants: compileVariants(flag.variants),
     rules: [...flag.quotaRules].sort((a, b) => b.atPercent - a.atPercent),
   };
 }
 
-/** What a rule's `serve` means for this flag: true/false on a string flag are its on/off values. */
-function served(f: CompiledFlag, serve: FlagValue): FlagValue {
-  if (typeof serve === 'boolean' && f.flag.type === 'string') return serve ? f.on : f.off;
+/** What a rule's `serve` means for this flag: true/false on a non-boolean flag are its on/off values. */
+function served(f: CompiledFlag, serve: boolean | string): FlagValue {
+  if (typeof serve === 'boolean' && f.flag.type !== 'boolean') return serve ? f.on : f.off;
   return serve;
 }
 
@@ -75,41 +121,111 @@ function applyQuota(f: CompiledFlag, usage: UsageView | undefined): Evaluation |
     if (percent !== undefined) {
       const value = served(f, rule.serve);
       return {
-        value, variant: `quota-${rule.atPercent}${rule.feature === undefined ? '' : `-${rule.feature}`}`, reason: 'TARGETING_MATCH',
+        value, variant: `quota-${rule.atPercent}${rule.feature === undefined ? '' : `-${rule.feature}`}`, reason: 'TARGETING_MATCH', on: value !== f.off,
         quota: { rule, percent },
         ...(noLimit ? { noLimit } : {}),
       };
     }
   }
-  return noLimit ? { value: f.off, variant: '', reason: 'DEFAULT', noLimit } : undefined;
+  return noLimit ? { value: f.off, variant: '', reason: 'DEFAULT', on: false, noLimit } : undefined;
 }
 
 const ON = 'on';
 const OFF = 'off';
 
-export function evaluate(f: CompiledFlag, userId: string | undefined, usage?: UsageView): Evaluation {
-  if (!f.flag.enabled) return { value: f.off, variant: OFF, reason: 'DISABLED' };
+/** The flags a dependent flag's parents are looked up in, and the evaluations already made in this pass. */
+export interface EvaluationPass {
+  flags: ReadonlyMap<string, CompiledFlag>;
+  done: Map<string, Evaluation | null>;
+}
+
+function dependencyUnmet(f: CompiledFlag, ctx: EvalContext, usage: UsageView | undefined, pass: EvaluationPass | undefined): string | undefined {
+  for (const d of f.flag.dependencies) {
+    const parent = pass?.flags.get(d.flag);
+    if (!parent) return d.flag;
+    let r = pass!.done.get(d.flag);
+    // null: being evaluated further up this chain (a cycle the API refused but a mix of global and own flags could make)
+    if (r === null) return d.flag;
+    if (r === undefined) r = evaluate(parent, ctx, usage, pass);
+    if (r.on !== d.enabled) return d.flag;
+    if (d.variants.length > 0 && !d.variants.includes(r.variant)) return d.flag;
+  }
+  return undefined;
+}
+
+function serveVariant(f: CompiledFlag, s: CompiledStrategy, ctx: EvalContext, reason: Reason): Evaluation {
+  const own = s.variants;
+  const variants = own ?? f.variants;
+  if (!variants) return { value: f.on, variant: ON, reason, on: true };
+  const stickiness = own ? s.stickiness : f.flag.stickiness;
+  // a missing sticky field: random, as Unleash
+  const id = stickyId(ctx, stickiness) ?? stickyId(ctx, 'random')!;
+  const picked: Variant | undefined = pickVariant(variants, own ? s.group : f.flag.key, id);
+  if (!picked) return { value: f.on, variant: ON, reason, on: true };
+  return { value: picked.value, variant: picked.name, reason: reason === 'STATIC' && variants.weighted ? 'SPLIT' : reason, on: true };
+}
+
+/**
+ * One flag for one context (a bare string: the targetingKey). `pass` holds the flags its parents
+ * are found in and what this pass has evaluated already (each flag once per pass).
+ */
+export function evaluate(f: CompiledFlag, context: EvalContext | string | undefined, usage?: UsageView, pass?: EvaluationPass): Evaluation {
+  const ctx: EvalContext = typeof context === 'object' ? context : { targetingKey: context };
+  pass?.done.set(f.flag.key, null);
+  const result = decide(f, ctx, usage, pass);
+  pass?.done.set(f.flag.key, result);
+  return result;
+}
+
+/** The result, with the features named by quota rules that have no limit (when there are any). */
+function noted(r: Evaluation, noLimit: string[] | undefined): Evaluation {
+  if (noLimit) r.noLimit = noLimit;
+  return r;
+}
+
+function decide(f: CompiledFlag, ctx: EvalContext, usage: UsageView | undefined, pass: EvaluationPass | undefined): Evaluation {
+  if (!f.flag.enabled) return { value: f.off, variant: OFF, reason: 'DISABLED', on: false };
   let noLimit: string[] | undefined;
   if (f.rules.length > 0) {
     const q = applyQuota(f, usage);
     if (q?.quota) return q;
     noLimit = q?.noLimit;
   }
-  const extra = noLimit ? { noLimit } : undefined;
-  switch (f.flag.strategy) {
-    case 'boolean':
-      return { value: f.on, variant: ON, reason: 'STATIC', ...extra };
-    case 'percentage': {
-      if (userId === undefined) return { value: f.off, variant: OFF, reason: 'DEFAULT', userMissing: true, ...extra };
-      return bucket(f.group, userId) < f.flag.percentage!
-        ? { value: f.on, variant: ON, reason: 'SPLIT', ...extra }
-        : { value: f.off, variant: OFF, reason: 'SPLIT', ...extra };
-    }
-    case 'targeting': {
-      if (userId === undefined) return { value: f.off, variant: OFF, reason: 'DEFAULT', userMissing: true, ...extra };
-      if (f.deny.has(userId)) return { value: f.off, variant: OFF, reason: 'TARGETING_MATCH', ...extra };
-      if (f.allow.has(userId)) return { value: f.on, variant: ON, reason: 'TARGETING_MATCH', ...extra };
-      return { value: f.off, variant: OFF, reason: 'DEFAULT', ...extra };
-    }
+  if (f.flag.dependencies.length > 0) {
+    const unmet = dependencyUnmet(f, ctx, usage, pass);
+    if (unmet !== undefined) return noted({ value: f.off, variant: OFF, reason: 'DEFAULT', on: false, unmetDependency: unmet }, noLimit);
   }
+  if (f.strategies.length === 0) return noted(serveVariant(f, STATIC_STRATEGY, ctx, 'STATIC'), noLimit);
+  const user = fieldText(ctx, 'targetingKey') || undefined;
+  let userMissing = false;
+  let split = false;
+  for (let k = 0; k < f.strategies.length; k++) {
+    const s = f.strategies[k]!;
+    if (user === undefined && s.readsUser) userMissing = true;
+    let holds = true;
+    for (let i = 0; i < s.tests.length; i++) {
+      if (!s.tests[i]!(ctx)) { holds = false; break; }
+    }
+    if (!holds) continue;
+    if (s.bucketed) {
+      const id = s.stickiness === 'targetingKey' ? user : stickyId(ctx, s.stickiness);
+      if (id === undefined) {
+        if (s.stickiness === 'targetingKey') userMissing = true;
+        continue;
+      }
+      if (!(bucket(s.group, id) < s.rollout)) {
+        split = true;
+        continue;
+      }
+    }
+    const reason: Reason = s.targeted ? 'TARGETING_MATCH' : s.bucketed ? 'SPLIT' : 'STATIC';
+    const r = s.off ? { value: f.off, variant: OFF, reason, on: false } : serveVariant(f, s, ctx, reason);
+    r.strategy = k;
+    return noted(r, noLimit);
+  }
+  const miss: Evaluation = { value: f.off, variant: OFF, reason: split ? 'SPLIT' : 'DEFAULT', on: false };
+  if (userMissing && !split) miss.userMissing = true;
+  return noted(miss, noLimit);
 }
+
+const STATIC_STRATEGY: CompiledStrategy = { tests: [], readsUser: false, targeted: false, bucketed: false, rollout: 100, stickiness: 'default', group: '', off: false, variants: undefined };

@@ -1,26 +1,75 @@
-// What a flag is, as the API shows it and the evaluator reads it.
+// What a flag is, as the API shows it and the evaluator reads it: a list of strategies (each a set
+// of constraints on the evaluation context, segments, a rollout and optional weighted variants),
+// flag-level variants, parent flags it depends on, and the quota rules.
 
-export const STRATEGIES = ['boolean', 'percentage', 'targeting'] as const;
-export type Strategy = (typeof STRATEGIES)[number];
-export const VALUE_TYPES = ['boolean', 'string'] as const;
+export const VALUE_TYPES = ['boolean', 'string', 'number', 'json'] as const;
 export type ValueType = (typeof VALUE_TYPES)[number];
-export type FlagValue = boolean | string;
+export type JsonObject = { [key: string]: unknown };
+export type FlagValue = boolean | string | number | JsonObject;
 
-/** Served instead of the strategy once the tenant's usage reaches atPercent of its quota (or of `feature`'s limit). */
-export interface QuotaRule { atPercent: number; serve: FlagValue; feature?: string }
+/** The operators of a constraint: Unleash's names, lowercase. */
+export const LIST_OPERATORS = ['in', 'not_in', 'str_contains', 'str_starts_with', 'str_ends_with'] as const;
+export const VALUE_OPERATORS = ['num_eq', 'num_gt', 'num_gte', 'num_lt', 'num_lte', 'semver_eq', 'semver_gt', 'semver_gte', 'semver_lt', 'semver_lte', 'date_after', 'date_before'] as const;
+export const OPERATORS = [...LIST_OPERATORS, ...VALUE_OPERATORS] as const;
+export type ListOperator = (typeof LIST_OPERATORS)[number];
+export type ValueOperator = (typeof VALUE_OPERATORS)[number];
+export type Operator = ListOperator | ValueOperator;
+export const isListOperator = (op: Operator): op is ListOperator => (LIST_OPERATORS as readonly string[]).includes(op);
+
+/**
+ * One condition on a context field. List operators read `values` (any of them), the others one
+ * `value`. `inverted` negates the result; `caseInsensitive` applies to the string operators.
+ */
+export type Constraint =
+  | { contextName: string; operator: ListOperator; values: string[]; caseInsensitive: boolean; inverted: boolean }
+  | { contextName: string; operator: ValueOperator; value: string; caseInsensitive: boolean; inverted: boolean };
+
+/** One value a flag may serve, with its share (percent, 0.1 steps; a list's weights sum to 100). */
+export interface Variant { name: string; weight: number; value: FlagValue }
+
+/**
+ * Stickiness: 'default' (targetingKey, then sessionId, then random, as Unleash), 'targetingKey'
+ * (required: without it the strategy does not match and OFREP answers TARGETING_KEY_MISSING),
+ * 'random', or any other context field (missing: the rollout does not match, a variant is random).
+ */
+export interface FlagStrategy {
+  /** A label for people (may be empty). */
+  name: string;
+  constraints: Constraint[];
+  /** Names of segments whose constraints must hold too. */
+  segments: string[];
+  /** Percent of the users who match the constraints that are in (0-100). */
+  rollout: number;
+  stickiness: string;
+  /** Bucketing group (null: the flag key); flags sharing a group share buckets. */
+  group: string | null;
+  /** 'off': users this strategy matches get the off value (a deny rule); later strategies are not tried. */
+  serve: 'on' | 'off';
+  /** This strategy's own variants (else the flag's). */
+  variants: Variant[];
+}
+
+/** The flag is on only when its parent is on (enabled true) or off (false), and, with variants, serves one of them. */
+export interface Dependency { flag: string; enabled: boolean; variants: string[] }
+
+/** Served instead of the strategies once the tenant's usage reaches atPercent of its quota (or of `feature`'s limit). */
+export interface QuotaRule { atPercent: number; serve: boolean | string; feature?: string }
 
 /** The settings of a flag: what a write sends, what promotion compares. */
 export interface FlagConfig {
   description: string;
   enabled: boolean;
-  strategy: Strategy;
-  percentage: number | null;
-  allow: string[];
-  deny: string[];
-  group: string | null;
   type: ValueType;
-  onValue: string | null;
-  offValue: string | null;
+  /** Served when on (no variants) and when off; null on a boolean flag (true/false). */
+  onValue: FlagValue | null;
+  offValue: FlagValue | null;
+  /** Tried in order; the first that matches decides. None: on for everyone. */
+  strategies: FlagStrategy[];
+  /** Served (by weight) when the matching strategy has no variants of its own. */
+  variants: Variant[];
+  /** Stickiness of the flag's variants. */
+  stickiness: string;
+  dependencies: Dependency[];
   quotaRules: QuotaRule[];
 }
 
@@ -36,26 +85,26 @@ export interface Flag extends FlagConfig {
 
 export interface Environment { id: number; name: string; position: number }
 
+/** A named set of constraints strategies refer to; tenant null: global (every tenant's flags may use it). */
+export interface Segment { tenant: string | null; name: string; description: string; constraints: Constraint[]; version: number; createdAt: string; updatedAt: string }
+
 export const configOf = (f: FlagConfig): FlagConfig => ({
-  description: f.description, enabled: f.enabled, strategy: f.strategy, percentage: f.percentage,
-  allow: f.allow, deny: f.deny, group: f.group, type: f.type, onValue: f.onValue, offValue: f.offValue,
-  quotaRules: f.quotaRules,
+  description: f.description, enabled: f.enabled, type: f.type, onValue: f.onValue, offValue: f.offValue,
+  strategies: f.strategies, variants: f.variants, stickiness: f.stickiness, dependencies: f.dependencies, quotaRules: f.quotaRules,
 });
 
-/** Same settings (what promotion calls unchanged). Lists compare as sets. */
-export function sameConfig(a: FlagConfig, b: FlagConfig): boolean {
-  const sameSet = (x: string[], y: string[]) => x.length === y.length && new Set([...x, ...y]).size === x.length;
-  return a.description === b.description && a.enabled === b.enabled && a.strategy === b.strategy
-    && a.percentage === b.percentage && sameSet(a.allow, b.allow) && sameSet(a.deny, b.deny)
-    && a.group === b.group && a.type === b.type && a.onValue === b.onValue && a.offValue === b.offValue
-    && JSON.stringify(a.quotaRules.map(normalRule)) === JSON.stringify(b.quotaRules.map(normalRule));
+/** JSON with object keys sorted and list constraint values as sets: two configs that mean the same compare equal. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v !== null && typeof v === 'object') {
+    return `{${Object.keys(v).filter((k) => (v as JsonObject)[k] !== undefined).sort().map((k) => `${JSON.stringify(k)}:${canonical(k === 'values' ? [...new Set((v as { values: string[] }).values)].sort() : (v as JsonObject)[k])}`).join(',')}}`;
+  }
+  return JSON.stringify(v);
 }
 
-const normalRule = (r: QuotaRule) => ({ atPercent: r.atPercent, serve: r.serve, feature: r.feature ?? null });
-
-/** "25% of users", "3 allowed, 1 denied": the strategy in words, for lists and the audit. */
-export function describeStrategy(f: Pick<FlagConfig, 'strategy' | 'percentage' | 'allow' | 'deny'>): string {
-  if (f.strategy === 'boolean') return 'everyone';
-  if (f.strategy === 'percentage') return `${f.percentage ?? 0}% of users`;
-  return `${f.allow.length} allowed, ${f.deny.length} denied`;
+/** Same settings (what promotion calls unchanged). Constraint values compare as sets. */
+export function sameConfig(a: FlagConfig, b: FlagConfig): boolean {
+  const normalRule = (r: QuotaRule) => ({ atPercent: r.atPercent, serve: r.serve, feature: r.feature ?? null });
+  const norm = (c: FlagConfig) => canonical({ ...configOf(c), quotaRules: c.quotaRules.map(normalRule) });
+  return norm(a) === norm(b);
 }

@@ -1,6 +1,10 @@
 // MurmurHash3 x86 32-bit, the hash Unleash (and flagd's fractional) bucket users with. Hashes the
-// UTF-8 bytes of the string; for ASCII ids that is byte for byte what murmurhash3js (the Node
-// Unleash SDK) hashes, and Unleash's other SDKs hash UTF-8 too.
+// UTF-8 bytes of the string, as Unleash's Go SDK ([]byte of the string), Python SDK (mmh3 hashes
+// str as UTF-8), .NET SDK (Encoding.UTF8), Java SDK (getBytes(), UTF-8 by default since JDK 18)
+// and Rust engine yggdrasil (a Rust String is UTF-8; it runs Unleash Edge and the newer SDKs) do.
+// Unleash's Node SDK, and the Unleash server that evaluates with it, hash murmurhash3js's way: the
+// low byte of each UTF-16 code unit (key.charCodeAt(i) & 0xff). Both agree on ASCII ids; other ids
+// land in other buckets there (tests/flags/buckets.test.ts, docs/flags.md).
 
 const C1 = 0xcc9e2d51;
 const C2 = 0x1b873593;

@@ -5,8 +5,10 @@ import type { z } from 'zod';
 import { AppError } from '../core/errors.ts';
 import type { Caller } from '../auth/middleware.ts';
 import { appendAudit } from '../db/audit.ts';
-import { flagTarget, ownFlags, upsertFlag, type Scope } from '../db/flags.ts';
+import { dependencyGraph, flagTarget, ownFlags, upsertFlag, type Scope } from '../db/flags.ts';
+import { checkWrittenParents } from './references.ts';
 import type { Pool } from '../db/pool.ts';
+import { flagAnswer } from './config.ts';
 import { configOf, sameConfig, type Flag } from './model.ts';
 import type { promoteResult } from './schemas.ts';
 
@@ -45,14 +47,14 @@ export async function promote(db: Pool | pg.PoolClient, p: Promotion, apply: boo
     const before = target.get(f.key);
     if (!before) {
       writes.push({ flag: f, before: null });
-      answer.created.push({ key: f.key, before: null, after: projected(f, undefined) });
+      answer.created.push({ key: f.key, before: null, after: flagAnswer(projected(f, undefined)) });
     } else if (sameConfig(before, f)) {
       answer.unchanged.push(f.key);
     } else {
-      answer.conflicting.push({ key: f.key, before, after: projected(f, before) });
+      answer.conflicting.push({ key: f.key, before: flagAnswer(before), after: flagAnswer(projected(f, before)) });
       if (p.conflictPolicy === 'overwrite') {
         writes.push({ flag: f, before });
-        answer.updated.push({ key: f.key, before, after: projected(f, before) });
+        answer.updated.push({ key: f.key, before: flagAnswer(before), after: flagAnswer(projected(f, before)) });
       } else if (p.conflictPolicy === 'skip') {
         answer.skipped.push(f.key);
       }
@@ -63,6 +65,9 @@ export async function promote(db: Pool | pg.PoolClient, p: Promotion, apply: boo
       `${answer.conflicting.length} flag(s) differ in ${p.to.env}: ${answer.conflicting.map((c) => c.key).join(', ')}. Nothing was applied; choose conflictPolicy skip or overwrite.`,
       { details: answer.conflicting.map((c) => ({ field: 'keys', message: `'${c.key}' differs in ${p.to.env}` })) });
   }
+  if (writes.length > 0) {
+    checkWrittenParents(await dependencyGraph(db, p.to), new Map(writes.map((w) => [w.flag.key, w.flag.dependencies.map((d) => d.flag)])), p.to.env);
+  }
   if (apply) {
     const client = db as pg.PoolClient;
     const written = new Map<string, Flag>();
@@ -70,11 +75,11 @@ export async function promote(db: Pool | pg.PoolClient, p: Promotion, apply: boo
       const after = await upsertFlag(client, p.to, w.flag.key, configOf(w.flag));
       written.set(after.key, after);
       await appendAudit(client, caller, {
-        action: 'flag.promote', target: flagTarget(p.tenant, p.to.env, after.key), before: w.before, after: { ...after, promotedFrom: p.from.env },
+        action: 'flag.promote', target: flagTarget(p.tenant, p.to.env, after.key), before: w.before && flagAnswer(w.before), after: { ...flagAnswer(after), promotedFrom: p.from.env },
       });
     }
-    for (const item of [...answer.created, ...answer.updated]) item.after = written.get(item.key)!;
-    for (const item of answer.conflicting) if (written.has(item.key)) item.after = written.get(item.key)!;
+    for (const item of [...answer.created, ...answer.updated]) item.after = flagAnswer(written.get(item.key)!);
+    for (const item of answer.conflicting) if (written.has(item.key)) item.after = flagAnswer(written.get(item.key)!);
   }
   return answer;
 }

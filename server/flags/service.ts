@@ -4,7 +4,7 @@
 import type { Pool } from '../db/pool.ts';
 import type { Logger } from '../log.ts';
 import { EvaluationCounter } from './counter.ts';
-import { evaluate, reachedPercent, type CompiledFlag, type Evaluation, type UsageView } from './evaluate.ts';
+import { evaluate, reachedPercent, type CompiledFlag, type EvalContext, type Evaluation, type UsageView } from './evaluate.ts';
 import type { Environment, QuotaRule } from './model.ts';
 import { QuotaSnapshots } from './quota.ts';
 import { FlagStore, type FlagSet } from './store.ts';
@@ -23,6 +23,9 @@ export interface FlagServiceOptions {
 }
 
 export interface Evaluated { flag: CompiledFlag; result: Evaluation }
+
+/** What the evaluation counts record as the value served: the value, or a JSON object's variant name. */
+const counted = (r: Evaluation): string | boolean => (typeof r.value === 'object' ? r.variant : typeof r.value === 'number' ? String(r.value) : r.value);
 
 export class FlagService {
   readonly store: FlagStore;
@@ -54,28 +57,42 @@ export class FlagService {
     return set.quotaRules ? this.quota.view(set.tenantId) : undefined;
   }
 
-  /** One flag for one user; undefined when the tenant has no such flag (nor inherits one). */
-  async evaluateOne(tenantId: number, envId: number, key: string, userId: string | undefined): Promise<Evaluated | undefined> {
+  /** One flag for one context; undefined when the tenant has no such flag (nor inherits one). */
+  async evaluateOne(tenantId: number, envId: number, key: string, ctx: EvalContext): Promise<Evaluated | undefined> {
     const set = await this.store.flagSet(tenantId, envId);
     const flag = set.flags.get(key);
     if (!flag) return undefined;
-    const result = evaluate(flag, userId, flag.rules.length > 0 ? await this.usage(set) : undefined);
-    this.counter.count(tenantId, envId, key, result.value);
+    // parents may carry quota rules of their own
+    const needsUsage = flag.rules.length > 0 || (flag.flag.dependencies.length > 0 && set.quotaRules);
+    const result = evaluate(flag, ctx, needsUsage ? await this.usage(set) : undefined, { flags: set.flags, done: new Map() });
+    this.counter.count(tenantId, envId, key, counted(result));
     return { flag, result };
   }
 
-  /** Every flag of the tenant in the environment, in key order. */
-  async evaluateAll(tenantId: number, envId: number, userId: string | undefined): Promise<Evaluated[]> {
+  /** Every flag of the tenant in the environment, in key order, in one pass (a parent is evaluated once). */
+  async evaluateAll(tenantId: number, envId: number, ctx: EvalContext): Promise<Evaluated[]> {
     const set = await this.store.flagSet(tenantId, envId);
     const usage = await this.usage(set);
+    const pass = { flags: set.flags, done: new Map<string, Evaluation | null>() };
     const out: Evaluated[] = [];
     for (const key of [...set.flags.keys()].sort()) {
       const flag = set.flags.get(key)!;
-      const result = evaluate(flag, userId, usage);
-      this.counter.count(tenantId, envId, key, result.value);
+      const result = pass.done.get(key) ?? evaluate(flag, ctx, usage, pass);
+      this.counter.count(tenantId, envId, key, counted(result));
       out.push({ flag, result });
     }
     return out;
+  }
+
+  /** Every flag of the tenant in the environment for a context, in key order, without counting: what a playground shows. */
+  async explainAll(tenantId: number, envId: number, ctx: EvalContext): Promise<Evaluated[]> {
+    const set = await this.store.flagSet(tenantId, envId);
+    const usage = await this.usage(set);
+    const pass = { flags: set.flags, done: new Map<string, Evaluation | null>() };
+    return [...set.flags.keys()].sort().map((key) => {
+      const flag = set.flags.get(key)!;
+      return { flag, result: pass.done.get(key) ?? evaluate(flag, ctx, usage, pass) };
+    });
   }
 
   /** The quota rule that serves a tenant's flag right now (for the list and the page), or null. */

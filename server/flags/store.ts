@@ -9,6 +9,7 @@ import type { Pool } from '../db/pool.ts';
 import { flagSetStamps, loadEnvironments, loadFlagSet, toFlag } from '../db/flags.ts';
 import type { Logger } from '../log.ts';
 import { compile, type CompiledFlag } from './evaluate.ts';
+import { segmentScopes } from './segments.ts';
 import type { Environment } from './model.ts';
 import { repeat } from '../pacing.ts';
 
@@ -124,11 +125,12 @@ export class FlagStore {
   private refreshSet(id: string, tenantId: number, envId: number, stale: Entry<FlagSet> | undefined): Promise<FlagSet> {
     if (stale?.loading) return stale.loading;
     const entry: Entry<FlagSet> = { value: stale?.value, loadedAt: stale?.loadedAt ?? 0, stamp: stale?.stamp };
-    const loading = loadFlagSet(this.pool, tenantId, envId).then(({ stamp, flags: rows }) => {
+    const loading = loadFlagSet(this.pool, tenantId, envId).then(({ stamp, flags: rows, segments }) => {
       const flags = new Map<string, CompiledFlag>();
       let quotaRules = false;
+      const scopes = segmentScopes(segments);
       for (const { row, inherited } of rows) {
-        const c = compile(toFlag(row, null, ''), inherited);
+        const c = compile(toFlag(row, null, ''), inherited, inherited ? scopes.global : scopes.tenant);
         flags.set(c.flag.key, c);
         quotaRules ||= c.rules.length > 0;
       }

@@ -6,8 +6,10 @@ import { authRouteDocs } from './routes/auth.ts';
 import { peopleRouteDocs } from './routes/people.ts';
 import { entitlementRouteDocs } from './routes/entitlements.ts';
 import { flagRouteDocs } from './routes/flags.ts';
+import { segmentRouteDocs } from './routes/segments.ts';
+import { flagTransferRouteDocs } from './routes/flag-transfer.ts';
 import { ofrepRouteDocs } from './routes/ofrep.ts';
 import { reportingRouteDocs } from './routes/reporting.ts';
 import { webhookRouteDocs } from './routes/webhooks.ts';
 
-export const routeDocs: RouteDoc[] = [...coreRouteDocs, ...authRouteDocs, ...peopleRouteDocs, ...entitlementRouteDocs, ...flagRouteDocs, ...ofrepRouteDocs, ...reportingRouteDocs, ...webhookRouteDocs];
+export const routeDocs: RouteDoc[] = [...coreRouteDocs, ...authRouteDocs, ...peopleRouteDocs, ...entitlementRouteDocs, ...flagRouteDocs, ...segmentRouteDocs, ...flagTransferRouteDocs, ...ofrepRouteDocs, ...reportingRouteDocs, ...webhookRouteDocs];

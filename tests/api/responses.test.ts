@@ -152,6 +152,33 @@ describe('each operation, answered as documented', () => {
     for (const root of ['/api', '']) expect((await call(u(), 'DELETE', `${root}/features?tenant=hooli&env=dev&key=f${root.length}`, `${root}/features`)).status).toBe(200);
   });
 
+  test('flags: segments, strategies with JSON variants and parents, their OFREP answers', async () => {
+    const segment = { tenant: 'hooli', name: 'pro', constraints: [{ contextName: 'plan', operator: 'in', values: ['pro'] }] };
+    expect((await call(u(), 'POST', '/api/segments', '/api/segments', segment)).status).toBe(201);
+    expect((await call(u(), 'POST', '/api/segments', '/api/segments', { ...segment, description: 'paying' })).status).toBe(200);
+    const config = {
+      tenant: 'hooli', env: 'dev', key: 'model', enabled: true, type: 'json', onValue: { model: 'a' }, offValue: {},
+      strategies: [{ segments: ['pro'], constraints: [{ contextName: 'appVersion', operator: 'semver_gte', value: '1.0.0' }], variants: [{ name: 'big', weight: 100, value: { model: 'b' } }] }],
+    };
+    expect((await call(u(), 'POST', '/api/features', '/api/features', config)).status).toBe(201);
+    expect((await call(u(), 'POST', '/api/features', '/api/features', { tenant: 'hooli', env: 'dev', key: 'child', enabled: true, strategies: [], dependencies: [{ flag: 'model' }] })).status).toBe(201);
+    expect((await call(u(), 'GET', '/api/segments?tenant=hooli', '/api/segments')).body.items[0].usedBy).toHaveLength(1);
+    expect((await call(u(), 'DELETE', '/api/segments?tenant=hooli&name=pro', '/api/segments')).status).toBe(409);
+    expect((await call(u(), 'DELETE', '/api/features?tenant=hooli&env=dev&key=model', '/api/features')).status).toBe(409);
+    const context = { targetingKey: 'u1', tenant: 'hooli', env: 'dev', plan: 'pro', appVersion: '1.2.0' };
+    expect((await call(u(), 'POST', '/ofrep/v1/evaluate/flags/model', '/ofrep/v1/evaluate/flags/{key}', { context })).body).toMatchObject({ value: { model: 'b' }, variant: 'big' });
+    expect((await call(u(), 'POST', '/ofrep/v1/evaluate/flags', '/ofrep/v1/evaluate/flags', { context })).body.flags.length).toBeGreaterThan(1);
+    expect((await call(u(), 'POST', '/api/flags/playground', '/api/flags/playground', { tenant: 'hooli', env: 'dev', context })).body.flags.length).toBeGreaterThan(1);
+    const doc = (await call(u(), 'GET', '/api/flags/export?tenant=hooli&env=dev', '/api/flags/export')).body;
+    expect(doc.flags.length).toBeGreaterThan(1);
+    expect((await call(u(), 'POST', '/api/flags/import', '/api/flags/import', { tenant: 'hooli', env: 'staging', dryRun: true, document: doc })).body.flags.created.length).toBeGreaterThan(1);
+    const changed = { ...doc, flags: doc.flags.map((f: { enabled: boolean }) => ({ ...f, enabled: !f.enabled })) };
+    expect((await call(u(), 'POST', '/api/flags/import', '/api/flags/import', { tenant: 'hooli', env: 'dev', document: changed })).status).toBe(409);
+    for (const key of ['child', 'model']) expect((await call(u(), 'DELETE', `/api/features?tenant=hooli&env=dev&key=${key}`, '/api/features')).status).toBe(200);
+    expect((await call(u(), 'DELETE', '/api/segments?tenant=hooli&name=pro', '/api/segments')).status).toBe(200);
+    expect((await call(u(), 'DELETE', '/api/segments?tenant=hooli&name=pro', '/api/segments')).status).toBe(404);
+  });
+
   test('reporting: the usage query, past periods and a statement, as JSON and CSV', async () => {
     const q = await call(u(), 'GET', '/api/usage/hooli/query?window=day&groupBy=feature', '/api/usage/{tenant}/query');
     expect(q.body.rows.length).toBeGreaterThan(0);

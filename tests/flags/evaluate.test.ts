@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import { describe, expect, test } from '@jest/globals';
 import { bucket, murmur3 } from '../../server/flags/murmur3.ts';
 import { compile, evaluate, type UsageView } from '../../server/flags/evaluate.ts';
+import { legacyStrategies, type LegacyStrategy } from '../../server/flags/legacy.ts';
 import type { Flag } from '../../server/flags/model.ts';
 
 const require = createRequire(import.meta.url);
@@ -15,9 +16,12 @@ interface Spec {
 }
 
 const base: Flag = {
-  tenant: 't', env: 'prod', key: 'k', description: '', enabled: true, strategy: 'boolean', percentage: null, allow: [], deny: [],
-  group: null, type: 'boolean', onValue: null, offValue: null, quotaRules: [], version: 1, createdAt: '', updatedAt: '',
+  tenant: 't', env: 'prod', key: 'k', description: '', enabled: true, strategies: legacyStrategies({ strategy: 'boolean' }), variants: [], stickiness: 'default',
+  dependencies: [], type: 'boolean', onValue: null, offValue: null, quotaRules: [], version: 1, createdAt: '', updatedAt: '',
 };
+/** A flag in the flat form of the toggle service (what the migration rewrote the old rows into). */
+const flat = (l: { strategy: LegacyStrategy; percentage?: number; allow?: string[]; deny?: string[]; group?: string }, rest: Partial<Flag> = {}): Flag =>
+  ({ ...base, ...rest, strategies: legacyStrategies(l) });
 
 /** murmur3_x86_32 over bytes, written out plainly (the textbook algorithm) to check the optimised one. */
 function reference(bytes: Buffer, seed: number): number {
@@ -80,7 +84,7 @@ describe('Unleash client specification: gradual rollout by user id', () => {
   test('the spec has user-id cases', () => expect(cases.length).toBeGreaterThanOrEqual(8));
 
   test.each(cases)('$file: $name', ({ userId, percentage, group, expected }) => {
-    const flag = compile({ ...base, key: 'x', strategy: 'percentage', percentage, group }, false);
+    const flag = compile(flat({ strategy: 'percentage', percentage, group }, { key: 'x' }), false);
     expect(evaluate(flag, userId).value).toBe(expected);
   });
 });
@@ -90,7 +94,7 @@ describe('evaluation', () => {
     const users = Array.from({ length: 2000 }, (_, i) => `user-${i}`);
     let previous = new Set<string>();
     for (const percentage of [0, 5, 25, 50, 90, 100]) {
-      const flag = compile({ ...base, strategy: 'percentage', percentage, group: 'g' }, false);
+      const flag = compile(flat({ strategy: 'percentage', percentage, group: 'g' }), false);
       const inside = new Set(users.filter((u) => evaluate(flag, u).value === true));
       for (const u of previous) expect(inside.has(u)).toBe(true);
       expect(Math.abs(inside.size / users.length - percentage / 100)).toBeLessThan(0.05);
@@ -103,13 +107,13 @@ describe('evaluation', () => {
     const s = { type: 'string' as const, onValue: 'gpt-4o', offValue: 'gpt-4o-mini' };
     expect(evaluate(compile({ ...base, ...s }, false), undefined)).toMatchObject({ value: 'gpt-4o', reason: 'STATIC', variant: 'on' });
     expect(evaluate(compile({ ...base, ...s, enabled: false }, false), 'u')).toMatchObject({ value: 'gpt-4o-mini', reason: 'DISABLED' });
-    const targeting = compile({ ...base, ...s, strategy: 'targeting', allow: ['a', 'b'], deny: ['c'] }, false);
+    const targeting = compile(flat({ strategy: 'targeting', allow: ['a', 'b'], deny: ['c'] }, s), false);
     expect(evaluate(targeting, 'a')).toMatchObject({ value: 'gpt-4o', reason: 'TARGETING_MATCH' });
     expect(evaluate(targeting, 'c')).toMatchObject({ value: 'gpt-4o-mini', reason: 'TARGETING_MATCH' });
     expect(evaluate(targeting, 'z')).toMatchObject({ value: 'gpt-4o-mini', reason: 'DEFAULT' });
     expect(evaluate(targeting, undefined)).toMatchObject({ value: 'gpt-4o-mini', userMissing: true });
     // deny wins if a user is in both (the API refuses that, the evaluator still decides safely)
-    expect(evaluate(compile({ ...base, strategy: 'targeting', allow: ['x'], deny: ['x'] }, false), 'x').value).toBe(false);
+    expect(evaluate(compile(flat({ strategy: 'targeting', allow: ['x'], deny: ['x'] }), false), 'x').value).toBe(false);
   });
 
   test('quota rules: the highest percent reached wins, before the strategy; a feature without a limit does not apply', () => {

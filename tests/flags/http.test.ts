@@ -5,6 +5,7 @@ import { startTestApp } from '../helpers/app.ts';
 import { addTenants, createTestDb, type TestDb } from '../helpers/db.ts';
 import type { FlagMeter } from '../../server/runtime.ts';
 import { upsertFlag } from '../../server/db/flags.ts';
+import { legacyStrategies } from '../../server/flags/legacy.ts';
 
 const ADMIN = 'fm_live_flagsadmin01_CCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCC';
 let db: TestDb;
@@ -116,7 +117,7 @@ describe('features', () => {
     try {
       await other.query('begin');
       await upsertFlag(other, { tenantId: Number(ids.tenantId), tenant: 'acme', envId: Number(ids.envId), env: 'dev' }, 'raced',
-        { description: 'the other one', enabled: true, strategy: 'percentage', percentage: 10, allow: [], deny: [], group: null, type: 'boolean', onValue: null, offValue: null, quotaRules: [] });
+        { description: 'the other one', enabled: true, strategies: legacyStrategies({ strategy: 'percentage', percentage: 10 }), variants: [], stickiness: 'default', dependencies: [], type: 'boolean', onValue: null, offValue: null, quotaRules: [] });
       const pending = call('POST', '/api/features', { tenant: 'acme', env: 'dev', key: 'raced', enabled: false, strategy: 'boolean' }, acmeKey, { 'if-none-match': '*' });
       // the POST has found no flag and now waits for the other transaction's row
       for (;;) {

@@ -78,6 +78,13 @@ describe('through the OpenFeature SDK', () => {
 });
 
 describe('OFREP on the wire', () => {
+  test('a key of "." or ".." (removed by URL normalization) answers as the path it becomes, as documented', async () => {
+    const dot = await call('POST', '/ofrep/v1/evaluate/flags/.', { context: {} });
+    expect([dot.status, dot.body]).toEqual([400, { errorCode: 'INVALID_CONTEXT', errorDetails: expect.any(String) }]);
+    const dots = await call('POST', '/ofrep/v1/evaluate/flags/..', { context: {} });
+    expect([dots.status, typeof dots.body.error.code]).toEqual([404, 'string']);
+  });
+
   const ofrep = (path: string, body: unknown, key = evalKey, headers: Record<string, string> = {}) =>
     call('POST', `/ofrep/v1/evaluate/flags${path}`, body, key, headers);
 

@@ -19,6 +19,7 @@ const NOT_DISTRIBUTED: Record<string, NotDistributed> = {
   'flagmeter.tenants': { placement: 'reference', why: 'the tenants themselves: every tenant table points its tenant_id at it and queries join it (slug, quota, time zone, billing day); small' },
   'flagmeter.environments': { placement: 'reference', why: 'one list for the whole installation (dev, staging, prod); flags and flag_evaluations point at it' },
   'flagmeter.global_flags': { placement: 'reference', why: 'flags every tenant inherits: no tenant_id by definition, joined with each tenant\'s own flags when evaluating' },
+  'flagmeter.global_segments': { placement: 'reference', why: 'segments every tenant may name: no tenant_id by definition, read with each tenant\'s own segments when its flags compile' },
   'flagmeter.api_keys': { placement: 'coordinator', why: 'tenant_id is null for global keys, and a request is authenticated by key_id before its tenant is known; few rows, read through a cache' },
   'flagmeter.people': { placement: 'coordinator', why: 'console users: tenant_id is null for operators, and sign-in looks a name up across all tenants (names are unique installation-wide)' },
   'flagmeter.invitations': { placement: 'coordinator', why: 'like people (an invitation becomes a person); tenant_id is null for an operator invitation' },

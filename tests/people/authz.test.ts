@@ -47,6 +47,7 @@ async function snapshot(): Promise<unknown> {
     (select count(*) from flagmeter.invitations) invitations,
     (select count(*) from flagmeter.events) events,
     (select jsonb_agg(f order by f.tenant_id, f.environment_id, f.key) from flagmeter.flags f) flags,
+    (select jsonb_agg(s order by s.tenant_id, s.name) from flagmeter.segments s) segments,
     (select jsonb_agg(jsonb_build_array(r.id, r.status) order by r.id) from flagmeter.reservations r) reservations,
     (select count(*) from flagmeter.audit_log where action not like 'person.log%') changes`);
   return r;
@@ -59,6 +60,9 @@ const bodies: Record<string, unknown> = {
   'POST /features': { tenant: 'beta', env: 'dev', key: 'x', enabled: false, strategy: 'boolean' },
   'POST /api/features/promote': { tenant: 'beta', from: 'dev', to: 'prod', conflictPolicy: 'overwrite' },
   'POST /features/promote': { tenant: 'beta', from: 'dev', to: 'prod', conflictPolicy: 'overwrite' },
+  'POST /api/segments': { tenant: 'beta', name: 'x', constraints: [] },
+  'POST /api/flags/playground': { tenant: 'beta', env: 'dev', context: {} },
+  'POST /api/flags/import': { tenant: 'beta', env: 'dev', document: { format: 'flagmeter.flags/1', segments: [{ name: 'x', constraints: [] }], flags: [{ key: 'x', enabled: false, strategies: [] }] } },
   'POST /ofrep/v1/evaluate/flags/{key}': { context: { tenant: 'beta', targetingKey: 'u1', env: 'dev' } },
   'POST /ofrep/v1/evaluate/flags': { context: { tenant: 'beta', targetingKey: 'u1', env: 'dev' } },
   'POST /api/tenants': { slug: 'gamma', name: 'Gamma' },
@@ -78,6 +82,8 @@ function request(token: string, route: (typeof routes)[number]): Promise<Answer>
   if (route.id === 'GET /api/alerts') path += '?tenant=beta';
   // the flag routes name the tenant in the query (lists, deletes) or in the body
   if (/^(GET|DELETE) (\/api)?\/(features|audit-logs)$/.test(route.id)) path += `?tenant=beta&env=dev${route.id.startsWith('GET') && route.path.endsWith('features') ? '' : '&key=x'}`;
+  if (route.id === 'GET /api/flags/export') path += '?tenant=beta&env=dev';
+  if (/^(GET|DELETE) \/api\/segments$/.test(route.id)) path += `?tenant=beta${route.method === 'delete' ? '&name=x' : ''}`;
   return call(app.url, route.method.toUpperCase(), path, { cookie: token, headers: { origin: app.url }, ...(route.method === 'get' || route.method === 'delete' ? {} : { body: bodies[route.id] ?? {} }) });
 }
 
@@ -105,7 +111,7 @@ describe('a person bound to tenant alpha', () => {
         continue;
       }
       const names = route.path.includes('{tenant}') || route.scope === 'admin' || ['POST /api/events', 'POST /api/check', 'GET /api/alerts'].includes(route.id)
-        || /(features|audit-logs|ofrep)/.test(route.path);
+        || /(features|audit-logs|ofrep|segments|\/flags\/)/.test(route.path);
       if (!names) {
         // tenantless reads: filtered to the caller's tenant, or not a tenant's data (the environments)
         if (!['GET /api/tenants', 'GET /api/stream', 'GET /api/environments'].includes(route.id)) unhandled.push(route.id);
@@ -133,7 +139,10 @@ describe('a person with only the read scope', () => {
   test('gets 403 on every route that changes something, and on the admin reads; nothing changes', async () => {
     const before = await snapshot();
     const refused: Record<string, number> = {};
-    for (const route of routes.filter((r) => r.method !== 'get' || r.scope === 'admin')) refused[route.id] = (await request(reader, route)).status;
+    // a read sent as a POST (it carries an evaluation context) changes nothing: the reader may use it
+    const postReads = ['POST /api/flags/playground'];
+    for (const route of routes.filter((r) => (r.method !== 'get' && !postReads.includes(r.id)) || r.scope === 'admin')) refused[route.id] = (await request(reader, route)).status;
+    for (const id of postReads) expect([id, (await request(reader, routes.find((r) => r.id === id)!)).status]).toEqual([id, 200]);
     expect(Object.entries(refused).filter(([, status]) => status !== 403)).toEqual([]);
     expect(Object.keys(refused)).toEqual(expect.arrayContaining(['POST /api/tenants', 'PATCH /api/tenants/{tenant}', 'DELETE /api/keys/{id}', 'POST /api/invitations', 'PATCH /api/people/{name}', 'POST /api/tenants/{tenant}/webhook/test']));
     expect(await snapshot()).toEqual(before);

@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import fs from 'node:fs';
 import { compile, evaluate } from '../../server/flags/evaluate.ts';
 import { bucket as serverBucket } from '../../server/flags/murmur3.ts';
-import type { Flag } from '../../server/flags/model.ts';
+import { serverFlag } from '../../sdk/vectors/server-flag.ts';
 import { bucket, evaluateFlag, LocalFlags, type FlagDefinition } from '../../sdk/node/src/index.ts';
 import { startSdkServer, type SdkServer } from './harness.ts';
 
@@ -18,7 +18,7 @@ describe('the shared vectors', () => {
     expect(vectors.buckets.length).toBeGreaterThan(200);
     for (const v of vectors.buckets) expect([v.group, v.userId, serverBucket(v.group, v.userId)]).toEqual([v.group, v.userId, v.bucket]);
     for (const c of vectors.cases) {
-      const got = evaluate(compile({ tenant: 'acme', env: 'prod', description: '', version: 1, createdAt: '', updatedAt: '', ...flagOf(c) } as Flag, false), c.userId, usageOf(c));
+      const got = evaluate(compile(serverFlag(flagOf(c)), false), c.userId, usageOf(c));
       expect({ key: c.flag.key, userId: c.userId, got: { value: got.value, variant: got.variant, reason: got.reason, ...(got.userMissing ? { userMissing: true } : {}) } })
         .toEqual({ key: c.flag.key, userId: c.userId, got: c.expected });
     }

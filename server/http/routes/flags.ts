@@ -9,57 +9,25 @@ import { AppError } from '../../core/errors.ts';
 import { jsonBody, parseWith } from '../json-body.ts';
 import { pathParam } from '../path-params.ts';
 import type { RouteDoc } from '../route-doc.ts';
-import { assertTenantAllowed, requireAnyScope, requireScope, type Caller } from '../../auth/middleware.ts';
+import { requireAnyScope, requireScope } from '../../auth/middleware.ts';
 import { hasScope } from '../../auth/keys.ts';
 import { audited } from '../../db/audit.ts';
 import { tenantIdOf } from '../../db/tenants.ts';
 import {
   deleteEnvironment, deleteFlag, environmentByName, environmentFlagCount, flagTarget, getFlag, insertEnvironment,
-  listEnvironments, listFlagAudit, listFlags, updateEnvironment, upsertFlag, type Scope,
+  listEnvironments, listFlagAudit, listFlags, updateEnvironment, upsertFlag,
 } from '../../db/flags.ts';
-import type { Pool } from '../../db/pool.ts';
-import { describeStrategy, type FlagConfig } from '../../flags/model.ts';
+import { configFrom, flagAnswer } from '../../flags/config.ts';
+import { describeFlag } from '../../flags/legacy.ts';
 import { promote } from '../../flags/promote.ts';
+import { checkReferences, dependentsOf } from '../../flags/references.ts';
 import {
   auditList, auditQuery, deletedFlag, environmentBody, environmentDeleted, environmentChange, environmentList, environmentOut, flagBody, flagList,
-  flagOut, flagRef, listQuery, promoteBody, promoteResult, type FlagBody,
+  flagOut, flagRef, listQuery, promoteBody, promoteResult,
 } from '../../flags/schemas.ts';
 import type { AppDeps } from '../../deps.ts';
 import { send } from '../responses.ts';
-
-
-/** Any one of these scopes (requireScope asks for one). */
-
-const badField = (field: string, message: string, code = 'invalid_request') => new AppError(400, code, message, { details: [{ field, message }] });
-
-/** The tenant a request is about: its own for a tenant-bound key when omitted; null: the global flags. */
-function tenantOf(caller: Caller | undefined, tenant: string | undefined, forWrite: boolean): string | null {
-  if (tenant !== undefined) {
-    assertTenantAllowed(caller, tenant);
-    return tenant;
-  }
-  if (forWrite) {
-    if (!caller || !hasScope(caller.scopes, 'admin') || caller.tenant) {
-      throw new AppError(403, 'forbidden_global', 'Global flags (no tenant) are written with admin keys only; name the tenant.');
-    }
-    return null;
-  }
-  return caller?.tenant ?? null;
-}
-
-async function scopeOf(pool: Pool, tenant: string | null, env: string, field = 'env'): Promise<Scope> {
-  const [tenantId, environment] = await Promise.all([tenant === null ? null : tenantIdOf(pool, tenant), environmentByName(pool, env)]);
-  if (tenant !== null && tenantId === undefined) throw badField('tenant', `No tenant '${tenant}'.`, 'unknown_tenant');
-  if (!environment) throw badField(field, `No environment '${env}' (see GET /api/environments).`, 'unknown_environment');
-  return { tenantId: tenantId ?? null, tenant, envId: environment.id, env: environment.name };
-}
-
-const configFrom = (b: FlagBody): FlagConfig => ({
-  description: b.description ?? '', enabled: b.enabled, strategy: b.strategy, percentage: b.percentage ?? null,
-  allow: [...new Set(b.allow ?? [])], deny: [...new Set(b.deny ?? [])], group: b.group ?? null, type: b.type ?? 'boolean',
-  onValue: b.onValue ?? null, offValue: b.offValue ?? null,
-  quotaRules: (b.quotaRules ?? []).map((r) => ({ atPercent: r.atPercent, serve: r.serve, ...(r.feature === undefined ? {} : { feature: r.feature }) })),
-});
+import { badField, scopeOf, tenantOf } from './flag-scope.ts';
 
 
 type FlagListAnswer = z.infer<typeof flagList>;
@@ -83,7 +51,7 @@ export function flagsRouter(deps: AppDeps, rootAuth: RequestHandler): Router {
     const items: FlagListAnswer['items'] = [];
     for (const it of found.items) {
       items.push({
-        ...it.flag, inherited: it.inherited, summary: describeStrategy(it.flag), evaluations24h: it.evaluations24h, byValue24h: it.byValue24h,
+        ...flagAnswer(it.flag), inherited: it.inherited, summary: describeFlag(it.flag), evaluations24h: it.evaluations24h, byValue24h: it.byValue24h,
         lastEvaluatedAt: it.lastEvaluatedAt, stale: it.stale,
         activeQuotaRule: s.tenantId === null ? null : await flags.activeRule(s.tenantId, it.flag.quotaRules),
       });
@@ -110,16 +78,18 @@ export function flagsRouter(deps: AppDeps, rootAuth: RequestHandler): Router {
     const { flag, created } = await audited(pool, req.caller, async (client) => {
       const before = await getFlag(client, s, b.key, true);
       if (before && createOnly) throw exists();
-      const after = await upsertFlag(client, s, b.key, configFrom(b));
+      const config = configFrom(b);
+      await checkReferences(client, s, b.key, config);
+      const after = await upsertFlag(client, s, b.key, config);
       // created by someone else since the read (no row to lock then): the upsert updated it, so roll back
       if (createOnly && after.version !== 1) throw exists();
       return {
         result: { flag: after, created: !before },
-        audit: { action: before ? 'flag.update' : 'flag.create', target: flagTarget(tenant, s.env, b.key), before: before ?? null, after },
+        audit: { action: before ? 'flag.update' : 'flag.create', target: flagTarget(tenant, s.env, b.key), before: before ? flagAnswer(before) : null, after: flagAnswer(after) },
       };
     });
     await invalidator.flagsChanged({ tenantId: s.tenantId, envId: s.envId });
-    send(res, created ? 201 : 200, flagOut, flag);
+    send(res, created ? 201 : 200, flagOut, flagAnswer(flag));
   };
 
   const remove: RequestHandler = async (req, res) => {
@@ -128,9 +98,11 @@ export function flagsRouter(deps: AppDeps, rootAuth: RequestHandler): Router {
     const tenant = tenantOf(req.caller, ref.tenant, true);
     const s = await scopeOf(pool, tenant, ref.env);
     const deleted = await audited(pool, req.caller, async (client) => {
+      const children = await dependentsOf(client, s, ref.key);
+      if (children.length > 0) throw new AppError(409, 'flag_has_dependents', `'${ref.key}' is the parent of ${children.join(', ')}: change or delete them first.`);
       const before = await deleteFlag(client, s, ref.key);
       if (!before) throw new AppError(404, 'unknown_flag', `No flag '${ref.key}' in ${s.env}${tenant ? ` for '${tenant}'` : ' (global)'}.`);
-      return { result: before, audit: { action: 'flag.delete', target: flagTarget(tenant, s.env, ref.key), before, after: null } };
+      return { result: flagAnswer(before), audit: { action: 'flag.delete', target: flagTarget(tenant, s.env, ref.key), before: flagAnswer(before), after: null } };
     });
     await invalidator.flagsChanged({ tenantId: s.tenantId, envId: s.envId });
     send(res, 200, deletedFlag, { deleted });
@@ -242,10 +214,10 @@ function featureDocs(prefix: string, note: string): RouteDoc[] {
   return [
     { method: 'get', path: `${prefix}/features`, summary: `List a tenant's flags in an environment (its own and the inherited global ones), with 24 h evaluation counts; weak ETag, If-None-Match → 304.${note}`, scope: 'read',
       query: listQuery, responses: { 200: { description: 'A page of flags', schema: flagList }, 304: 'Not modified', 400: common[400], 403: common[403] } },
-    { method: 'post', path: `${prefix}/features`, summary: `Create or replace a flag (no tenant: a global flag, admin keys only). With \`If-None-Match: *\` only create: an existing flag is left as it is and the answer is 412.${note}`, scope: 'flags', body: flagBody,
+    { method: 'post', path: `${prefix}/features`, summary: `Create or replace a flag (no tenant: a global flag, admin keys only): strategies with constraints, segments, rollout and variants, flag variants, parent flags, quota rules; or the flat strategy. Segments and parents must exist, parents must not lead back (400 with the path). With \`If-None-Match: *\` only create: an existing flag is left as it is and the answer is 412.${note}`, scope: 'flags', body: flagBody,
       responses: { 200: { description: 'Updated', schema: flagOut }, 201: { description: 'Created', schema: flagOut }, 400: common[400], 403: common[403], 412: 'If-None-Match: * and the flag exists (flag_exists): nothing changed', 413: 'Body too large', 415: 'Not JSON' } },
     { method: 'delete', path: `${prefix}/features`, summary: `Delete a flag; {tenant?, env, key} in the body or the query.${note}`, scope: 'flags', query: flagRef,
-      responses: { 200: { description: 'The deleted flag', schema: deletedFlag }, 400: common[400], 403: common[403], 404: 'No such flag' } },
+      responses: { 200: { description: 'The deleted flag', schema: deletedFlag }, 400: common[400], 403: common[403], 404: 'No such flag', 409: 'Other flags depend on it' } },
     { method: 'post', path: `${prefix}/features/promote`, summary: `Copy flags from one environment to another (dry run, conflict policy skip / overwrite / fail); one transaction.${note}`, scope: 'flags', body: promoteBody,
       responses: { 200: { description: 'What was (or would be) created, updated, left unchanged, found conflicting, skipped', schema: promoteResult }, 400: common[400], 403: common[403], 409: 'conflictPolicy fail and some flags differ: every conflict listed, nothing applied', 413: 'Body too large', 415: 'Not JSON' } },
     { method: 'get', path: `${prefix}/audit-logs`, summary: `Flag changes from the audit log, newest first; each names who made it (actor: the person signed in, or the key).${note}`, scope: 'read', query: auditQuery,

@@ -8,6 +8,7 @@ import { apiError, send } from '../responses.ts';
 import { AppError } from '../../core/errors.ts';
 import type { RouteDoc } from '../route-doc.ts';
 import { callerId, requireScope } from '../../auth/middleware.ts';
+import type { EvalContext } from '../../flags/evaluate.ts';
 import type { Evaluated } from '../../flags/service.ts';
 import type { AppDeps } from '../../deps.ts';
 import { ofrepBulk, ofrepBulkFailure, ofrepFailure, ofrepRequest, ofrepSuccess } from '../../flags/schemas.ts';
@@ -31,7 +32,7 @@ type Failure = z.infer<typeof ofrepFailure>;
 
 function answer(key: string, { flag, result }: Evaluated, env: string): Success | Failure {
   if (result.userMissing) {
-    return { key, errorCode: 'TARGETING_KEY_MISSING', errorDetails: `'${key}' is a ${flag.flag.strategy} flag: the context needs a targetingKey (the user id).` };
+    return { key, errorCode: 'TARGETING_KEY_MISSING', errorDetails: `'${key}' buckets or targets by user: the context needs a targetingKey (the user id).` };
   }
   const metadata: Success['metadata'] = { environment: env, version: flag.flag.version };
   if (flag.inherited) metadata.inherited = true;
@@ -43,6 +44,13 @@ function answer(key: string, { flag, result }: Evaluated, env: string): Success 
     if (rule.feature !== undefined) metadata.quotaFeature = rule.feature;
   }
   if (result.noLimit) metadata.quotaRulesWithoutLimit = result.noLimit.join(',');
+  if (result.unmetDependency !== undefined) metadata.unmetDependency = result.unmetDependency;
+  if (result.strategy !== undefined) {
+    // which strategy decided: what a playground shows as the why
+    metadata.strategyIndex = result.strategy;
+    const name = flag.flag.strategies[result.strategy]?.name;
+    if (name) metadata.strategyName = name;
+  }
   return { key, value: result.value, reason: result.reason, variant: result.variant, metadata };
 }
 
@@ -70,7 +78,7 @@ export function ofrepCors(origins: string | undefined): RequestHandler {
   };
 }
 
-interface Target { tenantId: number; envId: number; env: string; userId: string | undefined }
+interface Target { tenantId: number; envId: number; env: string; context: EvalContext }
 
 export function ofrepRouter({ config, tenants, limiter, flags }: AppDeps): Router {
   const router = Router();
@@ -105,15 +113,15 @@ export function ofrepRouter({ config, tenants, limiter, flags }: AppDeps): Route
     if (!ref) throw new OfrepError(400, 'INVALID_CONTEXT', `No tenant '${slug}'.`);
     if (!env) throw new OfrepError(400, 'INVALID_CONTEXT', `No environment '${envName}'.`);
     await enforceLimit(limiter, [{ key: `ofrep:${ref.id}:${callerId(req.caller) ?? 'anonymous'}`, cost: 1, limit: tenantLimit(ref, defaults) }], res);
-    const userId = typeof c.targetingKey === 'string' && c.targetingKey !== '' ? c.targetingKey : undefined;
-    return { tenantId: ref.id, envId: env.id, env: env.name, userId };
+    // constraints may read any field, tenant and env included (filled in when the key implied them)
+    return { tenantId: ref.id, envId: env.id, env: env.name, context: { ...c, tenant: slug, env: env.name } };
   }
 
   router.post('/evaluate/flags/:key', requireScope('evaluate'), parse, async (req, res) => {
     // not through pathParam: OFREP answers any key it does not hold with FLAG_NOT_FOUND, in its own shape
     const key = String(req.params.key);
     const t = await target(req, res);
-    const evaluated = await flags.evaluateOne(t.tenantId, t.envId, key, t.userId);
+    const evaluated = await flags.evaluateOne(t.tenantId, t.envId, key, t.context);
     if (!evaluated) throw new OfrepError(404, 'FLAG_NOT_FOUND', `No flag '${key}' in ${t.env}.`);
     const out = answer(key, evaluated, t.env);
     if ('errorCode' in out) return void send(res, 400, ofrepFailure, out);
@@ -122,7 +130,7 @@ export function ofrepRouter({ config, tenants, limiter, flags }: AppDeps): Route
 
   router.post('/evaluate/flags', requireScope('evaluate'), parse, async (req, res) => {
     const t = await target(req, res);
-    const all = await flags.evaluateAll(t.tenantId, t.envId, t.userId);
+    const all = await flags.evaluateAll(t.tenantId, t.envId, t.context);
     const text = JSON.stringify({ flags: all.map((e) => answer(e.flag.flag.key, e, t.env)) } satisfies z.infer<typeof ofrepBulk>);
     const tag = weakTag(text);
     res.set('ETag', tag);
@@ -147,9 +155,9 @@ export function ofrepRouter({ config, tenants, limiter, flags }: AppDeps): Route
 const statuses = { 401: 'No, invalid or revoked key', 403: 'The key lacks the evaluate scope, or the context names another tenant than the key\'s', 429: 'Rate limit of this key for this tenant (Retry-After): each key (or person) has its own bucket' };
 
 export const ofrepRouteDocs: RouteDoc[] = [
-  { method: 'post', path: '/ofrep/v1/evaluate/flags/{key}', summary: 'OFREP: evaluate one flag for {context: {targetingKey, tenant?, env?}}.', scope: 'evaluate', body: ofrepRequest,
+  { method: 'post', path: '/ofrep/v1/evaluate/flags/{key}', summary: 'OFREP: evaluate one flag for {context: {targetingKey, tenant?, env?, …any fields the constraints read}}; the value has the flag\'s type (boolean, string, number or a JSON object), variant names the variant served.', scope: 'evaluate', body: ofrepRequest,
     params: { key: z.string().min(1).max(128).describe('the flag key (an unknown or malformed one is FLAG_NOT_FOUND)') },
-    responses: { 200: { description: 'The value, reason, variant and metadata', schema: ofrepSuccess }, 400: { description: 'PARSE_ERROR, INVALID_CONTEXT or TARGETING_KEY_MISSING; a path that cannot be decoded (e.g. %FF) is refused before OFREP sees it, in the API\'s error body', schema: z.union([ofrepFailure, apiError]) }, 404: { description: 'FLAG_NOT_FOUND', schema: ofrepFailure }, ...statuses } },
+    responses: { 200: { description: 'The value, reason, variant and metadata', schema: ofrepSuccess }, 400: { description: 'PARSE_ERROR, INVALID_CONTEXT or TARGETING_KEY_MISSING; a path that cannot be decoded (e.g. %FF) is refused before OFREP sees it, in the API\'s error body; a key of "." is removed by URL normalization (the request reaches the bulk endpoint, whose error has no key)', schema: z.union([ofrepFailure, ofrepBulkFailure, apiError]) }, 404: { description: 'FLAG_NOT_FOUND; a key of ".." is removed with the path segment before it by URL normalization (no such route: the API\'s error body)', schema: z.union([ofrepFailure, apiError]) }, ...statuses } },
   { method: 'post', path: '/ofrep/v1/evaluate/flags', summary: 'OFREP bulk: every flag of the tenant in the environment; ETag, If-None-Match → 304.', scope: 'evaluate', body: ofrepRequest,
     responses: { 200: { description: 'Every flag\'s evaluation', schema: ofrepBulk }, 304: 'Not modified', 400: { description: 'PARSE_ERROR or INVALID_CONTEXT; a query that cannot be decoded is refused before OFREP sees it, in the API\'s error body', schema: z.union([ofrepBulkFailure, apiError]) }, ...statuses } },
 ];

@@ -14,12 +14,20 @@ export const promote = (p: PromoteInput) => request<PromoteResult>('/api/feature
 export const fetchHistory = (tenant: string, env: string, key: string) =>
   request<{ items: FlagAuditItem[] }>(`/api/audit-logs?${query({ tenant, env, key, pageSize: 50 })}`).then((r) => r.items);
 
-/** A flag as the upsert wants it, from what the list shows (its own copy when it was inherited). */
+/**
+ * A flag as the upsert wants it, from what the list shows (its own copy when it was inherited). A
+ * flat rule goes as the flat fields the editor edits; a richer one (strategy custom: constraints,
+ * segments, variants, parents) goes as it is, so toggling it never rewrites its rule.
+ */
 export function toInput(f: FlagItem, tenant: string): FlagInput {
+  const common = { tenant, env: f.env, key: f.key, description: f.description, enabled: f.enabled, type: f.type, quotaRules: f.quotaRules };
+  if (f.strategy === 'custom') {
+    return { ...common, onValue: f.onValue ?? undefined, offValue: f.offValue ?? undefined, strategies: f.strategies, variants: f.variants, stickiness: f.stickiness, dependencies: f.dependencies };
+  }
   return {
-    tenant, env: f.env, key: f.key, description: f.description, enabled: f.enabled, strategy: f.strategy,
+    ...common, strategy: f.strategy,
     ...(f.percentage === null ? {} : { percentage: f.percentage }), allow: f.allow, deny: f.deny,
-    ...(f.group === null ? {} : { group: f.group }), type: f.type,
-    ...(f.type === 'string' ? { onValue: f.onValue ?? '', offValue: f.offValue ?? '' } : {}), quotaRules: f.quotaRules,
+    ...(f.group === null ? {} : { group: f.group }),
+    ...(f.type === 'string' ? { onValue: f.onValue ?? '', offValue: f.offValue ?? '' } : {}),
   };
 }

@@ -71,7 +71,8 @@ export type SecretRotated = Of<typeof secretRotated>;
 // flags
 export type FlagList = Of<typeof flagList>;
 export type FlagItem = Of<typeof flagListItem>;
-export type Strategy = FlagItem['strategy'];
+/** The flat strategies the editor edits (a flag whose list says custom has strategies of its own). */
+export type Strategy = NonNullable<FlagBody['strategy']>;
 export type QuotaRule = FlagItem['quotaRules'][number];
 export type Environment = Of<typeof environmentOut>;
 /** The environments and the default one (FLAGS_DEFAULT_ENV). */
@@ -82,5 +83,5 @@ export type PromoteResult = Of<typeof promoteResult>;
 /** What POST /api/features takes. */
 export type FlagBody = z.input<typeof flagBody>;
 /** A flag as the editor holds it: a body with its lists and rules always present. */
-export type FlagInput = FlagBody & Required<Pick<FlagBody, 'allow' | 'deny' | 'quotaRules' | 'type' | 'description'>>;
+export type FlagInput = FlagBody & Required<Pick<FlagBody, 'quotaRules' | 'type' | 'description'>>;
 export type PromoteInput = z.input<typeof promoteBody>;

@@ -38,8 +38,8 @@ export function FlagEditor({ tenant, env, flag, existing, onClose, onSaved, onEd
   const start: FlagInput = flag ? toInput(flag, tenant)
     : { tenant, env, key: '', description: '', enabled: true, strategy: 'boolean', allow: [], deny: [], type: 'boolean', quotaRules: [] };
   const [f, setF] = useState<FlagInput>(start);
-  const [allow, setAllow] = useState(start.allow.join('\n'));
-  const [deny, setDeny] = useState(start.deny.join('\n'));
+  const [allow, setAllow] = useState((start.allow ?? []).join('\n'));
+  const [deny, setDeny] = useState((start.deny ?? []).join('\n'));
   const [rules, setRules] = useState(rulesText(start.quotaRules));
   const [exists, setExists] = useState<string | undefined>();
   const form = useForm(FIELDS);
@@ -103,6 +103,7 @@ export function FlagEditor({ tenant, env, flag, existing, onClose, onSaved, onEd
         <label class="flag-form__inline"><input type="checkbox" name="enabled" checked={f.enabled} onChange={(ev) => set({ enabled: (ev.target as HTMLInputElement).checked })} /> Enabled</label>
         <Field id="fe-strategy" name="strategy" label="Strategy" error={e.strategy}>{(p) => (
           <select {...p} value={f.strategy} onChange={(ev) => set({ strategy: (ev.target as HTMLSelectElement).value as Strategy })}>
+            {f.strategy === undefined && <option value="custom" disabled>strategies (set through the API): choose a flat one to replace them</option>}
             <option value="boolean">everyone</option><option value="percentage">a percentage of users</option><option value="targeting">allow and deny lists</option>
           </select>
         )}</Field>
@@ -129,8 +130,8 @@ export function FlagEditor({ tenant, env, flag, existing, onClose, onSaved, onEd
         )}</Field>
         {f.type === 'string' && (
           <>
-            <Field id="fe-on" name="onValue" label="On value" error={e.onValue}>{(p) => <input {...p} value={f.onValue ?? ''} onInput={(ev) => set({ onValue: (ev.target as HTMLInputElement).value })} />}</Field>
-            <Field id="fe-off" name="offValue" label="Off value" error={e.offValue}>{(p) => <input {...p} value={f.offValue ?? ''} onInput={(ev) => set({ offValue: (ev.target as HTMLInputElement).value })} />}</Field>
+            <Field id="fe-on" name="onValue" label="On value" error={e.onValue}>{(p) => <input {...p} value={String(f.onValue ?? '')} onInput={(ev) => set({ onValue: (ev.target as HTMLInputElement).value })} />}</Field>
+            <Field id="fe-off" name="offValue" label="Off value" error={e.offValue}>{(p) => <input {...p} value={String(f.offValue ?? '')} onInput={(ev) => set({ offValue: (ev.target as HTMLInputElement).value })} />}</Field>
           </>
         )}
         <Field id="fe-rules" name="quotaRules" label="Quota rules" error={e.quotaRules} hint={

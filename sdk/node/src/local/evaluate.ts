@@ -11,7 +11,8 @@ export interface QuotaRule { atPercent: number; serve: FlagValue; feature?: stri
 export interface FlagDefinition {
   key: string;
   enabled: boolean;
-  strategy: 'boolean' | 'percentage' | 'targeting';
+  /** custom: constraints, segments, variants or parents, which only the server evaluates (isLocal is false) */
+  strategy: 'boolean' | 'percentage' | 'targeting' | 'custom';
   percentage: number | null;
   allow: readonly string[] | ReadonlySet<string>;
   deny: readonly string[] | ReadonlySet<string>;
@@ -34,6 +35,10 @@ export interface LocalEvaluation {
 
 const has = (list: readonly string[] | ReadonlySet<string>, id: string) => ('has' in list ? list.has(id) : list.includes(id));
 
+/** Whether this evaluator knows the flag's rule: a flat strategy on a boolean or string flag. */
+export const isLocal = (f: { strategy: string; type: string }): boolean =>
+  (f.strategy === 'boolean' || f.strategy === 'percentage' || f.strategy === 'targeting') && (f.type === 'boolean' || f.type === 'string');
+
 export function evaluateFlag(f: FlagDefinition, userId?: string): LocalEvaluation {
   const string = f.type === 'string';
   const on: FlagValue = string ? f.onValue! : true;
@@ -48,12 +53,14 @@ export function evaluateFlag(f: FlagDefinition, userId?: string): LocalEvaluatio
     case 'boolean':
       return { value: on, variant: 'on', reason: 'STATIC' };
     case 'percentage':
-      if (userId === undefined) return { value: off, variant: 'off', reason: 'DEFAULT', userMissing: true };
+      if (!userId) return { value: off, variant: 'off', reason: 'DEFAULT', userMissing: true }; // '' is no user, as OFREP has it
       return bucket(f.group ?? f.key, userId) < f.percentage! ? { value: on, variant: 'on', reason: 'SPLIT' } : { value: off, variant: 'off', reason: 'SPLIT' };
     case 'targeting':
-      if (userId === undefined) return { value: off, variant: 'off', reason: 'DEFAULT', userMissing: true };
+      if (!userId) return { value: off, variant: 'off', reason: 'DEFAULT', userMissing: true }; // '' is no user, as OFREP has it
       if (has(f.deny, userId)) return { value: off, variant: 'off', reason: 'TARGETING_MATCH' };
       if (has(f.allow, userId)) return { value: on, variant: 'on', reason: 'TARGETING_MATCH' };
       return { value: off, variant: 'off', reason: 'DEFAULT' };
+    case 'custom':
+      throw new Error(`Flag '${f.key}' has a rule only the server evaluates: ask OFREP (FlagMeterProvider).`);
   }
 }

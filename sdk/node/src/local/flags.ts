@@ -5,7 +5,7 @@
 // not counted in the server's evaluation statistics.
 import { FlagMeterError, FlagMeterHttpError } from '../errors.ts';
 import { errorOf, makeTransport, type Transport } from '../http.ts';
-import { evaluateFlag, type FlagDefinition, type FlagValue, type LocalEvaluation } from './evaluate.ts';
+import { evaluateFlag, isLocal, type FlagDefinition, type FlagValue, type LocalEvaluation } from './evaluate.ts';
 
 export interface LocalFlagsOptions {
   baseUrl: string;
@@ -73,10 +73,14 @@ export class LocalFlags {
     return true;
   }
 
-  /** The evaluation of a flag for a user; undefined when the tenant has no such flag. */
+  /**
+   * The evaluation of a flag for a user; undefined when the tenant has no such flag, or when its
+   * rule is more than a flat strategy (constraints, segments, variants, parent flags, a number or
+   * JSON type: the server answers `strategy: 'custom'`), which only the server evaluates (OFREP).
+   */
   evaluate(key: string, userId?: string): LocalEvaluation | undefined {
     const f = this.flags.get(key);
-    return f ? evaluateFlag(f, userId) : undefined;
+    return f && isLocal(f) ? evaluateFlag(f, userId) : undefined;
   }
 
   getBoolean(key: string, fallback: boolean, userId?: string): boolean {

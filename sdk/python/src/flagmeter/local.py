@@ -48,6 +48,12 @@ def bucket(group: str, user_id: str) -> int:
     return murmur3(f"{group}:{user_id}") % 100
 
 
+def is_local(flag: dict[str, Any]) -> bool:
+    """Whether this evaluator knows the flag's rule: a flat strategy on a boolean or string flag
+    (the server answers strategy "custom" for constraints, segments, variants and parents)."""
+    return flag.get("strategy") in ("boolean", "percentage", "targeting") and flag.get("type") in ("boolean", "string")
+
+
 def evaluate_flag(flag: dict[str, Any], user_id: str | None = None) -> dict[str, Any]:
     """{value, variant, reason[, userMissing]} as the server decides: disabled, then an active quota rule, then the strategy."""
     string = flag.get("type") == "string"
@@ -64,7 +70,7 @@ def evaluate_flag(flag: dict[str, Any], user_id: str | None = None) -> dict[str,
     strategy = flag["strategy"]
     if strategy == "boolean":
         return {"value": on, "variant": "on", "reason": "STATIC"}
-    if user_id is None:
+    if not user_id:  # '' is no user, as OFREP has it
         return {"value": off, "variant": "off", "reason": "DEFAULT", "userMissing": True}
     if strategy == "percentage":
         hit = bucket(flag.get("group") or flag["key"], user_id) < flag["percentage"]
@@ -138,7 +144,7 @@ class LocalFlags:
 
     def evaluate(self, key: str, user_id: str | None = None) -> dict[str, Any] | None:
         flag = self._flags.get(key)
-        return evaluate_flag(flag, user_id) if flag else None
+        return evaluate_flag(flag, user_id) if flag and is_local(flag) else None
 
     def get_boolean(self, key: str, default: bool, user_id: str | None = None) -> bool:
         e = self.evaluate(key, user_id)

@@ -1,5 +1,5 @@
---! Previous: sha1:76ec3ac0b1eb03cf01464f7ab8ac79eaf8ec115d
---! Hash: sha1:b9d7f765e413bd482ea7c50291ee482349439b6e
+--! Previous: sha1:f4c3db8d11b20f960697cd4e26bed1e24c5a8284
+--! Hash: sha1:8a6d5c4f32916f3d373b33295f23d6f79ced5179
 --! Message: Scopes and sign-in: the check scope, invitations keep who made them and can be revoked, idempotent checks remember their caller
 
 -- Scopes and sign-in (#20).
