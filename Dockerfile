@@ -23,6 +23,8 @@ COPY --from=prod-deps /app/node_modules ./node_modules
 COPY package.json .gmrc ./
 COPY --from=build /app/dist ./dist
 COPY sql ./sql
+# the common passwords the password policy refuses (read at run time, not bundled)
+COPY server/people/common-passwords.txt ./server/people/common-passwords.txt
 COPY --from=build /app/web/dist ./web/dist
 USER node
 # 3000: the API (serve, all); 9464: /metrics and /api/health of the worker, which serves no API

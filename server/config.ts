@@ -1,11 +1,42 @@
 // Every setting FlagMeter reads, parsed once at start-up. A bad value names the variable and the fix.
 import { z } from 'zod';
+import net from 'node:net';
 import { allowEntryProblem } from './webhooks/ssrf.ts';
 
 const int = (min: number, max: number, fallback: number) =>
   z.coerce.number().int().min(min).max(max).default(fallback);
 const bool = (fallback: boolean) =>
   z.enum(['true', 'false', '1', '0']).default(fallback ? 'true' : 'false').transform((v) => v === 'true' || v === '1');
+
+/** Express's names for address ranges in `trust proxy` (proxy-addr). */
+const PROXY_RANGES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/**
+ * TRUST_PROXY: which proxies' X-Forwarded-For/-Proto to believe, as Express's `trust proxy` takes
+ * it — false, a hop count, or the proxies' addresses (names, IPs, CIDRs). `true` is refused: Express
+ * would then take the left-most X-Forwarded-For address, which the client writes itself.
+ */
+const trustProxy = z.string().default('false').transform((raw, ctx): false | number | string[] => {
+  const v = raw.trim().toLowerCase();
+  if (v === 'false' || v === '0') return false;
+  if (v === 'true') {
+    ctx.addIssue({ code: 'custom', message: 'true would believe the left-most X-Forwarded-For address, which any client can write: set the number of proxies in front of FlagMeter (TRUST_PROXY=1 for one reverse proxy) or their addresses (TRUST_PROXY=loopback,10.0.0.0/8)' });
+    return z.NEVER;
+  }
+  if (/^\d+$/.test(v)) {
+    const hops = Number(v);
+    if (hops > 20) ctx.addIssue({ code: 'custom', message: 'a hop count must be 1 to 20 (the number of proxies in front of FlagMeter)' });
+    return hops;
+  }
+  const entries = v.split(',').map((e) => e.trim()).filter((e) => e !== '');
+  for (const e of entries) {
+    const isAddress = e.includes('/') || net.isIP(e) !== 0;
+    if (!PROXY_RANGES.has(e) && !(isAddress && allowEntryProblem(e) === null)) {
+      ctx.addIssue({ code: 'custom', message: `'${e}' is not a proxy address: use false, a hop count (1), or addresses, CIDRs and the names loopback, linklocal, uniquelocal, comma-separated` });
+    }
+  }
+  return entries;
+});
 
 const schema = z.object({
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// connection string').optional(),
@@ -65,10 +96,14 @@ const schema = z.object({
   SESSION_IDLE_MINUTES: int(1, 43_200, 120).describe('a console session unused this long ends'),
   SESSION_MAX_HOURS: int(1, 8760, 12).describe('a console session ends this long after sign-in, however active'),
   INVITATION_TTL_HOURS: int(1, 8760, 72),
-  LOGIN_MAX_PER_ACCOUNT: int(1, 100_000, 5).describe('sign-in attempts per account name per LOGIN_WINDOW_SECONDS'),
-  LOGIN_MAX_PER_ADDRESS: int(1, 100_000, 20).describe('sign-in and registration attempts per client address per LOGIN_WINDOW_SECONDS'),
+  PUBLIC_URL: z.url({ protocol: /^https?$/, error: 'must be the http(s) URL people open FlagMeter at, e.g. https://flagmeter.example.com' }).optional()
+    .transform((v) => v?.replace(/\/+$/, ''))
+    .describe('where people reach FlagMeter (invitation links are built from it); unset: the request\'s Host, outside production only'),
+  NODE_ENV: z.string().optional().describe('production: invitation links need PUBLIC_URL (the Docker image sets it)'),
+  LOGIN_MAX_PER_ACCOUNT: int(1, 100_000, 5).describe('failed sign-ins per account name from one client address per LOGIN_WINDOW_SECONDS (a correct password is never counted)'),
+  LOGIN_MAX_PER_ADDRESS: int(1, 100_000, 20).describe('failed sign-ins (any account) and registrations per client address per LOGIN_WINDOW_SECONDS'),
   LOGIN_WINDOW_SECONDS: int(1, 86_400, 900),
-  TRUST_PROXY: bool(false).describe('behind a reverse proxy: take the client address and https from X-Forwarded-For/-Proto'),
+  TRUST_PROXY: trustProxy.describe('behind a reverse proxy: how many proxies (1) or which addresses (loopback,10.0.0.0/8) to believe for the client address and https (X-Forwarded-For/-Proto); false: none'),
   RATE_LIMIT_PER_SECOND: int(1, 10_000_000, 10_000),
   RATE_LIMIT_BURST: int(1, 100_000_000, 20_000),
   VALKEY_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional(),

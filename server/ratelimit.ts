@@ -1,6 +1,7 @@
 // Per-tenant token buckets: `burst` events at once, refilled at `perSecond`. A request costs its
 // number of events, for each tenant it touches; it passes only if every bucket it touches can pay,
-// and then all of them pay (so a refused request costs nothing).
+// and then all of them pay (so a refused request costs nothing). A negative cost gives tokens back
+// (never above the burst): sign-in charges an attempt first and gives it back when it succeeds.
 
 export interface Limit { perSecond: number; burst: number }
 export interface Charge { key: string; cost: number; limit: Limit }
@@ -22,6 +23,11 @@ export interface Decision {
 
 export interface RateLimiter {
   take(charges: Charge[]): Promise<Decision>;
+}
+
+/** Gives back what `take` charged (capped at each bucket's burst). */
+export function refund(limiter: RateLimiter, charges: Charge[]): Promise<Decision> {
+  return limiter.take(charges.map((c) => ({ ...c, cost: -c.cost })));
 }
 
 interface Bucket { tokens: number; at: number }
@@ -46,7 +52,7 @@ export class LocalRateLimiter implements RateLimiter {
     const allowed = levels.every(({ c, tokens }) => tokens >= c.cost);
     if (allowed) {
       if (this.buckets.size > MAX_BUCKETS) this.buckets.clear();
-      for (const { c, tokens } of levels) this.buckets.set(c.key, { tokens: tokens - c.cost, at: now });
+      for (const { c, tokens } of levels) this.buckets.set(c.key, { tokens: Math.min(c.limit.burst, tokens - c.cost), at: now });
     }
     return decide(levels, allowed);
   }

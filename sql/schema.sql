@@ -53,14 +53,14 @@ create table flagmeter.api_keys (
   constraint api_keys_key_id_key UNIQUE (key_id),
   constraint api_keys_name_check CHECK (((length(name) >= 1) AND (length(name) <= 200))),
   constraint api_keys_pkey PRIMARY KEY (id),
-  constraint api_keys_scopes_check CHECK (((cardinality(scopes) > 0) AND (scopes <@ ARRAY['ingest'::text, 'read'::text, 'admin'::text, 'flags'::text, 'evaluate'::text]))),
+  constraint api_keys_scopes_check CHECK (((cardinality(scopes) > 0) AND (scopes <@ ARRAY['ingest'::text, 'read'::text, 'admin'::text, 'flags'::text, 'evaluate'::text, 'check'::text]))),
   constraint api_keys_secret_hash_check CHECK ((length(secret_hash) = 32)),
   constraint api_keys_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES flagmeter.tenants(id) ON DELETE CASCADE
 );
 comment on table flagmeter.api_keys is 'API keys. Only a SHA-256 of the secret is stored; the full key (fm_live_<key_id>_<secret>) is shown once, at creation.';
 comment on column flagmeter.api_keys.key_id is 'Public part of the key, shown in lists and logs.';
 comment on column flagmeter.api_keys.secret_hash is 'SHA-256 of the whole key string.';
-comment on column flagmeter.api_keys.scopes is 'ingest (post events), read (usage, alerts), admin (tenants, keys, webhooks, audit; implies flags and evaluate), flags (manage feature flags), evaluate (evaluate flags, check entitlements).';
+comment on column flagmeter.api_keys.scopes is 'ingest (post events; implies check), read (usage, alerts), admin (tenants, keys, webhooks, audit; implies flags, evaluate and check), flags (manage feature flags), evaluate (evaluate flags: the key a browser may hold), check (check entitlements, take and release reservations).';
 comment on column flagmeter.api_keys.tenant_id is 'Set: the key may only post and read this tenant. Null: a global key (e.g. the operator''s backend).';
 comment on column flagmeter.api_keys.created_by is 'The admin key that created this one (null for bootstrap keys).';
 comment on column flagmeter.api_keys.revoked_at is 'When the key was revoked; a revoked key is refused within seconds on every replica.';
@@ -104,7 +104,7 @@ create table flagmeter.entitlement_checks (
   constraint entitlement_checks_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES flagmeter.tenants(id) ON DELETE CASCADE
 );
 comment on table flagmeter.entitlement_checks is 'Answers of checks sent with an id, kept for the idempotency window so a retry gets the same answer and reservation. tenant_id leads the primary key so the table can be distributed by tenant.';
-comment on column flagmeter.entitlement_checks.request is 'What was asked (feature, tokens, reserve, TTL): the same id with another request is refused.';
+comment on column flagmeter.entitlement_checks.request is 'What was asked (feature, tokens, reserve, TTL) and by whom (caller: key:<key id> or person:<id>; absent with auth off): the same id with another request is refused, and so is the same id from another caller.';
 comment on column flagmeter.entitlement_checks.answer is 'The answer given the first time.';
 
 create table flagmeter.environments (
@@ -315,10 +315,15 @@ create table flagmeter.invitations (
   expires_at timestamp with time zone not null,
   used_at timestamp with time zone,
   used_by bigint,
+  created_by_key bigint,
+  created_by_person bigint,
+  revoked_at timestamp with time zone,
   constraint invitations_admin_is_global CHECK (((tenant_id IS NULL) OR (NOT ('admin'::text = ANY (scopes))))),
+  constraint invitations_created_by_key_fkey FOREIGN KEY (created_by_key) REFERENCES flagmeter.api_keys(id) ON DELETE SET NULL,
+  constraint invitations_created_by_person_fkey FOREIGN KEY (created_by_person) REFERENCES flagmeter.people(id) ON DELETE SET NULL,
   constraint invitations_name_check CHECK ((name ~ '^[a-z0-9][a-z0-9._@+-]{0,127}$'::text)),
   constraint invitations_pkey PRIMARY KEY (id),
-  constraint invitations_scopes_check CHECK (((cardinality(scopes) > 0) AND (scopes <@ ARRAY['ingest'::text, 'read'::text, 'admin'::text, 'flags'::text, 'evaluate'::text]))),
+  constraint invitations_scopes_check CHECK (((cardinality(scopes) > 0) AND (scopes <@ ARRAY['ingest'::text, 'read'::text, 'admin'::text, 'flags'::text, 'evaluate'::text, 'check'::text]))),
   constraint invitations_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES flagmeter.tenants(id) ON DELETE CASCADE,
   constraint invitations_token_hash_check CHECK ((length(token_hash) = 32)),
   constraint invitations_token_hash_key UNIQUE (token_hash),
@@ -328,6 +333,9 @@ comment on table flagmeter.invitations is 'One-use invitations an admin creates;
 comment on column flagmeter.invitations.name is 'When set, the only name that may register with it.';
 comment on column flagmeter.invitations.used_at is 'When it was used; it cannot be used again.';
 comment on column flagmeter.invitations.used_by is 'The person who registered with it.';
+comment on column flagmeter.invitations.created_by_key is 'The API key that made it (null: a person did, or the key is gone).';
+comment on column flagmeter.invitations.created_by_person is 'The person who made it (null: a key did, or the person is gone).';
+comment on column flagmeter.invitations.revoked_at is 'When an admin revoked it (DELETE /api/invitations/:id); it cannot be used after.';
 
 create table flagmeter.people (
   id bigint generated always as identity not null,
@@ -343,13 +351,13 @@ create table flagmeter.people (
   constraint people_name_key UNIQUE (name),
   constraint people_password_hash_check CHECK ((password_hash ~~ '$argon2id$%'::text)),
   constraint people_pkey PRIMARY KEY (id),
-  constraint people_scopes_check CHECK (((cardinality(scopes) > 0) AND (scopes <@ ARRAY['ingest'::text, 'read'::text, 'admin'::text, 'flags'::text, 'evaluate'::text]))),
+  constraint people_scopes_check CHECK (((cardinality(scopes) > 0) AND (scopes <@ ARRAY['ingest'::text, 'read'::text, 'admin'::text, 'flags'::text, 'evaluate'::text, 'check'::text]))),
   constraint people_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES flagmeter.tenants(id) ON DELETE CASCADE
 );
 comment on table flagmeter.people is 'People who sign in to the console. Same permission model as API keys: scopes and an optional tenant. Global like api_keys (names are unique across tenants: sign-in takes a name alone), so tenant_id is not part of the key.';
 comment on column flagmeter.people.name is 'Sign-in name or e-mail, lowercase.';
 comment on column flagmeter.people.password_hash is 'argon2id PHC string (m=19456 KiB, t=2, p=1: OWASP''s recommended minimum); never the password.';
-comment on column flagmeter.people.scopes is 'As api_keys.scopes: ingest, read, admin (implies flags and evaluate), flags, evaluate.';
+comment on column flagmeter.people.scopes is 'As api_keys.scopes: ingest (implies check), read, admin (implies flags, evaluate and check), flags, evaluate, check.';
 comment on column flagmeter.people.tenant_id is 'Set: the person sees and touches only this tenant. Null: every tenant.';
 comment on column flagmeter.people.password_changed_at is 'When the password was last set; a change ends the person''s other sessions.';
 comment on column flagmeter.people.disabled_at is 'When an admin disabled the person: every session ends, sign-in is refused.';
@@ -1346,7 +1354,12 @@ begin
     perform pg_advisory_xact_lock(hashtextextended('flagmeter.check:' || t.id || ':' || check_id, 0));
     select * into prior from flagmeter.entitlement_checks c where c.tenant_id = t.id and c.check_id = check_entitlement.check_id;
     if found then
-      if prior.request <> request then
+      -- another caller's id (request.caller: the scopes migration): refused before anything of its
+      -- answer (the reservation id above all) is shown
+      if prior.request -> 'caller' is distinct from request -> 'caller' then
+        return jsonb_build_object('conflict', 'check_id_taken');
+      end if;
+      if prior.request - 'caller' <> request - 'caller' then
         return jsonb_build_object('conflict', 'check_id_reused');
       end if;
       return prior.answer || jsonb_build_object('replayed', true);
@@ -1444,7 +1457,7 @@ begin
   return answer;
 end
 $function$;
-comment on function flagmeter.check_entitlement(tenant_slug text, want_feature text, want_tokens bigint, reserve boolean, ttl_seconds integer, check_id text, request jsonb) is 'POST /api/check: may tenant_slug spend want_tokens (on want_feature) now, within its quota, the feature''s limit and its money budget? Returns the answer as JSON (with the reservation when reserve is true and it was allowed, and the budget''s figures when the tenant has one), null for an unknown tenant, or {"conflict": "check_id_reused"} when check_id was used for another request.';
+comment on function flagmeter.check_entitlement(tenant_slug text, want_feature text, want_tokens bigint, reserve boolean, ttl_seconds integer, check_id text, request jsonb) is 'POST /api/check: may tenant_slug spend want_tokens (on want_feature) now, within its quota, the feature''s limit and its money budget? Returns the answer as JSON (with the reservation when reserve is true and it was allowed, and the budget''s figures when the tenant has one), null for an unknown tenant, {"conflict": "check_id_taken"} when check_id is another caller''s (request.caller differs), or {"conflict": "check_id_reused"} when check_id was used for another request.';
 
 CREATE OR REPLACE FUNCTION flagmeter.check_entitlements(requests jsonb)
  RETURNS jsonb

@@ -41,7 +41,7 @@ export async function bootstrapKeys(pool: Pool, config: Config, log: Logger, dem
       await add('admin (generated)', ['admin', 'read', 'ingest']);
     }
     const password = await bootstrapAdminPerson(client, config, log);
-    if (password) printed.push({ name: `console sign-in: ${ADMIN_NAME}`, key: password, scopes: ['admin', 'read', 'ingest', 'flags', 'evaluate'] });
+    if (password) printed.push({ name: `console sign-in: ${ADMIN_NAME}`, key: password, scopes: ['admin', 'read', 'ingest', 'flags', 'evaluate', 'check'] });
     if (demoTenant) {
       await add('demo ingest (all tenants)', ['ingest']);
       await add('demo dashboard (read)', ['read']);

@@ -2,11 +2,19 @@
 // SHA-256 of the whole string is what is stored and compared (in constant time).
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
-export const SCOPES = ['ingest', 'read', 'admin', 'flags', 'evaluate'] as const;
+/**
+ * What a key (or a person) may do. `evaluate` is the scope a browser or a phone may hold (OFREP
+ * only); `check` asks for and holds tokens (POST /api/check, DELETE /api/reservations/:id), so it
+ * belongs to a backend. See docs/security.md.
+ */
+export const SCOPES = ['ingest', 'read', 'admin', 'flags', 'evaluate', 'check'] as const;
 export type Scope = (typeof SCOPES)[number];
 
-/** Scopes a key has without holding them itself: admin manages and evaluates flags. */
-const IMPLIED: Partial<Record<Scope, readonly Scope[]>> = { admin: ['flags', 'evaluate'] };
+/**
+ * Scopes a key has without holding them itself: admin manages and evaluates flags and checks;
+ * ingest checks too, because backends checked with their ingest key before `check` existed.
+ */
+const IMPLIED: Partial<Record<Scope, readonly Scope[]>> = { admin: ['flags', 'evaluate', 'check'], ingest: ['check'] };
 
 /** Whether a key with these scopes may do what `scope` allows. */
 export function hasScope(scopes: readonly Scope[], scope: Scope): boolean {

@@ -22,6 +22,16 @@ export interface Caller {
   person?: { id: number; name: string; sessionId: number } | null;
 }
 
+/**
+ * Who the caller is, as one string: `key:<key id>` or `person:<id>`; null with auth off (everyone
+ * is the same caller). Rate-limit buckets and the owner of an idempotent check use it.
+ */
+export function callerId(caller: Caller | undefined): string | null {
+  if (caller?.keyId) return `key:${caller.keyId}`;
+  if (caller?.person) return `person:${caller.person.id}`;
+  return null;
+}
+
 /** Finds the live session of a token (server/people/sessions.ts). */
 export interface SessionLookup {
   resolve(token: string): Promise<{ sessionId: number; personId: number; name: string; scopes: Scope[]; tenant: string | null } | undefined>;

@@ -10,6 +10,8 @@ export interface CheckRequest {
   reserve: boolean;
   ttlSeconds: number;
   id?: string | undefined;
+  /** Who asks (auth/middleware.ts callerId); another caller's id is refused, never replayed. */
+  caller?: string | null | undefined;
 }
 
 /** A check's raw answer as check_entitlements gives it (null: unknown tenant). */
@@ -23,18 +25,21 @@ export const requestOf = (req: CheckRequest) =>
 export async function checkEntitlements(pool: Pool, batch: CheckRequest[]): Promise<RawAnswer[]> {
   const requests = batch.map((req) => ({
     tenant: req.tenant, feature: req.feature ?? null, tokens: req.tokens ?? null, reserve: req.reserve,
-    ttlSeconds: req.ttlSeconds, id: req.id ?? null, request: requestOf(req),
+    ttlSeconds: req.ttlSeconds, id: req.id ?? null,
+    // absent (not null) with auth off: the SQL compares request->'caller', which is then null for all
+    request: { ...requestOf(req), ...(req.caller ? { caller: req.caller } : {}) },
   }));
   const { rows: [row] } = await pool.query<{ answers: RawAnswer[] }>(
     { name: 'check_entitlements', text: 'select flagmeter.check_entitlements($1::jsonb) as answers', values: [JSON.stringify(requests)] });
   return row!.answers;
 }
 
-export type CheckResult<T> = { kind: 'answer'; answer: T } | { kind: 'unknown_tenant' } | { kind: 'check_id_reused' };
+export type CheckResult<T> = { kind: 'answer'; answer: T } | { kind: 'unknown_tenant' } | { kind: 'check_id_reused' } | { kind: 'check_id_taken' };
 
-/** Reads one answer of flagmeter.check_entitlement(s) (null: unknown tenant; {conflict}: id reused). */
+/** Reads one answer of flagmeter.check_entitlement(s) (null: unknown tenant; {conflict}: id reused, or another caller's). */
 export function toCheckResult<T>(answer: Record<string, unknown> | null): CheckResult<T> {
   if (!answer) return { kind: 'unknown_tenant' };
+  if (answer.conflict === 'check_id_taken') return { kind: 'check_id_taken' };
   if (answer.conflict) return { kind: 'check_id_reused' };
   return { kind: 'answer', answer: answer as T };
 }

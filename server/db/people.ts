@@ -103,12 +103,51 @@ export async function endSession(db: Db, sessionId: number): Promise<void> {
   await db.query(`update flagmeter.sessions set revoked_at = coalesce(revoked_at, now()) where id = $1::bigint`, [sessionId]);
 }
 
-export async function insertInvitation(db: Db, inv: { hash: Buffer; scopes: Scope[]; tenantId: number | null; name: string | null; ttlHours: number }): Promise<{ id: number; expiresAt: string }> {
-  const { rows: [r] } = await db.query<{ id: number; expires_at: Date }>(
-    `insert into flagmeter.invitations (token_hash, scopes, tenant_id, name, expires_at)
-     values ($1::bytea, $2::text[], $3::bigint, $4::text, now() + make_interval(hours => $5::int)) returning id, expires_at`,
-    [inv.hash, inv.scopes, inv.tenantId, inv.name, inv.ttlHours]);
-  return { id: r!.id, expiresAt: r!.expires_at.toISOString() };
+export async function insertInvitation(db: Db, inv: {
+  hash: Buffer; scopes: Scope[]; tenantId: number | null; name: string | null; ttlHours: number; byKey: number | null; byPerson: number | null;
+}): Promise<{ id: number; expiresAt: string }> {
+  const { rows: [r] } = await db.query<{ id: string; expires_at: Date }>(
+    `insert into flagmeter.invitations (token_hash, scopes, tenant_id, name, expires_at, created_by_key, created_by_person)
+     values ($1::bytea, $2::text[], $3::bigint, $4::text, now() + make_interval(hours => $5::int), $6::bigint, $7::bigint) returning id, expires_at`,
+    [inv.hash, inv.scopes, inv.tenantId, inv.name, inv.ttlHours, inv.byKey, inv.byPerson]);
+  return { id: Number(r!.id), expiresAt: r!.expires_at.toISOString() };
+}
+
+/** An invitation as the admin API lists it: never its token (only a hash of it is stored anyway). */
+export interface InvitationView {
+  id: number; scopes: Scope[]; tenant: string | null; name: string | null; createdAt: string; expiresAt: string;
+  createdByKeyId: string | null; createdByKeyName: string | null; createdByPerson: string | null;
+  status: 'pending' | 'used' | 'revoked' | 'expired';
+}
+
+const invitationSql = `
+  select i.id, i.scopes, t.slug, i.name, i.created_at, i.expires_at, k.key_id, k.name as key_name, p.name as person_name,
+    case when i.used_at is not null then 'used' when i.revoked_at is not null then 'revoked'
+         when i.expires_at <= now() then 'expired' else 'pending' end as status
+  from flagmeter.invitations i
+  left join flagmeter.tenants t on t.id = i.tenant_id
+  left join flagmeter.api_keys k on k.id = i.created_by_key
+  left join flagmeter.people p on p.id = i.created_by_person`;
+const toInvitation = (r: Record<string, any>): InvitationView => ({
+  id: Number(r.id), scopes: r.scopes, tenant: r.slug, name: r.name, createdAt: r.created_at.toISOString(), expiresAt: r.expires_at.toISOString(),
+  createdByKeyId: r.key_id, createdByKeyName: r.key_name, createdByPerson: r.person_name, status: r.status,
+});
+
+/** Invitations that can still be used (not used, not revoked, not expired), oldest first. */
+export async function listPendingInvitations(db: Db): Promise<InvitationView[]> {
+  const { rows } = await db.query(`${invitationSql}
+    where i.used_at is null and i.revoked_at is null and i.expires_at > now() order by i.created_at, i.id`);
+  return rows.map(toInvitation);
+}
+
+/** One invitation, locked until the transaction ends (undefined: no such id). */
+export async function findInvitation(db: Db, id: number): Promise<InvitationView | undefined> {
+  const { rows: [r] } = await db.query(`${invitationSql} where i.id = $1::bigint for update of i`, [id]);
+  return r && toInvitation(r);
+}
+
+export async function revokeInvitation(db: Db, id: number): Promise<void> {
+  await db.query(`update flagmeter.invitations set revoked_at = now() where id = $1::bigint and revoked_at is null`, [id]);
 }
 
 export interface InvitationRecord { id: number; scopes: Scope[]; tenantId: number | null; tenant: string | null; name: string | null }
@@ -117,7 +156,7 @@ export interface InvitationRecord { id: number; scopes: Scope[]; tenantId: numbe
 export async function takeInvitation(db: Db, hash: Buffer): Promise<InvitationRecord | undefined> {
   const { rows: [r] } = await db.query(
     `select i.id, i.scopes, i.tenant_id, t.slug, i.name from flagmeter.invitations i left join flagmeter.tenants t on t.id = i.tenant_id
-     where i.token_hash = $1::bytea and i.used_at is null and i.expires_at > now() for update of i`, [hash]);
+     where i.token_hash = $1::bytea and i.used_at is null and i.revoked_at is null and i.expires_at > now() for update of i`, [hash]);
   return r && { id: r.id, scopes: r.scopes, tenantId: r.tenant_id, tenant: r.slug, name: r.name };
 }
 

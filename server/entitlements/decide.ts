@@ -24,6 +24,10 @@ export async function decide(checks: CheckBatcher, req: CheckRequest, failMode: 
     if (result.kind === 'check_id_reused') {
       throw new AppError(409, 'check_id_reused', `The check id '${req.id}' was already used for another request (feature, tokens, reserve or TTL differ); use a new id.`);
     }
+    if (result.kind === 'check_id_taken') {
+      // nothing of the other caller's answer: its reservation id would let this caller release or settle it
+      throw new AppError(409, 'check_id_taken', `The check id '${req.id}' is another key's (or person's) for this tenant; use an id of your own.`);
+    }
     return result.answer;
   } catch (err) {
     if (!(err instanceof AppError) && isDatabaseUnavailable(err as Error) && failMode === 'open') return unverified(req);

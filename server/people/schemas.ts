@@ -40,6 +40,7 @@ export const personView = z.object({
 });
 export const peopleAnswer = z.object({ people: z.array(personView) });
 export const invitationAnswer = z.object({
+  id: z.number().int().describe('for GET and DELETE /api/invitations'),
   token: z.string(), url: z.string(), expiresAt: z.string(), scopes: z.array(z.enum(SCOPES)), tenant: z.string().nullable(), name: z.string().nullable(),
 });
 export const invitationView = z.object({

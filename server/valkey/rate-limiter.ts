@@ -23,7 +23,7 @@ end
 if ok == 1 then
   for i, key in ipairs(KEYS) do
     local cost, rate, burst = tonumber(ARGV[i * 3 - 2]), tonumber(ARGV[i * 3 - 1]), tonumber(ARGV[i * 3])
-    redis.call('HSET', key, 'tokens', levels[i] - cost, 'at', now)
+    redis.call('HSET', key, 'tokens', math.min(burst, levels[i] - cost), 'at', now)
     redis.call('PEXPIRE', key, math.ceil(burst / rate * 1000) + 1000)
   end
 end

@@ -1,5 +1,5 @@
 import { expect, test } from '@jest/globals';
-import { LocalRateLimiter } from '../../server/ratelimit.ts';
+import { LocalRateLimiter, refund } from '../../server/ratelimit.ts';
 
 const limit = { perSecond: 10, burst: 20 };
 
@@ -26,4 +26,15 @@ test('a request touching several buckets passes only if all can pay, and a refus
 test('a batch larger than the burst can never pass', async () => {
   const rl = new LocalRateLimiter(() => 0);
   expect((await rl.take([{ key: 'a', cost: 21, limit }])).retryAfterSeconds).toBe(Infinity);
+});
+
+test('refund gives back what was taken, never above the burst', async () => {
+  const rl = new LocalRateLimiter(() => 0);
+  const charge = [{ key: 'r', cost: 5, limit }];
+  await rl.take(charge);
+  await refund(rl, charge);
+  await refund(rl, charge);
+  // full again (20), not 25
+  expect(await rl.take([{ key: 'r', cost: 20, limit }])).toMatchObject({ allowed: true, remaining: 0 });
+  expect((await rl.take([{ key: 'r', cost: 1, limit }])).allowed).toBe(false);
 });

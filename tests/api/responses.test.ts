@@ -116,6 +116,10 @@ describe('each operation, answered as documented', () => {
     await call(u(), 'PUT', '/api/tenants/hooli/webhook', '/api/tenants/{tenant}/webhook', { url: 'http://127.0.0.1:9/hook' });
     expect((await call(u(), 'POST', '/api/tenants/hooli/webhook/test', '/api/tenants/{tenant}/webhook/test')).body.delivered).toBe(false);
     expect((await call(u(), 'POST', '/auth/logout', '/auth/logout', undefined, token)).status).toBe(200);
+    const pending = await call(u(), 'POST', '/api/invitations', '/api/invitations', { scopes: ['check'] });
+    expect((await call(u(), 'GET', '/api/invitations', '/api/invitations')).body.invitations.map((i: { id: number }) => i.id)).toContain(pending.body.id);
+    expect((await call(u(), 'DELETE', `/api/invitations/${pending.body.id}`, '/api/invitations/{id}')).body.status).toBe('revoked');
+    expect((await call(u(), 'DELETE', `/api/invitations/${pending.body.id}`, '/api/invitations/{id}')).status).toBe(409);
   });
 
   test('entitlements: a check, a reservation and its release', async () => {

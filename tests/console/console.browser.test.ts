@@ -231,7 +231,7 @@ test('invite a person bound to the tenant; they register through the link', asyn
   await page.getByRole('button', { name: 'Create account' }).click();
   await fieldError('form', 'password').waitFor();
   expect(await fieldError('form', 'password').textContent()).toContain('at least 12 characters');
-  await page.getByLabel('Password').fill('peter gibbons password');
+  await page.getByLabel('Password').fill('milton has my stapler');
   await page.getByRole('button', { name: 'Create account' }).click();
   await page.getByText('Your account is ready for tenant initech-two.').waitFor();
   await page.getByRole('link', { name: 'Sign in' }).click();
@@ -242,7 +242,7 @@ test('signed in as that person (keyboard only): only that tenant, no admin contr
   await page.waitForFunction(() => document.activeElement?.id === 'signin-name');
   await page.keyboard.type('peter@initech.example');
   await page.keyboard.press('Tab');
-  await page.keyboard.type('peter gibbons password');
+  await page.keyboard.type('milton has my stapler');
   await page.keyboard.press('Enter');
   await dialog().waitFor({ state: 'detached' });
   await page.locator('[data-testid="signed-in"]').waitFor();
@@ -285,7 +285,7 @@ test('back as admin: change the person\'s scopes and disable them (their sign-in
   await page.locator('tr[data-person="peter@initech.example"] td', { hasText: 'read, flags' }).waitFor();
   await page.locator('tr[data-person="peter@initech.example"]').getByRole('button', { name: 'Disable peter@initech.example' }).click();
   await page.locator('tr[data-person="peter@initech.example"]').getByText('disabled').waitFor();
-  expect((await call(app.url, 'POST', '/auth/login', { body: { name: 'peter@initech.example', password: 'peter gibbons password' } })).status).toBe(401);
+  expect((await call(app.url, 'POST', '/auth/login', { body: { name: 'peter@initech.example', password: 'milton has my stapler' } })).status).toBe(401);
   // admin's own row offers no way to lock admin out
   expect(await page.locator('tr[data-person="admin"]').getByRole('button', { name: /^Disable/ }).count()).toBe(0);
 });

@@ -78,18 +78,18 @@ describe('scopes', () => {
   const key = async (scopes: string[], tenant?: string) =>
     (await call(app.url, 'POST', '/api/keys', { name: `k-${scopes.join('-')}`, scopes, ...(tenant ? { tenant } : {}) }, ADMIN)).body.key as string;
 
-  test('ingest, evaluate and admin may check; read and flags may not; a tenant-bound key only its own tenant', async () => {
-    for (const scopes of [['ingest'], ['evaluate']]) {
+  test('check, ingest and admin may check; read, flags and evaluate may not; a tenant-bound key only its own tenant', async () => {
+    for (const scopes of [['ingest'], ['check']]) {
       expect((await check(app.url, { tenant: 'acme-corp' }, await key(scopes))).status).toBe(200);
     }
     expect((await check(app.url, { tenant: 'acme-corp' }, ADMIN)).status).toBe(200);
-    for (const scopes of [['read'], ['flags']]) {
+    for (const scopes of [['read'], ['flags'], ['evaluate']]) {
       const r = await check(app.url, { tenant: 'acme-corp' }, await key(scopes));
       expect([r.status, r.body.error.code]).toEqual([403, 'forbidden']);
     }
     expect((await check(app.url, { tenant: 'acme-corp' })).status).toBe(401);
 
-    const acme = await key(['evaluate'], 'acme-corp');
+    const acme = await key(['check'], 'acme-corp');
     const own = await check(app.url, { tenant: 'acme-corp', tokens: 5, reserve: true }, acme);
     expect(own.status).toBe(200);
     const foreign = await check(app.url, { tenant: 'globex-inc' }, acme);

@@ -145,6 +145,19 @@ describe('OFREP on the wire', () => {
     expect(Number(retry)).toBeGreaterThan(0);
   });
 
+  test('the rate limit is per key: a flooded browser key does not use up the backend key\'s budget', async () => {
+    await call('POST', '/api/tenants', { slug: 'initech', name: 'Initech' });
+    await call('PATCH', '/api/tenants/initech', { rateLimitPerSecond: 1, rateLimitBurst: 3 });
+    await call('POST', '/api/features', { tenant: 'initech', env: 'prod', key: 'y', enabled: true, strategy: 'boolean' });
+    const browser = (await call('POST', '/api/keys', { name: 'initech browser', scopes: ['evaluate'], tenant: 'initech' })).body.key;
+    const backend = (await call('POST', '/api/keys', { name: 'initech backend', scopes: ['evaluate', 'check'], tenant: 'initech' })).body.key;
+    const browserStatuses: number[] = [];
+    for (let i = 0; i < 6; i++) browserStatuses.push((await ofrep('/y', { context: {} }, browser)).status);
+    expect(browserStatuses).toContain(429);
+    // the backend's own bucket is full: three evaluations at once pass
+    for (let i = 0; i < 3; i++) expect(await ofrep('/y', { context: {} }, backend)).toMatchObject({ status: 200, body: { value: true } });
+  });
+
   test('evaluations are counted per flag, environment, value and hour, written in a batch; the list shows them; old counts are pruned', async () => {
     await db.pool.query(`insert into flagmeter.flag_evaluations select t.id, e.id, 'ancient', date_trunc('hour', now() - interval '100 days'), 'true', 5, now() - interval '100 days'
       from flagmeter.tenants t, flagmeter.environments e where t.slug = 'acme' and e.name = 'prod'`);

@@ -30,7 +30,7 @@ beforeAll(async () => {
   expect((await call(app.url, 'POST', '/api/features', { ...asAdmin, body: { tenant: 'beta', env: 'dev', key: 'x', enabled: true, strategy: 'boolean' } })).status).toBe(201);
   // every scope a tenant-bound person can have (admin cannot be bound)
   alphaPerson = await addPerson(app.url, ADMIN_KEY, { name: 'alpha-person', password: 'alpha person password', scopes: ['read', 'ingest', 'flags', 'evaluate'], tenant: 'alpha' });
-  reader = await addPerson(app.url, ADMIN_KEY, { name: 'reader', password: 'reader person password', scopes: ['read'] });
+  reader = await addPerson(app.url, ADMIN_KEY, { name: 'reader', password: 'a person who reads', scopes: ['read'] });
 });
 afterAll(async () => {
   await app.stop();

@@ -24,11 +24,11 @@ const signIn = (base: string, password: string) => call(base, 'POST', '/auth/log
 
 test('generated once, printed once; FLAGMETER_ADMIN_PASSWORD resets it and ends its sessions', async () => {
   const first = await startCapturing({});
-  const password = /console sign-in: admin\s+(\S+)\s+\(admin, read, ingest, flags, evaluate\)/.exec(first.printed)?.[1];
+  const password = /console sign-in: admin\s+(\S+)\s+\(admin, read, ingest, flags, evaluate, check\)/.exec(first.printed)?.[1];
   expect(password).toMatch(/^[A-Za-z0-9_-]{24}$/);
   expect(first.printed).toContain('admin (generated)');
   const session = (await signIn(first.app.url, password!)).body.token;
-  expect((await call(first.app.url, 'GET', '/api/me', { bearer: session })).body).toMatchObject({ name: 'admin', scopes: ['ingest', 'read', 'admin', 'flags', 'evaluate'] });
+  expect((await call(first.app.url, 'GET', '/api/me', { bearer: session })).body).toMatchObject({ name: 'admin', scopes: ['ingest', 'read', 'admin', 'flags', 'evaluate', 'check'] });
   await first.app.stop();
 
   const again = await startCapturing({});

@@ -1,5 +1,5 @@
 // Sign-in throttling uses the rate limiter's buckets, so with Valkey two replicas draw from the same
-// bucket of an account: attempts spread over replicas are counted together.
+// bucket of an account: failed attempts spread over replicas are counted together, and successes given back.
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
 import type { FlagMeter } from '../../server/runtime.ts';
 import { startTestApp } from '../helpers/app.ts';
@@ -23,6 +23,12 @@ afterAll(async () => {
   await two.stop();
   await db.drop();
   await cleanPrefix(prefix);
+});
+
+test('successes are never counted, on either replica (each gives its charge back, never above the bucket)', async () => {
+  for (const app of [one, two, one, two, one, two]) {
+    expect((await call(app.url, 'POST', '/auth/login', { body: { name: 'admin', password: 'replicated admin password' } })).status).toBe(200);
+  }
 });
 
 test('four attempts spread over two replicas use up the account; the fifth is refused on either', async () => {

@@ -45,7 +45,7 @@ describe('the seed\'s contract', () => {
     const cookie = r.headers.get('set-cookie')!;
     expect(cookie).toBe(`token=${r.body.token}; Path=/; HttpOnly; SameSite=Lax; Max-Age=${12 * 3600}`);
     expect(r.headers.get('cache-control')).toBe('no-store');
-    const me = { kind: 'person', name: 'admin', scopes: ['ingest', 'read', 'admin', 'flags', 'evaluate'], tenant: null };
+    const me = { kind: 'person', name: 'admin', scopes: ['ingest', 'read', 'admin', 'flags', 'evaluate', 'check'], tenant: null };
     expect((await call(base, 'GET', '/api/me', { bearer: r.body.token })).body).toEqual(me);
     expect((await call(base, 'GET', '/api/me', { cookie: r.body.token })).body).toEqual(me);
     // only its hash is stored
@@ -72,7 +72,7 @@ describe('the seed\'s contract', () => {
     const tenantsBefore = (await db.pool.query('select count(*)::int n from flagmeter.tenants')).rows[0].n;
     const inv = await call(base, 'POST', '/api/invitations', { bearer: ADMIN_KEY, body: { tenant: 'acme', scopes: ['read', 'flags'] } });
     expect(inv.status).toBe(201);
-    expect(inv.body).toEqual({ token: expect.stringMatching(/^fm_inv_/), url: `${base}/#/register/${inv.body.token}`, expiresAt: expect.any(String), scopes: ['read', 'flags'], tenant: 'acme', name: null });
+    expect(inv.body).toEqual({ id: expect.any(Number), token: expect.stringMatching(/^fm_inv_/), url: `${base}/#/register/${inv.body.token}`, expiresAt: expect.any(String), scopes: ['read', 'flags'], tenant: 'acme', name: null });
     expect(Date.parse(inv.body.expiresAt) - Date.now()).toBeGreaterThan(71 * 3600_000);
     const reg = await call(base, 'POST', '/auth/register', { body: { tenant: 'acme', name: 'Wile.E@Acme.example', password: 'a long enough password', invitation: inv.body.token } });
     expect(reg).toMatchObject({ status: 201, body: { ok: true, tenant: 'acme' } });
@@ -135,20 +135,20 @@ describe('sessions', () => {
   });
 
   test('disabling a person ends their sessions and refuses their sign-in with the same 401', async () => {
-    const token = await addPerson(base, ADMIN_KEY, { name: 'temp', password: 'temporary password', scopes: ['read'] });
+    const token = await addPerson(base, ADMIN_KEY, { name: 'temp', password: 'only here for a while', scopes: ['read'] });
     expect((await call(base, 'GET', '/api/tenants', { bearer: token })).status).toBe(200);
     const admin = await login(base, 'admin', ADMIN_PASSWORD);
     const r = await call(base, 'PATCH', '/api/people/temp', { bearer: admin, body: { disabled: true } });
     expect(r).toMatchObject({ status: 200, body: { name: 'temp', disabledAt: expect.any(String) } });
     expect((await call(base, 'GET', '/api/tenants', { bearer: token })).status).toBe(401);
-    const again = await call(base, 'POST', '/auth/login', { body: { name: 'temp', password: 'temporary password' } });
+    const again = await call(base, 'POST', '/auth/login', { body: { name: 'temp', password: 'only here for a while' } });
     expect(again.body).toEqual({ error: { code: 'invalid_credentials', message: 'The name or the password is wrong.' } });
     // an admin cannot lock themselves out
     expect((await call(base, 'PATCH', '/api/people/admin', { bearer: admin, body: { disabled: true } })).status).toBe(400);
     expect((await call(base, 'PATCH', '/api/people/admin', { bearer: admin, body: { scopes: ['read'] } })).status).toBe(400);
     expect((await call(base, 'PATCH', '/api/people/nobody', { bearer: admin, body: { disabled: true } })).status).toBe(404);
     // scopes change at once for the live session
-    const person = await addPerson(base, ADMIN_KEY, { name: 'scoped', password: 'temporary password', scopes: ['read'] });
+    const person = await addPerson(base, ADMIN_KEY, { name: 'scoped', password: 'only here for a while', scopes: ['read'] });
     expect((await call(base, 'PATCH', '/api/people/scoped', { bearer: admin, body: { scopes: ['ingest'] } })).body.scopes).toEqual(['ingest']);
     expect((await call(base, 'GET', '/api/tenants', { bearer: person })).status).toBe(403);
   });
@@ -223,18 +223,33 @@ describe('CSRF', () => {
 });
 
 describe('throttling', () => {
-  test('per account: past LOGIN_MAX_PER_ACCOUNT attempts → 429 with Retry-After, even with the right password', async () => {
+  test('per account from one address: past LOGIN_MAX_PER_ACCOUNT failures that address gets 429 with Retry-After, even with the right password; a clean address still signs in', async () => {
     await addPerson(base, ADMIN_KEY, { name: 'target', password: 'the right password', scopes: ['read'] });
-    const own = await startTestApp(db.url, { FLAGMETER_AUTH: 'true', LOGIN_MAX_PER_ACCOUNT: '5' });
+    const own = await startTestApp(db.url, { FLAGMETER_AUTH: 'true', TRUST_PROXY: '1', LOGIN_MAX_PER_ACCOUNT: '5' });
     try {
-      for (let i = 0; i < 5; i++) expect((await call(own.url, 'POST', '/auth/login', { body: { name: 'target', password: `guess number ${i}` } })).status).toBe(401);
-      const refused = await call(own.url, 'POST', '/auth/login', { body: { name: 'target', password: 'the right password' } });
+      const from = (ip: string, name: string, password: string) => call(own.url, 'POST', '/auth/login', { headers: { 'x-forwarded-for': ip }, body: { name, password } });
+      for (let i = 0; i < 5; i++) expect((await from('203.0.113.66', 'target', `guess number ${i}`)).status).toBe(401);
+      const refused = await from('203.0.113.66', 'target', 'the right password');
       expect(refused).toMatchObject({ status: 429, body: { error: { code: 'too_many_attempts' } } });
       // one attempt comes back every 900/5 = 180 s
       expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(150);
       expect(Number(refused.headers.get('retry-after'))).toBeLessThanOrEqual(180);
       // the name is the account, whatever its case; other accounts are not affected
-      expect((await call(own.url, 'POST', '/auth/login', { body: { name: 'TARGET', password: 'x' } })).status).toBe(429);
+      expect((await from('203.0.113.66', 'TARGET', 'x')).status).toBe(429);
+      expect((await from('203.0.113.66', 'admin', ADMIN_PASSWORD)).status).toBe(200);
+      // the owner, from an address that has not failed: guesses elsewhere do not lock it out
+      expect((await from('198.51.100.23', 'target', 'the right password')).status).toBe(200);
+    } finally {
+      await own.stop();
+    }
+  });
+
+  test('successful sign-ins are never counted: more of them than any bucket holds all pass', async () => {
+    const own = await startTestApp(db.url, { FLAGMETER_AUTH: 'true', LOGIN_MAX_PER_ACCOUNT: '2', LOGIN_MAX_PER_ADDRESS: '3' });
+    try {
+      for (let i = 0; i < 8; i++) expect((await call(own.url, 'POST', '/auth/login', { body: { name: 'admin', password: ADMIN_PASSWORD } })).status).toBe(200);
+      // one typo, then the right password: still in
+      expect((await call(own.url, 'POST', '/auth/login', { body: { name: 'admin', password: 'a typo in it' } })).status).toBe(401);
       expect((await call(own.url, 'POST', '/auth/login', { body: { name: 'admin', password: ADMIN_PASSWORD } })).status).toBe(200);
     } finally {
       await own.stop();
@@ -242,7 +257,7 @@ describe('throttling', () => {
   });
 
   test('per client address, behind a trusted proxy: X-Forwarded-For names the address; https makes the cookie Secure', async () => {
-    const proxied = await startTestApp(db.url, { FLAGMETER_AUTH: 'true', TRUST_PROXY: 'true', LOGIN_MAX_PER_ADDRESS: '3', LOGIN_MAX_PER_ACCOUNT: '100' });
+    const proxied = await startTestApp(db.url, { FLAGMETER_AUTH: 'true', TRUST_PROXY: '1', LOGIN_MAX_PER_ADDRESS: '3', LOGIN_MAX_PER_ACCOUNT: '100' });
     const direct = await startTestApp(db.url, { FLAGMETER_AUTH: 'true' });
     try {
       const from = (ip: string, name: string) => call(proxied.url, 'POST', '/auth/login', { headers: { 'x-forwarded-for': ip }, body: { name, password: 'wrong password!' } });

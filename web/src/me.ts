@@ -7,14 +7,15 @@ import { fetchMe } from './api/people.ts';
 import type { Me, Scope } from './api/types.ts';
 
 /** Every scope, in the order the pickers show them. */
-export const SCOPES: Scope[] = ['read', 'ingest', 'flags', 'evaluate', 'admin'];
+export const SCOPES: Scope[] = ['read', 'ingest', 'check', 'flags', 'evaluate', 'admin'];
 
 export const me = signal<Me | undefined>(undefined);
 
-/** The server's rule (server/auth/keys.ts): admin implies flags and evaluate. */
+/** The server's rule (server/auth/keys.ts): admin implies flags, evaluate and check; ingest implies check. */
 export function can(scope: Scope, who = me.value): boolean {
   if (!who) return false;
-  return who.scopes.includes(scope) || (who.scopes.includes('admin') && (scope === 'flags' || scope === 'evaluate'));
+  return who.scopes.includes(scope) || (who.scopes.includes('admin') && (scope === 'flags' || scope === 'evaluate' || scope === 'check'))
+    || (who.scopes.includes('ingest') && scope === 'check');
 }
 
 let asked = 0;

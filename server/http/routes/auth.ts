@@ -16,6 +16,7 @@ import {
   createSession, endSession, findPerson, insertPerson, markInvitationUsed, takeInvitation, toView,
 } from '../../db/people.ts';
 import { checkPassword, hashPassword } from '../../people/passwords.ts';
+import { assertPasswordAllowed } from '../../people/password-policy.ts';
 import { loginAnswer, loginBody, okAnswer, registerAnswer, registerBody } from '../../people/schemas.ts';
 import { clearSessionCookie, setSessionCookie } from '../../people/sessions.ts';
 import { throttleSignIn } from '../../people/throttle.ts';
@@ -40,7 +41,7 @@ export function authRouter({ config, pool, limiter, sessions }: AppDeps): Router
 
   router.post('/auth/login', sameOrigin, ...body, async (req, res) => {
     const input = parseWith(loginBody, req.body, 'The sign-in');
-    await throttleSignIn(limiter, config, req, input.name);
+    const attempt = await throttleSignIn(limiter, config, req, input.name);
     const person = await findPerson(pool, input.name);
     const usable = person && !person.disabledAt && (input.tenant === undefined || person.tenant === input.tenant);
     // an unknown name is checked against a dummy hash: the same answer, in the same time
@@ -51,6 +52,7 @@ export function authRouter({ config, pool, limiter, sessions }: AppDeps): Router
       }));
       throw new AppError(401, 'invalid_credentials', 'The name or the password is wrong.');
     }
+    await attempt.succeeded();
     // a new session at every sign-in; the one the browser still carried (if any) ends
     const previous = presentedSession(req);
     const old = previous ? await sessions.resolve(previous) : undefined;
@@ -68,7 +70,8 @@ export function authRouter({ config, pool, limiter, sessions }: AppDeps): Router
 
   router.post('/auth/register', sameOrigin, ...body, async (req, res) => {
     const input = parseWith(registerBody, req.body, 'The registration');
-    await throttleSignIn(limiter, config, req);
+    const attempt = await throttleSignIn(limiter, config, req);
+    assertPasswordAllowed(input.password, input.name);
     const hash = tokenHash(input.invitation, INVITATION_PREFIX);
     if (!hash) throw badInvitation();
     // hashed before the transaction: ~50 ms of argon2 must not hold the invitation's row lock
@@ -90,6 +93,7 @@ export function authRouter({ config, pool, limiter, sessions }: AppDeps): Router
       await appendAudit(client, { keyDbId: null, person: { id: created.id } }, { action: 'person.register', target: `person:${created.name}`, before: null, after: toView(created) });
       return created;
     });
+    await attempt.succeeded();
     send(res, 201, registerAnswer, { ok: true, tenant: person.tenant });
   });
 
@@ -109,10 +113,10 @@ export function authRouter({ config, pool, limiter, sessions }: AppDeps): Router
 }
 
 export const authRouteDocs: RouteDoc[] = [
-  { method: 'post', path: '/auth/login', summary: 'Sign in: a new session, its token in the answer and in the HttpOnly cookie `token` (also usable as Authorization: Bearer). Throttled per account and per address.', scope: null, body: loginBody,
-    responses: { 200: { description: 'Signed in', schema: loginAnswer }, 400: 'Invalid body', 401: 'Wrong name or password (the same answer for both)', 403: 'Sent from another site', 413: 'Body too large', 415: 'Not JSON', 429: 'Too many attempts (Retry-After)' } },
+  { method: 'post', path: '/auth/login', summary: 'Sign in: a new session, its token in the answer and in the HttpOnly cookie `token` (also usable as Authorization: Bearer). Failures are throttled per address and per account from that address; a correct password is never counted (docs/security.md).', scope: null, body: loginBody,
+    responses: { 200: { description: 'Signed in', schema: loginAnswer }, 400: 'Invalid body', 401: 'Wrong name or password (the same answer for both)', 403: 'Sent from another site', 413: 'Body too large', 415: 'Not JSON', 429: 'Too many failed attempts from this address, or on this account from this address (Retry-After)' } },
   { method: 'post', path: '/auth/register', summary: 'Register with an invitation: the person gets its scopes and tenant. Never creates a tenant.', scope: null, body: registerBody,
-    responses: { 201: { description: 'Registered', schema: registerAnswer }, 400: 'Invalid body, weak password, or an unknown, expired or used invitation', 403: 'Sent from another site', 409: 'The name is taken', 413: 'Body too large', 415: 'Not JSON', 429: 'Too many attempts (Retry-After)' } },
+    responses: { 201: { description: 'Registered', schema: registerAnswer }, 400: 'Invalid body, a password the policy refuses (weak_password: too short, a common one, or your name), or an unknown, expired, revoked or used invitation', 403: 'Sent from another site', 409: 'The name is taken', 413: 'Body too large', 415: 'Not JSON', 429: 'Too many attempts (Retry-After)' } },
   { method: 'post', path: '/auth/logout', summary: 'Sign out: the session ends and the cookie is cleared.', scope: null,
     responses: { 200: { description: 'Signed out', schema: okAnswer }, 403: 'Sent from another site' } },
 ];

@@ -2,17 +2,18 @@
 // provider evaluates FlagMeter's flags here. Evaluation reads process memory (server/flags/): no
 // query per request. Errors are answered as the protocol has them: {key, errorCode, errorDetails}.
 import { notModified, weakTag } from '../etag.ts';
-import express, { Router, type ErrorRequestHandler, type Request, type RequestHandler } from 'express';
+import express, { Router, type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
 import { apiError, send } from '../responses.ts';
 import { AppError } from '../../core/errors.ts';
 import type { RouteDoc } from '../route-doc.ts';
-import { requireScope } from '../../auth/middleware.ts';
+import { callerId, requireScope } from '../../auth/middleware.ts';
 import type { EvalContext } from '../../flags/evaluate.ts';
 import type { Evaluated } from '../../flags/service.ts';
 import type { AppDeps } from '../../deps.ts';
 import { ofrepBulk, ofrepBulkFailure, ofrepFailure, ofrepRequest, ofrepSuccess } from '../../flags/schemas.ts';
 import { tenantLimit } from '../../ratelimit.ts';
+import { enforceLimit } from '../rate-limit.ts';
 
 type ErrorCode = 'PARSE_ERROR' | 'TARGETING_KEY_MISSING' | 'INVALID_CONTEXT' | 'GENERAL' | 'FLAG_NOT_FOUND';
 
@@ -84,8 +85,12 @@ export function ofrepRouter({ config, tenants, limiter, flags }: AppDeps): Route
   const parse = express.json({ limit: config.BODY_LIMIT_BYTES, strict: false, type: () => true });
   const defaults = { perSecond: config.RATE_LIMIT_PER_SECOND, burst: config.RATE_LIMIT_BURST };
 
-  /** Who and where: the tenant (the key's, or context.tenant), the environment, the user; rate limited per tenant. */
-  async function target(req: Request): Promise<Target> {
+  /**
+   * Who and where: the tenant (the key's, or context.tenant), the environment, the user. Rate limited
+   * per tenant and per key (or person): each key has the tenant's budget to itself, so a public
+   * browser key that is flooded cannot use up the backend key's.
+   */
+  async function target(req: Request, res: Response): Promise<Target> {
     const body: unknown = req.body;
     if (body !== undefined && (typeof body !== 'object' || body === null || Array.isArray(body))) {
       throw new OfrepError(400, 'PARSE_ERROR', 'The body must be a JSON object: {"context": {...}}.');
@@ -107,10 +112,7 @@ export function ofrepRouter({ config, tenants, limiter, flags }: AppDeps): Route
     const [ref, env] = await Promise.all([tenants.resolve([slug]).then((m) => m.get(slug)), flags.environment(envName)]);
     if (!ref) throw new OfrepError(400, 'INVALID_CONTEXT', `No tenant '${slug}'.`);
     if (!env) throw new OfrepError(400, 'INVALID_CONTEXT', `No environment '${envName}'.`);
-    const decision = await limiter.take([{ key: `ofrep:${ref.id}`, cost: 1, limit: tenantLimit(ref, defaults) }]);
-    if (!decision.allowed) {
-      throw new AppError(429, 'rate_limited', `Rate limit reached; retry in ${decision.retryAfterSeconds} s.`, { headers: { 'Retry-After': String(decision.retryAfterSeconds) } });
-    }
+    await enforceLimit(limiter, [{ key: `ofrep:${ref.id}:${callerId(req.caller) ?? 'anonymous'}`, cost: 1, limit: tenantLimit(ref, defaults) }], res);
     // constraints may read any field, tenant and env included (filled in when the key implied them)
     return { tenantId: ref.id, envId: env.id, env: env.name, context: { ...c, tenant: slug, env: env.name } };
   }
@@ -118,7 +120,7 @@ export function ofrepRouter({ config, tenants, limiter, flags }: AppDeps): Route
   router.post('/evaluate/flags/:key', requireScope('evaluate'), parse, async (req, res) => {
     // not through pathParam: OFREP answers any key it does not hold with FLAG_NOT_FOUND, in its own shape
     const key = String(req.params.key);
-    const t = await target(req);
+    const t = await target(req, res);
     const evaluated = await flags.evaluateOne(t.tenantId, t.envId, key, t.context);
     if (!evaluated) throw new OfrepError(404, 'FLAG_NOT_FOUND', `No flag '${key}' in ${t.env}.`);
     const out = answer(key, evaluated, t.env);
@@ -127,7 +129,7 @@ export function ofrepRouter({ config, tenants, limiter, flags }: AppDeps): Route
   });
 
   router.post('/evaluate/flags', requireScope('evaluate'), parse, async (req, res) => {
-    const t = await target(req);
+    const t = await target(req, res);
     const all = await flags.evaluateAll(t.tenantId, t.envId, t.context);
     const text = JSON.stringify({ flags: all.map((e) => answer(e.flag.flag.key, e, t.env)) } satisfies z.infer<typeof ofrepBulk>);
     const tag = weakTag(text);
@@ -150,7 +152,7 @@ export function ofrepRouter({ config, tenants, limiter, flags }: AppDeps): Route
   return router;
 }
 
-const statuses = { 401: 'No, invalid or revoked key', 403: 'The key lacks the evaluate scope, or the context names another tenant than the key\'s', 429: 'Rate limit (Retry-After)' };
+const statuses = { 401: 'No, invalid or revoked key', 403: 'The key lacks the evaluate scope, or the context names another tenant than the key\'s', 429: 'Rate limit of this key for this tenant (Retry-After): each key (or person) has its own bucket' };
 
 export const ofrepRouteDocs: RouteDoc[] = [
   { method: 'post', path: '/ofrep/v1/evaluate/flags/{key}', summary: 'OFREP: evaluate one flag for {context: {targetingKey, tenant?, env?, …any fields the constraints read}}; the value has the flag\'s type (boolean, string, number or a JSON object), variant names the variant served.', scope: 'evaluate', body: ofrepRequest,

@@ -3,7 +3,7 @@ import type { Scope } from '../api/types.ts';
 import { SCOPES } from '../me.ts';
 
 const HELP: Record<Scope, string> = {
-  read: 'see usage', ingest: 'post events', flags: 'manage flags', evaluate: 'evaluate flags', admin: 'everything (not with a tenant)',
+  read: 'see usage', ingest: 'post events', flags: 'manage flags', evaluate: 'evaluate flags (a browser may hold it)', check: 'check quotas, hold tokens', admin: 'everything (not with a tenant)',
 };
 
 export function ScopePicker({ id, value, error, onChange }: { id: string; value: Scope[]; error?: string | undefined; onChange?: (s: Scope[]) => void }) {

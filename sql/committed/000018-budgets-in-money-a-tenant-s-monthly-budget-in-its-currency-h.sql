@@ -1,5 +1,5 @@
---! Previous: sha1:729c7677c12275741932a408db4e40426c4095da
---! Hash: sha1:a93eca35884a3207870a731d18539107731a4cfa
+--! Previous: sha1:53a4a391607a38126830aa8f9dea171714701f72
+--! Hash: sha1:de2a8752af41752fb573a321ad779b64ba393532
 --! Message: Budgets in money: a tenant's monthly budget in its currency, hard or soft; checks and reservations price the tokens asked for at the feature's plain price in force and refuse what would pass a hard budget, under the per-tenant reservation lock
 
 -- Budgets in money (issue 24): a tenant may have a monthly budget in its currency beside its token
@@ -67,7 +67,12 @@ begin
     perform pg_advisory_xact_lock(hashtextextended('flagmeter.check:' || t.id || ':' || check_id, 0));
     select * into prior from flagmeter.entitlement_checks c where c.tenant_id = t.id and c.check_id = check_entitlement.check_id;
     if found then
-      if prior.request <> request then
+      -- another caller's id (request.caller: the scopes migration): refused before anything of its
+      -- answer (the reservation id above all) is shown
+      if prior.request -> 'caller' is distinct from request -> 'caller' then
+        return jsonb_build_object('conflict', 'check_id_taken');
+      end if;
+      if prior.request - 'caller' <> request - 'caller' then
         return jsonb_build_object('conflict', 'check_id_reused');
       end if;
       return prior.answer || jsonb_build_object('replayed', true);
@@ -165,4 +170,4 @@ begin
   return answer;
 end
 $function$;
-comment on function flagmeter.check_entitlement(text, text, bigint, boolean, integer, text, jsonb) is 'POST /api/check: may tenant_slug spend want_tokens (on want_feature) now, within its quota, the feature''s limit and its money budget? Returns the answer as JSON (with the reservation when reserve is true and it was allowed, and the budget''s figures when the tenant has one), null for an unknown tenant, or {"conflict": "check_id_reused"} when check_id was used for another request.';
+comment on function flagmeter.check_entitlement(text, text, bigint, boolean, integer, text, jsonb) is 'POST /api/check: may tenant_slug spend want_tokens (on want_feature) now, within its quota, the feature''s limit and its money budget? Returns the answer as JSON (with the reservation when reserve is true and it was allowed, and the budget''s figures when the tenant has one), null for an unknown tenant, {"conflict": "check_id_taken"} when check_id is another caller''s (request.caller differs), or {"conflict": "check_id_reused"} when check_id was used for another request.';

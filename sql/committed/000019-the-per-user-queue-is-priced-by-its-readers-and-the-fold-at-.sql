@@ -1,5 +1,5 @@
---! Previous: sha1:a93eca35884a3207870a731d18539107731a4cfa
---! Hash: sha1:c3c53063b6879a25eadb7f3740e2a6a9664b67db
+--! Previous: sha1:de2a8752af41752fb573a321ad779b64ba393532
+--! Hash: sha1:0bf0288055d3fbef03008dc2c2cbc8c43f90c7f6
 --! Message: The per-user queue is priced by its readers and the fold, at each queued minute's price, not by the insert trigger (the per-event pricing join was most of the trigger's extra cost)
 
 -- The per-user queue priced off the insert's path. Migration 14's trigger priced each queued event

@@ -1,5 +1,5 @@
---! Previous: sha1:f4c3db8d11b20f960697cd4e26bed1e24c5a8284
---! Hash: sha1:729c7677c12275741932a408db4e40426c4095da
+--! Previous: sha1:8a6d5c4f32916f3d373b33295f23d6f79ced5179
+--! Hash: sha1:53a4a391607a38126830aa8f9dea171714701f72
 --! Message: Spend: input/output/cached token parts on events and in every rollup, a price book (installation and per-tenant, effective-from), costs computed by the insert trigger
 
 -- Spend, not just tokens (issue 24). An event may say how its tokens split into input, output and
