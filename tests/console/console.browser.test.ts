@@ -290,6 +290,25 @@ test('back as admin: change the person\'s scopes and disable them (their sign-in
   expect(await page.locator('tr[data-person="admin"]').getByRole('button', { name: /^Disable/ }).count()).toBe(0);
 });
 
+test('pending invitations are listed (for whom, scopes, tenant, who made it, expiry) and Revoke ends the link', async () => {
+  // admin, on People (the test before)
+  await page.getByLabel('Name (optional)').fill('rita@initech.example');
+  await page.getByLabel('Tenant (optional)').fill('initech-two');
+  await page.getByRole('button', { name: 'Create invitation' }).click();
+  const token = (await page.locator('[data-testid="secret"]').inputValue()).split('/#/register/')[1]!;
+  const row = page.locator('tr[data-invitation]', { hasText: 'rita@initech.example' });
+  await row.waitFor();
+  const cells = await row.locator('td').allTextContents();
+  expect(cells.slice(0, 3)).toEqual(['read', 'initech-two', 'admin']);
+  expect(cells[3]).toMatch(/^\d{1,2} [A-Z][a-z]{2} \d{4}, \d\d:\d\d \(in \d+ (hours|days)\)$/);
+  page.once('dialog', (d) => void d.accept());
+  await row.getByRole('button', { name: /^Revoke invitation \d+$/ }).click();
+  await row.waitFor({ state: 'detached' });
+  expect((await call(app.url, 'GET', '/api/invitations', { bearer: ADMIN_KEY })).body.invitations.map((i: { name: string | null }) => i.name)).not.toContain('rita@initech.example');
+  const registered = await call(app.url, 'POST', '/auth/register', { body: { name: 'rita@initech.example', password: 'a revoked link opens nothing', invitation: token } });
+  expect([registered.status, registered.body.error.code]).toEqual([400, 'invalid_invitation']);
+});
+
 test('a person who may only evaluate flags is told why the console shows nothing', async () => {
   const invitation = (await call(app.url, 'POST', '/api/invitations', { bearer: ADMIN_KEY, body: { scopes: ['evaluate'] } })).body.token;
   expect((await call(app.url, 'POST', '/auth/register', { body: { name: 'eve', password: 'eve evaluates only', invitation } })).status).toBe(201);
