@@ -79,6 +79,24 @@ const encode = (s: string) => [...s].map((c) => (c.length === 1 && /[\ud800-\udf
 /** What the server will see for a parameter value sent as text: a number for numeric schemas. */
 const asParsed = (schema: Schema, s: string): unknown => (schema.type === 'integer' || schema.type === 'number' ? (s.trim() === '' ? Number.NaN : Number(s)) : s);
 
+/**
+ * What a JSON Schema cannot say, applied to the bodies generated as valid: an event's tokens are
+ * the sum of its parts (inputTokens, outputTokens, cachedTokens) when it gives any, else required.
+ */
+function withEventRules(body: unknown): unknown {
+  if (Array.isArray(body)) return body.map(withEventRules);
+  if (body === null || typeof body !== 'object') return body;
+  const o = Object.fromEntries(Object.entries(body).map(([k, v]) => [k, withEventRules(v)]));
+  if (!('tenant' in o && 'feature' in o)) return o;
+  const parts = ['inputTokens', 'outputTokens', 'cachedTokens'].filter((k) => typeof o[k] === 'number');
+  const sum = parts.reduce((n, k) => n + (o[k] as number), 0);
+  if (parts.length === 0 || sum < 1 || sum > 2_147_483_647) {
+    for (const k of parts) delete o[k];
+    if (typeof o.tokens !== 'number') o.tokens = 1;
+  } else o.tokens = sum;
+  return o;
+}
+
 function requests(op: Operation): fc.Arbitrary<Req> {
   const pathParams = op.parameters.filter((p) => p.in === 'path');
   const queryParams = op.parameters.filter((p) => p.in === 'query');
@@ -93,7 +111,7 @@ function requests(op: Operation): fc.Arbitrary<Req> {
   // a path segment '.' or '..' (even as %2E) is a dot segment every URL client removes before sending: it cannot reach the route
   const encoded = (list: string[]) => list.map((s) => (s === '.' || s === '..' ? `${s}x` : encode(s)));
   const encodedQuery = (list: (string | undefined)[]) => list.map((q) => (q === undefined ? undefined : encode(q)));
-  const body = op.body ? valid(op.body, hints).map((b) => ({ body: JSON.stringify(b), type: 'application/json' })) : fc.constant({});
+  const body = op.body ? valid(op.body, hints).map((b) => ({ body: JSON.stringify(withEventRules(b)), type: 'application/json' })) : fc.constant({});
 
   const ok: fc.Arbitrary<Req> = fc.tuple(validParams, body).map(([p, b]) => ({ kind: 'valid', why: 'valid', ...build(encoded(p.path), encodedQuery(p.query)), ...b }));
   const bad: fc.Arbitrary<Req>[] = [];
