@@ -51,6 +51,7 @@ const schema = z.object({
     .describe('when set, GET /metrics answers only requests with Authorization: Bearer <token>'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   PG_POOL_MAX: int(1, 200, 10),
+  JOBS_POOL_MAX: int(1, 100, 4).describe('connections of the pool the jobs (minute tick, fast crossing check, per-user fold, deliveries) use in the `all` role, so they never take the connections ingest needs (the `worker` role uses PG_POOL_MAX)'),
   REPORTING_POOL_MAX: int(1, 100, 3).describe('connections of the separate pool that reporting and CSV exports use (ingest, checks and flags never wait on it)'),
   EXPORT_IDLE_TIMEOUT_MS: int(100, 3_600_000, 15_000).describe('a CSV export whose client takes no data for this long is cut and its connection released'),
   EXPORTS_PER_KEY: int(1, 1000, 2).describe('CSV exports one API key (or person) may run at once in a process; 429 beyond'),

@@ -50,6 +50,8 @@ export interface FlagMeter {
   app: Express | undefined;
   databaseUrl: string;
   pool: Pool;
+  /** The pool the jobs run on: a pool of their own in the `all` role, the main one in `worker` (undefined in `serve`). */
+  jobsPool: Pool | undefined;
   /** The pool reporting and CSV exports read through (ended on stop like the main one; idle in the worker role). */
   reportingPool: Pool;
   writer: BatchWriter;
@@ -134,6 +136,10 @@ async function startWith(config: Config, role: Role, log: Logger, embedded: Embe
   const pool = makePool(databaseUrl, config.PG_POOL_MAX, log);
   // reporting's cursors last as long as a client reads: they get their own connections (opened on first use)
   const reportingPool = makePool(databaseUrl, config.REPORTING_POOL_MAX, log, 'flagmeter-reporting');
+  // in `all` the jobs get a pool of their own, as a separate worker process would: the minute tick,
+  // the fast check's transaction and the per-user fold hold a connection for as long as they run,
+  // and on the shared pool those were connections the ingest flushes waited for (issue 21)
+  const jobsPool = role === 'all' ? makePool(databaseUrl, config.JOBS_POOL_MAX, log, 'flagmeter-jobs') : pool;
   const metrics = makeMetrics();
   const valkey: Valkey | undefined = config.VALKEY_URL
     ? connectValkey({ url: config.VALKEY_URL, prefix: config.VALKEY_PREFIX, commandTimeoutMs: config.VALKEY_COMMAND_TIMEOUT_MS, log })
@@ -148,18 +154,19 @@ async function startWith(config: Config, role: Role, log: Logger, embedded: Embe
     }
     // whichever API process starts first makes sure an admin key exists
     if (config.FLAGMETER_AUTH && role !== 'worker') await bootstrapKeys(pool, config, log, demoTenant);
-    if (role !== 'serve') worker = await startWorker({ config, pool, databaseUrl, log, metrics });
+    if (role !== 'serve') worker = await startWorker({ config, pool: jobsPool, databaseUrl, log, metrics });
   } catch (err) {
     valkey?.disconnect();
     await pool.end();
     await reportingPool.end();
+    if (jobsPool !== pool) await jobsPool.end();
     throw err;
   }
   if (worker) metrics.sources.queueDepth = () => queueDepths(pool, [TICK_QUEUE, ALERT_QUEUE]);
 
   const buffer = valkey ? new ValkeyBuffer(valkey, config.VALKEY_BUFFER_MAX_EVENTS) : undefined;
   // the drainer is one of the jobs: it runs where the worker runs
-  const drainer = valkey && role !== 'serve' ? new Drainer({ client: valkey, pool, log, batchEvents: config.DRAIN_BATCH_EVENTS }) : undefined;
+  const drainer = valkey && role !== 'serve' ? new Drainer({ client: valkey, pool: jobsPool, log, batchEvents: config.DRAIN_BATCH_EVENTS }) : undefined;
   drainer?.start();
 
   const tenants = new TenantCache(pool, config.TENANT_CACHE_TTL_MS, log);
@@ -189,6 +196,7 @@ async function startWith(config: Config, role: Role, log: Logger, embedded: Embe
     invalidator?.close();
     valkey?.disconnect();
     await reportingPool.end();
+    if (jobsPool !== pool) await jobsPool.end();
     await pool.end();
   };
   if (role !== 'worker') {
@@ -250,5 +258,5 @@ async function startWith(config: Config, role: Role, log: Logger, embedded: Embe
     log.info('stopped');
   })();
 
-  return { url, app, databaseUrl, pool, reportingPool, writer, tenants, worker, drainer, metrics, flags, metricsUrl: metricsServer?.url ?? url, stop, abort: () => { void embedded?.supervisor.stop(); embedded?.server.stopNow(); } };
+  return { url, app, databaseUrl, pool, jobsPool: role === 'serve' ? undefined : jobsPool, reportingPool, writer, tenants, worker, drainer, metrics, flags, metricsUrl: metricsServer?.url ?? url, stop, abort: () => { void embedded?.supervisor.stop(); embedded?.server.stopNow(); } };
 }

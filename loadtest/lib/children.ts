@@ -30,11 +30,12 @@ async function ready(port: number, healthPath: string, child: ChildProcess, time
   throw new Error(`not ready within ${timeoutMs} ms`);
 }
 
-export async function startChild(name: string, script: string, args: string[], env: Record<string, string>, nodeFlags: string[] = []): Promise<Child> {
+/** portVariable: the variable that names the port /api/health answers on (METRICS_PORT for a worker). */
+export async function startChild(name: string, script: string, args: string[], env: Record<string, string>, nodeFlags: string[] = [], portVariable = 'PORT'): Promise<Child> {
   const port = await freePort();
   const child = spawn(process.execPath, [...nodeFlags, path.join(repo, script), ...args], {
     cwd: repo,
-    env: { ...process.env, ...env, PORT: String(port), HOST: '127.0.0.1' },
+    env: { ...process.env, ...env, [portVariable]: String(port), HOST: '127.0.0.1' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: string[] = [];
