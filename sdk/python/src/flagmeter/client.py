@@ -15,6 +15,7 @@ from typing import Any, Callable, Literal, TypeVar
 import httpx
 
 from ._wire import Retry, check_body, error_of, make_event, read_batch_answer, result_model, result_tokens, retry_after_seconds, retryable, unverified
+from .journal import Journal
 from .errors import EntitlementDenied, EventsRejected, FlagMeterError, FlagMeterHttpError, FlagMeterUnavailable, FlushTimeout, QueueFull
 
 WhenFull = Literal["block", "drop-oldest", "raise"]
@@ -95,7 +96,7 @@ class FlagMeter(_Base):
                  max_queue_size: int = 100_000, when_full: WhenFull = "block", timeout: float = 10.0, retry: Retry | None = None,
                  fail_mode: FailMode = "closed", check_retries: int = 2, flush_at_exit: bool = True, exit_timeout: float = 10.0,
                  on_error: Callable[[FlagMeterError], None] | None = None, on_retry: Callable[[RetryInfo], None] | None = None,
-                 transport: httpx.BaseTransport | None = None) -> None:
+                 transport: httpx.BaseTransport | None = None, spill_dir: str | None = None, spill_fsync: bool = False) -> None:
         super().__init__(base_url, api_key, batch_size=batch_size, flush_interval=flush_interval, max_queue_size=max_queue_size,
                          when_full=when_full, timeout=timeout, retry=retry, fail_mode=fail_mode, check_retries=check_retries,
                          on_error=on_error, on_retry=on_retry)
@@ -105,6 +106,16 @@ class FlagMeter(_Base):
         self._flush_wanted = 0
         self._closed = False
         self._stop = threading.Event()
+        self._journal: Journal | None = None
+        if spill_dir:
+            self._journal = Journal(spill_dir, fsync=spill_fsync)
+            events, files = self._journal.recover()
+            for e in events:
+                self._journal.append(e)
+                self._queue.append(e)
+            self._journal.forget(files)
+            self._counts["accepted"] += len(events)
+            self._counts["recovered"] = len(events)
         self._thread = threading.Thread(target=self._run, name="flagmeter-sender", daemon=True)
         self._thread.start()
         if flush_at_exit:
@@ -137,11 +148,15 @@ class FlagMeter(_Base):
                 if self.when_full == "raise":
                     raise QueueFull(self.max_queue_size)
                 if self.when_full == "drop-oldest":
-                    self._queue.popleft()
+                    dropped = self._queue.popleft()
+                    if self._journal:
+                        self._journal.settle(dropped)
                     self._counts["dropped"] += 1
                     self._finished += 1
                 elif not self._cv.wait_for(lambda: len(self._queue) < self.max_queue_size or self._closed, timeout=block_timeout):
                     raise QueueFull(self.max_queue_size)
+            if self._journal:
+                self._journal.append(event)  # on disk before track() returns; an OSError means not queued
             self._queue.append(event)
             self._counts["accepted"] += 1
             if len(self._queue) >= self.batch_size:
@@ -175,6 +190,8 @@ class FlagMeter(_Base):
                 self._cv.notify_all()
             self._thread.join(timeout=self.timeout + 1)
             self._http.close()
+            if self._journal:
+                self._journal.close()  # undelivered events stay in the folder for the next start
         return self.stats()
 
     def _at_exit(self) -> None:
@@ -201,6 +218,11 @@ class FlagMeter(_Base):
             except Exception as err:  # never let the sender die
                 self.report(FlagMeterError(f"FlagMeter: the sender failed: {err}"))
                 left = batch
+            if self._journal:
+                kept = {id(e) for e in left}
+                for e in batch:
+                    if id(e) not in kept:
+                        self._journal.settle(e)
             with self._cv:
                 self._inflight = 0
                 self._finished += len(batch) - len(left)
