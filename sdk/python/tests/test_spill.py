@@ -44,3 +44,21 @@ def test_acknowledged_events_are_not_replayed(server, tmp_path):
     assert again.stats()["recovered"] == 0
     again.close()
     assert server.usage(t) == (20, 10)
+
+
+async def _async_round(server, t, spill):
+    from flagmeter import AsyncFlagMeter
+    async with AsyncFlagMeter(server.url, server.key, flush_interval=60, spill_dir=spill) as fm:
+        for _ in range(5):
+            await fm.track(t, "f", 3)
+        await fm.flush()
+        assert os.listdir(spill) == []
+
+
+def test_async_acknowledged_events_are_not_replayed(server, tmp_path):
+    import asyncio
+    t = server.tenant()
+    spill = str(tmp_path / "spill")
+    asyncio.run(_async_round(server, t, spill))
+    asyncio.run(_async_round(server, t, spill))
+    assert server.usage(t) == (30, 10)

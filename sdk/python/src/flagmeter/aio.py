@@ -14,6 +14,7 @@ import httpx
 
 from ._wire import Retry, check_body, error_of, make_event, read_batch_answer, result_model, result_tokens, retry_after_seconds, retryable, unverified
 from .client import FailMode, RetryInfo, WhenFull, _Base, _check_answer, _json
+from .journal import Journal
 from .errors import EntitlementDenied, FlagMeterError, FlagMeterHttpError, FlagMeterUnavailable, FlushTimeout, QueueFull
 
 T = TypeVar("T")
@@ -24,7 +25,7 @@ class AsyncFlagMeter(_Base):
                  max_queue_size: int = 100_000, when_full: WhenFull = "block", timeout: float = 10.0, retry: Retry | None = None,
                  fail_mode: FailMode = "closed", check_retries: int = 2, flush_at_exit: bool = True, exit_timeout: float = 10.0,
                  on_error: Callable[[FlagMeterError], None] | None = None, on_retry: Callable[[RetryInfo], None] | None = None,
-                 transport: httpx.AsyncBaseTransport | None = None) -> None:
+                 transport: httpx.AsyncBaseTransport | None = None, spill_dir: str | None = None, spill_fsync: bool = False) -> None:
         super().__init__(base_url, api_key, batch_size=batch_size, flush_interval=flush_interval, max_queue_size=max_queue_size,
                          when_full=when_full, timeout=timeout, retry=retry, fail_mode=fail_mode, check_retries=check_retries,
                          on_error=on_error, on_retry=on_retry)
@@ -37,6 +38,16 @@ class AsyncFlagMeter(_Base):
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
         self._background: set[asyncio.Future[Any]] = set()
+        self._journal: Journal | None = None
+        if spill_dir:
+            self._journal = Journal(spill_dir, fsync=spill_fsync)
+            events, files = self._journal.recover()
+            for e in events:
+                self._journal.append(e)
+                self._queue.append(e)
+            self._journal.forget(files)
+            self._counts["accepted"] += len(events)
+            self._counts["recovered"] = len(events)
         if flush_at_exit:
             ref = weakref.ref(self)
 
@@ -56,6 +67,8 @@ class AsyncFlagMeter(_Base):
 
     # -- tracking -------------------------------------------------------------------------------
     def _enqueue(self, event: dict[str, Any]) -> None:
+        if self._journal:
+            self._journal.append(event)  # on disk before track() returns (a blocking write on the loop)
         self._queue.append(event)
         self._counts["accepted"] += 1
         if self._task is None:
@@ -99,7 +112,9 @@ class AsyncFlagMeter(_Base):
     def _room_now(self) -> None:
         if self.when_full == "raise":
             raise QueueFull(self.max_queue_size)
-        self._queue.popleft()
+        dropped = self._queue.popleft()
+        if self._journal:
+            self._journal.settle(dropped)
         self._counts["dropped"] += 1
         self._finished += 1
 
@@ -107,6 +122,8 @@ class AsyncFlagMeter(_Base):
         target = self._counts["accepted"]
         if self._finished >= target:
             return
+        if self._task is None:  # recovered events, nothing tracked yet
+            self._task = asyncio.get_running_loop().create_task(self._run())
         self._flush_wanted += 1
         self._wake.set()
         try:
@@ -130,6 +147,8 @@ class AsyncFlagMeter(_Base):
             if self._task:
                 await asyncio.gather(self._task, return_exceptions=True)
             await self._http.aclose()
+            if self._journal:
+                self._journal.close()  # undelivered events stay in the folder for the next start
         return self.stats()
 
     def _at_exit(self) -> None:
@@ -168,6 +187,11 @@ class AsyncFlagMeter(_Base):
             except Exception as err:
                 self.report(FlagMeterError(f"FlagMeter: the sender failed: {err}"))
                 left = batch
+            if self._journal:
+                kept = {id(e) for e in left}
+                for e in batch:
+                    if id(e) not in kept:
+                        self._journal.settle(e)
             self._inflight = 0
             self._finished += len(batch) - len(left)
             self._queue.extendleft(reversed(left))
