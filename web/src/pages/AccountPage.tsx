@@ -1,6 +1,6 @@
 // A signed-in person's own account: who they are, and changing their password (their other
 // sessions end; this one stays).
-import { Field, FormStatus, formValues, useForm } from '../ui/Form.tsx';
+import { Field, formValues, useForm, FormActions } from '../ui/Form.tsx';
 import { ApiError } from '../api/http.ts';
 import { changePassword } from '../api/people.ts';
 import { me } from '../me.ts';
@@ -34,7 +34,7 @@ export function AccountPage() {
         <Field id="pw-current" name="current" label="Current password" error={e.current}>{(p) => <input {...p} type="password" autocomplete="current-password" required />}</Field>
         <Field id="pw-new" name="password" label="New password" hint="at least 12 characters" error={e.password}>{(p) => <input {...p} type="password" autocomplete="new-password" required />}</Field>
         <Field id="pw-repeat" name="repeat" label="New password again" error={e.repeat}>{(p) => <input {...p} type="password" autocomplete="new-password" required />}</Field>
-        <div class="form__actions"><FormStatus state={f.state} /><button type="submit" class="btn btn--primary" disabled={f.state.busy}>Change password</button></div>
+        <FormActions state={f.state} label="Change password" />
       </form>
     </>
   );

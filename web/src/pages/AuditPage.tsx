@@ -1,7 +1,7 @@
 // The audit log (admins): filter by tenant, actor and action; each change shown as the fields that
 // moved, before → after.
 import { useEffect, useState } from 'preact/hooks';
-import { Field, FormStatus, formValues, useForm } from '../ui/Form.tsx';
+import { Field, formValues, useForm, FormActions } from '../ui/Form.tsx';
 import { fetchAudit } from '../api/audit.ts';
 import type { AuditView } from '../api/types.ts';
 import { diff } from '../diff.ts';
@@ -52,7 +52,7 @@ export function AuditPage() {
         <Field id="a-tenant" name="tenant" label="Tenant" error={e.tenant}>{(p) => <input {...p} spellcheck={false} autocapitalize="none" />}</Field>
         <Field id="a-actor" name="actor" label="Actor" hint="a person's name or a key id" error={e.actor}>{(p) => <input {...p} spellcheck={false} autocapitalize="none" />}</Field>
         <Field id="a-action" name="action" label="Action" hint="e.g. tenant.update, or person" error={e.action}>{(p) => <input {...p} spellcheck={false} autocapitalize="none" />}</Field>
-        <div class="form__actions"><FormStatus state={f.state} /><button type="submit" class="btn btn--primary" disabled={f.state.busy}>Filter</button></div>
+        <FormActions state={f.state} label="Filter" />
       </form>
       <section class="card" aria-label="Entries">
         {!entries ? <p class="muted">Loading…</p> : entries.length === 0 ? <p class="muted">No entries.</p> : <ol class="audits">{entries.map((x) => <Entry key={x.id} e={x} />)}</ol>}

@@ -1,7 +1,7 @@
 // API keys (admins): create one (its secret shown once, with a copy button), list, revoke.
 import { useState } from 'preact/hooks';
 import { useList } from '../hooks.ts';
-import { Field, FormStatus, formValues, useForm } from '../ui/Form.tsx';
+import { Field, formValues, useForm, FormActions } from '../ui/Form.tsx';
 import { createKey, fetchKeys, revokeKey } from '../api/keys.ts';
 import type { KeyView, Scope } from '../api/types.ts';
 import { checkedScopes, ScopePicker, Secret } from '../ui/ScopePicker.tsx';
@@ -39,10 +39,7 @@ export function KeysPage() {
         <Field id="nk-name" name="name" label="Name" hint="what uses it, e.g. backend (production)" error={e.name}>{(p) => <input {...p} required />}</Field>
         <Field id="nk-tenant" name="tenant" label="Tenant (optional)" hint="bind the key to one tenant" error={e.tenant}>{(p) => <input {...p} spellcheck={false} autocapitalize="none" />}</Field>
         <ScopePicker id="nk-scopes" value={scopes} onChange={setScopes} error={e.scopes} />
-        <div class="form__actions">
-          <FormStatus state={f.state} />
-          <button type="submit" class="btn btn--primary" disabled={f.state.busy}>Create key</button>
-        </div>
+        <FormActions state={f.state} label="Create key" />
         {fresh && <Secret label="The new key" value={fresh} note="Copy it now: it is shown only this once." />}
       </form>
       <section class="card" aria-labelledby="keys-title">

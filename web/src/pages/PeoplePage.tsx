@@ -2,7 +2,7 @@
 // list people, change scopes, disable or enable.
 import { useEffect, useState } from 'preact/hooks';
 import { useList } from '../hooks.ts';
-import { Field, FormStatus, formValues, useForm } from '../ui/Form.tsx';
+import { Field, FormStatus, formValues, useForm, FormActions } from '../ui/Form.tsx';
 import { changePerson, fetchInvitations, fetchPeople, invite, revokeInvitation } from '../api/people.ts';
 import { describe } from '../api/http.ts';
 import type { Invitation, InvitationView, PersonView, Scope } from '../api/types.ts';
@@ -31,10 +31,7 @@ function Invite({ onInvited }: { onInvited: () => void }) {
       <Field id="inv-tenant" name="tenant" label="Tenant (optional)" hint="they see and touch only this tenant" error={e.tenant}>{(p) => <input {...p} spellcheck={false} autocapitalize="none" />}</Field>
       <Field id="inv-name" name="name" label="Name (optional)" hint="only this name may register" error={e.name}>{(p) => <input {...p} spellcheck={false} autocapitalize="none" />}</Field>
       <ScopePicker id="inv-scopes" value={scopes} onChange={setScopes} error={e.scopes} />
-      <div class="form__actions">
-        <FormStatus state={f.state} />
-        <button type="submit" class="btn btn--primary" disabled={f.state.busy}>Create invitation</button>
-      </div>
+      <FormActions state={f.state} label="Create invitation" />
       {link && <Secret label="Invitation link" value={link.url} note={`One use, until ${formatDateTime(link.expiresAt)}. Send it to the person; it is shown only this once.`} />}
     </form>
   );

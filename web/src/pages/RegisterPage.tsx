@@ -1,7 +1,7 @@
 // Registering through an invitation link (#/register/<token>): a name and a password; the
 // invitation decides the scopes and the tenant. Then on to the sign-in.
 import { useState } from 'preact/hooks';
-import { Field, FormStatus, formValues, useForm } from '../ui/Form.tsx';
+import { Field, formValues, useForm, FormActions } from '../ui/Form.tsx';
 import { register } from '../api/auth.ts';
 
 export function RegisterPage({ invitation }: { invitation: string }) {
@@ -29,7 +29,7 @@ export function RegisterPage({ invitation }: { invitation: string }) {
           {e.invitation && <p class="form__error" role="alert">This invitation is unknown, expired or already used: ask for a new one.</p>}
           <Field id="reg-name" name="name" label="Name or e-mail" hint="what you will sign in with" error={e.name}>{(p) => <input {...p} autocomplete="username" required spellcheck={false} autocapitalize="none" />}</Field>
           <Field id="reg-password" name="password" label="Password" hint="at least 12 characters" error={e.password}>{(p) => <input {...p} type="password" autocomplete="new-password" required />}</Field>
-          <div class="form__actions"><FormStatus state={f.state} /><button type="submit" class="btn btn--primary" disabled={f.state.busy}>Create account</button></div>
+          <FormActions state={f.state} label="Create account" />
         </form>
       )}
     </>

@@ -3,7 +3,7 @@
 // during the overlap), delete, and each endpoint's delivery log with a resend button.
 import { useState } from 'preact/hooks';
 import { useList } from '../hooks.ts';
-import { Field, FormStatus, formValues, useForm } from '../ui/Form.tsx';
+import { Field, FormStatus, formValues, useForm, FormActions } from '../ui/Form.tsx';
 import { changeEndpoint, createEndpoint, deleteEndpoint, fetchDeliveries, fetchEndpoints, resend as resendDelivery, rotateSecret } from '../api/webhooks.ts';
 import { Secret } from '../ui/ScopePicker.tsx';
 import type { DeliveryView, EndpointView, EventType } from '../api/types.ts';
@@ -138,10 +138,7 @@ export function WebhooksPage() {
         <Field id="nw-tenant" name="tenant" label="Tenant (optional)" hint="empty: the installation's, every tenant's events" error={e.tenant}>{(p) => <input {...p} spellcheck={false} autocapitalize="none" />}</Field>
         <Field id="nw-description" name="description" label="Description (optional)" error={e.description}>{(p) => <input {...p} />}</Field>
         <EventTypePicker id="nw-types" value={types} onChange={setTypes} error={e.eventTypes} />
-        <div class="form__actions">
-          <FormStatus state={f.state} />
-          <button type="submit" class="btn btn--primary" disabled={f.state.busy}>Add endpoint</button>
-        </div>
+        <FormActions state={f.state} label="Add endpoint" />
         {fresh && <Secret label="The signing secret" value={fresh} note="Copy it now: it is shown only this once." />}
       </form>
       {listError && <p class="form__error" role="alert">{listError}</p>}

@@ -68,6 +68,16 @@ export function FormStatus({ state }: { state: FormState }) {
   return null;
 }
 
+/** A form's last row: its status (the error or the confirmation) and its submit button, off while it runs. */
+export function FormActions({ state, label }: { state: FormState; label: string }) {
+  return (
+    <div class="form__actions">
+      <FormStatus state={state} />
+      <button type="submit" class="btn btn--primary" disabled={state.busy}>{label}</button>
+    </div>
+  );
+}
+
 /** Reads a form's named controls: text as trimmed strings, checkboxes as booleans. */
 export function formValues(form: HTMLFormElement): Record<string, string> {
   const out: Record<string, string> = {};

@@ -2,7 +2,7 @@
 // limits (LimitsForm.tsx); its Slack webhook (set, disable, send a test message and see what came
 // back); deleting it with its data after typing its slug. Shown only with the admin scope; the server checks again.
 import { useEffect, useState } from 'preact/hooks';
-import { Field, FormStatus, formValues, num, useForm } from './Form.tsx';
+import { Field, FormStatus, formValues, num, useForm, FormActions } from './Form.tsx';
 import { changeTenant, deleteTenant, fetchSettings, setWebhook, testWebhook } from '../api/tenants.ts';
 import type { TenantSettings, WebhookTest } from '../api/types.ts';
 import { LimitsForm } from './LimitsForm.tsx';
@@ -39,10 +39,7 @@ function SettingsForm({ t, onSaved }: { t: TenantSettings; onSaved: (t: TenantSe
       <Field id="t-thresholds" name="alertThresholds" label="Alert thresholds (%)" hint="comma-separated, e.g. 80, 100" error={e.alertThresholds}>{(p) => <input {...p} defaultValue={t.alertThresholds.join(', ')} />}</Field>
       <Field id="t-rate" name="rateLimitPerSecond" label="Rate limit (events/s)" hint="empty: the server's default" error={e.rateLimitPerSecond}>{(p) => <input {...p} type="number" min={1} defaultValue={t.rateLimitPerSecond === null ? '' : String(t.rateLimitPerSecond)} />}</Field>
       <Field id="t-burst" name="rateLimitBurst" label="Burst (events)" hint="empty: the server's default" error={e.rateLimitBurst}>{(p) => <input {...p} type="number" min={1} defaultValue={t.rateLimitBurst === null ? '' : String(t.rateLimitBurst)} />}</Field>
-      <div class="form__actions">
-        <FormStatus state={f.state} />
-        <button type="submit" class="btn btn--primary" disabled={f.state.busy}>Save settings</button>
-      </div>
+      <FormActions state={f.state} label="Save settings" />
     </form>
   );
 }
