@@ -3,9 +3,9 @@
 // still work, and every answer carries it next to the strategies (strategy 'custom' when the
 // strategies say more than it can).
 import type { Constraint, Dependency, FlagConfig, FlagStrategy, Variant } from './model.ts';
+import { strategyOf, type LegacyStrategy } from '../../sdk/node/src/local/legacy.ts';
 
-export const LEGACY_STRATEGIES = ['boolean', 'percentage', 'targeting'] as const;
-export type LegacyStrategy = (typeof LEGACY_STRATEGIES)[number];
+export { LEGACY_STRATEGIES, legacyStrategies, type LegacyStrategy } from '../../sdk/node/src/local/legacy.ts';
 
 export interface LegacyFields {
   strategy: LegacyStrategy | 'custom';
@@ -13,23 +13,6 @@ export interface LegacyFields {
   allow: string[];
   deny: string[];
   group: string | null;
-}
-
-const strategyOf = (s: Partial<FlagStrategy>): FlagStrategy => ({
-  name: '', constraints: [], segments: [], rollout: 100, stickiness: 'default', group: null, serve: 'on', variants: [], ...s,
-});
-
-const userIn = (values: string[]): Constraint => ({ contextName: 'targetingKey', operator: 'in', values, caseInsensitive: false, inverted: false });
-
-/** The strategies a flat flag means (what the migration of the old rows also wrote). */
-export function legacyStrategies(l: { strategy: LegacyStrategy; percentage?: number | null; allow?: string[]; deny?: string[]; group?: string | null }): FlagStrategy[] {
-  if (l.strategy === 'boolean') return [strategyOf({})];
-  if (l.strategy === 'percentage') return [strategyOf({ rollout: l.percentage ?? 0, stickiness: 'targetingKey', group: l.group ?? null })];
-  const deny = l.deny ?? [];
-  return [
-    ...(deny.length > 0 ? [strategyOf({ name: 'deny list', constraints: [userIn(deny)], serve: 'off' })] : []),
-    strategyOf({ name: 'allow list', constraints: [userIn(l.allow ?? [])] }),
-  ];
 }
 
 const plain = (s: FlagStrategy) => s.segments.length === 0 && s.variants.length === 0;

@@ -197,6 +197,7 @@ export const environmentChange = z.strictObject({ name: slug.optional(), positio
 
 // answers
 const quotaRuleOut = z.object({ atPercent: z.number(), serve: z.union([z.boolean(), z.string()]), feature: z.string().optional() });
+const activeQuotaRuleOut = quotaRuleOut.extend({ percent: z.number() }).nullable();
 const valueOut = z.union([z.boolean(), z.string(), z.number(), z.record(z.string(), z.unknown())]);
 export const constraintOut = z.object({
   contextName: z.string(), operator: z.enum(OPERATORS), values: z.array(z.string()).optional().describe('list operators'),
@@ -222,7 +223,7 @@ export const flagListItem = flagOut.extend({
   evaluations24h: z.number(), byValue24h: z.record(z.string(), z.number()),
   lastEvaluatedAt: z.string().nullable(),
   stale: z.boolean().describe('neither evaluated nor changed for 30 days'),
-  activeQuotaRule: quotaRuleOut.extend({ percent: z.number() }).nullable().describe('the quota rule serving this tenant now (null: none)'),
+  activeQuotaRule: activeQuotaRuleOut.describe('the quota rule serving this tenant now (null: none)'),
 });
 export const flagList = z.object({
   items: z.array(flagListItem), page: z.number(), pageSize: z.number(), total: z.number(),
@@ -303,7 +304,10 @@ export const flagsDocument = z.strictObject({
   dupes(d.flags.map((f) => f.key), 'flags');
   dupes(d.segments.map((s) => s.name), 'segments');
 });
-export const exportQuery = z.strictObject({ tenant: slug.optional().describe('whose flags (omitted: a tenant-bound key\'s own, else the global flags)'), env: slug });
+export const exportQuery = z.strictObject({
+  tenant: slug.optional().describe('whose flags (omitted: a tenant-bound key\'s own, else the global flags)'), env: slug,
+  resolve: z.enum(['true', 'false']).optional().describe('true (a tenant only): the flags as that tenant is evaluated, for the SDKs\' local evaluation: its own and the global ones it inherits (inherited: true), every segment they may use (global: true), each quota-rule flag\'s activeQuotaRule; not an import document'),
+});
 export const importBody = z.strictObject({
   tenant: slug.optional().describe('into whose flags (omitted: the global ones, admin keys only)'),
   env: slug.describe('into this environment'),
@@ -318,10 +322,12 @@ export const importResult = z.object({
 });
 export const flagsDocumentOut = z.object({
   format: z.literal(FLAGS_DOCUMENT_FORMAT), tenant: z.string().nullable(), env: z.string(), exportedAt: z.string(),
-  segments: z.array(z.object({ name: z.string(), description: z.string(), constraints: z.array(constraintOut) })),
+  segments: z.array(z.object({ name: z.string(), description: z.string(), constraints: z.array(constraintOut), global: z.boolean().optional().describe('resolve=true: a global segment') })),
   flags: z.array(z.object({
     key: z.string(), description: z.string(), enabled: z.boolean(), type: z.enum(VALUE_TYPES), onValue: valueOut.optional(), offValue: valueOut.optional(),
     strategies: z.array(strategyOut), variants: z.array(variantOut), stickiness: z.string(), dependencies: z.array(dependencyOut), quotaRules: z.array(quotaRuleOut),
+    inherited: z.boolean().optional().describe('resolve=true: a global flag the tenant inherits'),
+    activeQuotaRule: activeQuotaRuleOut.optional().describe('resolve=true, a flag with quota rules: the rule serving the tenant now (null: none)'),
   })),
 });
 

@@ -8,11 +8,11 @@ import type { z } from 'zod';
 import type { Caller } from '../auth/middleware.ts';
 import { AppError, zodDetails, type ErrorDetail } from '../core/errors.ts';
 import { appendAudit } from '../db/audit.ts';
-import { dependencyGraph, flagTarget, ownFlags, upsertFlag, visibleSegments, type Scope } from '../db/flags.ts';
+import { dependencyGraph, flagTarget, loadFlagSet, ownFlags, toFlag, upsertFlag, visibleSegments, type Scope } from '../db/flags.ts';
 import type { Pool } from '../db/pool.ts';
 import { listSegments, segmentTarget, upsertSegment } from '../db/segments.ts';
 import { configFrom, constraintFrom, flagAnswer } from './config.ts';
-import { configOf, sameConfig, type FlagConfig } from './model.ts';
+import { configOf, sameConfig, type Flag, type FlagConfig, type QuotaRule, type Segment } from './model.ts';
 import { checkWrittenParents } from './references.ts';
 import { documentFlag, FLAGS_DOCUMENT_FORMAT, type flagsDocument, type flagsDocumentOut, type importResult } from './schemas.ts';
 
@@ -20,16 +20,42 @@ export type FlagsDocument = z.infer<typeof flagsDocumentOut>;
 export type ImportAnswer = z.infer<typeof importResult>;
 type Policy = 'skip' | 'overwrite' | 'fail';
 
+function documentEntry(f: Flag): FlagsDocument['flags'][number] {
+  const { onValue, offValue, ...rest } = configOf(f);
+  return { key: f.key, ...rest, ...(f.type === 'boolean' ? {} : { onValue: onValue!, offValue: offValue! }) };
+}
+
+const documentSegment = (g: Segment & { global: boolean }) => ({ name: g.name, description: g.description, constraints: g.constraints });
+
 /** The scope's own flags (not the inherited ones) and its own segments (a tenant's; the global ones for the global scope). */
 export async function exportFlags(db: Pool | pg.ClientBase, s: Scope): Promise<FlagsDocument> {
   const [flags, segments] = await Promise.all([ownFlags(db, s), listSegments(db, s)]);
   return {
     format: FLAGS_DOCUMENT_FORMAT, tenant: s.tenant, env: s.env, exportedAt: new Date().toISOString(),
-    segments: segments.filter((g) => g.global === (s.tenantId === null)).map((g) => ({ name: g.name, description: g.description, constraints: g.constraints })),
-    flags: flags.map((f) => {
-      const { onValue, offValue, ...rest } = configOf(f);
-      return { key: f.key, ...rest, ...(f.type === 'boolean' ? {} : { onValue: onValue!, offValue: offValue! }) };
-    }),
+    segments: segments.filter((g) => g.global === (s.tenantId === null)).map(documentSegment),
+    flags: flags.map(documentEntry),
+  };
+}
+
+/** The quota rule serving the tenant now for a flag's rules (the flag service's view), or null. */
+export type ActiveRule = (rules: QuotaRule[]) => Promise<(QuotaRule & { percent: number }) | null>;
+
+/**
+ * What a tenant's flags are evaluated from (the SDKs' local evaluation): its own flags and the
+ * global ones it inherits (inherited: true), every segment they may use (global: true for the
+ * global ones), and for each flag with quota rules the rule serving the tenant now. Not an import
+ * document (the import refuses those fields).
+ */
+export async function resolvedFlags(db: Pool, s: Scope & { tenantId: number }, activeRule: ActiveRule): Promise<FlagsDocument> {
+  const [{ flags }, segments] = await Promise.all([loadFlagSet(db, s.tenantId, s.envId), listSegments(db, s)]);
+  const items = await Promise.all(flags.map(async ({ row, inherited }) => {
+    const f = toFlag(row, inherited ? null : s.tenant, s.env);
+    return { ...documentEntry(f), inherited, ...(f.quotaRules.length > 0 ? { activeQuotaRule: await activeRule(f.quotaRules) } : {}) };
+  }));
+  return {
+    format: FLAGS_DOCUMENT_FORMAT, tenant: s.tenant, env: s.env, exportedAt: new Date().toISOString(),
+    segments: segments.map((g) => ({ ...documentSegment(g), global: g.global })),
+    flags: items.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)),
   };
 }
 

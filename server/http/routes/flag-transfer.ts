@@ -7,7 +7,8 @@ import { audited } from '../../db/audit.ts';
 import type { AppDeps } from '../../deps.ts';
 import { describeFlag } from '../../flags/legacy.ts';
 import { exportQuery, flagsDocumentOut, importBody, importResult, playgroundBody, playgroundResult } from '../../flags/schemas.ts';
-import { exportFlags, importFlags } from '../../flags/transfer.ts';
+import { exportFlags, importFlags, resolvedFlags } from '../../flags/transfer.ts';
+import { notModified, weakTag } from '../etag.ts';
 import { jsonBody, parseWith } from '../json-body.ts';
 import { send } from '../responses.ts';
 import type { RouteDoc } from '../route-doc.ts';
@@ -20,7 +21,14 @@ export function flagTransferRouter({ config, pool, invalidator, flags }: AppDeps
   router.get('/flags/export', requireAnyScope('read', 'flags'), async (req, res) => {
     const q = parseWith(exportQuery, req.query, 'The query');
     const s = await scopeOf(pool, tenantOf(req.caller, q.tenant, false), q.env);
-    const doc = await exportFlags(pool, s);
+    if (q.resolve === 'true' && s.tenantId === null) throw badField('tenant', 'resolve=true evaluates a tenant\'s flags: name the tenant.');
+    const doc = q.resolve === 'true'
+      ? await resolvedFlags(pool, { ...s, tenantId: s.tenantId! }, (rules) => flags.activeRule(s.tenantId!, rules))
+      : await exportFlags(pool, s);
+    // a hash of the content (not of exportedAt): an SDK polling with If-None-Match gets a 304 until something changes
+    const tag = weakTag(JSON.stringify({ ...doc, exportedAt: null }));
+    res.set({ ETag: tag, 'Cache-Control': 'no-cache' });
+    if (notModified(req, tag)) return void res.status(304).end();
     res.set('Content-Disposition', `attachment; filename="flags-${s.tenant ?? 'global'}-${s.env}.json"`);
     send(res, 200, flagsDocumentOut, doc);
   });
@@ -58,8 +66,8 @@ export function flagTransferRouter({ config, pool, invalidator, flags }: AppDeps
 }
 
 export const flagTransferRouteDocs: RouteDoc[] = [
-  { method: 'get', path: '/api/flags/export', summary: 'A tenant\'s own flags in an environment (or the global ones) and its segments, as one JSON document (format flagmeter.flags/1) that POST /api/flags/import takes.', scope: 'read', query: exportQuery,
-    responses: { 200: { description: 'The document', schema: flagsDocumentOut }, 400: 'Invalid input: every bad field named', 403: 'Missing scope or another tenant' } },
+  { method: 'get', path: '/api/flags/export', summary: 'A tenant\'s own flags in an environment (or the global ones) and its segments, as one JSON document (format flagmeter.flags/1) that POST /api/flags/import takes; with resolve=true, everything the tenant is evaluated with (what the SDKs\' local evaluation syncs). ETag, If-None-Match → 304.', scope: 'read', query: exportQuery,
+    responses: { 200: { description: 'The document; weak ETag of its content (If-None-Match → 304)', schema: flagsDocumentOut }, 304: 'Unchanged since the ETag given in If-None-Match', 400: 'Invalid input: every bad field named (resolve=true without a tenant)', 403: 'Missing scope or another tenant' } },
   { method: 'post', path: '/api/flags/import', summary: 'Import a document of flags and segments into a tenant\'s (or the global) flags of an environment: validated whole, dry run, conflict policy skip / overwrite / fail as in promotion; one transaction.', scope: 'flags', body: importBody,
     responses: { 200: { description: 'What was (or would be) created, updated, left unchanged, found conflicting, skipped', schema: importResult }, 400: 'Invalid input (every bad field named), a segment or parent that would not exist, or a cycle', 403: 'Missing scope, another tenant, or the global flags without an admin key', 409: 'conflictPolicy fail and some items differ: every conflict listed, nothing applied', 413: 'Body too large', 415: 'Not JSON' } },
   { method: 'post', path: '/api/flags/playground', summary: 'Every flag of a tenant in an environment for a context (as OFREP would evaluate it, but not counted), each with its rule in words and why: the strategy that decided, the parent that kept it off, a missing targetingKey, the quota rule.', scope: 'read', body: playgroundBody,

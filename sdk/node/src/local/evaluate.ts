@@ -1,66 +1,234 @@
-// One flag for one user, in process, the way the server's evaluator decides (server/flags/evaluate.ts):
-// disabled → off; a quota rule serving the tenant now → its value; then the strategy (boolean: on;
-// percentage: the user's murmur3 bucket below the percentage; targeting: deny, then allow).
+// In-memory evaluation of one flag for one context: no I/O. A flag is compiled once when its
+// tenant·environment is loaded (constraints and segments into predicates, the variants into
+// cumulative weights, the values), then evaluated per request: quota rules first, then the parent
+// flags it depends on, then its strategies in order (the first that matches decides), then the
+// variant of the matching strategy (or of the flag). Pure platform code: the server evaluates with
+// this file and so does @flagmeter/sdk's local evaluation (LocalFlags), so the two cannot drift.
+import { compileConstraint, fieldText, type EvalContext, type Predicate } from './constraints.ts';
 import { bucket } from './murmur3.ts';
+import type { Constraint, Flag, FlagStrategy, FlagValue, QuotaRule, Variant } from './model.ts';
+import { compileVariants, pickVariant, stickyId, type CompiledVariants } from './variants.ts';
 
-export type FlagValue = boolean | string;
+export type { EvalContext } from './constraints.ts';
 
-export interface QuotaRule { atPercent: number; serve: FlagValue; feature?: string }
+/** The OpenFeature reasons this evaluator gives. */
+export type Reason = 'STATIC' | 'TARGETING_MATCH' | 'SPLIT' | 'DISABLED' | 'DEFAULT';
 
-/** A flag as GET /api/features lists it (the fields evaluation reads). */
-export interface FlagDefinition {
-  key: string;
-  enabled: boolean;
-  /** custom: constraints, segments, variants or parents, which only the server evaluates (isLocal is false) */
-  strategy: 'boolean' | 'percentage' | 'targeting' | 'custom';
-  percentage: number | null;
-  allow: readonly string[] | ReadonlySet<string>;
-  deny: readonly string[] | ReadonlySet<string>;
-  group: string | null;
-  type: 'boolean' | 'string';
-  onValue: string | null;
-  offValue: string | null;
-  version?: number;
-  /** the quota rule serving the tenant as of the last sync (null: none) */
-  activeQuotaRule?: (QuotaRule & { percent?: number }) | null;
+interface CompiledStrategy {
+  /** Every constraint and segment constraint; empty: everyone. */
+  tests: readonly Predicate[];
+  /** Some constraint reads the targetingKey (without one the strategy cannot match it). */
+  readsUser: boolean;
+  targeted: boolean;
+  /** Bucketed: a rollout below 100%, or stickiness on a named field (which must be there even at 100%, as in Unleash). */
+  bucketed: boolean;
+  rollout: number;
+  stickiness: string;
+  group: string;
+  off: boolean;
+  variants: CompiledVariants | undefined;
 }
 
-export interface LocalEvaluation {
+export interface CompiledFlag {
+  flag: Flag;
+  /** Inherited from the global flags (the tenant has no flag of its own with this key). */
+  inherited: boolean;
+  on: FlagValue;
+  off: FlagValue;
+  strategies: readonly CompiledStrategy[];
+  variants: CompiledVariants | undefined;
+  /** Highest atPercent first, so the first rule reached wins. */
+  rules: readonly QuotaRule[];
+}
+
+export interface Evaluation {
   value: FlagValue;
   variant: string;
-  reason: 'STATIC' | 'TARGETING_MATCH' | 'SPLIT' | 'DISABLED' | 'DEFAULT';
-  /** the strategy needs a user and none was given */
+  reason: Reason;
+  /** The flag served its on side (what a dependent flag asks of its parent). */
+  on: boolean;
+  /** The strategy needs a user and the context has none: the user is out (OFREP answers TARGETING_KEY_MISSING). */
   userMissing?: true;
+  /** The quota rule that decided, with the percent it saw. */
+  quota?: { rule: QuotaRule; percent: number };
+  /** Features named by rules for which the tenant has no limit (such rules do not apply). */
+  noLimit?: string[];
+  /** The parent flag whose requirement was not met (the flag is off). */
+  unmetDependency?: string;
+  /** The index of the strategy that decided (in flag.strategies). */
+  strategy?: number;
 }
 
-const has = (list: readonly string[] | ReadonlySet<string>, id: string) => ('has' in list ? list.has(id) : list.includes(id));
-
-/** Whether this evaluator knows the flag's rule: a flat strategy on a boolean or string flag. */
-export const isLocal = (f: { strategy: string; type: string }): boolean =>
-  (f.strategy === 'boolean' || f.strategy === 'percentage' || f.strategy === 'targeting') && (f.type === 'boolean' || f.type === 'string');
-
-export function evaluateFlag(f: FlagDefinition, userId?: string): LocalEvaluation {
-  const string = f.type === 'string';
-  const on: FlagValue = string ? f.onValue! : true;
-  const off: FlagValue = string ? f.offValue! : false;
-  if (!f.enabled) return { value: off, variant: 'off', reason: 'DISABLED' };
-  const rule = f.activeQuotaRule;
-  if (rule) {
-    const value = typeof rule.serve === 'boolean' && string ? (rule.serve ? on : off) : rule.serve;
-    return { value, variant: `quota-${rule.atPercent}${rule.feature === undefined ? '' : `-${rule.feature}`}`, reason: 'TARGETING_MATCH' };
-  }
-  switch (f.strategy) {
-    case 'boolean':
-      return { value: on, variant: 'on', reason: 'STATIC' };
-    case 'percentage':
-      if (!userId) return { value: off, variant: 'off', reason: 'DEFAULT', userMissing: true }; // '' is no user, as OFREP has it
-      return bucket(f.group ?? f.key, userId) < f.percentage! ? { value: on, variant: 'on', reason: 'SPLIT' } : { value: off, variant: 'off', reason: 'SPLIT' };
-    case 'targeting':
-      if (!userId) return { value: off, variant: 'off', reason: 'DEFAULT', userMissing: true }; // '' is no user, as OFREP has it
-      if (has(f.deny, userId)) return { value: off, variant: 'off', reason: 'TARGETING_MATCH' };
-      if (has(f.allow, userId)) return { value: on, variant: 'on', reason: 'TARGETING_MATCH' };
-      return { value: off, variant: 'off', reason: 'DEFAULT' };
-    case 'custom':
-      throw new Error(`Flag '${f.key}' has a rule only the server evaluates: ask OFREP (FlagMeterProvider).`);
-  }
+/** Usage against each limit of one tenant: the quota (feature null) and per-feature limits. */
+export interface UsageView {
+  quota: { used: number; limit: number } | undefined;
+  features: ReadonlyMap<string, { used: number; limit: number }>;
 }
+
+/** Segment constraints by name, as a flag's scope sees them (its tenant's, then the global ones). */
+export type SegmentLookup = (name: string) => readonly Constraint[] | undefined;
+
+const noSegments: SegmentLookup = () => undefined;
+
+function compileStrategy(flag: Flag, s: FlagStrategy, segments: SegmentLookup): CompiledStrategy {
+  const constraints = [...s.constraints];
+  let missing = false;
+  for (const name of s.segments) {
+    const found = segments(name);
+    if (found) constraints.push(...found);
+    else missing = true;
+  }
+  // a segment that does not exist (deleted meanwhile) matches no one, as in Unleash
+  const tests = missing ? [() => false] : constraints.map(compileConstraint);
+  return {
+    tests, readsUser: constraints.some((c) => c.contextName === 'targetingKey'), targeted: constraints.length > 0 || s.segments.length > 0,
+    bucketed: s.rollout < 100 || (s.stickiness !== 'default' && s.stickiness !== 'random'), rollout: s.rollout, stickiness: s.stickiness, group: s.group ?? flag.key, off: s.serve === 'off', variants: compileVariants(s.variants),
+  };
+}
+
+export function compile(flag: Flag, inherited: boolean, segments: SegmentLookup = noSegments): CompiledFlag {
+  const boolean = flag.type === 'boolean';
+  return {
+    flag, inherited,
+    on: boolean ? true : flag.onValue!,
+    off: boolean ? false : flag.offValue!,
+    strategies: flag.strategies.map((s) => compileStrategy(flag, s, segments)),
+    variants: compileVariants(flag.variants),
+    rules: [...flag.quotaRules].sort((a, b) => b.atPercent - a.atPercent),
+  };
+}
+
+/** What a rule's `serve` means for this flag: true/false on a non-boolean flag are its on/off values. */
+function served(f: CompiledFlag, serve: boolean | string): FlagValue {
+  if (typeof serve === 'boolean' && f.flag.type !== 'boolean') return serve ? f.on : f.off;
+  return serve;
+}
+
+/** How far into its limit the usage is (percent, 2 decimals) once a rule's threshold is reached; undefined before, or without that limit. */
+export function reachedPercent(rule: QuotaRule, usage: UsageView | undefined): number | undefined {
+  const limit = rule.feature === undefined ? usage?.quota : usage?.features.get(rule.feature);
+  // integers on both sides: used/limit >= atPercent/100 without rounding
+  return limit && limit.used * 100 >= rule.atPercent * limit.limit ? Math.round((limit.used * 10000) / limit.limit) / 100 : undefined;
+}
+
+/** What a flag serves once this quota rule is reached (the SDK's local mode takes the rule the server reports active). */
+export function quotaEvaluation(f: CompiledFlag, rule: QuotaRule, percent: number): Evaluation {
+  const value = served(f, rule.serve);
+  return { value, variant: `quota-${rule.atPercent}${rule.feature === undefined ? '' : `-${rule.feature}`}`, reason: 'TARGETING_MATCH', on: value !== f.off, quota: { rule, percent } };
+}
+
+function applyQuota(f: CompiledFlag, usage: UsageView | undefined): Evaluation | undefined {
+  let noLimit: string[] | undefined;
+  for (const rule of f.rules) {
+    if (rule.feature !== undefined && !usage?.features.get(rule.feature)) {
+      (noLimit ??= []).includes(rule.feature) || noLimit.push(rule.feature);
+      continue;
+    }
+    const percent = reachedPercent(rule, usage);
+    if (percent !== undefined) {
+      const r = quotaEvaluation(f, rule, percent);
+      return noLimit ? { ...r, noLimit } : r;
+    }
+  }
+  return noLimit ? { value: f.off, variant: '', reason: 'DEFAULT', on: false, noLimit } : undefined;
+}
+
+const ON = 'on';
+const OFF = 'off';
+
+/** The flags a dependent flag's parents are looked up in, and the evaluations already made in this pass. */
+export interface EvaluationPass {
+  flags: ReadonlyMap<string, CompiledFlag>;
+  done: Map<string, Evaluation | null>;
+}
+
+function dependencyUnmet(f: CompiledFlag, ctx: EvalContext, usage: UsageView | undefined, pass: EvaluationPass | undefined): string | undefined {
+  for (const d of f.flag.dependencies) {
+    const parent = pass?.flags.get(d.flag);
+    if (!parent) return d.flag;
+    let r = pass!.done.get(d.flag);
+    // null: being evaluated further up this chain (a cycle the API refused but a mix of global and own flags could make)
+    if (r === null) return d.flag;
+    if (r === undefined) r = evaluate(parent, ctx, usage, pass);
+    if (r.on !== d.enabled) return d.flag;
+    if (d.variants.length > 0 && !d.variants.includes(r.variant)) return d.flag;
+  }
+  return undefined;
+}
+
+function serveVariant(f: CompiledFlag, s: CompiledStrategy, ctx: EvalContext, reason: Reason): Evaluation {
+  const own = s.variants;
+  const variants = own ?? f.variants;
+  if (!variants) return { value: f.on, variant: ON, reason, on: true };
+  const stickiness = own ? s.stickiness : f.flag.stickiness;
+  // a missing sticky field: random, as Unleash
+  const id = stickyId(ctx, stickiness) ?? stickyId(ctx, 'random')!;
+  const picked: Variant | undefined = pickVariant(variants, own ? s.group : f.flag.key, id);
+  if (!picked) return { value: f.on, variant: ON, reason, on: true };
+  return { value: picked.value, variant: picked.name, reason: reason === 'STATIC' && variants.weighted ? 'SPLIT' : reason, on: true };
+}
+
+/**
+ * One flag for one context (a bare string: the targetingKey). `pass` holds the flags its parents
+ * are found in and what this pass has evaluated already (each flag once per pass).
+ */
+export function evaluate(f: CompiledFlag, context: EvalContext | string | undefined, usage?: UsageView, pass?: EvaluationPass): Evaluation {
+  const ctx: EvalContext = typeof context === 'object' ? context : { targetingKey: context };
+  pass?.done.set(f.flag.key, null);
+  const result = decide(f, ctx, usage, pass);
+  pass?.done.set(f.flag.key, result);
+  return result;
+}
+
+/** The result, with the features named by quota rules that have no limit (when there are any). */
+function noted(r: Evaluation, noLimit: string[] | undefined): Evaluation {
+  if (noLimit) r.noLimit = noLimit;
+  return r;
+}
+
+function decide(f: CompiledFlag, ctx: EvalContext, usage: UsageView | undefined, pass: EvaluationPass | undefined): Evaluation {
+  if (!f.flag.enabled) return { value: f.off, variant: OFF, reason: 'DISABLED', on: false };
+  let noLimit: string[] | undefined;
+  if (f.rules.length > 0) {
+    const q = applyQuota(f, usage);
+    if (q?.quota) return q;
+    noLimit = q?.noLimit;
+  }
+  if (f.flag.dependencies.length > 0) {
+    const unmet = dependencyUnmet(f, ctx, usage, pass);
+    if (unmet !== undefined) return noted({ value: f.off, variant: OFF, reason: 'DEFAULT', on: false, unmetDependency: unmet }, noLimit);
+  }
+  if (f.strategies.length === 0) return noted(serveVariant(f, STATIC_STRATEGY, ctx, 'STATIC'), noLimit);
+  const user = fieldText(ctx, 'targetingKey') || undefined;
+  let userMissing = false;
+  let split = false;
+  for (let k = 0; k < f.strategies.length; k++) {
+    const s = f.strategies[k]!;
+    if (user === undefined && s.readsUser) userMissing = true;
+    let holds = true;
+    for (let i = 0; i < s.tests.length; i++) {
+      if (!s.tests[i]!(ctx)) { holds = false; break; }
+    }
+    if (!holds) continue;
+    if (s.bucketed) {
+      const id = s.stickiness === 'targetingKey' ? user : stickyId(ctx, s.stickiness);
+      if (id === undefined) {
+        if (s.stickiness === 'targetingKey') userMissing = true;
+        continue;
+      }
+      if (!(bucket(s.group, id) < s.rollout)) {
+        split = true;
+        continue;
+      }
+    }
+    const reason: Reason = s.targeted ? 'TARGETING_MATCH' : s.bucketed ? 'SPLIT' : 'STATIC';
+    const r = s.off ? { value: f.off, variant: OFF, reason, on: false } : serveVariant(f, s, ctx, reason);
+    r.strategy = k;
+    return noted(r, noLimit);
+  }
+  const miss: Evaluation = { value: f.off, variant: OFF, reason: split ? 'SPLIT' : 'DEFAULT', on: false };
+  if (userMissing && !split) miss.userMissing = true;
+  return noted(miss, noLimit);
+}
+
+const STATIC_STRATEGY: CompiledStrategy = { tests: [], readsUser: false, targeted: false, bucketed: false, rollout: 100, stickiness: 'default', group: '', off: false, variants: undefined };

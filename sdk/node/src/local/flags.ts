@@ -1,15 +1,20 @@
-// LocalFlags: the tenant's flag definitions kept in process (GET /api/features, re-read every
-// refreshMs with If-None-Match so an unchanged list costs a 304) and evaluated without a request.
-// Quota rules follow the server's view as of the last sync (its activeQuotaRule), so a flag that
-// follows the quota changes here up to refreshMs after it does on the server. Local evaluations are
-// not counted in the server's evaluation statistics.
+// LocalFlags: the tenant's flag definitions kept in process (GET /api/flags/export?resolve=true,
+// re-read every refreshMs with If-None-Match so an unchanged document costs a 304) and evaluated
+// without a request by the server's own evaluator (evaluate.ts and its modules are the files the
+// server runs): strategies, every constraint operator, segments, rollouts and stickiness, variants
+// with their payloads, parent flags. Quota rules follow the server's view as of the last sync (the
+// rule serving the tenant then), so a flag that follows the quota changes here up to refreshMs
+// after it does on the server. Local evaluations are not counted in the server's statistics.
 import { FlagMeterError, FlagMeterHttpError } from '../errors.ts';
 import { errorOf, makeTransport, type Transport } from '../http.ts';
-import { evaluateFlag, isLocal, type FlagDefinition, type FlagValue, type LocalEvaluation } from './evaluate.ts';
+import { CompiledFlags, type FlagsDocument } from './document.ts';
+import type { EvalContext } from './evaluate.ts';
+import type { LocalEvaluation } from './flat.ts';
+import type { JsonObject } from './model.ts';
 
 export interface LocalFlagsOptions {
   baseUrl: string;
-  /** a key with the read scope (GET /api/features lists definitions for read and flags keys) */
+  /** a key with the read scope (GET /api/flags/export answers read and flags keys) */
   apiKey?: string;
   tenant: string;
   env: string;
@@ -20,11 +25,9 @@ export interface LocalFlagsOptions {
   fetch?: typeof fetch;
 }
 
-const PAGE = 500;
-
 export class LocalFlags {
   private http: Transport;
-  private flags = new Map<string, FlagDefinition>();
+  private flags = new CompiledFlags({ format: '', tenant: null, env: '', segments: [], flags: [] });
   private etag: string | undefined;
   private timer: ReturnType<typeof setInterval> | undefined;
   private first: Promise<void> | undefined;
@@ -54,46 +57,49 @@ export class LocalFlags {
 
   /** Re-reads the definitions now; true when they changed. */
   async refresh(): Promise<boolean> {
-    const q = (page: number) => `/api/features?tenant=${encodeURIComponent(this.opts.tenant)}&env=${encodeURIComponent(this.opts.env)}&pageSize=${PAGE}&page=${page}`;
-    const first = await this.http.request('GET', q(1), undefined, undefined, this.etag ? { 'if-none-match': this.etag } : undefined);
-    if (first.status === 304) {
+    const q = `/api/flags/export?tenant=${encodeURIComponent(this.opts.tenant)}&env=${encodeURIComponent(this.opts.env)}&resolve=true`;
+    const res = await this.http.request('GET', q, undefined, undefined, this.etag ? { 'if-none-match': this.etag } : undefined);
+    if (res.status === 304) {
       this.counts.notModified++;
       return false;
     }
-    if (first.status !== 200) throw new FlagMeterHttpError(first.status, errorOf(first).code, `FlagMeter: reading the flags failed (${first.status}): ${errorOf(first).message}`);
-    const items: FlagDefinition[] = [...first.body.items];
-    for (let page = 2; (page - 1) * PAGE < first.body.total; page++) {
-      const next = await this.http.request('GET', q(page));
-      if (next.status !== 200) throw new FlagMeterHttpError(next.status, errorOf(next).code, `FlagMeter: reading the flags failed (${next.status})`);
-      items.push(...next.body.items);
-    }
-    this.flags = new Map(items.map((f) => [f.key, { ...f, allow: new Set(f.allow), deny: new Set(f.deny) }]));
-    this.etag = first.headers.get('etag') ?? undefined;
+    if (res.status !== 200) throw new FlagMeterHttpError(res.status, errorOf(res).code, `FlagMeter: reading the flags failed (${res.status}): ${errorOf(res).message}`);
+    this.flags = new CompiledFlags(res.body as FlagsDocument);
+    this.etag = res.headers.get('etag') ?? undefined;
     this.counts.loaded++;
     return true;
   }
 
   /**
-   * The evaluation of a flag for a user; undefined when the tenant has no such flag, or when its
-   * rule is more than a flat strategy (constraints, segments, variants, parent flags, a number or
-   * JSON type: the server answers `strategy: 'custom'`), which only the server evaluates (OFREP).
+   * The evaluation of a flag for a user (a string: the targetingKey) or a whole evaluation context
+   * (any fields the constraints read; tenant and env are this instance's, as OFREP fills them in);
+   * undefined when the tenant has no such flag.
    */
-  evaluate(key: string, userId?: string): LocalEvaluation | undefined {
-    const f = this.flags.get(key);
-    return f && isLocal(f) ? evaluateFlag(f, userId) : undefined;
+  evaluate(key: string, context?: string | EvalContext): LocalEvaluation | undefined {
+    const ctx = typeof context === 'object' ? context : context === undefined ? {} : { targetingKey: context };
+    return this.flags.evaluate(key, { ...ctx, tenant: this.opts.tenant, env: this.opts.env });
   }
 
-  getBoolean(key: string, fallback: boolean, userId?: string): boolean {
-    return this.value(key, fallback, userId, 'boolean');
+  getBoolean(key: string, fallback: boolean, context?: string | EvalContext): boolean {
+    return this.value(key, fallback, context, (v) => typeof v === 'boolean');
   }
 
-  getString(key: string, fallback: string, userId?: string): string {
-    return this.value(key, fallback, userId, 'string');
+  getString(key: string, fallback: string, context?: string | EvalContext): string {
+    return this.value(key, fallback, context, (v) => typeof v === 'string');
+  }
+
+  getNumber(key: string, fallback: number, context?: string | EvalContext): number {
+    return this.value(key, fallback, context, (v) => typeof v === 'number');
+  }
+
+  /** A JSON flag's value (a variant's payload). */
+  getObject<T extends JsonObject = JsonObject>(key: string, fallback: T, context?: string | EvalContext): T {
+    return this.value(key, fallback, context, (v) => typeof v === 'object' && v !== null);
   }
 
   /** The keys of the flags held now. */
   keys(): string[] {
-    return [...this.flags.keys()];
+    return this.flags.keys();
   }
 
   close(): void {
@@ -101,8 +107,8 @@ export class LocalFlags {
     this.timer = undefined;
   }
 
-  private value<T extends FlagValue>(key: string, fallback: T, userId: string | undefined, type: 'boolean' | 'string'): T {
-    const e = this.evaluate(key, userId);
-    return e && typeof e.value === type ? (e.value as T) : fallback;
+  private value<T>(key: string, fallback: T, context: string | EvalContext | undefined, typed: (v: unknown) => boolean): T {
+    const e = this.evaluate(key, context);
+    return e && typed(e.value) ? (e.value as T) : fallback;
   }
 }
