@@ -9,6 +9,7 @@ from ._wire import Retry, tokens_of
 from .aio import AsyncFlagMeter, AsyncReservation
 from .ai import meter_anthropic, meter_openai
 from .client import FlagMeter, Reservation, RetryInfo
+from .evaluation import CompiledFlags
 from .local import LocalFlags, bucket, evaluate_flag, murmur3
 from .errors import (EntitlementDenied, EventsRejected, FlagMeterError, FlagMeterHttpError, FlagMeterUnavailable, FlushTimeout,
                      QueueFull)
@@ -16,5 +17,5 @@ from .errors import (EntitlementDenied, EventsRejected, FlagMeterError, FlagMete
 __all__ = [
     "FlagMeter", "AsyncFlagMeter", "Reservation", "AsyncReservation", "Retry", "RetryInfo", "meter_openai", "meter_anthropic",
     "tokens_of", "FlagMeterError", "QueueFull", "FlagMeterHttpError", "FlagMeterUnavailable", "EventsRejected",
-    "EntitlementDenied", "FlushTimeout", "LocalFlags", "evaluate_flag", "bucket", "murmur3",
+    "EntitlementDenied", "FlushTimeout", "LocalFlags", "CompiledFlags", "evaluate_flag", "bucket", "murmur3",
 ]

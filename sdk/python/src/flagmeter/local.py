@@ -1,91 +1,57 @@
-"""LocalFlags: the tenant's flag definitions kept in process (GET /api/features, re-read with
-If-None-Match so an unchanged list costs a 304) and evaluated without a request, with the same
-murmur3 buckets as the server. Checked against the shared vectors in sdk/vectors/. Quota rules
+"""LocalFlags: the tenant's flag definitions kept in process (GET /api/flags/export?resolve=true,
+re-read with If-None-Match so an unchanged document costs a 304) and evaluated without a request,
+as the server evaluates them (evaluation.py: strategies, constraints, segments, rollouts and
+stickiness, variants, parent flags; checked against the shared vectors in sdk/vectors/). Quota rules
 follow the server's view as of the last sync; local evaluations are not counted by the server."""
 
 from __future__ import annotations
 
 import threading
-from typing import Any, Callable
+from typing import Any, Callable, Mapping, TypeVar
 
 import httpx
 
 from .errors import FlagMeterError, FlagMeterHttpError
+from .evaluation import CompiledFlags, Context, bucket, compile_flag, evaluate, murmur3, public, quota_evaluation
 
-_C1, _C2, _M = 0xCC9E2D51, 0x1B873593, 0xFFFFFFFF
+T = TypeVar("T")
 
-
-def _rotl(x: int, r: int) -> int:
-    return ((x << r) | (x >> (32 - r))) & _M
-
-
-def murmur3(key: str, seed: int = 0) -> int:
-    """murmur3_x86_32 of the UTF-8 encoding of `key`, unsigned."""
-    data = key.encode("utf-8")
-    n = len(data)
-    h = seed & _M
-    blocks = n & ~3
-    for i in range(0, blocks, 4):
-        k = int.from_bytes(data[i:i + 4], "little")
-        k = (_rotl((k * _C1) & _M, 15) * _C2) & _M
-        h = (_rotl(h ^ k, 13) * 5 + 0xE6546B64) & _M
-    rem = n & 3
-    if rem:
-        k = int.from_bytes(data[blocks:], "little")
-        k = (_rotl((k * _C1) & _M, 15) * _C2) & _M
-        h ^= k
-    h ^= n
-    h ^= h >> 16
-    h = (h * 0x85EBCA6B) & _M
-    h ^= h >> 13
-    h = (h * 0xC2B2AE35) & _M
-    h ^= h >> 16
-    return h
-
-
-def bucket(group: str, user_id: str) -> int:
-    """The user's bucket 0-99 in a group (the flag's group, else its key)."""
-    return murmur3(f"{group}:{user_id}") % 100
+__all__ = ["LocalFlags", "evaluate_flag", "is_local", "bucket", "murmur3", "CompiledFlags"]
 
 
 def is_local(flag: dict[str, Any]) -> bool:
-    """Whether this evaluator knows the flag's rule: a flat strategy on a boolean or string flag
-    (the server answers strategy "custom" for constraints, segments, variants and parents)."""
+    """Whether evaluate_flag can evaluate this flat definition (GET /api/features' fields): a flat
+    strategy on a boolean or string flag. LocalFlags evaluates every flag (the full definitions)."""
     return flag.get("strategy") in ("boolean", "percentage", "targeting") and flag.get("type") in ("boolean", "string")
 
 
-def evaluate_flag(flag: dict[str, Any], user_id: str | None = None) -> dict[str, Any]:
-    """{value, variant, reason[, userMissing]} as the server decides: disabled, then an active quota rule, then the strategy."""
-    string = flag.get("type") == "string"
-    on = flag.get("onValue") if string else True
-    off = flag.get("offValue") if string else False
-    if not flag["enabled"]:
-        return {"value": off, "variant": "off", "reason": "DISABLED"}
-    rule = flag.get("activeQuotaRule")
-    if rule:
-        serve = rule["serve"]
-        value = (on if serve else off) if isinstance(serve, bool) and string else serve
-        suffix = f"-{rule['feature']}" if rule.get("feature") is not None else ""
-        return {"value": value, "variant": f"quota-{rule['atPercent']}{suffix}", "reason": "TARGETING_MATCH"}
+def _user_in(values: Any) -> dict[str, Any]:
+    return {"contextName": "targetingKey", "operator": "in", "values": list(values), "caseInsensitive": False, "inverted": False}
+
+
+def _flat_strategies(flag: dict[str, Any]) -> list[dict[str, Any]]:
+    """The strategies a flat definition means (what the server stores for it)."""
     strategy = flag["strategy"]
     if strategy == "boolean":
-        return {"value": on, "variant": "on", "reason": "STATIC"}
-    if not user_id:  # '' is no user, as OFREP has it
-        return {"value": off, "variant": "off", "reason": "DEFAULT", "userMissing": True}
+        return [{}]
     if strategy == "percentage":
-        hit = bucket(flag.get("group") or flag["key"], user_id) < flag["percentage"]
-        return {"value": on if hit else off, "variant": "on" if hit else "off", "reason": "SPLIT"}
-    if user_id in flag.get("deny", ()):
-        return {"value": off, "variant": "off", "reason": "TARGETING_MATCH"}
-    if user_id in flag.get("allow", ()):
-        return {"value": on, "variant": "on", "reason": "TARGETING_MATCH"}
-    return {"value": off, "variant": "off", "reason": "DEFAULT"}
+        return [{"rollout": flag.get("percentage") or 0, "stickiness": "targetingKey", "group": flag.get("group")}]
+    deny = list(flag.get("deny", ()))
+    return ([{"constraints": [_user_in(deny)], "serve": "off"}] if deny else []) + [{"constraints": [_user_in(flag.get("allow", ()))]}]
+
+
+def evaluate_flag(flag: dict[str, Any], user_id: str | None = None) -> dict[str, Any]:
+    """{value, variant, reason[, userMissing]} of a flat definition (GET /api/features' fields) as the
+    server decides: disabled, then an active quota rule, then the strategy."""
+    if not is_local(flag):
+        raise ValueError(f"flag {flag.get('key')!r} has rules its flat definition cannot say: evaluate it with LocalFlags or OFREP")
+    compiled = compile_flag({**flag, "strategies": _flat_strategies(flag), "variants": [], "dependencies": []})
+    rule = flag.get("activeQuotaRule")
+    return public(quota_evaluation(compiled, rule) if rule and compiled.enabled else evaluate(compiled, user_id))
 
 
 class LocalFlags:
     """Sync definitions with `refresh()` (or every `refresh_interval` seconds in a daemon thread)."""
-
-    PAGE = 500
 
     def __init__(self, base_url: str, api_key: str | None, *, tenant: str, env: str, refresh_interval: float = 15.0,
                  timeout: float = 10.0, on_error: Callable[[FlagMeterError], None] | None = None,
@@ -93,7 +59,7 @@ class LocalFlags:
         headers = {"accept": "application/json", **({"authorization": f"Bearer {api_key}"} if api_key else {})}
         self._http = httpx.Client(base_url=base_url.rstrip("/"), headers=headers, timeout=timeout, transport=transport)
         self.tenant, self.env = tenant, env
-        self._flags: dict[str, dict[str, Any]] = {}
+        self._flags = CompiledFlags({})
         self._etag: str | None = None
         self.counts = {"loaded": 0, "not_modified": 0, "failed": 0}
         self._stop = threading.Event()
@@ -118,44 +84,46 @@ class LocalFlags:
                 if self._on_error:
                     self._on_error(err if isinstance(err, FlagMeterError) else FlagMeterError(str(err)))
 
-    def _page(self, page: int, etag: str | None = None) -> httpx.Response:
-        params: dict[str, str | int] = {"tenant": self.tenant, "env": self.env, "pageSize": self.PAGE, "page": page}
-        r = self._http.get("/api/features", params=params, headers={"if-none-match": etag} if etag else None)
-        if r.status_code not in (200, 304):
-            raise FlagMeterHttpError(r.status_code, None, f"FlagMeter: reading the flags failed ({r.status_code}): {r.text[:200]}")
-        return r
-
     def refresh(self) -> bool:
         """Re-reads the definitions now; True when they changed."""
-        first = self._page(1, self._etag)
-        if first.status_code == 304:
+        params = {"tenant": self.tenant, "env": self.env, "resolve": "true"}
+        r = self._http.get("/api/flags/export", params=params, headers={"if-none-match": self._etag} if self._etag else None)
+        if r.status_code == 304:
             self.counts["not_modified"] += 1
             return False
-        body = first.json()
-        items = list(body["items"])
-        page = 2
-        while (page - 1) * self.PAGE < body["total"]:
-            items.extend(self._page(page).json()["items"])
-            page += 1
-        self._flags = {f["key"]: {**f, "allow": frozenset(f["allow"]), "deny": frozenset(f["deny"])} for f in items}
-        self._etag = first.headers.get("etag")
+        if r.status_code != 200:
+            raise FlagMeterHttpError(r.status_code, None, f"FlagMeter: reading the flags failed ({r.status_code}): {r.text[:200]}")
+        self._flags = CompiledFlags(r.json())
+        self._etag = r.headers.get("etag")
         self.counts["loaded"] += 1
         return True
 
-    def evaluate(self, key: str, user_id: str | None = None) -> dict[str, Any] | None:
-        flag = self._flags.get(key)
-        return evaluate_flag(flag, user_id) if flag and is_local(flag) else None
+    def evaluate(self, key: str, context: Context | str | None = None) -> dict[str, Any] | None:
+        """{value, variant, reason[, userMissing]} for a user (a string: the targetingKey) or a whole
+        evaluation context (any fields the constraints read; tenant and env are this instance's, as
+        OFREP fills them in); None when the tenant has no such flag."""
+        ctx: dict[str, Any] = dict(context) if isinstance(context, Mapping) else {} if context is None else {"targetingKey": context}
+        return self._flags.evaluate(key, {**ctx, "tenant": self.tenant, "env": self.env})
 
-    def get_boolean(self, key: str, default: bool, user_id: str | None = None) -> bool:
-        e = self.evaluate(key, user_id)
-        return e["value"] if e and isinstance(e["value"], bool) else default
+    def _value(self, key: str, default: T, context: Context | str | None, typed: Callable[[Any], bool]) -> T:
+        e = self.evaluate(key, context)
+        return e["value"] if e and typed(e["value"]) else default
 
-    def get_string(self, key: str, default: str, user_id: str | None = None) -> str:
-        e = self.evaluate(key, user_id)
-        return e["value"] if e and isinstance(e["value"], str) else default
+    def get_boolean(self, key: str, default: bool, user_id: Context | str | None = None) -> bool:
+        return self._value(key, default, user_id, lambda v: isinstance(v, bool))
+
+    def get_string(self, key: str, default: str, user_id: Context | str | None = None) -> str:
+        return self._value(key, default, user_id, lambda v: isinstance(v, str))
+
+    def get_number(self, key: str, default: float, context: Context | str | None = None) -> float:
+        return self._value(key, default, context, lambda v: isinstance(v, (int, float)) and not isinstance(v, bool))
+
+    def get_object(self, key: str, default: dict[str, Any], context: Context | str | None = None) -> dict[str, Any]:
+        """A JSON flag's value (a variant's payload)."""
+        return self._value(key, default, context, lambda v: isinstance(v, dict))
 
     def keys(self) -> list[str]:
-        return list(self._flags)
+        return self._flags.keys()
 
     def close(self) -> None:
         self._stop.set()
