@@ -1,6 +1,8 @@
 """AsyncFlagMeter: the same semantics as FlagMeter on asyncio. The sender is a task on the loop of
-the first track(); close() it before the loop ends (at interpreter exit, events still queued are
-sent by a last synchronous post)."""
+the first track(); close() it before the loop ends. At interpreter exit without close(), the events
+still undelivered (queued, or in the batch being posted when the loop stopped) are sent by a last
+synchronous flush; with spill_dir, a sync client replays the folder and leaves there what it
+cannot deliver (_at_exit)."""
 
 from __future__ import annotations
 
@@ -37,6 +39,7 @@ class AsyncFlagMeter(_Base):
         self._closed = False
         self._stopping = False
         self._task: asyncio.Task[None] | None = None
+        self._sending: list[dict[str, Any]] = []
         self._background: set[asyncio.Future[Any]] = set()
         self._journal: Journal | None = None
         if spill_dir:
@@ -152,14 +155,29 @@ class AsyncFlagMeter(_Base):
         return self.stats()
 
     def _at_exit(self) -> None:
-        """The loop is gone: post what is left synchronously, with the same ids."""
-        if not self._queue:
-            return
+        """The interpreter exits and the client was not closed (its loop is gone): what is undelivered,
+        queued and the batch the sender was posting when the loop stopped, is posted by a last
+        synchronous flush with the same ids (a batch the server had committed is answered as
+        duplicates, counted once). With spill_dir a sync client takes the folder over instead: it
+        replays every event not yet settled there, and what it cannot deliver within exit_timeout
+        stays in the folder for the next start."""
         from .client import FlagMeter
-        fm = FlagMeter(self.base_url, None, flush_at_exit=False, on_error=self.on_error, timeout=self.timeout, retry=self.retry)
-        fm._http.headers.update(self.headers)
-        fm._queue.extend(self._queue)
-        fm._counts["accepted"] = len(self._queue)
+        auth = self.headers.get("authorization", "")
+        key = auth[len("Bearer "):] if auth.startswith("Bearer ") else None
+        settings: dict[str, Any] = {"flush_at_exit": False, "on_error": self.on_error, "timeout": self.timeout, "retry": self.retry}
+        if self._journal is not None:
+            if not self._queue and not self._sending:
+                return
+            self._journal.close()
+            fm = FlagMeter(self.base_url, key, spill_dir=self._journal.dir, spill_fsync=self._journal.fsync, **settings)
+        else:
+            pending = [*self._sending, *self._queue]
+            if not pending:
+                return
+            fm = FlagMeter(self.base_url, key, **settings)
+            with fm._cv:
+                fm._queue.extend(pending)
+                fm._counts["accepted"] += len(pending)
         try:
             fm.close(self.exit_timeout)
         except FlagMeterError as err:
@@ -180,6 +198,7 @@ class AsyncFlagMeter(_Base):
                 continue
             batch = [self._queue.popleft() for _ in range(min(self.batch_size, len(self._queue)))]
             self._inflight = len(batch)
+            self._sending = batch  # what an exit without close() still has to post
             async with self._progress:
                 self._progress.notify_all()  # room for blocked track() calls
             try:
@@ -193,6 +212,7 @@ class AsyncFlagMeter(_Base):
                     if id(e) not in kept:
                         self._journal.settle(e)
             self._inflight = 0
+            self._sending = []
             self._finished += len(batch) - len(left)
             self._queue.extendleft(reversed(left))
             async with self._progress:
