@@ -164,6 +164,13 @@ describe('against a real FlagMeter', () => {
     }
     expect(served).toBe('gpt-4o-mini');
     expect(local.evaluate('follows-quota', 'u1')).toEqual(await ofrep('follows-quota', 'u1'));
+    // more usage past the threshold moves the rule's percent, not which rule serves: still a 304
+    const percent = async () => (await s.admin('GET', '/api/flags/export?tenant=local-co&env=prod&resolve=true')).body.flags.find((f: any) => f.key === 'follows-quota').activeQuotaRule.percent;
+    const before = await percent();
+    await fetch(`${s.url}/api/events`, { method: 'POST', headers: { authorization: `Bearer ${s.key}`, 'content-type': 'application/json' }, body: JSON.stringify({ tenant: 'local-co', feature: 'gpt-4o', tokens: 20 }) });
+    for (let i = 0; i < 100 && (await percent()) === before; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(await percent()).toBeGreaterThan(before);
+    expect(await local.refresh()).toBe(false);
     local.close();
   });
 });

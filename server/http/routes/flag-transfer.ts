@@ -7,13 +7,23 @@ import { audited } from '../../db/audit.ts';
 import type { AppDeps } from '../../deps.ts';
 import { describeFlag } from '../../flags/legacy.ts';
 import { exportQuery, flagsDocumentOut, importBody, importResult, playgroundBody, playgroundResult } from '../../flags/schemas.ts';
-import { exportFlags, importFlags, resolvedFlags } from '../../flags/transfer.ts';
+import { exportFlags, importFlags, resolvedFlags, type FlagsDocument } from '../../flags/transfer.ts';
 import { notModified, weakTag } from '../etag.ts';
 import { jsonBody, parseWith } from '../json-body.ts';
 import { send } from '../responses.ts';
 import type { RouteDoc } from '../route-doc.ts';
 import { badField, scopeOf, tenantOf } from './flag-scope.ts';
 import { segmentChanged } from './segments.ts';
+
+/**
+ * A hash of the document's content, so an SDK polling with If-None-Match gets a 304 until something
+ * it evaluates with changes: not exportedAt, nor how far past its threshold an active quota rule is
+ * (that percent moves with every event; which rule serves is what counts).
+ */
+function documentTag(doc: FlagsDocument): string {
+  const flags = doc.flags.map((f) => (f.activeQuotaRule ? { ...f, activeQuotaRule: { ...f.activeQuotaRule, percent: null } } : f));
+  return weakTag(JSON.stringify({ ...doc, exportedAt: null, flags }));
+}
 
 export function flagTransferRouter({ config, pool, invalidator, flags }: AppDeps): Router {
   const router = Router();
@@ -25,8 +35,7 @@ export function flagTransferRouter({ config, pool, invalidator, flags }: AppDeps
     const doc = q.resolve === 'true'
       ? await resolvedFlags(pool, { ...s, tenantId: s.tenantId! }, (rules) => flags.activeRule(s.tenantId!, rules))
       : await exportFlags(pool, s);
-    // a hash of the content (not of exportedAt): an SDK polling with If-None-Match gets a 304 until something changes
-    const tag = weakTag(JSON.stringify({ ...doc, exportedAt: null }));
+    const tag = documentTag(doc);
     res.set({ ETag: tag, 'Cache-Control': 'no-cache' });
     if (notModified(req, tag)) return void res.status(304).end();
     res.set('Content-Disposition', `attachment; filename="flags-${s.tenant ?? 'global'}-${s.env}.json"`);
