@@ -9,8 +9,13 @@ import { modelVectors } from './model.ts';
 
 export const VECTOR_FILES = { 'flag-evaluation.json': flatVectors, 'flag-model.json': modelVectors } as const;
 
-/** A file's text as the generator writes it. */
-export const vectorText = (make: () => unknown) => `${JSON.stringify(make(), null, 1)}\n`;
+/** A file's text as the generator writes it: each item of a top-level list on a line of its own (reviewable diffs). */
+export function vectorText(make: () => Record<string, unknown>): string {
+  const fields = Object.entries(make()).map(([k, v]) => `${JSON.stringify(k)}: ${Array.isArray(v)
+    ? `[\n${v.map((x) => `  ${JSON.stringify(x)}`).join(',\n')}\n ]`
+    : JSON.stringify(v, null, 1).replace(/\n/g, '\n ')}`);
+  return `{\n ${fields.join(',\n ')}\n}\n`;
+}
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   for (const [name, make] of Object.entries(VECTOR_FILES)) {
