@@ -15,7 +15,7 @@ create table flagmeter.alerts (
   period_end timestamp with time zone not null,
   threshold integer not null,
   used_tokens bigint not null,
-  quota bigint not null,
+  quota bigint,
   status text default 'pending'::text not null,
   attempts integer default 0 not null,
   last_error text,
@@ -23,19 +23,31 @@ create table flagmeter.alerts (
   last_attempt_at timestamp with time zone,
   delivered_at timestamp with time zone,
   feature text,
-  constraint alerts_once_per_period UNIQUE NULLS NOT DISTINCT (tenant_id, period_start, threshold, feature),
+  unit text default 'tokens'::text not null,
+  used_cost numeric,
+  budget numeric,
+  constraint alerts_once_per_period UNIQUE NULLS NOT DISTINCT (tenant_id, period_start, threshold, feature, unit),
   constraint alerts_pkey PRIMARY KEY (tenant_id, id),
   constraint alerts_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'delivered'::text, 'failed'::text, 'skipped'::text]))),
-  constraint alerts_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES flagmeter.tenants(id) ON DELETE CASCADE
+  constraint alerts_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES flagmeter.tenants(id) ON DELETE CASCADE,
+  constraint alerts_unit_check CHECK (
+CASE unit
+    WHEN 'tokens'::text THEN ((quota IS NOT NULL) AND (used_cost IS NULL) AND (budget IS NULL))
+    WHEN 'money'::text THEN ((quota IS NULL) AND (used_cost IS NOT NULL) AND (budget IS NOT NULL))
+    ELSE NULL::boolean
+END)
 );
-comment on table flagmeter.alerts is 'One row per tenant, billing period and threshold crossed; delivery to Slack is tracked on the row.';
+comment on table flagmeter.alerts is 'One row per tenant, billing period, limit (the quota, a feature''s limit, the budget) and threshold crossed; delivery to Slack is tracked on the row.';
 comment on column flagmeter.alerts.threshold is 'The percentage of the quota that was crossed.';
-comment on column flagmeter.alerts.used_tokens is 'Usage in the period when the crossing was detected.';
-comment on column flagmeter.alerts.quota is 'The tenant''s monthly_quota (or, for a feature alert, the feature''s limit) when the crossing was detected.';
+comment on column flagmeter.alerts.used_tokens is 'Tokens counted in the period on the limit (the tenant''s, or the feature''s) when the crossing was detected.';
+comment on column flagmeter.alerts.quota is 'The tenant''s monthly_quota (or, for a feature alert, the feature''s limit) when the crossing was detected; null on a money alert.';
 comment on column flagmeter.alerts.status is 'pending (being delivered, maybe retrying), delivered, failed (retries exhausted) or skipped (no webhook, or disabled).';
 comment on column flagmeter.alerts.attempts is 'Delivery attempts made so far.';
 comment on column flagmeter.alerts.last_error is 'Why the last attempt failed: the HTTP status, a network error or the SSRF guard''s refusal; never the remote body.';
 comment on column flagmeter.alerts.feature is 'Null: a quota alert. Set: an alert on this feature''s limit (quota then holds that limit).';
+comment on column flagmeter.alerts.unit is 'tokens: the quota or a feature''s token limit was crossed; money: the tenant''s budget or a feature''s money limit (used_cost, budget).';
+comment on column flagmeter.alerts.used_cost is 'Money alerts: the period''s cost on the limit when the crossing was detected, in the tenant''s currency.';
+comment on column flagmeter.alerts.budget is 'Money alerts: the budget (feature null) or the feature''s money limit crossed, in the tenant''s currency.';
 
 create table flagmeter.api_keys (
   id bigint generated always as identity not null,
@@ -165,19 +177,23 @@ comment on table flagmeter.events_default is 'Safety net for events outside ever
 create table flagmeter.feature_limits (
   tenant_id bigint not null,
   feature text not null,
-  tokens bigint not null,
+  tokens bigint,
   hard boolean default false not null,
   created_at timestamp with time zone default now() not null,
+  monthly_budget numeric(16,6),
   constraint feature_limits_feature_check CHECK (((length(feature) >= 1) AND (length(feature) <= 128))),
+  constraint feature_limits_monthly_budget_check CHECK ((monthly_budget > (0)::numeric)),
+  constraint feature_limits_one_unit CHECK (((tokens IS NULL) <> (monthly_budget IS NULL))),
   constraint feature_limits_pkey PRIMARY KEY (tenant_id, feature),
   constraint feature_limits_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES flagmeter.tenants(id) ON DELETE CASCADE,
   constraint feature_limits_tokens_check CHECK ((tokens > 0))
 );
-comment on table flagmeter.feature_limits is 'Per-feature token limits per billing period (e.g. gpt-4o: 500,000), beside the tenant''s quota. tenant_id leads the primary key so the table can be distributed by tenant.';
+comment on table flagmeter.feature_limits is 'Per-feature limits per billing period, in tokens (e.g. gpt-4o: 500,000) or in the tenant''s currency (gpt-4o: 50.00), beside the tenant''s quota and budget. tenant_id leads the primary key so the table can be distributed by tenant.';
 comment on column flagmeter.feature_limits.feature is 'The feature (events.feature) the limit applies to.';
-comment on column flagmeter.feature_limits.tokens is 'Tokens allowed on this feature per billing period.';
+comment on column flagmeter.feature_limits.tokens is 'Tokens allowed on this feature per billing period (null: the limit is in money).';
 comment on column flagmeter.feature_limits.hard is 'True: checks deny once reached; false: counted and alerted only.';
 comment on column flagmeter.feature_limits.created_at is 'When the limit was set.';
+comment on column flagmeter.feature_limits.monthly_budget is 'Money allowed on this feature per billing period, in the tenant''s currency (null: the limit is in tokens). Checks price the tokens asked for at the feature''s plain price in force, as for the tenant''s budget.';
 
 create table flagmeter.flag_evaluations (
   tenant_id bigint not null,
@@ -419,7 +435,7 @@ comment on column flagmeter.reservations.settled_tokens is 'The tokens of the se
 comment on column flagmeter.reservations.event_id is 'The event that settled it.';
 comment on column flagmeter.reservations.event_key is 'That event''s idempotency key: its retry is answered as a duplicate, not refused.';
 comment on column flagmeter.reservations.check_id is 'The id of the check that took it, if it had one.';
-comment on column flagmeter.reservations.cost is 'The money held against the tenant''s budget: tokens at the feature''s plain price in force when the check took it (null: the tenant had no budget).';
+comment on column flagmeter.reservations.cost is 'The money held against the tenant''s budget and the feature''s money limit: tokens at the feature''s plain price in force when the check took it (null: neither existed).';
 
 create table flagmeter.rollups (
   tenant_id bigint not null,
@@ -1318,6 +1334,25 @@ AS $function$
 $function$;
 comment on function flagmeter.budget_figures(tenant bigint, tz text, billing_day integer, as_of timestamp with time zone) is 'One tenant''s cost in the billing period holding as_of (used) and the cost its open, unexpired reservations hold (reserved), in its currency.';
 
+CREATE OR REPLACE FUNCTION flagmeter.budget_snapshot(tenant_ids bigint[])
+ RETURNS TABLE(tenant_id bigint, feature text, used numeric, limit_money numeric)
+ LANGUAGE sql
+ STABLE
+AS $function$
+  select t.id, l.feature, coalesce(sum(u.cost) filter (where l.feature is null or u.feature = l.feature), 0), l.lim
+  from flagmeter.tenants t
+  cross join lateral flagmeter.billing_period(t.billing_day, t.timezone, now()) p
+  cross join lateral (
+    select null::text as feature, t.monthly_budget as lim where t.monthly_budget is not null
+    union all
+    select fl.feature, fl.monthly_budget from flagmeter.feature_limits fl where fl.tenant_id = t.id and fl.monthly_budget is not null
+  ) l
+  left join lateral flagmeter.period_spend(t.id, t.timezone, p.period_start, p.period_end) u on true
+  where t.id = any (tenant_ids)
+  group by t.id, l.feature, l.lim
+$function$;
+comment on function flagmeter.budget_snapshot(tenant_ids bigint[]) is 'For each tenant in tenant_ids that has one: its money budget (feature null) and each feature limit in money, with the current billing period''s cost (used) and the limit (limit_money), in its currency.';
+
 CREATE OR REPLACE FUNCTION flagmeter.check_entitlement(tenant_slug text, want_feature text, want_tokens bigint, reserve boolean, ttl_seconds integer, check_id text, request jsonb)
  RETURNS jsonb
  LANGUAGE plpgsql
@@ -1326,6 +1361,8 @@ declare
   t flagmeter.tenants;
   fl flagmeter.feature_limits;
   has_limit boolean;
+  has_money boolean;
+  fbud record;
   prior flagmeter.entitlement_checks;
   fig record;
   as_of timestamptz;
@@ -1344,6 +1381,7 @@ declare
 begin
   -- the answer reads the budget's figures only when there is a budget; its shape is fixed here
   select 0::numeric as used, 0::numeric as reserved into bud;
+  select 0::numeric as used, 0::numeric as reserved into fbud;
   select * into t from flagmeter.tenants where slug = tenant_slug;
   if not found then
     return null;
@@ -1366,10 +1404,15 @@ begin
     end if;
   end if;
 
+  -- A feature's limit is in tokens or in money (migration 20), never both: has_limit is a token
+  -- limit (decided with the quota, as before), has_money one in the tenant's currency.
   select * into fl from flagmeter.feature_limits l where l.tenant_id = t.id and l.feature = want_feature;
-  has_limit := found;
+  has_limit := found and fl.tokens is not null;
+  has_money := found and fl.monthly_budget is not null;
 
-  if reserve and (t.quota_hard or (has_limit and fl.hard) or (t.budget_hard and t.monthly_budget is not null)) then
+  -- a hard money limit on the feature takes the same per-tenant lock: a reservation's money is
+  -- decided while no other reservation of the tenant is being decided, so none over-commits it
+  if reserve and (t.quota_hard or ((has_limit or has_money) and fl.hard) or (t.budget_hard and t.monthly_budget is not null)) then
     perform pg_advisory_xact_lock(hashtextextended('flagmeter.reserve:' || t.id, 0));
   end if;
 
@@ -1392,11 +1435,25 @@ begin
     on_feature := has_limit and f_left <= q_left;
   end if;
 
-  -- The money budget (migration 15): the tokens asked for, priced at the feature's plain price in
-  -- force now (0 without a feature or a price), against the period's cost and the open holds' cost.
-  if t.monthly_budget is not null then
+  -- Money: the tokens asked for, priced at the feature's plain price in force now (0 without a
+  -- feature or a price), against the period's cost and the open holds' cost: first the feature's
+  -- money limit, then the tenant's budget. Priced only when either exists, so checks of other
+  -- tenants cost what they did.
+  if t.monthly_budget is not null or has_money then
     select p.plain into unit from flagmeter.price_in_force(t.id, want_feature, as_of) p;
     est := coalesce(n * unit * 0.000001, 0);
+  end if;
+  if has_money then
+    select * into fbud from flagmeter.feature_budget_figures(t.id, t.timezone, t.billing_day, want_feature, as_of);
+    if reason = 'ok' and fl.hard then
+      if fbud.used + fbud.reserved >= fl.monthly_budget then
+        reason := 'feature_budget_exhausted';
+      elsif est > fl.monthly_budget - fbud.used - fbud.reserved then
+        reason := 'feature_budget_would_exceed';
+      end if;
+    end if;
+  end if;
+  if t.monthly_budget is not null then
     select * into bud from flagmeter.budget_figures(t.id, t.timezone, t.billing_day, as_of);
     if reason = 'ok' and t.budget_hard then
       if bud.used + bud.reserved >= t.monthly_budget then
@@ -1411,9 +1468,12 @@ begin
     res_id := gen_random_uuid();
     res_expires := as_of + make_interval(secs => ttl_seconds);
     insert into flagmeter.reservations (tenant_id, id, feature, tokens, created_at, expires_at, check_id, cost)
-    values (t.id, res_id, want_feature, n, as_of, res_expires, check_entitlement.check_id, case when t.monthly_budget is not null then est end);
+    values (t.id, res_id, want_feature, n, as_of, res_expires, check_entitlement.check_id, case when t.monthly_budget is not null or has_money then est end);
     if t.monthly_budget is not null then
       bud.reserved := bud.reserved + est;
+    end if;
+    if has_money then
+      fbud.reserved := fbud.reserved + est;
     end if;
     fig.quota_reserved := fig.quota_reserved + n;
     if want_feature is not null then
@@ -1448,7 +1508,11 @@ begin
     || case when t.monthly_budget is null then '{}'::jsonb else jsonb_build_object('budget', jsonb_build_object(
       'limit', trim_scale(t.monthly_budget)::text, 'used', trim_scale(bud.used)::text, 'reserved', trim_scale(bud.reserved)::text,
       'remaining', trim_scale(greatest(t.monthly_budget - bud.used - bud.reserved, 0))::text, 'estimate', trim_scale(est)::text,
-      'currency', t.currency, 'hard', t.budget_hard)) end;
+      'currency', t.currency, 'hard', t.budget_hard)) end
+    || case when not has_money then '{}'::jsonb else jsonb_build_object('featureBudget', jsonb_build_object(
+      'feature', fl.feature, 'limit', trim_scale(fl.monthly_budget)::text, 'used', trim_scale(fbud.used)::text,
+      'reserved', trim_scale(fbud.reserved)::text, 'remaining', trim_scale(greatest(fl.monthly_budget - fbud.used - fbud.reserved, 0))::text,
+      'estimate', trim_scale(est)::text, 'currency', t.currency, 'hard', fl.hard)) end;
 
   if check_id is not null then
     insert into flagmeter.entitlement_checks (tenant_id, check_id, request, answer)
@@ -1457,7 +1521,7 @@ begin
   return answer;
 end
 $function$;
-comment on function flagmeter.check_entitlement(tenant_slug text, want_feature text, want_tokens bigint, reserve boolean, ttl_seconds integer, check_id text, request jsonb) is 'POST /api/check: may tenant_slug spend want_tokens (on want_feature) now, within its quota, the feature''s limit and its money budget? Returns the answer as JSON (with the reservation when reserve is true and it was allowed, and the budget''s figures when the tenant has one), null for an unknown tenant, {"conflict": "check_id_taken"} when check_id is another caller''s (request.caller differs), or {"conflict": "check_id_reused"} when check_id was used for another request.';
+comment on function flagmeter.check_entitlement(tenant_slug text, want_feature text, want_tokens bigint, reserve boolean, ttl_seconds integer, check_id text, request jsonb) is 'POST /api/check: may tenant_slug spend want_tokens (on want_feature) now, within its quota, the feature''s limit (in tokens or money) and its money budget? Returns the answer as JSON (with the reservation when reserve is true and it was allowed, the budget''s figures when the tenant has one, and featureBudget when the feature''s limit is in money), null for an unknown tenant, {"conflict": "check_id_taken"} when check_id is another caller''s (request.caller differs), or {"conflict": "check_id_reused"} when check_id was used for another request.';
 
 CREATE OR REPLACE FUNCTION flagmeter.check_entitlements(requests jsonb)
  RETURNS jsonb
@@ -1601,6 +1665,20 @@ AS $function$
   from p
 $function$;
 comment on function flagmeter.entitlement_figures(tenant bigint, tz text, billing_day integer, want_feature text, as_of timestamp with time zone) is 'One tenant''s period usage and open, unexpired holds as of as_of: in total (the quota) and on want_feature. One snapshot.';
+
+CREATE OR REPLACE FUNCTION flagmeter.feature_budget_figures(tenant bigint, tz text, billing_day integer, want_feature text, as_of timestamp with time zone)
+ RETURNS TABLE(used numeric, reserved numeric)
+ LANGUAGE sql
+ STABLE
+AS $function$
+  select
+    coalesce((select sum(f.cost) from flagmeter.billing_period(billing_day, tz, as_of) p
+              cross join lateral flagmeter.period_spend(tenant, tz, p.period_start, p.period_end) f
+              where f.feature = want_feature), 0),
+    coalesce((select sum(r.cost) from flagmeter.reservations r
+              where r.tenant_id = tenant and r.feature = want_feature and r.status = 'open' and r.expires_at > as_of), 0)
+$function$;
+comment on function flagmeter.feature_budget_figures(tenant bigint, tz text, billing_day integer, want_feature text, as_of timestamp with time zone) is 'One feature''s cost for one tenant in the billing period holding as_of (used) and the cost its open, unexpired reservations hold (reserved), in the tenant''s currency.';
 
 CREATE OR REPLACE FUNCTION flagmeter.fold_user_rollups()
  RETURNS integer
@@ -1760,13 +1838,13 @@ AS $function$
   cross join lateral (
     select null::text as feature, t.monthly_quota as lim
     union all
-    select fl.feature, fl.tokens from flagmeter.feature_limits fl where fl.tenant_id = t.id
+    select fl.feature, fl.tokens from flagmeter.feature_limits fl where fl.tenant_id = t.id and fl.tokens is not null
   ) l
   left join lateral flagmeter.period_usage(t.id, t.timezone, p.period_start, p.period_end) u on true
   where t.id = any (tenant_ids)
   group by t.id, l.feature, l.lim
 $function$;
-comment on function flagmeter.quota_snapshot(tenant_ids bigint[]) is 'For each tenant in tenant_ids: its quota (feature null) and each feature limit, with the current billing period''s usage (used) and the limit (limit_tokens).';
+comment on function flagmeter.quota_snapshot(tenant_ids bigint[]) is 'For each tenant in tenant_ids: its quota (feature null) and each feature limit in tokens, with the current billing period''s usage (used) and the limit (limit_tokens). Limits in money: budget_snapshot().';
 
 CREATE OR REPLACE FUNCTION flagmeter.tenant_limits_json(tenant bigint)
  RETURNS json
@@ -1790,7 +1868,7 @@ AS $function$
     select fl.feature, fl.tokens, fl.hard,
       coalesce((select sum(tokens) from u where u.feature = fl.feature), 0)::bigint,
       coalesce((select sum(tokens) from r where r.feature = fl.feature), 0)::bigint
-    from flagmeter.feature_limits fl where fl.tenant_id = tenant
+    from flagmeter.feature_limits fl where fl.tenant_id = tenant and fl.tokens is not null
   )
   select coalesce(json_agg(json_build_object(
     'feature', l.feature, 'limit', l.lim, 'hard', l.hard, 'used', l.used, 'reserved', l.held,
@@ -1798,7 +1876,7 @@ AS $function$
     'percent', round(100.0 * l.used / l.lim, 2)) order by l.feature nulls first), '[]')
   from l
 $function$;
-comment on function flagmeter.tenant_limits_json(tenant bigint) is 'A tenant''s limits as the API shows them: the quota first (feature null), then each feature limit, with used, reserved, remaining and overage in the current period.';
+comment on function flagmeter.tenant_limits_json(tenant bigint) is 'A tenant''s token limits as the API shows them: the quota first (feature null), then each feature limit in tokens, with used, reserved, remaining and overage in the current period (limits in money: the usage answer''s featureBudgets).';
 
 CREATE OR REPLACE FUNCTION flagmeter.tg_alerts__webhook_event()
  RETURNS trigger
@@ -1808,12 +1886,14 @@ begin
   perform flagmeter.webhook_emit(new.tenant_id, t.slug,
     case when new.threshold >= 100 then 'quota.exhausted' else 'quota.threshold_crossed' end, 'quota:' || t.slug,
     jsonb_build_object('tenant', t.slug, 'feature', new.feature, 'threshold', new.threshold, 'usedTokens', new.used_tokens,
-      'quota', new.quota, 'periodStart', to_char(new.period_start at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+      'quota', new.quota, 'unit', new.unit, 'usedCost', trim_scale(new.used_cost)::text, 'budget', trim_scale(new.budget)::text,
+      'currency', t.currency,
+      'periodStart', to_char(new.period_start at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
       'periodEnd', to_char(new.period_end at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')))
   from flagmeter.tenants t where t.id = new.tenant_id;
   return null;
 end $function$;
-comment on function flagmeter.tg_alerts__webhook_event() is 'quota.threshold_crossed (below 100%) and quota.exhausted (100% and above) events, from the alert row the tick inserts.';
+comment on function flagmeter.tg_alerts__webhook_event() is 'quota.threshold_crossed (below 100%) and quota.exhausted (100% and above) events, from the alert row the tick inserts (unit money: a budget, with usedCost, budget and currency).';
 
 CREATE OR REPLACE FUNCTION flagmeter.tg_audit_log__tenant_and_actor()
  RETURNS trigger
@@ -2045,6 +2125,7 @@ CREATE OR REPLACE FUNCTION flagmeter.tick_entitlements(as_of timestamp with time
 AS $function$
 declare
   new_alerts bigint[];
+  money_alerts bigint[];
   expired bigint := 0;
   pruned bigint := 0;
   ended_pruned bigint := 0;
@@ -2058,7 +2139,7 @@ begin
     from flagmeter.feature_limits fl
     join flagmeter.tenants t on t.id = fl.tenant_id
     cross join lateral flagmeter.billing_period(t.billing_day, t.timezone, as_of) p
-    where cardinality(t.alert_thresholds) > 0
+    where cardinality(t.alert_thresholds) > 0 and fl.tokens is not null
       and (recent is null or exists (
         select 1 from flagmeter.rollups r where r.tenant_id = t.id and r.minute >= as_of - recent and r.feature = fl.feature))
   ), inserted as (
@@ -2071,6 +2152,40 @@ begin
     returning id
   )
   select coalesce(array_agg(id order by id), '{}') into new_alerts from inserted;
+
+  -- Money crossings (migration 20): the tenant's budget (feature null) and each feature's money
+  -- limit, at the same thresholds, once per tenant, feature, threshold and period (unit 'money' in
+  -- the unique key keeps them apart from the token alerts). used_tokens records the tokens counted
+  -- on that limit, for the record; the period's cost is what crosses.
+  with money_limits as (
+    select t.id as tenant_id, t.alert_thresholds, t.timezone, p.period_start, p.period_end, l.feature, l.lim
+    from flagmeter.tenants t
+    cross join lateral flagmeter.billing_period(t.billing_day, t.timezone, as_of) p
+    cross join lateral (
+      select null::text as feature, t.monthly_budget as lim where t.monthly_budget is not null
+      union all
+      select fl.feature, fl.monthly_budget from flagmeter.feature_limits fl where fl.tenant_id = t.id and fl.monthly_budget is not null
+    ) l
+    where cardinality(t.alert_thresholds) > 0
+      and (recent is null or exists (
+        select 1 from flagmeter.rollups r where r.tenant_id = t.id and r.minute >= as_of - recent))
+  ), money_usage as (
+    select m.*, coalesce(sum(s.cost), 0) as used_cost, coalesce(sum(s.tokens), 0)::bigint as used_tokens
+    from money_limits m
+    left join lateral flagmeter.period_spend(m.tenant_id, m.timezone, m.period_start, m.period_end) s
+      on m.feature is null or s.feature = m.feature
+    group by m.tenant_id, m.alert_thresholds, m.timezone, m.period_start, m.period_end, m.feature, m.lim
+  ), inserted as (
+    insert into flagmeter.alerts (tenant_id, period_start, period_end, threshold, used_tokens, quota, feature, unit, used_cost, budget)
+    select u.tenant_id, u.period_start, u.period_end, th, u.used_tokens, null, u.feature, 'money', u.used_cost, u.lim
+    from money_usage u cross join lateral unnest(u.alert_thresholds) as th
+    where u.used_cost * 100 >= th * u.lim
+    order by 1, 2, 4, 7
+    on conflict on constraint alerts_once_per_period do nothing
+    returning id
+  )
+  select coalesce(array_agg(id order by id), '{}') into money_alerts from inserted;
+  new_alerts := new_alerts || money_alerts;
 
   if recent is null then
     -- Lapsed holds are already ignored by checks; the sweep makes their state say so. Rows a
@@ -2097,7 +2212,7 @@ begin
   return jsonb_build_object('alerts', to_jsonb(new_alerts), 'reservationsExpired', expired, 'checksPruned', pruned, 'reservationsPruned', ended_pruned);
 end
 $function$;
-comment on function flagmeter.tick_entitlements(as_of timestamp with time zone, recent interval, checks_retention interval) is 'Run by the minute job in tick()''s transaction: inserts an alert per new feature-limit crossing (returned as "alerts"), and, when recent is null, marks lapsed reservations expired and deletes check answers and ended reservations older than checks_retention.';
+comment on function flagmeter.tick_entitlements(as_of timestamp with time zone, recent interval, checks_retention interval) is 'Run by the minute job in tick()''s transaction: inserts an alert per new feature-limit crossing and per budget crossing in money (returned as "alerts"), and, when recent is null, marks lapsed reservations expired and deletes check answers and ended reservations older than checks_retention.';
 
 CREATE OR REPLACE FUNCTION flagmeter.tokens_cost(tokens bigint, input bigint, output bigint, cached bigint, p_input numeric, p_output numeric, p_cached numeric, p_plain numeric)
  RETURNS numeric

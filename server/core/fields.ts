@@ -85,3 +85,11 @@ export const isoTime = z.string().describe('ISO 8601, UTC (e.g. 2026-11-22T10:00
 /** An amount of money: the exact decimal as a string ("412.5", "0.0000075"), never a float, never rounded (docs/cost.md). */
 export const money = z.string().regex(/^-?\d+(\.\d+)?$/).describe('exact decimal in the tenant\'s currency, as a string (numeric; trailing zeros dropped, never rounded)');
 export const count = z.number().int().min(0);
+
+/**
+ * A budget as a request gives it: a decimal string or number greater than 0 with at most 10 digits
+ * before the point and 6 after (a numeric(16, 6) column), kept as the exact text ("500.00").
+ */
+export const moneyAmount = (what: string) => z.union([z.string(), z.number({ error: `${what} must be a decimal number or string` })])
+  .transform((v) => (typeof v === 'number' ? String(v) : v.trim()))
+  .refine((s) => /^\d{1,10}(\.\d{1,6})?$/.test(s) && Number(s) > 0, `${what} must be greater than 0, with at most 10 digits before the point and 6 after (e.g. "500.00")`);

@@ -77,7 +77,11 @@ export async function releaseReservation(pool: Pool, id: string, onlyTenant: str
   return r.released_at ? { kind: 'released', reservation: view('released', r.released_at) } : { kind: 'ended', reservation: view(r.status, r.ended_at) };
 }
 
-export interface FeatureLimit { feature: string; tokens: number; hard: boolean }
+/**
+ * A feature's limit: in tokens, or in money (monthlyBudget, exact decimal text), one of the two;
+ * the other is absent, in a request and in the settings answer alike (so an answer can be sent back).
+ */
+export interface FeatureLimit { feature: string; tokens?: number | undefined; monthlyBudget?: string | undefined; hard: boolean }
 
 /** Sets quota_hard and/or replaces the tenant's feature limits (undefined: unchanged). */
 export async function setLimits(client: pg.ClientBase, slug: string, input: { quotaHard?: boolean | undefined; featureLimits?: FeatureLimit[] | undefined }): Promise<void> {
@@ -92,17 +96,18 @@ export async function setLimits(client: pg.ClientBase, slug: string, input: { qu
          delete from flagmeter.feature_limits fl using t
          where fl.tenant_id = t.id and not (fl.feature = any ($2::text[]))
        )
-       insert into flagmeter.feature_limits as fl (tenant_id, feature, tokens, hard)
-       select t.id, x.feature, x.tokens, x.hard from t, unnest($2::text[], $3::bigint[], $4::boolean[]) as x(feature, tokens, hard)
+       insert into flagmeter.feature_limits as fl (tenant_id, feature, tokens, monthly_budget, hard)
+       select t.id, x.feature, x.tokens, x.budget, x.hard from t, unnest($2::text[], $3::bigint[], $5::numeric[], $4::boolean[]) as x(feature, tokens, budget, hard)
        order by x.feature
-       on conflict (tenant_id, feature) do update set tokens = excluded.tokens, hard = excluded.hard`,
-      [slug, l.map((f) => f.feature), l.map((f) => f.tokens), l.map((f) => f.hard)]);
+       on conflict (tenant_id, feature) do update set tokens = excluded.tokens, monthly_budget = excluded.monthly_budget, hard = excluded.hard`,
+      [slug, l.map((f) => f.feature), l.map((f) => f.tokens ?? null), l.map((f) => f.hard), l.map((f) => f.monthlyBudget ?? null)]);
     await client.query('update flagmeter.tenants set updated_at = now() where slug = $1::text', [slug]);
   }
 }
 
 /** SQL for a tenant's feature limits as JSON, beside flagmeter.tenants `t` (for the settings body). */
-export const featureLimitsJson = (t: string) => `(select coalesce(json_agg(json_build_object('feature', fl.feature, 'tokens', fl.tokens, 'hard', fl.hard) order by fl.feature), '[]')
+export const featureLimitsJson = (t: string) => `(select coalesce(jsonb_agg(jsonb_strip_nulls(jsonb_build_object('feature', fl.feature, 'tokens', fl.tokens,
+    'monthlyBudget', trim_scale(fl.monthly_budget)::text, 'hard', fl.hard)) order by fl.feature), '[]')
   from flagmeter.feature_limits fl where fl.tenant_id = ${t}.id)`;
 
 /** Open, unexpired reservations across all tenants: how many and how many tokens (for /metrics). */

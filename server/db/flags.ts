@@ -247,11 +247,20 @@ export async function pruneEvaluationCounts(db: Db, keepDays: number): Promise<n
   return rowCount ?? 0;
 }
 
-export interface QuotaRow { tenantId: number; feature: string | null; used: number; limit: number }
+/**
+ * One limit of a tenant with its use this period: the quota (feature null, unit tokens), a feature's
+ * limit (in tokens or money), the budget (feature null, unit money). used and limit are exact
+ * decimal text ("450", "412.5"): money is never a float.
+ */
+export interface QuotaRow { tenantId: number; feature: string | null; unit: 'tokens' | 'money'; used: string; limit: string }
 
+/** The token limits (quota_snapshot) and the money ones (budget_snapshot) of these tenants, in one statement. */
 export async function quotaSnapshot(db: Db, tenantIds: number[]): Promise<QuotaRow[]> {
-  const { rows } = await db.query(`select tenant_id, feature, used, limit_tokens from flagmeter.quota_snapshot($1::bigint[])`, [tenantIds]);
-  return rows.map((r) => ({ tenantId: r.tenant_id, feature: r.feature, used: r.used, limit: r.limit_tokens }));
+  const { rows } = await db.query(
+    `select tenant_id, feature, 'tokens' as unit, used::text, limit_tokens::text as lim from flagmeter.quota_snapshot($1::bigint[])
+     union all
+     select tenant_id, feature, 'money', trim_scale(used)::text, trim_scale(limit_money)::text from flagmeter.budget_snapshot($1::bigint[])`, [tenantIds]);
+  return rows.map((r) => ({ tenantId: r.tenant_id, feature: r.feature, unit: r.unit, used: r.used, limit: r.lim }));
 }
 
 export async function environmentByName(db: Db, name: string, lock = false): Promise<Environment | undefined> {

@@ -67,6 +67,18 @@ select json_build_object(
   'budget', case when t.monthly_budget is not null then json_build_object(
     'limit', ${moneyText('t.monthly_budget')}, 'used', ${moneyText('total.cost')},
     'percent', round(100.0 * total.cost / t.monthly_budget, 2), 'hard', t.budget_hard) end,
+  'featureBudgets', coalesce((
+    select json_agg(json_build_object(
+      'feature', fl.feature, 'limit', ${moneyText('fl.monthly_budget')}, 'hard', fl.hard,
+      'used', ${moneyText('fb.used')}, 'reserved', ${moneyText('fb.reserved')},
+      'remaining', ${moneyText('greatest(fl.monthly_budget - fb.used - fb.reserved, 0)')},
+      'percent', round(100.0 * fb.used / fl.monthly_budget, 2)) order by fl.feature)
+    from flagmeter.feature_limits fl
+    cross join lateral (
+      select coalesce((select sum(f.cost) from f where f.feature = fl.feature), 0) as used,
+        coalesce((select sum(r.cost) from flagmeter.reservations r
+                  where r.tenant_id = t.id and r.feature = fl.feature and r.status = 'open' and r.expires_at > now()), 0) as reserved) fb
+    where fl.tenant_id = t.id and fl.monthly_budget is not null), '[]'),
   'features', coalesce((
     select json_agg(${featureJson} order by f.tokens desc, f.feature)
     from f), '[]'),

@@ -8,7 +8,7 @@ export interface EntitlementMetrics { checks: Counter<'reason'> }
 export function makeEntitlementMetrics(registry: Registry, outstanding: () => Promise<{ count: number; tokens: number }>): EntitlementMetrics {
   const registers = [registry];
   const checks = new Counter({
-    name: 'flagmeter_entitlement_checks_total', help: 'POST /api/check answers by reason (ok, quota_exhausted, feature_limit_reached, would_exceed, budget_exhausted, budget_would_exceed, unverified)',
+    name: 'flagmeter_entitlement_checks_total', help: 'POST /api/check answers by reason (ok, quota_exhausted, feature_limit_reached, would_exceed, budget_exhausted, budget_would_exceed, feature_budget_exhausted, feature_budget_would_exceed, unverified)',
     labelNames: ['reason'] as const, registers,
   });
   for (const reason of checkReasons) checks.inc({ reason }, 0);

@@ -1,7 +1,7 @@
 // The wire shapes of entitlements: the check, its answer, a reservation, and the limits a tenant
 // update may carry. Built from server/core/fields.ts like every other request schema.
 import { z } from 'zod';
-import { count, INT4_MAX, label, slug, text, money } from '../core/fields.ts';
+import { count, INT4_MAX, label, slug, text, money, moneyAmount } from '../core/fields.ts';
 
 export const RESERVATION_TTL_DEFAULT_SECONDS = 300;
 export const RESERVATION_TTL_MAX_SECONDS = 3600;
@@ -24,7 +24,7 @@ export const checkBody = z.strictObject({
 }).refine((b) => !b.reserve || b.tokens !== undefined, { message: 'reserve needs tokens (how many to hold)', path: ['tokens'] })
   .refine((b) => b.reserve || b.reservationTtlSeconds === undefined, { message: 'reservationTtlSeconds only applies with reserve: true', path: ['reservationTtlSeconds'] });
 
-export const checkReasons = ['ok', 'quota_exhausted', 'feature_limit_reached', 'would_exceed', 'budget_exhausted', 'budget_would_exceed', 'unverified'] as const;
+export const checkReasons = ['ok', 'quota_exhausted', 'feature_limit_reached', 'would_exceed', 'budget_exhausted', 'budget_would_exceed', 'feature_budget_exhausted', 'feature_budget_would_exceed', 'unverified'] as const;
 
 export const reservationAnswer = z.object({ id: z.uuid(), tokens: z.number().int(), expiresAt: z.string() });
 
@@ -49,6 +49,11 @@ export const checkAnswer = z.object({
     estimate: money.describe('the tokens asked for, at the feature\'s plain price in force now (0 without a feature or a price)'),
     currency: z.string(), hard: z.boolean(),
   }).optional().describe('the tenant\'s money budget this period, when it has one (docs/cost.md#budgets)'),
+  featureBudget: z.object({
+    feature: z.string(), limit: money, used: money, reserved: money, remaining: money,
+    estimate: money.describe('the tokens asked for, at the feature\'s plain price in force now (0 without a price)'),
+    currency: z.string(), hard: z.boolean(),
+  }).optional().describe('the feature\'s limit in money this period, when its limit is in money (the token figures are then the quota\'s)'),
   replayed: z.boolean().optional().describe('true: the stored answer of an earlier check with this id'),
 });
 export type CheckAnswer = z.infer<typeof checkAnswer>;
@@ -59,10 +64,17 @@ export const reservationView = z.object({
   createdAt: z.string(), expiresAt: z.string(), endedAt: z.string().nullable(),
 });
 
+/** A feature's limit per billing period: in tokens, or in the tenant's currency (monthlyBudget), one of the two. */
 export const featureLimit = z.strictObject({
   feature: label('feature', 128),
-  tokens: positiveTokens('tokens', Number.MAX_SAFE_INTEGER),
+  tokens: positiveTokens('tokens', Number.MAX_SAFE_INTEGER).optional().describe('tokens per billing period'),
+  monthlyBudget: moneyAmount('monthlyBudget').optional()
+    .describe('instead of tokens: money per billing period in the tenant\'s currency (e.g. "50.00"); checks price the tokens asked for at the feature\'s plain price in force'),
   hard: z.boolean({ error: 'hard must be true or false' }).default(false),
+}).superRefine((l, ctx) => {
+  if ((l.tokens === undefined) === (l.monthlyBudget === undefined)) {
+    ctx.addIssue({ code: 'custom', path: [l.tokens === undefined ? 'tokens' : 'monthlyBudget'], message: 'a feature limit has tokens or monthlyBudget (money), exactly one of them' });
+  }
 });
 
 /** Added to PATCH /api/tenants/:tenant. */
@@ -73,7 +85,13 @@ export const limitFields = {
     .describe('replaces the tenant\'s feature limits ([] removes them all)'),
 };
 
-/** One limit with its figures this period: the quota (feature null) or a feature limit. */
+/** One feature's limit in money with its figures this period, in the tenant's currency. */
+export const featureBudgetUsage = z.object({
+  feature: z.string(), limit: money, hard: z.boolean(), used: money, reserved: money, remaining: money,
+  percent: z.number().describe('used of limit, to 2 decimals'),
+});
+
+/** One limit in tokens with its figures this period: the quota (feature null) or a feature limit. */
 export const limitUsage = z.object({
   feature: z.string().nullable(), limit: z.number().int(), hard: z.boolean(), used: count, reserved: count,
   remaining: count, overage: count, percent: z.number(),

@@ -35,7 +35,9 @@ export function configFrom(b: FlagSettingsBody): FlagConfig {
     variants: variantsFrom(b.variants),
     stickiness: b.stickiness ?? 'default',
     dependencies: (b.dependencies ?? []).map((d) => ({ flag: d.flag, enabled: d.enabled ?? true, variants: d.variants ?? [] })),
-    quotaRules: (b.quotaRules ?? []).map((r) => ({ atPercent: r.atPercent, serve: r.serve, ...(r.feature === undefined ? {} : { feature: r.feature }) })),
+    quotaRules: (b.quotaRules ?? []).map((r) => ({
+      atPercent: r.atPercent, serve: r.serve, ...(r.feature === undefined ? {} : { feature: r.feature }), ...(r.budget ? { budget: true as const } : {}),
+    })),
   };
 }
 

@@ -25,7 +25,7 @@ function canonical(v: unknown): string {
 
 /** Same settings (what promotion calls unchanged). Constraint values compare as sets. */
 export function sameConfig(a: FlagConfig, b: FlagConfig): boolean {
-  const normalRule = (r: QuotaRule) => ({ atPercent: r.atPercent, serve: r.serve, feature: r.feature ?? null });
+  const normalRule = (r: QuotaRule) => ({ atPercent: r.atPercent, serve: r.serve, feature: r.feature ?? null, budget: r.budget ?? false });
   const norm = (c: FlagConfig) => canonical({ ...configOf(c), quotaRules: c.quotaRules.map(normalRule) });
   return norm(a) === norm(b);
 }

@@ -1,13 +1,25 @@
-// Usage snapshots for flags that follow the quota: one query a second (flagmeter.quota_snapshot)
-// for every tenant whose flags carry quota rules, so an evaluation reads its tenant's usage from
+// Usage snapshots for flags that follow the quota or a budget: one query a second
+// (flagmeter.quota_snapshot and budget_snapshot) for every tenant whose flags carry quota rules, so an evaluation reads its tenant's usage from
 // memory. A tenant is watched from its first such evaluation until it has had none for a minute.
 import type { Pool } from '../db/pool.ts';
 import { quotaSnapshot } from '../db/flags.ts';
 import type { Logger } from '../log.ts';
-import type { UsageView } from './evaluate.ts';
+import type { LimitUse, UsageView } from './evaluate.ts';
 import { repeat } from '../pacing.ts';
 
 const FORGET_AFTER_MS = 60_000;
+
+/** Money has at most 12 decimals (a cost); tokens none. */
+const SCALE = 12;
+
+/**
+ * A decimal text ("412.5", "450") as an integer of 10^-12 units: exact, so the rules compare
+ * used and limit of either unit without a float (both of a limit are scaled alike).
+ */
+export function exactUnits(decimal: string): bigint {
+  const [whole, fraction = ''] = decimal.split('.');
+  return BigInt(whole! + fraction.padEnd(SCALE, '0').slice(0, SCALE));
+}
 
 export class QuotaSnapshots {
   private views = new Map<number, UsageView>();
@@ -78,9 +90,10 @@ export class QuotaSnapshots {
     for (const r of rows) {
       const v = views.get(r.tenantId);
       if (!v) continue;
-      const limit = { used: r.used, limit: r.limit };
-      if (r.feature === null) v.quota = limit;
-      else (v.features as Map<string, { used: number; limit: number }>).set(r.feature, limit);
+      const limit = { used: exactUnits(r.used), limit: exactUnits(r.limit) };
+      if (r.feature !== null) (v.features as Map<string, LimitUse>).set(r.feature, limit);
+      else if (r.unit === 'money') v.budget = limit;
+      else v.quota = limit;
     }
     for (const [id, v] of views) this.views.set(id, v);
     this.takenAt = startedAt;

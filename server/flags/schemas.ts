@@ -100,7 +100,9 @@ export const quotaRuleSchema = z.strictObject({
   atPercent: int4('atPercent').min(1, 'atPercent must be at least 1').max(1000, 'atPercent must be at most 1000')
     .describe('percent of the quota (or of the feature\'s limit) at which the rule applies'),
   serve: z.union([z.boolean(), flagValue]).describe('the value served: a boolean flag serves booleans; a string flag a string, or true/false for its on/off value; number and json flags true/false (their on/off value)'),
-  feature: label('feature', 200).optional().describe('follow this feature\'s limit instead of the tenant\'s monthly quota; without such a limit the rule does not apply'),
+  feature: label('feature', 200).optional().describe('follow this feature\'s limit (in tokens or money, as it is set) instead of the tenant\'s monthly quota; without such a limit the rule does not apply'),
+  budget: z.boolean({ error: 'budget must be true or false' }).optional()
+    .describe('true: follow the tenant\'s monthly budget in money instead of its quota; without a budget the rule does not apply'),
 });
 
 const LEGACY_FIELDS = ['percentage', 'allow', 'deny', 'group'] as const;
@@ -166,8 +168,9 @@ function checkFlag(b: Omit<z.infer<typeof flagFields>, 'tenant' | 'env'>, ctx: z
   b.quotaRules?.forEach((r, i) => {
     if (type === 'boolean' && typeof r.serve !== 'boolean') issue(['quotaRules', i, 'serve'], 'a boolean flag serves true or false');
     if ((type === 'number' || type === 'json') && typeof r.serve !== 'boolean') issue(['quotaRules', i, 'serve'], `a quota rule of a ${type} flag serves true or false (its on or off value)`);
-    const id = `${r.feature ?? ''}\u0000${r.atPercent}`;
-    if (seen.has(id)) issue(['quotaRules', i, 'atPercent'], `two rules at ${r.atPercent}%${r.feature ? ` of ${r.feature}` : ''}`);
+    if (r.budget && r.feature !== undefined) issue(['quotaRules', i, 'budget'], 'a rule with a feature follows that feature\'s limit, in tokens or money as it is set; budget: true is the tenant\'s budget');
+    const id = `${r.budget ? '\u0001' : r.feature ?? ''}\u0000${r.atPercent}`;
+    if (seen.has(id)) issue(['quotaRules', i, 'atPercent'], `two rules at ${r.atPercent}%${r.feature ? ` of ${r.feature}` : r.budget ? ' of the budget' : ''}`);
     seen.add(id);
   });
 }
@@ -196,7 +199,7 @@ export const environmentChange = z.strictObject({ name: slug.optional(), positio
   .refine((b) => b.name !== undefined || b.position !== undefined, 'send name or position');
 
 // answers
-const quotaRuleOut = z.object({ atPercent: z.number(), serve: z.union([z.boolean(), z.string()]), feature: z.string().optional() });
+const quotaRuleOut = z.object({ atPercent: z.number(), serve: z.union([z.boolean(), z.string()]), feature: z.string().optional(), budget: z.boolean().optional().describe('true: follows the tenant\'s money budget') });
 const activeQuotaRuleOut = quotaRuleOut.extend({ percent: z.number() }).nullable();
 const valueOut = z.union([z.boolean(), z.string(), z.number(), z.record(z.string(), z.unknown())]);
 export const constraintOut = z.object({

@@ -4,7 +4,7 @@
 import type { Config } from '../config.ts';
 import { withTransaction, type Pool } from '../db/pool.ts';
 import { lockAlertForDelivery, recordAttempt } from '../db/alerts.ts';
-import { alertText, postToSlack } from './slack.ts';
+import { alertText, moneyAlertText, postToSlack } from './slack.ts';
 import { maskUrlIn } from '../core/mask.ts';
 import type { EnqueueDelivery } from './tick.ts';
 import { policyFor, type WebhookPolicy } from '../webhooks/ssrf.ts';
@@ -34,7 +34,8 @@ export async function deliverAlert(pool: Pool, enqueue: EnqueueDelivery, config:
       return { status: 'skipped', error };
     }
 
-    const result = await postToSlack(url, alertText(alert.tenant, alert.usedTokens, alert.quota, alert.feature), config.ALERT_HTTP_TIMEOUT_MS, policy);
+    const text = alert.money ? moneyAlertText(alert.tenant, alert.money, alert.feature) : alertText(alert.tenant, alert.usedTokens, alert.quota!, alert.feature);
+    const result = await postToSlack(url, text, config.ALERT_HTTP_TIMEOUT_MS, policy);
     const attempts = alert.attempts + 1;
     if (result.ok) {
       await recordAttempt(client, alertId, { status: 'delivered', attempted: true, error: null });

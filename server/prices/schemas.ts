@@ -2,7 +2,7 @@
 // out (numeric in PostgreSQL, never a float); on the way in a string or a JSON number is accepted,
 // at most 8 digits before the point and 6 after (numeric(14, 6)).
 import { z } from 'zod';
-import { isoTime, label, money, slug } from '../core/fields.ts';
+import { isoTime, label, money, moneyAmount, slug } from '../core/fields.ts';
 
 const DECIMAL = /^\d{1,8}(\.\d{1,6})?$/;
 
@@ -56,10 +56,7 @@ export const currencyAnswer = z.object({ tenant: slug, currency: z.string() });
 
 /** A monthly budget in the tenant's currency, at most 10 digits before the point and 6 after (numeric(16, 6)). */
 export const budgetBody = z.strictObject({
-  monthlyBudget: z.union([z.string(), z.number({ error: 'monthlyBudget must be a decimal number or string' })])
-    .transform((v) => (typeof v === 'number' ? String(v) : v.trim()))
-    .refine((s) => /^\d{1,10}(\.\d{1,6})?$/.test(s) && Number(s) > 0, 'monthlyBudget must be greater than 0, with at most 10 digits before the point and 6 after (e.g. "500.00")')
-    .nullable().describe('money per billing period in the tenant\'s currency; null removes the budget'),
+  monthlyBudget: moneyAmount('monthlyBudget').nullable().describe('money per billing period in the tenant\'s currency; null removes the budget'),
   hard: z.boolean({ error: 'hard must be true or false' }).default(false).describe('true: checks deny what would pass it; false: shown, never enforced'),
 });
 

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { count, httpUrl, int4, int8, isoTime, label, money, slug, text } from '../core/fields.ts';
 import { buckets } from '../db/series.ts';
-import { limitFields, limitUsage } from '../entitlements/schemas.ts';
+import { featureBudgetUsage, limitFields, limitUsage } from '../entitlements/schemas.ts';
 import { alertBody } from '../jobs/schemas.ts';
 
 const isTimezone = (tz: string) => {
@@ -60,9 +60,10 @@ export const featureSpend = z.object({
 });
 
 export const usageBody = tenantUsage.extend({
-  limits: z.array(limitUsage).describe('the quota first, then each feature limit'),
+  limits: z.array(limitUsage).describe('the quota first, then each feature limit in tokens'),
   budget: z.object({ limit: money, used: money, percent: z.number(), hard: z.boolean() }).nullable()
     .describe('the money budget this period (null: none): used is totalCost, percent of limit to 2 decimals'),
+  featureBudgets: z.array(featureBudgetUsage).describe('each feature limit in money, by feature (docs/cost.md#budgets)'),
   features: z.array(featureSpend),
   alerts: z.array(alertBody).describe('the latest 20'),
 });
@@ -84,7 +85,10 @@ export const tenantSettings = z.object({
   alertThresholds: z.array(z.number().int()), rateLimitPerSecond: z.number().int().nullable(), rateLimitBurst: z.number().int().nullable(),
   webhook: webhookView.nullable(), createdAt: isoTime, updatedAt: isoTime,
   quotaHard: z.boolean().describe('true: checks deny at the quota'),
-  featureLimits: z.array(z.object({ feature: z.string(), tokens: z.number().int(), hard: z.boolean() })),
+  featureLimits: z.array(z.object({
+    feature: z.string(), tokens: z.number().int().optional().describe('the limit in tokens (absent: in money)'),
+    monthlyBudget: money.optional().describe('the limit in the tenant\'s currency (absent: in tokens)'), hard: z.boolean(),
+  })),
 });
 
 export const tenantDeleted = z.object({ deleted: z.string(), eventsDeleted: count });

@@ -5,6 +5,7 @@ import { describe, expect, test } from '@jest/globals';
 import { bucket, murmur3 } from '../../server/flags/murmur3.ts';
 import { compile, evaluate, type UsageView } from '../../server/flags/evaluate.ts';
 import { legacyStrategies, type LegacyStrategy } from '../../server/flags/legacy.ts';
+import { exactUnits } from '../../server/flags/quota.ts';
 import type { Flag } from '../../server/flags/model.ts';
 
 const require = createRequire(import.meta.url);
@@ -128,5 +129,23 @@ describe('evaluation', () => {
     expect(evaluate(flag, 'u', usage(10, { used: 60, limit: 100 }))).toMatchObject({ value: 'small', quota: { percent: 60 } });
     // a disabled flag stays off whatever the usage
     expect(evaluate(compile({ ...flag.flag, enabled: false }, false), 'u', usage(1000)).reason).toBe('DISABLED');
+  });
+
+  test('budget rules compare money exactly (decimal text scaled to integers, never a float)', () => {
+    const flag = compile({ ...base, quotaRules: [{ atPercent: 100, serve: false, budget: true }, { atPercent: 30, serve: false, feature: 'gpt-4o' }] }, false);
+    const usage = (used: string, limit: string, feature?: [string, string]): UsageView => ({
+      quota: { used: 0, limit: 1000 }, budget: { used: exactUnits(used), limit: exactUnits(limit) },
+      features: new Map(feature ? [['gpt-4o', { used: exactUnits(feature[0]), limit: exactUnits(feature[1]) }]] : []),
+    });
+    expect(exactUnits('412.5')).toBe(412_500_000_000_000n);
+    expect(exactUnits('0.000000000001')).toBe(1n);
+    // one 10^-12 short of the limit is not 100%
+    expect(evaluate(flag, 'u', usage('499.999999999999', '500'))).toMatchObject({ value: true, noLimit: ['gpt-4o'] });
+    expect(evaluate(flag, 'u', usage('500', '500.000000'))).toMatchObject({ value: false, variant: 'quota-100-budget', quota: { percent: 100 } });
+    // 0.1 + 0.2 is 0.30000000000000004 in floats: exactly 30% here, and its percent is not 30.000000000000004
+    expect(evaluate(flag, 'u', usage('1', '500', ['0.3', '1']))).toMatchObject({ value: false, variant: 'quota-30-gpt-4o', quota: { percent: 30 } });
+    expect(evaluate(flag, 'u', usage('1', '500', ['0.299999999999', '1']))).toMatchObject({ value: true, reason: 'STATIC' });
+    // without a budget the rule does not apply, and says so
+    expect(evaluate(flag, 'u', { quota: { used: 0, limit: 1 }, features: new Map() })).toMatchObject({ value: true, noBudget: true });
   });
 });

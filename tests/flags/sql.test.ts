@@ -95,10 +95,10 @@ test('quota_snapshot: one row per tenant asked for, the monthly quota of its cur
   ]);
   const rows = await quotaSnapshot(db.pool, [ids.acme!, ids.globex!]);
   expect(rows.sort((a, b) => a.tenantId - b.tenantId)).toEqual([
-    { tenantId: ids.acme, feature: null, used: 450, limit: 1000 },
-    { tenantId: ids.globex, feature: null, used: 60, limit: 50 },
+    { tenantId: ids.acme, feature: null, unit: 'tokens', used: '450', limit: '1000' },
+    { tenantId: ids.globex, feature: null, unit: 'tokens', used: '60', limit: '50' },
   ]);
-  expect(await quotaSnapshot(db.pool, [ids.idle!])).toEqual([{ tenantId: ids.idle, feature: null, used: 0, limit: 1000000 }]);
+  expect(await quotaSnapshot(db.pool, [ids.idle!])).toEqual([{ tenantId: ids.idle, feature: null, unit: 'tokens', used: '0', limit: '1000000' }]);
 });
 
 test('the migration to strategies rewrites every old flag as the strategies its flat form means (global ones too)', async () => {

@@ -108,8 +108,8 @@ describe('the usage read statement', () => {
     const before = async (slug: string) => {
       const [all, features, alerts, l, cost] = await Promise.all([listUsage(db.pool), featureUsage(slug), listAlerts(db.pool, { tenant: slug, limit: 20 }), limits(slug), spend(slug)]);
       const u = all.find((t) => t.tenant === slug);
-      // no budget set on these tenants (docs/cost.md#budgets)
-      return u && { ...u, ...cost, limits: l, budget: null, features, alerts };
+      // no budget and no feature limit in money on these tenants (docs/cost.md#budgets)
+      return u && { ...u, ...cost, limits: l, budget: null, featureBudgets: [], features, alerts };
     };
     for (const slug of ['globex-inc', 'doomed']) {
       const now = JSON.parse((await usageBody(db.pool, slug))!);

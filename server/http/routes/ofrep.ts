@@ -38,12 +38,15 @@ function answer(key: string, { flag, result }: Evaluated, env: string): Success 
   if (flag.inherited) metadata.inherited = true;
   if (result.quota) {
     const { rule, percent } = result.quota;
-    metadata.quotaRule = `at ${rule.atPercent}% of ${rule.feature === undefined ? 'the monthly quota' : `the ${rule.feature} limit`} serve ${JSON.stringify(rule.serve)}`;
+    const of = rule.budget ? 'the monthly budget' : rule.feature === undefined ? 'the monthly quota' : `the ${rule.feature} limit`;
+    metadata.quotaRule = `at ${rule.atPercent}% of ${of} serve ${JSON.stringify(rule.serve)}`;
     metadata.quotaAtPercent = rule.atPercent;
     metadata.quotaPercent = percent;
     if (rule.feature !== undefined) metadata.quotaFeature = rule.feature;
+    if (rule.budget) metadata.quotaBudget = true;
   }
   if (result.noLimit) metadata.quotaRulesWithoutLimit = result.noLimit.join(',');
+  if (result.noBudget) metadata.quotaRulesWithoutBudget = true;
   if (result.unmetDependency !== undefined) metadata.unmetDependency = result.unmetDependency;
   if (result.strategy !== undefined) {
     // which strategy decided: what a playground shows as the why

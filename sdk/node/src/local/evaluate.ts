@@ -53,16 +53,25 @@ export interface Evaluation {
   quota?: { rule: QuotaRule; percent: number };
   /** Features named by rules for which the tenant has no limit (such rules do not apply). */
   noLimit?: string[];
+  /** Budget rules (budget: true) did not apply: the tenant has no money budget. */
+  noBudget?: true;
   /** The parent flag whose requirement was not met (the flag is off). */
   unmetDependency?: string;
   /** The index of the strategy that decided (in flag.strategies). */
   strategy?: number;
 }
 
-/** Usage against each limit of one tenant: the quota (feature null) and per-feature limits. */
+/**
+ * Use of one limit: tokens, or money in exact units (QuotaSnapshots scales it to integers), never a
+ * float, so the comparison with a rule's percent is exact.
+ */
+export interface LimitUse { used: number | bigint; limit: number | bigint }
+
+/** Usage against each limit of one tenant: the quota, per-feature limits (tokens or money), the money budget. */
 export interface UsageView {
-  quota: { used: number; limit: number } | undefined;
-  features: ReadonlyMap<string, { used: number; limit: number }>;
+  quota: LimitUse | undefined;
+  features: ReadonlyMap<string, LimitUse>;
+  budget?: LimitUse | undefined;
 }
 
 /** Segment constraints by name, as a flag's scope sees them (its tenant's, then the global ones). */
@@ -106,31 +115,37 @@ function served(f: CompiledFlag, serve: boolean | string): FlagValue {
 
 /** How far into its limit the usage is (percent, 2 decimals) once a rule's threshold is reached; undefined before, or without that limit. */
 export function reachedPercent(rule: QuotaRule, usage: UsageView | undefined): number | undefined {
-  const limit = rule.feature === undefined ? usage?.quota : usage?.features.get(rule.feature);
-  // integers on both sides: used/limit >= atPercent/100 without rounding
-  return limit && limit.used * 100 >= rule.atPercent * limit.limit ? Math.round((limit.used * 10000) / limit.limit) / 100 : undefined;
+  const limit = rule.budget ? usage?.budget : rule.feature === undefined ? usage?.quota : usage?.features.get(rule.feature);
+  if (!limit) return undefined;
+  // integers on both sides: used/limit >= atPercent/100 without rounding; the percent rounded half up
+  const used = BigInt(limit.used);
+  const lim = BigInt(limit.limit);
+  if (used * 100n < BigInt(rule.atPercent) * lim) return undefined;
+  return Number((used * 20_000n / lim + 1n) / 2n) / 100;
 }
 
 /** What a flag serves once this quota rule is reached (the SDK's local mode takes the rule the server reports active). */
 export function quotaEvaluation(f: CompiledFlag, rule: QuotaRule, percent: number): Evaluation {
   const value = served(f, rule.serve);
-  return { value, variant: `quota-${rule.atPercent}${rule.feature === undefined ? '' : `-${rule.feature}`}`, reason: 'TARGETING_MATCH', on: value !== f.off, quota: { rule, percent } };
+  return { value, variant: `quota-${rule.atPercent}${rule.budget ? '-budget' : rule.feature === undefined ? '' : `-${rule.feature}`}`, reason: 'TARGETING_MATCH', on: value !== f.off, quota: { rule, percent } };
 }
 
 function applyQuota(f: CompiledFlag, usage: UsageView | undefined): Evaluation | undefined {
   let noLimit: string[] | undefined;
+  let noBudget: true | undefined;
   for (const rule of f.rules) {
+    if (rule.budget && !usage?.budget) {
+      noBudget = true;
+      continue;
+    }
     if (rule.feature !== undefined && !usage?.features.get(rule.feature)) {
       (noLimit ??= []).includes(rule.feature) || noLimit.push(rule.feature);
       continue;
     }
     const percent = reachedPercent(rule, usage);
-    if (percent !== undefined) {
-      const r = quotaEvaluation(f, rule, percent);
-      return noLimit ? { ...r, noLimit } : r;
-    }
+    if (percent !== undefined) return { ...quotaEvaluation(f, rule, percent), ...(noLimit ? { noLimit } : {}), ...(noBudget ? { noBudget } : {}) };
   }
-  return noLimit ? { value: f.off, variant: '', reason: 'DEFAULT', on: false, noLimit } : undefined;
+  return noLimit || noBudget ? { value: f.off, variant: '', reason: 'DEFAULT', on: false, ...(noLimit ? { noLimit } : {}), ...(noBudget ? { noBudget } : {}) } : undefined;
 }
 
 const ON = 'on';
@@ -180,25 +195,26 @@ export function evaluate(f: CompiledFlag, context: EvalContext | string | undefi
   return result;
 }
 
-/** The result, with the features named by quota rules that have no limit (when there are any). */
-function noted(r: Evaluation, noLimit: string[] | undefined): Evaluation {
-  if (noLimit) r.noLimit = noLimit;
+/** The result, with the quota rules that did not apply for want of a limit (features) or a budget. */
+function noted(r: Evaluation, notes: Pick<Evaluation, 'noLimit' | 'noBudget'> | undefined): Evaluation {
+  if (notes?.noLimit) r.noLimit = notes.noLimit;
+  if (notes?.noBudget) r.noBudget = notes.noBudget;
   return r;
 }
 
 function decide(f: CompiledFlag, ctx: EvalContext, usage: UsageView | undefined, pass: EvaluationPass | undefined): Evaluation {
   if (!f.flag.enabled) return { value: f.off, variant: OFF, reason: 'DISABLED', on: false };
-  let noLimit: string[] | undefined;
+  let notes: Pick<Evaluation, 'noLimit' | 'noBudget'> | undefined;
   if (f.rules.length > 0) {
     const q = applyQuota(f, usage);
     if (q?.quota) return q;
-    noLimit = q?.noLimit;
+    notes = q;
   }
   if (f.flag.dependencies.length > 0) {
     const unmet = dependencyUnmet(f, ctx, usage, pass);
-    if (unmet !== undefined) return noted({ value: f.off, variant: OFF, reason: 'DEFAULT', on: false, unmetDependency: unmet }, noLimit);
+    if (unmet !== undefined) return noted({ value: f.off, variant: OFF, reason: 'DEFAULT', on: false, unmetDependency: unmet }, notes);
   }
-  if (f.strategies.length === 0) return noted(serveVariant(f, STATIC_STRATEGY, ctx, 'STATIC'), noLimit);
+  if (f.strategies.length === 0) return noted(serveVariant(f, STATIC_STRATEGY, ctx, 'STATIC'), notes);
   const user = fieldText(ctx, 'targetingKey') || undefined;
   let userMissing = false;
   let split = false;
@@ -224,11 +240,11 @@ function decide(f: CompiledFlag, ctx: EvalContext, usage: UsageView | undefined,
     const reason: Reason = s.targeted ? 'TARGETING_MATCH' : s.bucketed ? 'SPLIT' : 'STATIC';
     const r = s.off ? { value: f.off, variant: OFF, reason, on: false } : serveVariant(f, s, ctx, reason);
     r.strategy = k;
-    return noted(r, noLimit);
+    return noted(r, notes);
   }
   const miss: Evaluation = { value: f.off, variant: OFF, reason: split ? 'SPLIT' : 'DEFAULT', on: false };
   if (userMissing && !split) miss.userMissing = true;
-  return noted(miss, noLimit);
+  return noted(miss, notes);
 }
 
 const STATIC_STRATEGY: CompiledStrategy = { tests: [], readsUser: false, targeted: false, bucketed: false, rollout: 100, stickiness: 'default', group: '', off: false, variants: undefined };

@@ -53,8 +53,11 @@ export interface FlagStrategy {
 /** The flag is on only when its parent is on (enabled true) or off (false), and, with variants, serves one of them. */
 export interface Dependency { flag: string; enabled: boolean; variants: string[] }
 
-/** Served instead of the strategies once the tenant's usage reaches atPercent of its quota (or of `feature`'s limit). */
-export interface QuotaRule { atPercent: number; serve: boolean | string; feature?: string }
+/**
+ * Served instead of the strategies once the tenant's usage reaches atPercent of its quota, of
+ * `feature`'s limit (in tokens or money, as it is set), or, with `budget`, of its money budget.
+ */
+export interface QuotaRule { atPercent: number; serve: boolean | string; feature?: string; budget?: true }
 
 /** The settings of a flag: what a write sends, what promotion compares. */
 export interface FlagConfig {

@@ -385,7 +385,7 @@ def quota_evaluation(f: CompiledFlag, rule: Mapping[str, Any]) -> dict[str, Any]
     """What a flag serves once a quota rule is reached (true/false on a non-boolean flag: its on/off values)."""
     serve = rule["serve"]
     value = (f.on if serve else f.off) if isinstance(serve, bool) and not isinstance(f.on, bool) else serve
-    suffix = f"-{rule['feature']}" if rule.get("feature") is not None else ""
+    suffix = "-budget" if rule.get("budget") else f"-{rule['feature']}" if rule.get("feature") is not None else ""
     return {"value": value, "variant": f"quota-{rule['atPercent']}{suffix}", "reason": "TARGETING_MATCH", "on": value != f.off}
 
 
