@@ -110,6 +110,12 @@ function featuresTable(s: Statement): string {
     + `<td class="num">${esc(tokens(s.eventCount))}</td><td class="num">${esc(money(s.totalCost, s.currency))}</td></tr></tfoot></table>`;
 }
 
+/** The exact total beside the rounded one, when rounding changed it. */
+function exactNote(s: Statement): string {
+  const exact = money(s.totalCost, s.currency);
+  return exact === money(s.totalCost, s.currency, true) ? '' : ` <span class="note">(exact: ${esc(exact)})</span>`;
+}
+
 /** The printable statement of `s`, generated at `generatedAt`. */
 export function statementHtml(s: Statement, generatedAt: Date): string {
   const period = `${day(s.periodStart, s.timezone)} – ${day(new Date(s.periodEnd).getTime() - 1, s.timezone)}`;
@@ -131,7 +137,7 @@ ${s.current ? '<p class="note"><strong>This period is still running:</strong> it
 ${linesTable(s)}
 ${featuresTable(s)}
 <div class="total"><span>Total tokens <strong>${esc(tokens(s.totalTokens))}</strong></span>
-<span>Total cost <strong data-field="totalCost">${esc(money(s.totalCost, s.currency, true))}</strong> <span class="note">(exact: ${esc(money(s.totalCost, s.currency))})</span></span></div>
+<span>Total cost <strong data-field="totalCost">${esc(money(s.totalCost, s.currency, true))}</strong>${exactNote(s)}</span></div>
 </main></body></html>
 `;
 }
