@@ -119,3 +119,12 @@ test('another currency is printed in it, and the current period says it is still
   expect(html).toContain('This period is still running');
   expect(unescape(/data-total-cost="([^"]*)"/.exec(html)![1]!)).toBe(json.totalCost);
 });
+
+test('the OpenAPI document lists the page: format=html and a text/html answer', async () => {
+  const doc = await (await get('/api/openapi.json')).json();
+  const op = doc.paths['/api/tenants/{tenant}/periods/{start}'].get;
+  expect(op.parameters.find((p: any) => p.name === 'format').schema.enum).toEqual(['json', 'csv', 'html']);
+  expect(Object.keys(op.responses['200'].content)).toEqual(['application/json', 'text/csv', 'text/html']);
+  // the other reporting routes stay JSON or CSV
+  expect(Object.keys(doc.paths['/api/tenants/{tenant}/periods'].get.responses['200'].content)).toEqual(['application/json', 'text/csv']);
+});
