@@ -57,14 +57,15 @@ export async function loadTenantRefs(pool: Pool, slugs?: string[]): Promise<Tena
   return rows.map(toRef);
 }
 
-const usageColumns = `tenant, tenant_name, used_tokens, monthly_quota, percent_used, event_count,
+/** report.usage_current's columns as listUsage reads them (db/tenant-budgets.ts reads them too). */
+export const usageColumns = `tenant, tenant_name, used_tokens, monthly_quota, percent_used, event_count,
   period_start, period_end, billing_day, timezone, trim_scale(cost)::text as cost, currency`;
 
-type UsageRow = {
+export type UsageRow = {
   tenant: string; tenant_name: string; used_tokens: number; monthly_quota: number; percent_used: number;
   event_count: number; period_start: Date; period_end: Date; billing_day: number; timezone: string; cost: string; currency: string;
 };
-const toUsage = (r: UsageRow): Usage => ({
+export const toUsage = (r: UsageRow): Usage => ({
   tenant: r.tenant,
   tenantName: r.tenant_name,
   totalTokens: r.used_tokens,

@@ -42,7 +42,8 @@ function operation(route: RouteDoc) {
     const media = s < 400 ? route.produces ?? 'application/json' : 'application/json';
     const schema = typeof doc === 'string' ? (s < 400 ? {} : { $ref: '#/components/schemas/Error' }) : jsonSchema(doc.schema, 'output');
     const csv = route.csv && s < 300 ? { 'text/csv': { schema: { type: 'string', description: 'RFC 4180 CSV with a header row, streamed' } } } : {};
-    return [status, { description, content: { [media]: { schema }, ...csv } }];
+    const html = route.html && s < 300 ? { 'text/html': { schema: { type: 'string', description: 'a self-contained printable HTML page' } } } : {};
+    return [status, { description, content: { [media]: { schema }, ...csv, ...html } }];
   }));
   const error = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } });
   // what the shared middleware answers, so no route forgets it

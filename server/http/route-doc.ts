@@ -26,6 +26,8 @@ export interface RouteDoc {
   produces?: string;
   /** The 2xx is also served as CSV (Accept: text/csv or format=csv). */
   csv?: boolean;
+  /** The 2xx is also served as an HTML page (Accept: text/html or format=html). */
+  html?: boolean;
 }
 
 export interface ResponseDoc { description: string; schema: z.ZodType }

@@ -5,7 +5,7 @@ import type { Request, Response } from 'express';
 import { stringify } from 'csv-stringify/sync';
 
 /** True when the caller asked for CSV: format=csv, or an Accept header that prefers text/csv. */
-export function wantsCsv(req: Request, format: 'json' | 'csv' | undefined): boolean {
+export function wantsCsv(req: Request, format: string | undefined): boolean {
   if (format) return format === 'csv';
   return req.accepts(['application/json', 'text/csv']) === 'text/csv';
 }
@@ -20,7 +20,7 @@ export function clientGone(res: Response): AbortSignal {
 }
 
 /** A file name without characters that would need quoting in Content-Disposition. */
-const safeName = (name: string) => name.replace(/[^A-Za-z0-9._-]+/g, '_');
+export const safeName = (name: string) => name.replace(/[^A-Za-z0-9._-]+/g, '_');
 
 // CRLF between records (RFC 4180); a field holding a lone CR or LF is quoted too, so a name with a
 // newline stays one field for every reader.

@@ -46,10 +46,14 @@ export const tenantParam = slug;
 /** What a period's tokens cost, beside them. */
 export const periodSpend = { totalCost: money, currency: z.string().describe('ISO 4217 code of the tenant\'s currency') };
 
+/** The money budget of a period beside its cost (docs/cost.md#budgets). */
+export const budgetUse = z.object({ limit: money, used: money, percent: z.number(), hard: z.boolean() }).nullable()
+  .describe('the money budget this period (null: none): used is totalCost, percent of limit to 2 decimals');
+
 export const tenantUsage = z.object({
   tenant: z.string(), tenantName: z.string(), totalTokens: count, monthlyQuota: z.number().int(),
   quotaPercent: z.number(), eventCount: count, periodStart: isoTime, periodEnd: isoTime,
-  billingDay: z.number().int(), timezone: z.string(), ...periodSpend,
+  billingDay: z.number().int(), timezone: z.string(), ...periodSpend, budget: budgetUse,
 });
 
 /** A feature's usage in a period: tokens, their parts by kind, and what they cost (docs/cost.md). */
@@ -61,8 +65,6 @@ export const featureSpend = z.object({
 
 export const usageBody = tenantUsage.extend({
   limits: z.array(limitUsage).describe('the quota first, then each feature limit in tokens'),
-  budget: z.object({ limit: money, used: money, percent: z.number(), hard: z.boolean() }).nullable()
-    .describe('the money budget this period (null: none): used is totalCost, percent of limit to 2 decimals'),
   featureBudgets: z.array(featureBudgetUsage).describe('each feature limit in money, by feature (docs/cost.md#budgets)'),
   features: z.array(featureSpend),
   alerts: z.array(alertBody).describe('the latest 20'),

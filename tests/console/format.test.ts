@@ -1,6 +1,8 @@
 // The dashboard's number and date formatting (web/src/format.ts).
 import { describe, expect, test } from '@jest/globals';
-import { compareNames, formatAgo, formatDateTime, formatDay, formatPercent, formatPeriod, formatTokens, formatUntil, usageLevel } from '../../web/src/format.ts';
+import {
+  compareNames, formatAgo, formatBudget, formatDateTime, formatDay, formatMoney, formatMoneyExact, formatPercent, formatPeriod, formatTokens, formatUntil, moneyLeft, usageLevel,
+} from '../../web/src/format.ts';
 import { sortUsers } from '../../web/src/ui/TopUsers.tsx';
 
 describe('formatTokens', () => {
@@ -20,6 +22,37 @@ describe('formatPercent', () => {
     expect(formatPercent(0)).toBe('0%');
     expect(formatPercent(123.7)).toBe('123%');
   });
+});
+
+describe('money, in the tenant\'s currency', () => {
+  test.each([
+    ['412.5', 'USD', '$412.50'], ['500', 'USD', '$500'], ['0', 'USD', '$0'], ['1234567.891', 'USD', '$1,234,567.89'],
+    ['0.005', 'USD', '$0.01'], ['0.0049', 'USD', '< $0.01'], ['0.0000075', 'USD', '< $0.01'],
+    ['99.999', 'EUR', '€100'], ['7.1', 'EUR', '€7.10'], ['1234.5', 'JPY', '¥1,235'], ['0.4', 'JPY', '< ¥1'], ['12.5', 'CHF', 'CHF\u00a012.50'],
+    ['', 'USD', '–'], ['1e3', 'USD', '–'],
+  ])('formatMoney(%p, %p) → %p', (amount, currency, text) => expect(formatMoney(amount, currency)).toBe(text));
+
+  test('formatMoneyExact keeps every decimal the API sent, with no float in between', () => {
+    expect(formatMoneyExact('0.0000075', 'USD')).toBe('$0.0000075');
+    expect(formatMoneyExact('412.5', 'USD')).toBe('$412.50');
+    // past a double's 15-17 significant digits: still exact
+    expect(formatMoneyExact('12345678901234.123456789012', 'EUR')).toBe('€12,345,678,901,234.123456789012');
+  });
+
+  test('formatBudget: "$412.50 of $500 — 82.5%", the percent rounded down like the quota\'s', () => {
+    expect(formatBudget({ used: '412.5', limit: '500', percent: 82.5 }, 'USD')).toBe('$412.50 of $500 — 82.5%');
+    expect(formatBudget({ used: '79.99', limit: '100', percent: 79.99 }, 'EUR')).toBe('€79.99 of €100 — 79.9%');
+    expect(formatBudget({ used: '612', limit: '500', percent: 122.4 }, 'USD')).toBe('$612 of $500 — 122%');
+  });
+});
+
+test('moneyLeft: the limit minus what is used, exact to 12 places, never below 0', () => {
+  expect(moneyLeft('500', '412.5')).toBe('87.5');
+  expect(moneyLeft('0.3', '0.1')).toBe('0.2');
+  expect(moneyLeft('100', '0.000000000001')).toBe('99.999999999999');
+  expect(moneyLeft('500', '500')).toBe('0');
+  expect(moneyLeft('500', '612.25')).toBe('0');
+  expect(moneyLeft('12345678901234.5', '0.25')).toBe('12345678901234.25');
 });
 
 test('usageLevel: red from 80%, over from 100%', () => {

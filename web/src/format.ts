@@ -31,6 +31,65 @@ export function formatPercent(p: number): string {
   return `${v}%`;
 }
 
+// Money: the API sends exact decimal strings ("412.5", "0.0000075") in the tenant's currency. Intl
+// formats the string itself (exact: no float in between), in en-US like every other figure here.
+const moneyFormats = new Map<string, Intl.NumberFormat>();
+function moneyFormat(currency: string, exact: boolean): Intl.NumberFormat {
+  const key = `${currency}|${exact}`;
+  let f = moneyFormats.get(key);
+  if (!f) {
+    const digits = new Intl.NumberFormat('en-US', { style: 'currency', currency }).resolvedOptions().maximumFractionDigits ?? 2;
+    f = new Intl.NumberFormat('en-US', exact
+      ? { style: 'currency', currency, minimumFractionDigits: digits, maximumFractionDigits: 12 }
+      : { style: 'currency', currency, trailingZeroDisplay: 'stripIfInteger' });
+    moneyFormats.set(key, f);
+  }
+  return f;
+}
+
+/** A decimal string as Intl takes it; anything else (a missing figure) is not a number. */
+const decimal = (amount: string) => (/^-?\d+(\.\d+)?$/.test(amount) ? amount as Intl.StringNumericLiteral : undefined);
+
+/**
+ * "$412.50", "$500", "€0.07": to the currency's minor unit, whole amounts without ",00"; an amount
+ * above 0 that would read as 0 reads "< $0.01" (a few tokens of a cheap model), never "$0".
+ */
+export function formatMoney(amount: string, currency: string): string {
+  const d = decimal(amount);
+  if (d === undefined) return '–';
+  const f = moneyFormat(currency, false);
+  const digits = f.resolvedOptions().maximumFractionDigits ?? 2;
+  const unit = (10 ** -digits).toFixed(digits);
+  if (Number(d) > 0 && Number(d) < Number(unit) / 2) return `< ${f.format(unit as Intl.StringNumericLiteral)}`;
+  return f.format(d);
+}
+
+/** "$0.0000075", "$412.50": every decimal the API sent, for titles and statements. */
+export function formatMoneyExact(amount: string, currency: string): string {
+  const d = decimal(amount);
+  return d === undefined ? '–' : moneyFormat(currency, true).format(d);
+}
+
+/** "$412.50 of $500 — 82.5%": a money budget this period. */
+export const formatBudget = (b: { used: string; limit: string; percent: number }, currency: string): string =>
+  `${formatMoney(b.used, currency)} of ${formatMoney(b.limit, currency)} — ${formatPercent(b.percent)}`;
+
+const MONEY_SCALE = 10n ** 12n;
+/** A decimal string (at most 12 places, as the API sends money) in units of 10^-12, exactly. */
+const moneyUnits = (s: string) => {
+  const [whole, frac = ''] = s.replace(/^-/, '').split('.');
+  const units = BigInt(whole!) * MONEY_SCALE + BigInt((frac + '0'.repeat(12)).slice(0, 12));
+  return s.startsWith('-') ? -units : units;
+};
+
+/** What is left of `limit` once `used` is spent, exactly, never below 0: "87.5" of "500" and "412.5". */
+export function moneyLeft(limit: string, used: string): string {
+  const rest = moneyUnits(limit) - moneyUnits(used);
+  if (rest <= 0n) return '0';
+  const frac = String(rest % MONEY_SCALE).padStart(12, '0').replace(/0+$/, '');
+  return `${rest / MONEY_SCALE}${frac ? `.${frac}` : ''}`;
+}
+
 export type Level = 'ok' | 'warning' | 'over';
 export const WARNING_PERCENT = 80;
 

@@ -3,8 +3,7 @@ import { Router } from 'express';
 import { openApiDocument } from '../openapi.ts';
 import type { RouteDoc } from '../route-doc.ts';
 import { securityHeaders } from '../security-headers.ts';
-
-const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+import { escapeHtml as escape } from '../../core/html.ts';
 
 function docsPage(routeDocs: RouteDoc[], doc: ReturnType<typeof openApiDocument>): string {
   const ops = routeDocs.map((r) => {

@@ -16,7 +16,9 @@ import {
   cursorRows, findPeriod, listPeriods, queryCsvStatement, queryStatement, readSnapshot, resolveQueryTenant, statementBody, statementCsvStatement,
   type QueryRow, type QueryTenant,
 } from '../../db/reporting.ts';
-import { clientGone, csvRecords, sendCsv, wantsCsv, type CsvIdle } from '../../reporting/csv.ts';
+import { clientGone, csvRecords, safeName, sendCsv, wantsCsv, type CsvIdle } from '../../reporting/csv.ts';
+import { STATEMENT_CSP, statementHtml, wantsHtml, type Statement } from '../../reporting/statement-html.ts';
+import { pageHeaders } from '../security-headers.ts';
 import type { Exporter } from '../../reporting/export-gate.ts';
 import { isPoolBusy } from '../../db/pool.ts';
 import { formatParam, MAX_JSON_ROWS, planQuery, usageQueryParams } from '../../reporting/query.ts';
@@ -29,6 +31,10 @@ const BATCH = 2000;
 const CSV_FETCH = 4;
 
 const formatOnly = z.strictObject({ format: formatParam });
+const statementQuery = z.strictObject({
+  format: z.enum(['json', 'csv', 'html'], { error: 'format must be json, csv or html' }).optional()
+    .describe('csv for RFC 4180 CSV (the same as Accept: text/csv), html for the printable statement (the same as Accept: text/html); default JSON'),
+});
 const periodStart = z.string().regex(/^\d{4}-\d{2}-\d{2}$|^\d{4}-\d{2}-\d{2}T[0-9:.]+(Z|[+-]\d{2}:?\d{2})$/, 'a period start: its instant (2026-11-01T00:00:00.000Z) or its local date (2026-11-01)');
 
 /** PostgreSQL refused a time that passed the pattern (February 30, hour 25): the client's doing. */
@@ -147,8 +153,9 @@ export function reportingRouter({ pool, reportingPool, exportGate, config }: App
   router.get('/tenants/:tenant/periods/:start', read, async (req, res) => {
     const tenantSlug = tenantParam(req);
     const start = pathParam(req, 'start', periodStart);
-    const { format } = parseWith(formatOnly, req.query, 'The query');
-    const csv = wantsCsv(req, format);
+    const { format } = parseWith(statementQuery, req.query, 'The query');
+    const html = wantsHtml(req, format);
+    const csv = !html && wantsCsv(req, format);
     await inSnapshot(req, tenantSlug, csv, {}, async (client, tenant, idle) => {
       const p = await findPeriod(client, tenant.id, start).catch((err: unknown) => {
         throw isBadTime(err) ? new AppError(400, 'invalid_time', `'${start}' is not a real time.`) : err;
@@ -162,7 +169,15 @@ export function reportingRouter({ pool, reportingPool, exportGate, config }: App
         await sendCsv(res, `statement-${tenant.slug}-${p.start.toISOString().slice(0, 10)}.csv`, ['section', 'day', 'feature', 'user', 'tokens', 'events', 'cost', 'kind', 'price'], rows, signal, idle);
         return;
       }
-      res.type('json').send(await statementBody(client, tenant.id, p.start, p.end));
+      const body = await statementBody(client, tenant.id, p.start, p.end);
+      if (html) {
+        res.status(200).set({
+          ...pageHeaders(STATEMENT_CSP), 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store',
+          'Content-Disposition': `inline; filename="statement-${safeName(tenant.slug)}-${p.start.toISOString().slice(0, 10)}.html"`,
+        }).send(statementHtml(JSON.parse(body) as Statement, new Date()));
+        return;
+      }
+      res.type('json').send(body);
     });
   });
   return router;
@@ -187,8 +202,8 @@ export const reportingRouteDocs: RouteDoc[] = [
   { method: 'get', path: '/api/tenants/{tenant}/periods', scope: 'read', query: formatOnly, csv: true,
     summary: 'Every billing period since the tenant\'s first event: tokens, events, quota, percent, overage, alerts. CSV with Accept: text/csv or format=csv.',
     responses: { 200: { description: 'Periods, oldest first', schema: periodsAnswer }, ...common } },
-  { method: 'get', path: '/api/tenants/{tenant}/periods/{start}', scope: 'read', query: formatOnly, csv: true,
+  { method: 'get', path: '/api/tenants/{tenant}/periods/{start}', scope: 'read', query: statementQuery, csv: true, html: true,
     params: { start: z.string().min(1).max(64).describe('the period start: an instant (2026-11-01T00:00:00Z) or a local date (2026-11-01)') },
-    summary: 'One billing period\'s statement: totals, per feature, per day, top users, alerts. {start} is the period start (instant or local date). CSV with Accept: text/csv or format=csv.',
+    summary: 'One billing period\'s statement: totals, per feature, per day, top users, alerts, and lines per model, kind and price. {start} is the period start (instant or local date). CSV with Accept: text/csv or format=csv; a printable HTML page (no scripts, its own CSP) with Accept: text/html or format=html.',
     responses: { 200: { description: 'The statement', schema: statementAnswer }, ...common, 400: 'Invalid period start or format', 404: 'Unknown tenant or period' } },
 ];

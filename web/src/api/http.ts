@@ -86,3 +86,22 @@ export async function download(path: string, filename: string, accept = 'text/cs
   a.remove();
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
+
+/**
+ * Opens `path` (an HTML page the API renders, e.g. a printable statement) in a new tab, fetched with
+ * the page's key and shown from a Blob URL, as download does. The tab is opened at once, inside the
+ * click, so a popup blocker lets it through, and closed again if the fetch fails.
+ */
+export async function openPage(path: string): Promise<void> {
+  const tab = window.open('', '_blank');
+  try {
+    const res = await send(path, 'text/html', {});
+    const url = URL.createObjectURL(new Blob([await res.text()], { type: 'text/html' }));
+    if (tab) tab.location.href = url;
+    else window.open(url, '_blank');
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
+  } catch (err) {
+    tab?.close();
+    throw err;
+  }
+}

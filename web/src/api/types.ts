@@ -9,6 +9,7 @@ import type { auditList, environmentList, environmentOut, flagBody, flagList, fl
 import type { apiError } from '../../../server/http/responses.ts';
 import type { alertBody } from '../../../server/jobs/schemas.ts';
 import type { invitationAnswer, invitationsAnswer, invitationView, meAnswer, passwordAnswer, personView, registerAnswer, webhookTestAnswer } from '../../../server/people/schemas.ts';
+import type { budgetAnswer } from '../../../server/prices/schemas.ts';
 import type { periodsAnswer, statementAnswer, usageQueryAnswer } from '../../../server/reporting/schemas.ts';
 import type {
   seriesBody, streamChanges, streamSnapshot, streamUnavailable, tenantSettings, tenantUsage, usageBody, webhookView,
@@ -25,6 +26,8 @@ export type FieldError = NonNullable<ErrorBody['error']['details']>[number];
 export type TenantUsage = Of<typeof tenantUsage>;
 export type TenantDetail = Of<typeof usageBody>;
 export type FeatureUsage = TenantDetail['features'][number];
+/** A money budget this period with what is used of it (null: none). */
+export type BudgetUse = TenantUsage['budget'];
 /** One limit with its figures: feature null is the quota. */
 export type LimitView = Of<typeof limitUsage>;
 export type UsageSeries = Of<typeof seriesBody>;
@@ -39,9 +42,12 @@ export type Periods = Of<typeof periodsAnswer>;
 export type Period = Periods['periods'][number];
 export type Statement = Of<typeof statementAnswer>;
 export type QueryAnswer = Of<typeof usageQueryAnswer>;
+export type StatementLine = NonNullable<Statement['lines']>[number];
 
 // tenants (admin)
 export type TenantSettings = Of<typeof tenantSettings>;
+/** What PUT /api/tenants/:tenant/budget answers. */
+export type Budget = Of<typeof budgetAnswer>;
 export type WebhookView = Of<typeof webhookView>;
 export type WebhookTest = Of<typeof webhookTestAnswer>;
 

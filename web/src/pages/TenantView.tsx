@@ -1,29 +1,33 @@
 // One tenant: live totals from the stream, and the details (features, chart, alerts, top users)
 // refetched when its usage moves, at most once a second. The period picker shows a past period
-// instead: its statement and its chart from the query API.
+// instead: its statement and its chart from the query API. Money beside the tokens everywhere: the
+// period's cost, the budget this period (when the tenant has one), the statement's charges, and its
+// printable page.
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError } from '../api/http.ts';
 import { fetchAlerts, fetchSeries, fetchTenant } from '../api/usage.ts';
-import { formatExact, formatPercent, formatPeriod, formatTokens, formatUntil, usageLevel } from '../format.ts';
+import { formatExact, formatMoney, formatMoneyExact, formatPercent, formatPeriod, formatTokens, formatUntil, usageLevel } from '../format.ts';
 import { useThrottled } from '../hooks.ts';
 import { flagsHref } from '../router.ts';
 import { connection, tenants } from '../state.ts';
 import { fetchPeriods, fetchPeriodSeries, fetchStatement, queryPath, statementPath } from '../api/reporting.ts';
-import type { Alert, Bucket, FeatureUsage, LimitView, Period, Statement, UsageSeries } from '../api/types.ts';
+import type { Alert, Bucket, BudgetUse, FeatureUsage, LimitView, Period, Statement, UsageSeries } from '../api/types.ts';
 import { AlertList } from '../ui/AlertList.tsx';
-import { DownloadCsv } from '../ui/DownloadCsv.tsx';
+import { BudgetCard } from '../ui/BudgetCard.tsx';
+import { DownloadCsv, OpenPage } from '../ui/DownloadCsv.tsx';
 import { PeriodPicker } from '../ui/PeriodPicker.tsx';
 import { TopUsers } from '../ui/TopUsers.tsx';
 import { FeatureTable } from '../ui/FeatureTable.tsx';
 import { LimitsCard } from '../ui/LimitsCard.tsx';
+import { StatementLines } from '../ui/StatementLines.tsx';
 import { EmptyState } from '../ui/States.tsx';
 import { LevelBadge, UsageBar } from '../ui/UsageBar.tsx';
 import { UsageChart } from '../ui/UsageChart.tsx';
 import { TenantAdmin } from '../ui/TenantAdmin.tsx';
 
 /** series: an ApiError when the query API cannot draw this bucket exactly for a past period (it says why). */
-// limits: the current period's only (a past statement has none: the card shows what applies now)
-interface Details { detail: { features: FeatureUsage[]; limits?: LimitView[] | undefined }; series: UsageSeries | ApiError; alerts: Alert[]; periods: Period[]; statement: Statement }
+// limits and budget: the current period's only (a past statement has none: the cards show what applies now)
+interface Details { detail: { features: FeatureUsage[]; limits?: LimitView[] | undefined; budget?: BudgetUse | undefined }; series: UsageSeries | ApiError; alerts: Alert[]; periods: Period[]; statement: Statement }
 type Load = { state: 'loading' } | { state: 'ready'; data: Details } | { state: 'error'; error: ApiError };
 
 const asApiError = (err: Error) => (err instanceof ApiError ? err : new ApiError(0, 'unknown', err.message));
@@ -95,6 +99,8 @@ export function TenantView({ slug }: { slug: string }) {
   // a past period shows its statement's figures; the current one the live stream's
   const u = period ? ready?.statement : usage ?? ready?.statement;
   const level = u ? usageLevel(u.quotaPercent) : 'ok';
+  // the budget applies to the current period: live from the stream, else as the details read it
+  const budget = period ? undefined : usage ? usage.budget : ready?.detail.budget;
   return (
     <>
       {back}
@@ -109,6 +115,8 @@ export function TenantView({ slug }: { slug: string }) {
           <PeriodPicker periods={ready.periods} value={period} timezone={u.timezone} onChange={setPeriod} />
           <DownloadCsv path={`${statementPath(slug, ready.statement.periodStart)}?format=csv`} filename={`statement-${slug}.csv`}
             label="Download statement (CSV)" title="Totals, features, days and every end user of this period" />
+          <OpenPage path={`${statementPath(slug, ready.statement.periodStart)}?format=html`} label="Printable statement"
+            title="This period's charges per model and kind, the prices applied and the total, as a page to print or save as PDF" />
         </div>
       )}
       {u && (
@@ -118,11 +126,13 @@ export function TenantView({ slug }: { slug: string }) {
               title={`${formatExact(u.totalTokens)} of ${formatExact(u.monthlyQuota)} tokens`} />
             <Figure label="Of quota" value={formatPercent(u.quotaPercent)} sub={`${formatTokens(Math.max(0, u.monthlyQuota - u.totalTokens))} left`} />
             <Figure label="Events" value={formatTokens(u.eventCount)} sub={u.eventCount ? 'this period' : 'none yet'} title={formatExact(u.eventCount)} />
+            <Figure label="Cost" value={formatMoney(u.totalCost, u.currency)} sub={`in ${u.currency}`} title={formatMoneyExact(u.totalCost, u.currency)} />
             <Figure label="Billing period" value={formatPeriod(u.periodStart, u.periodEnd, u.timezone)} sub={period ? `ended · ${u.timezone}` : `resets ${formatUntil(u.periodEnd)} · ${u.timezone}`} />
           </div>
           <UsageBar percent={u.quotaPercent} label={`${u.tenantName} usage`} large />
         </section>
       )}
+      {budget && u && <BudgetCard budget={budget} currency={u.currency} tenant={slug} />}
       {load.state === 'ready' && load.data.detail.limits && <LimitsCard limits={load.data.detail.limits} tenant={slug} />}
       {load.state === 'error' && (
         <EmptyState tone="error" title="Could not load this tenant's details">
@@ -150,20 +160,24 @@ export function TenantView({ slug }: { slug: string }) {
             : <UsageChart series={ready.series} />)
           : load.state === 'loading' && <EmptyState tone="loading" title="Loading the chart…" />}
       </section>
+      <section class="card" aria-labelledby="features-title">
+        <h2 id="features-title">Features</h2>
+        {ready && u ? <FeatureTable features={ready.detail.features} tenant={slug} currency={u.currency} /> : <EmptyState tone="loading" title="Loading…" />}
+      </section>
+      <section class="card" aria-labelledby="charges-title">
+        <h2 id="charges-title">{period ? 'Charges in the period' : 'Charges this period'}</h2>
+        {ready ? <StatementLines statement={ready.statement} /> : <EmptyState tone="loading" title="Loading…" />}
+      </section>
       <div class="grid2">
-        <section class="card" aria-labelledby="features-title">
-          <h2 id="features-title">Features</h2>
-          {load.state === 'ready' ? <FeatureTable features={load.data.detail.features} tenant={slug} /> : <EmptyState tone="loading" title="Loading…" />}
+        <section class="card" aria-labelledby="users-title">
+          <h2 id="users-title">Top users</h2>
+          {ready ? <TopUsers statement={ready.statement} /> : <EmptyState tone="loading" title="Loading…" />}
         </section>
         <section class="card" aria-labelledby="alerts-title">
           <h2 id="alerts-title">{period ? 'Alerts in this period' : 'Recent alerts'}</h2>
           {load.state === 'ready' ? <AlertList alerts={load.data.alerts} /> : <EmptyState tone="loading" title="Loading…" />}
         </section>
       </div>
-      <section class="card" aria-labelledby="users-title">
-        <h2 id="users-title">Top users</h2>
-        {ready ? <TopUsers statement={ready.statement} /> : <EmptyState tone="loading" title="Loading…" />}
-      </section>
       <TenantAdmin slug={slug} />
     </>
   );

@@ -1,11 +1,13 @@
 // A tenant's settings for an admin: quota, billing day, time zone, thresholds and rate limit; its
-// limits (LimitsForm.tsx); its Slack webhook (set, disable, send a test message and see what came
+// limits (LimitsForm.tsx); its money budget (BudgetForm.tsx); its Slack webhook (set, disable, send a test message and see what came
 // back); deleting it with its data after typing its slug. Shown only with the admin scope; the server checks again.
 import { useEffect, useState } from 'preact/hooks';
 import { Field, FormStatus, formValues, num, useForm, FormActions } from './Form.tsx';
 import { changeTenant, deleteTenant, fetchSettings, setWebhook, testWebhook } from '../api/tenants.ts';
 import type { TenantSettings, WebhookTest } from '../api/types.ts';
 import { LimitsForm } from './LimitsForm.tsx';
+import { BudgetForm } from './BudgetForm.tsx';
+import { tenants } from '../state.ts';
 import { can } from '../me.ts';
 
 const SETTINGS = ['name', 'monthlyQuota', 'billingDay', 'timezone', 'alertThresholds', 'rateLimitPerSecond', 'rateLimitBurst'] as const;
@@ -127,10 +129,13 @@ export function TenantAdmin({ slug }: { slug: string }) {
     return () => ac.abort();
   }, [slug, admin]);
   if (!admin || !t) return null;
+  // the budget as the live stream has it: a save shows there within a poll
+  const usage = tenants.value?.get(slug);
   return (
     <section class="admin" aria-label="Manage this tenant">
       <div class="card"><SettingsForm t={t} onSaved={setT} /></div>
       <div class="card"><LimitsForm t={t} onSaved={setT} /></div>
+      {usage && <div class="card"><BudgetForm slug={slug} budget={usage.budget} currency={usage.currency} /></div>}
       <div class="card"><WebhookForm t={t} onSaved={setT} /></div>
       <div class="card"><DeleteTenant slug={slug} /></div>
     </section>

@@ -1,6 +1,8 @@
 // The overview's table: one row per tenant, sortable by name or usage. On a phone the rows
 // become stacked cards (CSS); the tenant name stays the link, so every row is keyboard reachable.
-import { formatExact, formatPercent, formatPeriod, formatTokens, formatUntil, usageLevel } from '../format.ts';
+// Spend: the period's cost in the tenant's currency, and with a money budget "$412.50 of $500 — 82.5%"
+// over a bar like the tokens'.
+import { formatBudget, formatExact, formatMoney, formatMoneyExact, formatPercent, formatPeriod, formatTokens, formatUntil, usageLevel } from '../format.ts';
 import { tenantHref } from '../router.ts';
 import type { TenantUsage } from '../api/types.ts';
 import { LevelBadge, UsageBar } from './UsageBar.tsx';
@@ -39,6 +41,16 @@ function Row({ t }: { t: TenantUsage }) {
         <span data-testid="tokens">{formatTokens(t.totalTokens)}</span>
         <span class="muted"> / {formatTokens(t.monthlyQuota)}</span>
       </td>
+      <td class="trow__spend" data-testid="spend">
+        {t.budget ? (
+          <div class="spend" title={`${formatMoneyExact(t.budget.used, t.currency)} of ${formatMoneyExact(t.budget.limit, t.currency)} (${t.budget.hard ? 'hard' : 'soft'} budget)`}>
+            <span class="spend__text" data-testid="budget">{formatBudget(t.budget, t.currency)}</span>
+            <UsageBar percent={t.budget.percent} label={`${t.tenantName} budget`} of="budget" />
+          </div>
+        ) : (
+          <span class="spend__text" data-testid="cost" title={formatMoneyExact(t.totalCost, t.currency)}>{formatMoney(t.totalCost, t.currency)}</span>
+        )}
+      </td>
       <td class="trow__period">
         <span>{formatPeriod(t.periodStart, t.periodEnd, t.timezone)}</span>
         <span class="muted">resets {formatUntil(t.periodEnd)}</span>
@@ -55,6 +67,7 @@ export function TenantTable({ rows, sort, onSort }: { rows: TenantUsage[]; sort:
           <SortHeader label="Tenant" col="name" sort={sort} onSort={onSort} />
           <SortHeader label="Usage" col="usage" sort={sort} onSort={onSort} />
           <th scope="col" class="num">Tokens</th>
+          <th scope="col">Spend</th>
           <th scope="col">Billing period</th>
         </tr>
       </thead>

@@ -1,6 +1,6 @@
 // The end users who used the most in the period shown (from the per-user daily rollups): the
 // largest first; equal ones by name, numbers in names read as numbers (user-2 before user-10).
-import { compareNames, formatExact, formatPercent, formatTokens } from '../format.ts';
+import { compareNames, formatExact, formatMoney, formatMoneyExact, formatPercent, formatTokens } from '../format.ts';
 import type { Statement } from '../api/types.ts';
 import { EmptyState } from './States.tsx';
 
@@ -25,7 +25,7 @@ export function TopUsers({ statement }: { statement: Statement }) {
   return (
     <table class="ftable" data-testid="top-users">
       <thead>
-        <tr><th scope="col">User</th><th scope="col">Share</th><th scope="col" class="num">Tokens</th><th scope="col" class="num">Events</th></tr>
+        <tr><th scope="col">User</th><th scope="col">Share</th><th scope="col" class="num">Tokens</th><th scope="col" class="num">Events</th><th scope="col" class="num">Cost</th></tr>
       </thead>
       <tbody>
         {users.map((u) => (
@@ -39,6 +39,7 @@ export function TopUsers({ statement }: { statement: Statement }) {
             </td>
             <td class="num" title={`${formatExact(u.tokens)} tokens`}>{formatTokens(u.tokens)}</td>
             <td class="num" title={formatExact(u.eventCount)}>{formatTokens(u.eventCount)}</td>
+            <td class="num" title={formatMoneyExact(u.cost, statement.currency)}>{formatMoney(u.cost, statement.currency)}</td>
           </tr>
         ))}
       </tbody>

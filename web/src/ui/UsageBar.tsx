@@ -1,13 +1,13 @@
-// A tenant's usage against its quota. The track runs to 120% so the quota itself is a visible
-// mark on every bar, and a tenant over quota is seen past it rather than as just "full".
+// A tenant's usage against its quota (or its money budget: of="budget"). The track runs to 120% so
+// the limit itself is a visible mark on every bar, and a tenant over it is seen past it rather than as just "full".
 import { formatPercent, usageLevel, WARNING_PERCENT } from '../format.ts';
 
 const SCALE = 120;
 const at = (percent: number) => `${(Math.min(percent, SCALE) / SCALE) * 100}%`;
 
-export function UsageBar({ percent, label, large = false }: { percent: number; label: string; large?: boolean }) {
+export function UsageBar({ percent, label, large = false, of = 'quota' }: { percent: number; label: string; large?: boolean; of?: 'quota' | 'budget' }) {
   const level = usageLevel(percent);
-  const text = `${formatPercent(percent)} of quota${level === 'over' ? ', over quota' : level === 'warning' ? `, over ${WARNING_PERCENT}%` : ''}`;
+  const text = `${formatPercent(percent)} of ${of}${level === 'over' ? `, over ${of}` : level === 'warning' ? `, over ${WARNING_PERCENT}%` : ''}`;
   return (
     <div
       class={`bar bar--${level}${large ? ' bar--large' : ''}`}
@@ -27,8 +27,8 @@ export function UsageBar({ percent, label, large = false }: { percent: number; l
   );
 }
 
-export function LevelBadge({ percent }: { percent: number }) {
+export function LevelBadge({ percent, of = 'quota' }: { percent: number; of?: 'quota' | 'budget' }) {
   const level = usageLevel(percent);
   if (level === 'ok') return null;
-  return <span class={`badge badge--${level}`}>{level === 'over' ? 'Over quota' : `Over ${WARNING_PERCENT}%`}</span>;
+  return <span class={`badge badge--${level}`}>{level === 'over' ? `Over ${of}` : `Over ${WARNING_PERCENT}%${of === 'budget' ? ' of budget' : ''}`}</span>;
 }
