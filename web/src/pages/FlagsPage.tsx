@@ -7,10 +7,9 @@ import { ApiError, describe } from '../api/http.ts';
 import { countFlags, fetchEnvironments, fetchFlags, saveFlag, toInput } from '../api/flags.ts';
 import type { Environment, FlagItem, FlagList } from '../api/types.ts';
 import { formatExact } from '../format.ts';
-import { tenantHref } from '../router.ts';
 import { EmptyState } from '../ui/States.tsx';
 import { FlagEditor } from '../ui/FlagEditor.tsx';
-import { FlagsTabs } from '../ui/flags/FlagsTabs.tsx';
+import { FlagsHead } from '../ui/flags/FlagsHead.tsx';
 import { FlagHistory } from '../ui/FlagHistory.tsx';
 import { PromotePanel } from '../ui/PromotePanel.tsx';
 
@@ -98,13 +97,9 @@ export function FlagsPage({ tenant }: { tenant: string }) {
 
   return (
     <>
-      <a class="back" href={tenantHref(tenant)}>← Tenant usage</a>
-      <div class="page__head">
-        <h1 tabIndex={-1}>Feature flags</h1>
-        <span class="muted mono">{tenant}</span>
+      <FlagsHead tenant={tenant} title="Feature flags">
         {load.state === 'ready' && !canWrite && <span class="badge badge--skipped" data-readonly>read-only: this key cannot change flags</span>}
-      </div>
-      <FlagsTabs tenant={tenant} />
+      </FlagsHead>
       <section class="card" aria-labelledby="flags-title">
         <div class="card__head">
           <h2 id="flags-title">Flags in {env ?? '…'}</h2>

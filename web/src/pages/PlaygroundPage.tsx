@@ -10,10 +10,10 @@ import { CONTEXT_FIELDS } from '../flags-draft.ts';
 import { whyWords } from '../flags-words.ts';
 import { compareNames } from '../format.ts';
 import { me } from '../me.ts';
-import { flagsHref, tenantHref } from '../router.ts';
+import { flagsHref } from '../router.ts';
 import { tenantList } from '../state.ts';
 import { ContextFields } from '../ui/flags/ConstraintRow.tsx';
-import { FlagsTabs } from '../ui/flags/FlagsTabs.tsx';
+import { FlagsHead } from '../ui/flags/FlagsHead.tsx';
 import { EmptyState } from '../ui/States.tsx';
 
 interface Row { key: string; value: string }
@@ -81,12 +81,7 @@ export function PlaygroundPage({ tenant }: { tenant: string }) {
 
   return (
     <>
-      <a class="back" href={tenantHref(tenant)}>← Tenant usage</a>
-      <div class="page__head">
-        <h1 tabIndex={-1}>Playground</h1>
-        <span class="muted mono">{tenant}</span>
-      </div>
-      <FlagsTabs tenant={tenant} />
+      <FlagsHead tenant={tenant} title="Playground" />
       <section class="card playground" aria-labelledby="pg-title">
         <h2 id="pg-title">A context <span class="muted">— every flag's value for it, and why (not counted)</span></h2>
         <form class="flag-form" noValidate onSubmit={(ev) => void run(ev)}>

@@ -7,8 +7,7 @@ import { deleteSegment, fetchSegments } from '../api/segments.ts';
 import type { SegmentItem, SegmentList } from '../api/types.ts';
 import { whoWords } from '../flags-words.ts';
 import { can, me } from '../me.ts';
-import { tenantHref } from '../router.ts';
-import { FlagsTabs } from '../ui/flags/FlagsTabs.tsx';
+import { FlagsHead } from '../ui/flags/FlagsHead.tsx';
 import { SegmentForm } from '../ui/flags/SegmentForm.tsx';
 import { EmptyState } from '../ui/States.tsx';
 
@@ -40,12 +39,7 @@ export function SegmentsPage({ tenant }: { tenant: string }) {
   };
   return (
     <>
-      <a class="back" href={tenantHref(tenant)}>← Tenant usage</a>
-      <div class="page__head">
-        <h1 tabIndex={-1}>Segments</h1>
-        <span class="muted mono">{tenant}</span>
-      </div>
-      <FlagsTabs tenant={tenant} />
+      <FlagsHead tenant={tenant} title="Segments" />
       <section class="card" aria-labelledby="segments-title">
         <div class="card__head">
           <h2 id="segments-title">Segments <span class="muted">— reusable sets of constraints; a change reaches every flag that uses one</span></h2>
