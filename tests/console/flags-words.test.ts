@@ -2,7 +2,7 @@
 // strategy and for the whole flag while one builds it.
 import { describe, expect, test } from '@jest/globals';
 import type { ConstraintInput } from '../../web/src/api/types.ts';
-import { alternatives, constraintWords, ruleWords, strategyWords } from '../../web/src/flags-words.ts';
+import { alternatives, constraintWords, ruleWords, strategyWords, whyWords } from '../../web/src/flags-words.ts';
 
 const c = (contextName: string, operator: ConstraintInput['operator'], v: string[] | string, more: Partial<ConstraintInput> = {}): ConstraintInput =>
   ({ contextName, operator, ...(Array.isArray(v) ? { values: v } : { value: v }), ...more });
@@ -39,7 +39,9 @@ describe('strategyWords', () => {
   });
   test('everyone, on; a rollout by a field; a deny rule; segments', () => {
     expect(strategyWords({})).toBe('everyone: on');
-    expect(strategyWords({ rollout: 25, stickiness: 'company' })).toBe('everyone: 25% by company on');
+    expect(strategyWords({ rollout: 25, stickiness: 'company' })).toBe('everyone: 25% on (sticky by company)');
+    expect(strategyWords({ rollout: 25, stickiness: 'company', variants: [{ name: 'a', weight: 100 }] })).toBe("everyone: 25% get 'a' (sticky by company)");
+    expect(strategyWords({ stickiness: 'company' })).toBe('everyone: on');
     expect(strategyWords({ rollout: 25, stickiness: 'default' })).toBe('everyone: 25% on');
     expect(strategyWords({ constraints: [c('email', 'str_ends_with', ['@rival.com'])], serve: 'off' })).toBe("users with email ending with '@rival.com': off");
     expect(strategyWords({ segments: ['beta-testers'], rollout: 50 })).toBe('users in segment beta-testers: 50% on');
@@ -71,5 +73,25 @@ describe('ruleWords', () => {
       strategies: [{}],
       dependencies: [{ flag: 'checkout', variants: ['blue', 'green'] }, { flag: 'legacy', enabled: false }, { flag: 'payments' }],
     })).toBe('if checkout serves blue or green and legacy is off and payments is on: everyone: on');
+  });
+});
+
+describe('whyWords: the playground\'s reason in words', () => {
+  const base = { reason: 'DEFAULT', on: false, strategyIndex: null, strategyName: null, unmetDependency: null, userMissing: false, quotaRule: null };
+  test.each([
+    [{ reason: 'DISABLED' }, 'the flag is disabled'],
+    [{ reason: 'TARGETING_MATCH', on: true, quotaRule: { atPercent: 90, percent: 95 } }, 'quota rule at 90% of the quota (usage at 95%)'],
+    [{ quotaRule: { atPercent: 100, feature: 'gpt-4o', percent: 120 } }, 'quota rule at 100% of the gpt-4o limit (usage at 120%)'],
+    [{ unmetDependency: 'checkout' }, 'parent flag checkout is not as required'],
+    [{ reason: 'TARGETING_MATCH', on: true, strategyIndex: 1, strategyName: 'pro' }, 'strategy 2 “pro” matched'],
+    [{ reason: 'TARGETING_MATCH', on: false, strategyIndex: 0 }, 'strategy 1 matched'],
+    [{ userMissing: true }, 'no strategy matched: the context has no targetingKey, and a strategy needs one'],
+    [{ reason: 'SPLIT' }, 'a strategy matched, but its rollout leaves this user out'],
+    [{}, 'no strategy matched'],
+    [{ reason: 'STATIC', on: true }, 'no strategies: on for everyone'],
+  ])('%j → %p', (w, words) => expect(whyWords({ ...base, ...w })).toBe(words));
+  test('with the strategy that matched, its words', () => {
+    expect(whyWords({ ...base, reason: 'TARGETING_MATCH', on: true, strategyIndex: 0, strategyName: 'eu' }, { constraints: [c('country', 'in', ['DE'])], rollout: 30 }, [{ name: 'v2', weight: 100 }]))
+      .toBe("strategy 1 “eu” matched: users with country DE: 30% get 'v2'");
   });
 });

@@ -59,6 +59,7 @@ test('the segments page creates a segment, its constraints in words', async () =
   expect(await row.locator('td').first().textContent()).toBe("users with email ending with '@acme.test' (any case)");
   expect(await row.locator('[data-used-by]').textContent()).toBe('no flag');
   expect((await call('GET', '/api/segments?tenant=acme')).body.items.map((s: any) => s.name)).toEqual(['beta-testers']);
+  await screenshot(page, 'flag-segments.png', { fullPage: true });
 });
 
 test('the editor builds strategies, variants with a weight bar and a parent; OFREP serves what it says', async () => {
@@ -150,6 +151,24 @@ test('the editor builds strategies, variants with a weight bar and a parent; OFR
   expect(await ofrep(lucky)).toMatchObject({ reason: 'DEFAULT', variant: 'off', metadata: { unmetDependency: 'checkout-v2' } });
   await call('POST', '/api/features', { tenant: 'acme', env: 'dev', key: 'checkout-v2', enabled: true, strategies: [] });
   expect(await ofrep(lucky)).toMatchObject({ reason: 'TARGETING_MATCH' });
+});
+
+test('the editor reads a saved rule back as it was built, and saving it unchanged changes nothing of it', async () => {
+  const rule = (f: any) => ({ type: f.type, onValue: f.onValue, offValue: f.offValue, strategies: f.strategies, variants: f.variants, stickiness: f.stickiness, dependencies: f.dependencies });
+  const find = async () => (await call('GET', '/api/features?tenant=acme&env=dev')).body.items.find((i: any) => i.key === 'model-config');
+  const before = await find();
+  await page.locator('tr[data-flag="model-config"]').getByRole('button', { name: 'Edit' }).click();
+  await page.getByRole('heading', { name: 'Edit model-config' }).waitFor();
+  expect(await label('Strategy').inputValue()).toBe('strategies');
+  expect(await label('Strategy 1, constraint 2: values (comma-separated)').inputValue()).toBe('DE');
+  expect(await label('Strategy 2: segment beta-testers').isChecked()).toBe(true);
+  expect(JSON.parse(await label('Flag variants: value of variant 3').inputValue())).toEqual({ model: 'o3', maxTokens: 32768 });
+  expect(await page.locator('[data-rule-words]').textContent()).toContain("if checkout-v2 is on: users with plan pro and country DE: 30% get 'small' (50%)");
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByRole('heading', { name: 'Edit model-config' }).waitFor({ state: 'detached' });
+  const after = await find();
+  expect(after.version).toBe(before.version + 1);
+  expect(rule(after)).toEqual(rule(before));
 });
 
 test('a parent that would make a cycle is refused, the path shown next to the parents', async () => {

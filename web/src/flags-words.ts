@@ -57,12 +57,12 @@ export function whoWords(s: StrategyLike): string {
 export function strategyWords(s: StrategyLike, flagVariants: readonly Weighted[] = []): string {
   const who = whoWords(s);
   const rollout = s.rollout ?? 100;
-  const sticky = s.stickiness && s.stickiness !== 'default' && rollout < 100 ? ` by ${s.stickiness}` : '';
-  const share = rollout < 100 ? `${rollout}%${sticky} ` : '';
-  if (s.serve === 'off') return `${who}: ${share}off`;
+  const sticky = s.stickiness && s.stickiness !== 'default' && rollout < 100 ? ` (sticky by ${s.stickiness})` : '';
+  const share = rollout < 100 ? `${rollout}% ` : '';
+  if (s.serve === 'off') return `${who}: ${share}off${sticky}`;
   const variants = (s.variants?.length ?? 0) > 0 ? s.variants! : flagVariants;
-  if (variants.length === 0) return `${who}: ${share}on`;
-  if (rollout < 100) return `${who}: ${share}get ${variantWords(variants)}`;
+  if (variants.length === 0) return `${who}: ${share}on${sticky}`;
+  if (rollout < 100) return `${who}: ${share}get ${variantWords(variants)}${sticky}`;
   return `${who} ${who === 'everyone' ? 'gets' : 'get'} ${variantWords(variants)}`;
 }
 

@@ -61,8 +61,8 @@ export function FlagEditor({ tenant, env, flag, existing, onClose, onSaved, onEd
   const [f, setF] = useState<FlagInput>(start);
   const [mode, setMode] = useState<Mode>(start.strategy ?? 'strategies');
   const [rule, setRule] = useState<RuleDraft>(() => draftOf(flag));
-  const [onText, setOnText] = useState(valueText(start.type, start.onValue as never));
-  const [offText, setOffText] = useState(valueText(start.type, start.offValue as never));
+  const [onText, setOnText] = useState(valueText(start.type, start.onValue));
+  const [offText, setOffText] = useState(valueText(start.type, start.offValue));
   const [allow, setAllow] = useState((start.allow ?? []).join('\n'));
   const [deny, setDeny] = useState((start.deny ?? []).join('\n'));
   const [rules, setRules] = useState(rulesText(start.quotaRules));
@@ -207,7 +207,7 @@ export function FlagEditor({ tenant, env, flag, existing, onClose, onSaved, onEd
         {mode === 'strategies'
           ? <StrategyList list={rule.strategies} onChange={(strategies) => patchRule({ strategies })} type={type} flagKey={f.key} flagVariants={preview.variants} segments={segments} errors={paths} />
           : <FlatRule f={{ ...f, strategy: mode }} set={set} allow={allow} setAllow={setAllow} deny={deny} setDeny={setDeny} errors={e} />}
-        <VariantsEditor type={type} list={rule.variants} path="variants" errors={paths} title="Flag variants" onChange={(variants) => patchRule({ variants })} />
+        <VariantsEditor type={type} list={rule.variants} path="variants" errors={paths} title="Flag variants" empty="None: the flag serves its on value (or a strategy's own variants)." onChange={(variants) => patchRule({ variants })} />
         {rule.variants.length > 0 && (
           <Field id="fe-stickiness" name="stickiness" label="Variants sticky by" hint="default (targetingKey, then sessionId, then random), random, or any context field" error={e.stickiness}>{(p) => (
             <input {...p} list="fm-stickiness" value={rule.stickiness} spellcheck={false} onInput={(ev) => patchRule({ stickiness: (ev.target as HTMLInputElement).value })} />

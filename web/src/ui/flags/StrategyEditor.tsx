@@ -78,7 +78,7 @@ export function StrategyEditor({ s, index, count, type, flagKey, flagVariants, s
       </div>
       {['rollout', 'stickiness', 'group'].map((f) => <FieldErrors key={f} errors={errors} path={`${path}.${f}`} />)}
       {s.serve === 'on' && (
-        <VariantsEditor type={type} list={s.variants} path={`${path}.variants`} errors={errors} title={`${label} variants`}
+        <VariantsEditor type={type} list={s.variants} path={`${path}.variants`} errors={errors} title={`${label} variants`} empty="None of its own: it serves the flag's variants (else the on value)." 
           onChange={(variants) => set({ variants })} />
       )}
     </li>

@@ -25,10 +25,12 @@ export function WeightBar({ list }: { list: readonly VariantDraft[] }) {
   );
 }
 
-export function VariantsEditor({ type, list, onChange, path, errors, title }: {
+export function VariantsEditor({ type, list, onChange, path, errors, title, empty }: {
   type: ValueType; list: readonly VariantDraft[]; onChange(list: VariantDraft[]): void;
   /** the API's path of this list: variants, or strategies.<i>.variants */
   path: string; errors: Errors; title: string;
+  /** what is served without variants of its own */
+  empty: string;
 }) {
   const set = (i: number, patch: Partial<VariantDraft>) => onChange(list.map((v, j) => (j === i ? { ...v, ...patch } : v)));
   const add = () => {
@@ -53,6 +55,7 @@ export function VariantsEditor({ type, list, onChange, path, errors, title }: {
       {list.length > 0 && <WeightBar list={list} />}
       <FieldErrors errors={errors} path={path} />
       <div class="variants__tools">
+        {list.length === 0 && <span class="muted">{empty}</span>}
         <button type="button" class="btn btn--small" onClick={add}>Add variant</button>
         {list.length > 1 && <button type="button" class="btn btn--small" onClick={even}>Split evenly</button>}
       </div>
