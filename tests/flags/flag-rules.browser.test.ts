@@ -3,7 +3,8 @@
 // (the weight bar refuses 90%, the form refuses a value that is not JSON) and a parent — saved,
 // then evaluated through OFREP with an evaluate key: a matching context gets a variant, one that
 // matches nothing does not, and the parent switched off switches it off. A parent that would make a
-// cycle is refused with the path next to the parents; the playground shows values and reasons.
+// cycle is refused with the path next to the parents; the playground shows values and reasons; the
+// segments page names the flags using a segment and shows the API's refusal to delete it.
 import { expect, test } from '@jest/globals';
 import type { Page } from 'playwright-core';
 import type { FlagMeter } from '../../server/runtime.ts';
@@ -225,4 +226,16 @@ test('the playground shows every flag\'s value, variant and why', async () => {
   await page.locator('tr[data-result="checkout-v2"] [data-reason]', { hasText: 'DISABLED' }).waitFor();
   expect(await row.locator('[data-why]').textContent()).toContain('parent flag checkout-v2 is not as required');
   await screenshot(page, 'flag-playground.png', { fullPage: true });
+});
+
+test('the segments page names the flags that use a segment, and deleting it is refused while they do', async () => {
+  await page.locator('.flags-tabs').getByRole('link', { name: 'Segments' }).click();
+  const row = page.locator('tr[data-segment="beta-testers"]');
+  await row.locator('[data-used-by]', { hasText: 'dev/model-config' }).waitFor();
+  page.once('dialog', (d) => void d.accept());
+  await row.getByRole('button', { name: 'Delete' }).click();
+  const alert = page.getByRole('alert');
+  await alert.waitFor();
+  expect(await alert.textContent()).toContain("The segment 'beta-testers' is used by acme/dev/model-config");
+  expect((await call('GET', '/api/segments?tenant=acme')).body.items).toHaveLength(1);
 });

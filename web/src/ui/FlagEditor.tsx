@@ -118,7 +118,11 @@ export function FlagEditor({ tenant, env, flag, existing, onClose, onSaved, onEd
     setServerPaths({});
     setRefusal(undefined);
     setTried(true);
-    if (live.problems.length > 0) return;
+    if (live.problems.length > 0) {
+      // the messages are by their fields, perhaps far up: the summary by the button is where the focus goes
+      requestAnimationFrame(() => form.form.current?.querySelector<HTMLElement>('[data-refusal]')?.focus());
+      return;
+    }
     void form.run(async () => {
       try {
         const body = { ...live.body, quotaRules: parseRules(rules) };
@@ -220,7 +224,7 @@ export function FlagEditor({ tenant, env, flag, existing, onClose, onSaved, onEd
             {' '}<span class="mono">100 false</span> or <span class="mono">80 false gpt-4o</span>.</>
         }>{(p) => <textarea {...p} rows={3} value={rules} onInput={(ev) => setRules((ev.target as HTMLTextAreaElement).value)} />}</Field>
         {mode === 'strategies' && <p class="flag-form__words" data-rule-words><span class="muted">In words:</span> {words}</p>}
-        {own.length > 0 && <p class="form__error" role="alert" data-refusal>Not saved: {own.map((p) => `${p.field}: ${p.message}`).join('; ')}</p>}
+        {own.length > 0 && <p class="form__error" role="alert" tabIndex={-1} data-refusal>Not saved: {own.map((p) => `${p.field}: ${p.message}`).join('; ')}</p>}
         {refusal && <p class="form__error" role="alert" data-refusal>{refusal}</p>}
         <FormStatus state={form.state} />
         <div class="flag-form__actions">
