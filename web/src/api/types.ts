@@ -5,7 +5,10 @@
 import type { z } from 'zod';
 import type { auditBody, keyCreated, keyView } from '../../../server/auth/schemas.ts';
 import type { limitUsage } from '../../../server/entitlements/schemas.ts';
-import type { auditList, environmentList, environmentOut, flagBody, flagList, flagListItem, promoteBody, promoteItem, promoteResult } from '../../../server/flags/schemas.ts';
+import type {
+  auditList, constraintSchema, dependencySchema, environmentList, environmentOut, flagBody, flagList, flagListItem, playgroundBody, playgroundResult, promoteBody, promoteItem, promoteResult,
+  segmentBody, segmentList, segmentWritten, strategySchema, variantSchema,
+} from '../../../server/flags/schemas.ts';
 import type { apiError } from '../../../server/http/responses.ts';
 import type { alertBody } from '../../../server/jobs/schemas.ts';
 import type { invitationAnswer, invitationsAnswer, invitationView, meAnswer, passwordAnswer, personView, registerAnswer, webhookTestAnswer } from '../../../server/people/schemas.ts';
@@ -91,3 +94,21 @@ export type FlagBody = z.input<typeof flagBody>;
 /** A flag as the editor holds it: a body with its lists and rules always present. */
 export type FlagInput = FlagBody & Required<Pick<FlagBody, 'quotaRules' | 'type' | 'description'>>;
 export type PromoteInput = z.input<typeof promoteBody>;
+
+// the rule a flag's strategies, variants and parents make (what the editor builds)
+export type ConstraintInput = z.input<typeof constraintSchema>;
+export type Operator = ConstraintInput['operator'];
+export type StrategyInput = z.input<typeof strategySchema>;
+export type VariantInput = z.input<typeof variantSchema>;
+export type DependencyInput = z.input<typeof dependencySchema>;
+export type ValueType = FlagItem['type'];
+export type FlagValue = FlagItem['variants'][number]['value'];
+
+// segments and the playground
+export type SegmentList = Of<typeof segmentList>;
+export type SegmentItem = SegmentList['items'][number];
+export type SegmentInput = z.input<typeof segmentBody>;
+export type SegmentWritten = Of<typeof segmentWritten>;
+export type PlaygroundInput = z.input<typeof playgroundBody>;
+export type PlaygroundResult = Of<typeof playgroundResult>;
+export type PlaygroundItem = PlaygroundResult['flags'][number];

@@ -1,20 +1,23 @@
 // A tenant's feature flags in one environment: strategy in words, an on/off switch, evaluation
-// counts, stale marks, the quota rule serving now; edit, history, and promotion with a dry run.
+// counts, stale marks, the quota rule serving now; edit (the whole rule: ui/FlagEditor.tsx),
+// history, and promotion with a dry run; tabs to the segments and the playground.
 // Self-contained (the people console mounts it as it is); writing needs a flags or admin key.
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, describe } from '../api/http.ts';
 import { countFlags, fetchEnvironments, fetchFlags, saveFlag, toInput } from '../api/flags.ts';
 import type { Environment, FlagItem, FlagList } from '../api/types.ts';
 import { formatExact } from '../format.ts';
-import { tenantHref } from '../router.ts';
 import { EmptyState } from '../ui/States.tsx';
 import { FlagEditor } from '../ui/FlagEditor.tsx';
+import { FlagsHead } from '../ui/flags/FlagsHead.tsx';
 import { FlagHistory } from '../ui/FlagHistory.tsx';
 import { PromotePanel } from '../ui/PromotePanel.tsx';
 
 type Load = { state: 'loading' } | { state: 'ready'; list: FlagList } | { state: 'error'; error: ApiError };
 type Panel = { kind: 'edit'; flag: FlagItem | undefined } | { kind: 'history'; flag: FlagItem } | { kind: 'promote' } | undefined;
 
+/** A served value as the list shows it: text in quotes, a number or JSON as written. */
+const shown = (v: FlagItem['onValue']) => (typeof v === 'string' ? `“${v}”` : JSON.stringify(v));
 const serveText = (v: boolean | string) => (typeof v === 'boolean' ? (v ? 'on' : 'off') : `“${v}”`);
 
 export function ruleText(r: { atPercent: number; serve: boolean | string; feature?: string }): string {
@@ -94,12 +97,9 @@ export function FlagsPage({ tenant }: { tenant: string }) {
 
   return (
     <>
-      <a class="back" href={tenantHref(tenant)}>← Tenant usage</a>
-      <div class="page__head">
-        <h1 tabIndex={-1}>Feature flags</h1>
-        <span class="muted mono">{tenant}</span>
+      <FlagsHead tenant={tenant} title="Feature flags">
         {load.state === 'ready' && !canWrite && <span class="badge badge--skipped" data-readonly>read-only: this key cannot change flags</span>}
-      </div>
+      </FlagsHead>
       <section class="card" aria-labelledby="flags-title">
         <div class="card__head">
           <h2 id="flags-title">Flags in {env ?? '…'}</h2>
@@ -129,7 +129,7 @@ export function FlagsPage({ tenant }: { tenant: string }) {
                     {f.stale && <span class="badge badge--pending" title="Neither evaluated nor changed for 30 days" data-stale>stale</span>}
                     {f.description && <div class="muted flags__desc">{f.description}</div>}
                   </th>
-                  <td>{f.summary}{f.type === 'string' && <div class="muted">“{f.onValue}” / “{f.offValue}”</div>}</td>
+                  <td>{f.summary}{f.type !== 'boolean' && <div class="muted">{shown(f.onValue)} / {shown(f.offValue)}</div>}</td>
                   <td>
                     <label class="switch">
                       <input type="checkbox" role="switch" checked={f.enabled} disabled={!canWrite || busy === f.key}

@@ -11,6 +11,8 @@ import { RegisterPage } from './RegisterPage.tsx';
 import { FlagsHome } from './FlagsHome.tsx';
 import { FlagsPage } from './FlagsPage.tsx';
 import { Overview } from './Overview.tsx';
+import { PlaygroundPage } from './PlaygroundPage.tsx';
+import { SegmentsPage } from './SegmentsPage.tsx';
 import { TenantView } from './TenantView.tsx';
 
 /** `id` keys a tenant's pages, so moving to another tenant starts the page afresh. */
@@ -19,6 +21,8 @@ export function PageFor({ r, id }: { r: Route; id: string }) {
   if (r.name === 'overview') return <Overview />;
   if (r.name === 'tenant') return <TenantView key={id} slug={r.slug} />;
   if (r.name === 'tenantFlags') return <FlagsPage key={id} tenant={r.slug} />;
+  if (r.name === 'tenantSegments') return <SegmentsPage key={id} tenant={r.slug} />;
+  if (r.name === 'tenantPlayground') return <PlaygroundPage key={id} tenant={r.slug} />;
   if (!me.value) return <EmptyState tone="loading" title="Loading…" />;
   // read-only for a caller without flags (the page asks the server what it may write)
   if (r.name === 'flags') return <FlagsHome />;
