@@ -89,6 +89,10 @@ export async function flagsHttpStep(ctx: BenchContext, fm: Target, tenants: stri
   const singleKnee = await kneeStep(ctx, 'OFREP single evaluation', fm, (i) => single[i % single.length]!);
   const bulk = await bulkShots(fm.child.port, tenants, apiKey);
   const bulkKnee = await kneeStep(ctx, 'OFREP bulk 304', fm, (i) => bulk[i % bulk.length]!);
+  // the list's tag covers its counts, which the server reads back after each flush (FLAG_COUNTS_FLUSH_MS,
+  // 5 s): once the evaluations above are in, the tags stay valid for the whole step
+  ctx.progress.update('flags: waiting for the evaluation counts to be flushed…');
+  await new Promise((r) => setTimeout(r, 6000));
   const lists = await listShots(fm.child.port, tenants, apiKey);
   const listKnee = await kneeStep(ctx, 'flag list 304', fm, (i) => lists[i % lists.length]!);
   return { single: singleKnee, bulk304: bulkKnee, list304: listKnee };
