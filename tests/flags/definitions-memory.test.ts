@@ -83,6 +83,21 @@ describe('one server', () => {
     })).toBeGreaterThanOrEqual(2);
   });
 
+  test('the global list (no tenant): the global flags alone, not inherited, with every tenant\'s counts', async () => {
+    await addTenants(db.pool, [{ slug: 'globex' }]);
+    for (const tenant of ['acme', 'globex']) {
+      expect((await call(app, 'POST', '/ofrep/v1/evaluate/flags/global-flag', { context: { tenant, env: 'prod', targetingKey: 'u' } })).status).toBe(200);
+    }
+    await app.flags!.counter.flush();
+    const global = await call(app, 'GET', '/api/features?env=prod');
+    const { rows } = await db.pool.query(`select count(distinct tenant_id)::int as tenants, sum(evaluations)::int as n from flagmeter.flag_evaluations where flag_key = 'global-flag'`);
+    expect(rows[0].tenants).toBe(2);
+    expect(global.body.items.map((i: any) => [i.key, i.tenant, i.inherited, i.evaluations24h])).toEqual([['global-flag', null, false, rows[0].n]]);
+    expect(await checkouts(app, async () => {
+      expect((await call(app, 'GET', '/api/features?env=prod', undefined, { 'if-none-match': global.tag! })).status).toBe(304);
+    })).toBe(0);
+  });
+
   test('the ETag changes on every write that changes what the set holds: own flag, global flag, segment', async () => {
     let tag = (await call(app, 'GET', LIST)).tag!;
     let bulkTag = (await bulk(app)).tag!;

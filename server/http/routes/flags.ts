@@ -68,7 +68,8 @@ export function flagsRouter(deps: AppDeps, rootAuth: RequestHandler): Router {
     const items: FlagListAnswer['items'] = shown.map(({ c, n, stale, rule }) => {
       const flag = { ...c.flag, tenant: c.inherited ? null : tenant, env: s.env };
       return {
-        ...flagAnswer(flag), inherited: c.inherited, summary: describeFlag(flag), evaluations24h: n.total, byValue24h: n.byValue,
+        // the global list shows the global flags as its own
+        ...flagAnswer(flag), inherited: tenant !== null && c.inherited, summary: describeFlag(flag), evaluations24h: n.total, byValue24h: n.byValue,
         lastEvaluatedAt: n.lastAt === null ? null : new Date(n.lastAt).toISOString(), stale, activeQuotaRule: rule,
       };
     });
