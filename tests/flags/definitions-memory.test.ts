@@ -4,7 +4,7 @@
 // every write here and on another replica (through Valkey), and the 24 h counts shown are those in
 // flagmeter.flag_evaluations, read back after each flush.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { startTestApp } from '../helpers/app.ts';
+import { startReplicaPair, startTestApp, valkeyUp } from '../helpers/app.ts';
 import { addTenants, createTestDb, type TestDb } from '../helpers/db.ts';
 import { waitUntil } from '../helpers/net.ts';
 import { SHARED_VALKEY_URL, cleanPrefix, uniquePrefix } from '../helpers/valkey.ts';
@@ -163,13 +163,9 @@ describe('one server', () => {
 
 test('two servers: the ETag is the same on both, and a write on one changes it on the other within a second (Valkey)', async () => {
   const env = { ...QUIET, VALKEY_URL: SHARED_VALKEY_URL, VALKEY_PREFIX: prefix };
-  const a = await startTestApp(db.url, env);
-  const b = await startTestApp(db.url, env).catch(async (err) => { await a.stop(); throw err; });
+  const [a, b] = await startReplicaPair(db.url, env);
   try {
-    await waitUntil(async () => {
-      const stats = await Promise.all([a, b].map((s) => fetch(`${s.url}/api/health`).then((r) => r.json())));
-      return stats.every((s: any) => s.services.valkey === 'up');
-    }, 5000);
+    await waitUntil(() => valkeyUp([a, b]), 5000);
     const onA = await call(a, 'GET', LIST);
     const onB = await call(b, 'GET', LIST);
     // a version of the data, not of the process: either server's tag is good on the other
