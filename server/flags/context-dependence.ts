@@ -5,14 +5,19 @@
 // the time (a date constraint on currentTime and no currentTime in the context), or when the flags
 // follow the quota (usage moves without a write). Decided once per load, checked per request.
 import { fieldText, type EvalContext } from './constraints.ts';
+import type { SegmentLookup } from './evaluate.ts';
 import type { Constraint, Flag } from './model.ts';
 
 export type ContextDependence = (ctx: EvalContext) => boolean;
 
 const fixed: ContextDependence = () => false;
 
-/** A predicate that is true when an evaluation of these flags for `ctx` may differ from one time to the next. */
-export function contextDependence(flags: Iterable<Flag>, segments: (name: string) => readonly Constraint[] | undefined): ContextDependence {
+/**
+ * A predicate that is true when an evaluation of these flags for `ctx` may differ from one time to
+ * the next; each flag with the segments its strategies see (a tenant's flag: the tenant's, then the
+ * global ones; a global flag: the global ones).
+ */
+export function contextDependence(flags: Iterable<{ flag: Flag; segments: SegmentLookup }>): ContextDependence {
   let always = false;
   let byDefault = false;
   const fields = new Set<string>();
@@ -22,7 +27,7 @@ export function contextDependence(flags: Iterable<Flag>, segments: (name: string
     else fields.add(stickiness);
   };
   const timed = (cs: readonly Constraint[]) => cs.some((c) => c.contextName === 'currentTime' && (c.operator === 'date_after' || c.operator === 'date_before'));
-  for (const f of flags) {
+  for (const { flag: f, segments } of flags) {
     if (!f.enabled) continue;
     if (f.quotaRules.length > 0) always = true;
     if (f.variants.length > 0) sticky(f.stickiness);

@@ -8,7 +8,7 @@
 import type { Pool } from '../db/pool.ts';
 import { flagSetStamps, loadEnvironments, loadFlagSet, toFlag } from '../db/flags.ts';
 import type { Logger } from '../log.ts';
-import { compile, type CompiledFlag } from './evaluate.ts';
+import { compile, type CompiledFlag, type SegmentLookup } from './evaluate.ts';
 import { contextDependence, type ContextDependence } from './context-dependence.ts';
 import type { Tally } from './counter.ts';
 import { segmentScopes } from './segments.ts';
@@ -151,18 +151,18 @@ export class FlagStore {
       const flags = new Map<string, CountedFlag>();
       let quotaRules = false;
       const scopes = segmentScopes(segments);
-      const raw: Flag[] = [];
+      const raw: { flag: Flag; segments: SegmentLookup }[] = [];
       for (const { row, inherited } of rows) {
         const flag = toFlag(row, null, '');
-        const c = compile(flag, inherited, inherited ? scopes.global : scopes.tenant) as CountedFlag;
+        const segments = inherited ? scopes.global : scopes.tenant;
+        const c = compile(flag, inherited, segments) as CountedFlag;
         c.tally = tenantId === null ? undefined : this.tallies?.(tenantId, envId, flag.key);
         flags.set(flag.key, c);
-        raw.push(flag);
+        raw.push({ flag, segments });
         quotaRules ||= c.rules.length > 0;
       }
       const keys = [...flags.keys()].sort();
-      // a global flag's segments are the global ones; contextDependence only asks whether any is timed
-      const set: FlagSet = { tenantId, envId, flags, keys, quotaRules, stamp, varies: contextDependence(raw, scopes.tenant) };
+      const set: FlagSet = { tenantId, envId, flags, keys, quotaRules, stamp, varies: contextDependence(raw) };
       // dropped meanwhile (a write): this read may predate it, so it answers its callers but is not kept
       if (this.sets.get(id) === entry) Object.assign(entry, { value: set, loading: undefined, loadedAt: Date.now(), stamp });
       return set;
