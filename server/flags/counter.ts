@@ -69,6 +69,8 @@ export class EvaluationCounter {
   failures = 0;
   dropped = 0;
   private prunedAt = 0;
+  /** The last flush (at shutdown) writes; nothing reads the counts back any more. */
+  private stopping = false;
   private readonly pool: Pool;
   private readonly intervalMs: number;
   private readonly log: Logger;
@@ -188,6 +190,7 @@ export class EvaluationCounter {
   async stop(): Promise<void> {
     this.loop?.stop();
     this.loop = undefined;
+    this.stopping = true;
     clearInterval(this.clockTimer);
     this.clockTimer = undefined;
     await this.busy;
@@ -242,6 +245,6 @@ export class EvaluationCounter {
         for (const r of rows) this.carry(r);
       }
     }
-    await this.afterFlush?.().catch((err: Error) => this.log.warn({ err: err.message }, 'could not read the evaluation counts back'));
+    if (!this.stopping) await this.afterFlush?.().catch((err: Error) => this.log.warn({ err: err.message }, 'could not read the evaluation counts back'));
   }
 }
