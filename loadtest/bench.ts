@@ -19,9 +19,10 @@ import { loadConfig } from '../server/config.ts';
 import { buildServer, defaultOutFile } from '../scripts/build-server.ts';
 import { projectRoot } from '../server/paths.ts';
 import { flagsHttpStep, flagsMicroBench, type FlagsHttpResult } from './lib/flags-steps.ts';
+import { flagsRulesBench } from './lib/flags-rules-bench.ts';
 import { checkRow, checkStep, reserveRow, reserveStep } from './lib/entitlements-steps.ts';
 
-const STEPS = ['ceiling', 'single', 'mix', 'reads', 'reads-cached', 'batch', 'check', 'reserve', 'flags', 'sql', 'reporting'] as const;
+const STEPS = ['ceiling', 'single', 'mix', 'reads', 'reads-cached', 'batch', 'check', 'reserve', 'flags', 'flags-eval', 'sql', 'reporting'] as const;
 type Step = (typeof STEPS)[number];
 
 const HELP = `Usage: npm run bench -- [options]
@@ -255,12 +256,22 @@ async function main(): Promise<number> {
     if (results.check) rows.push(checkRow((results.check as Awaited<ReturnType<typeof checkStep>>).knee, noopCeiling));
     if (results.reserve) rows.push(reserveRow(results.reserve as Awaited<ReturnType<typeof reserveStep>>));
     if (flagsHttp) {
-      rows.push(kneeRow('OFREP POST /ofrep/v1/evaluate/flags/{key} (in-memory evaluation)', flagsHttp.single, noopCeiling));
+      rows.push(kneeRow('OFREP POST /ofrep/v1/evaluate/flags/{key} (in-memory evaluation: a rollout, a 1,000-user list, 3 strategies × 4 constraints + 3 variants, in turn)', flagsHttp.single, noopCeiling));
       rows.push(kneeRow('OFREP bulk POST /ofrep/v1/evaluate/flags with If-None-Match → 304', flagsHttp.bulk304, noopCeiling));
-      progress.update('flags: in-process evaluation micro-benchmark…');
-      const micro = flagsMicroBench();
+      rows.push(kneeRow('GET /api/features?tenant&env with If-None-Match → 304 (definitions from memory)', flagsHttp.list304, noopCeiling));
+    }
+    if (o.steps.has('flags-eval')) {
+      // in this process, after the HTTP steps (nothing else runs meanwhile)
+      progress.update('flags-eval: in-process evaluation micro-benchmark…');
+      const n = o.quick ? 4 : 1;
+      const micro = flagsMicroBench(2_000_000 / n);
+      const rules = flagsRulesBench(1_000_000 / n);
       results.flagsMicro = micro;
-      rows.push({ step: 'in-process evaluation of one flag with a 1,000-user allow list (best of 5 × 2M, bench process)', figure: `${micro.nsPerEvaluation.toFixed(0)} ns (${micro.nsPerEvaluationCounted.toFixed(0)} ns with counting)` });
+      results.flagsRules = rules;
+      const ns = (x: number) => `${x.toFixed(0)} ns`;
+      rows.push({ step: `in-process evaluation of one flag with a 1,000-user allow list (best of 5 × ${(2 / n).toLocaleString('en-US')}M, bench process)`, figure: `${ns(micro.nsPerEvaluation)} (${ns(micro.nsPerEvaluationCounted)} with counting)` });
+      rows.push({ step: `in-process evaluation of a flag with 3 strategies × 4 constraints and 3 weighted variants (best of 5 × ${(1 / n).toLocaleString('en-US')}M)`, figure: `${ns(rules.nsPerEvaluation)} (${ns(rules.cpuNsPerEvaluation)} CPU); ${ns(rules.nsPerEvaluationCounted)} with counting` });
+      rows.push({ step: 'evaluation counter alone (one count, three values in turn)', figure: `${ns(rules.nsPerCount)} (${ns(rules.cpuNsPerCount)} CPU)` });
     }
     if (sqlBest !== undefined) {
       const best = (results.sql as Awaited<ReturnType<typeof sqlStep>>[]).reduce((a, b) => (b.eventsPerSecond > a.eventsPerSecond ? b : a));

@@ -1,13 +1,14 @@
-// The `flags` bench step: OFREP single evaluations and bulk 304s against a running FlagMeter, each
-// as a ratio to the no-op ceiling of the same run; and the in-process cost of evaluating one flag
-// with a 1,000-user allow list (no HTTP), measured in this process.
+// The `flags` bench step: OFREP single evaluations (a rollout, a 1,000-user allow list and the issue's
+// 3 strategies x 4 constraints flag with 3 weighted variants), OFREP bulk 304s and definition lists
+// with If-None-Match (GET /api/features → 304) against a running FlagMeter, each as a ratio to the
+// no-op ceiling of the same run. The `flags-eval` step: the in-process cost of evaluating one flag
+// with a 1,000-user allow list and the reference flag, with and without counting, and the counter
+// alone (no HTTP, no server), measured in this process.
 import { compile, evaluate } from '../../server/flags/evaluate.ts';
-import { EvaluationCounter } from '../../server/flags/counter.ts';
 import type { Flag } from '../../server/flags/model.ts';
 import { legacyStrategies } from '../../server/flags/legacy.ts';
-import type { Pool } from '../../server/db/pool.ts';
-import { pino } from 'pino';
 import type { Shot } from './ledger.ts';
+import { alternate, benchCounter, RULES_FLAG, rulesContext, timeLoop } from './flags-rules-bench.ts';
 import { kneeStep, type BenchContext, type Probe, type Target } from './steps.ts';
 import type { KneeResult } from './knee.ts';
 
@@ -17,6 +18,8 @@ const USERS = 1000;
 function request(path: string, body: string, apiKey: string, extra = ''): Buffer {
   return Buffer.from(`POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${apiKey}\r\n${extra}Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
 }
+
+const getRequest = (path: string, apiKey: string, extra = '') => Buffer.from(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${apiKey}\r\n${extra}\r\n`);
 
 const allowList = Array.from({ length: USERS }, (_, i) => `user-${i * 2}`);
 
@@ -28,6 +31,7 @@ async function createFlags(port: number, apiKey: string): Promise<void> {
     { key: 'bench-banner', enabled: true, strategy: 'boolean' },
     { key: 'bench-beta', enabled: false, strategy: 'boolean' },
     { key: 'bench-search', enabled: true, strategy: 'percentage', percentage: 10, group: 'bench-rollout' },
+    { key: 'bench-rules', enabled: true, ...RULES_FLAG },
   ];
   for (const f of flags) {
     const res = await fetch(`http://127.0.0.1:${port}/api/features`, {
@@ -37,10 +41,13 @@ async function createFlags(port: number, apiKey: string): Promise<void> {
   }
 }
 
-export function singleShots(tenants: string[], apiKey: string, count = 4096): Shot[] {
+const SINGLE_KEYS = ['bench-rollout', 'bench-model', 'bench-rules'];
+
+/** Single evaluations, the three flags in turn; every context carries the fields the reference flag reads. */
+export function singleShots(tenants: string[], apiKey: string, count = 4095): Shot[] {
   return Array.from({ length: count }, (_, i) => {
-    const key = i % 2 === 0 ? 'bench-rollout' : 'bench-model';
-    const body = JSON.stringify({ context: { tenant: tenants[i % tenants.length], env: ENV, targetingKey: `user-${i % (USERS * 2)}` } });
+    const key = SINGLE_KEYS[i % SINGLE_KEYS.length]!;
+    const body = JSON.stringify({ context: { ...rulesContext(i % (USERS * 2)), tenant: tenants[i % tenants.length], env: ENV } });
     return { request: request(`/ofrep/v1/evaluate/flags/${key}`, body, apiKey), kind: 'ofrep', events: 0, tokens: 0 };
   });
 }
@@ -49,7 +56,7 @@ export function singleShots(tenants: string[], apiKey: string, count = 4096): Sh
 async function bulkShots(port: number, tenants: string[], apiKey: string, count = 512): Promise<Shot[]> {
   const shots: Shot[] = [];
   for (let i = 0; i < count; i++) {
-    const body = JSON.stringify({ context: { tenant: tenants[i % tenants.length], env: ENV, targetingKey: `user-${i}` } });
+    const body = JSON.stringify({ context: { ...rulesContext(i), tenant: tenants[i % tenants.length], env: ENV } });
     const res = await fetch(`http://127.0.0.1:${port}/ofrep/v1/evaluate/flags`, { method: 'POST', headers: { authorization: `Bearer ${apiKey}`, 'content-type': 'application/json' }, body });
     const tag = res.headers.get('etag');
     await res.arrayBuffer();
@@ -59,7 +66,21 @@ async function bulkShots(port: number, tenants: string[], apiKey: string, count 
   return shots;
 }
 
-export interface FlagsHttpResult { single: KneeResult<Probe>; bulk304: KneeResult<Probe> }
+/** Flag lists (each tenant's own and inherited flags, the console's first page) carrying the ETag of their own earlier answer: every one a 304. */
+async function listShots(port: number, tenants: string[], apiKey: string): Promise<Shot[]> {
+  const shots: Shot[] = [];
+  for (const tenant of tenants) {
+    const path = `/api/features?tenant=${encodeURIComponent(tenant)}&env=${ENV}`;
+    const res = await fetch(`http://127.0.0.1:${port}${path}`, { headers: { authorization: `Bearer ${apiKey}` } });
+    const tag = res.headers.get('etag');
+    await res.arrayBuffer();
+    if (res.status !== 200 || !tag) throw new Error(`the flag list answered ${res.status} without an ETag`);
+    shots.push({ request: getRequest(path, apiKey, `If-None-Match: ${tag}\r\n`), kind: 'flag-list-304', events: 0, tokens: 0, status: 304 });
+  }
+  return shots;
+}
+
+export interface FlagsHttpResult { single: KneeResult<Probe>; bulk304: KneeResult<Probe>; list304: KneeResult<Probe> }
 
 export async function flagsHttpStep(ctx: BenchContext, fm: Target, tenants: string[], apiKey: string): Promise<FlagsHttpResult> {
   ctx.progress.update('flags: creating the bench flags…');
@@ -68,7 +89,13 @@ export async function flagsHttpStep(ctx: BenchContext, fm: Target, tenants: stri
   const singleKnee = await kneeStep(ctx, 'OFREP single evaluation', fm, (i) => single[i % single.length]!);
   const bulk = await bulkShots(fm.child.port, tenants, apiKey);
   const bulkKnee = await kneeStep(ctx, 'OFREP bulk 304', fm, (i) => bulk[i % bulk.length]!);
-  return { single: singleKnee, bulk304: bulkKnee };
+  // the list's tag covers its counts, which the server reads back after each flush (FLAG_COUNTS_FLUSH_MS,
+  // 5 s): once the evaluations above are in, the tags stay valid for the whole step
+  ctx.progress.update('flags: waiting for the evaluation counts to be flushed…');
+  await new Promise((r) => setTimeout(r, 6000));
+  const lists = await listShots(fm.child.port, tenants, apiKey);
+  const listKnee = await kneeStep(ctx, 'flag list 304', fm, (i) => lists[i % lists.length]!);
+  return { single: singleKnee, bulk304: bulkKnee, list304: listKnee };
 }
 
 export interface MicroResult { evaluations: number; nsPerEvaluation: number; nsPerEvaluationCounted: number; runs: number[] }
@@ -76,7 +103,8 @@ export interface MicroResult { evaluations: number; nsPerEvaluation: number; nsP
 /**
  * One targeting flag with a 1,000-user allow list, evaluated in this process for users cycling over
  * 2,000 ids (half in the list): the time of a loop of `n` evaluations over n, best of `rounds`
- * (after a warm-up), with and without the evaluation counter the server also updates per request.
+ * (after a warm-up; plain and counted rounds alternate), with and without the evaluation counter
+ * the server also updates per evaluation.
  */
 export function flagsMicroBench(n = 2_000_000, rounds = 5): MicroResult {
   const flag: Flag = {
@@ -86,22 +114,17 @@ export function flagsMicroBench(n = 2_000_000, rounds = 5): MicroResult {
   };
   const compiled = compile(flag, false);
   const users = Array.from({ length: USERS * 2 }, (_, i) => `user-${i}`);
-  // never flushed (interval 0, no pool use): it only counts in memory, as on the request path
-  const counter = new EvaluationCounter(undefined as unknown as Pool, 0, pino({ level: 'silent' }));
+  const counter = benchCounter();
+  const tally = counter.tally(1, 1, flag.key);
   let sink = 0;
-  const loop = (count: boolean) => {
-    const t0 = process.hrtime.bigint();
-    for (let i = 0; i < n; i++) {
+  const best = alternate(rounds, {
+    plain: () => timeLoop(n, (i) => { if (evaluate(compiled, users[i % users.length]!).value === 'gpt-4o') sink++; }),
+    counted: () => timeLoop(n, (i) => {
       const r = evaluate(compiled, users[i % users.length]!);
-      if (count) counter.count(1, 1, 'bench-model', r.value as string);
+      counter.count(tally, r);
       if (r.value === 'gpt-4o') sink++;
-    }
-    return Number(process.hrtime.bigint() - t0) / n;
-  };
-  loop(false);
-  loop(true);
-  const runs = Array.from({ length: rounds }, () => loop(false));
-  const counted = Array.from({ length: rounds }, () => loop(true));
+    }),
+  });
   if (sink === 0) throw new Error('no evaluation served the on value');
-  return { evaluations: n, nsPerEvaluation: Math.min(...runs), nsPerEvaluationCounted: Math.min(...counted), runs };
+  return { evaluations: n, nsPerEvaluation: best.plain.wall, nsPerEvaluationCounted: best.counted.wall, runs: best.plain.rounds };
 }

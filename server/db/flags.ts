@@ -80,8 +80,11 @@ const stampOf = (t: string, e: string) => `(
 
 export interface LoadedSegment { name: string; constraints: Constraint[]; global: boolean }
 
-/** One tenant's flags in one environment with the global flags it inherits, the segments they may use, and the set's stamp: what the evaluator loads. */
-export async function loadFlagSet(db: Db, tenantId: number, envId: number): Promise<{ stamp: string; flags: { row: Record<string, any>; inherited: boolean }[]; segments: LoadedSegment[] }> {
+/**
+ * One tenant's flags in one environment with the global flags it inherits, the segments they may use,
+ * and the set's stamp: what the evaluator loads. Tenant null: the global flags and segments alone.
+ */
+export async function loadFlagSet(db: Db, tenantId: number | null, envId: number): Promise<{ stamp: string; flags: { row: Record<string, any>; inherited: boolean }[]; segments: LoadedSegment[] }> {
   const { rows: [r] } = await db.query(
     `select ${stampOf('$1::bigint', '$2::bigint')} as stamp, coalesce((select json_agg(to_jsonb(x)) from (
        select ${columns}, false as inherited from flagmeter.flags where tenant_id = $1::bigint and environment_id = $2::bigint
@@ -99,7 +102,7 @@ export async function loadFlagSet(db: Db, tenantId: number, envId: number): Prom
 }
 
 /** The current stamps of these tenant·environment sets (same order). */
-export async function flagSetStamps(db: Db, sets: { tenantId: number; envId: number }[]): Promise<string[]> {
+export async function flagSetStamps(db: Db, sets: { tenantId: number | null; envId: number }[]): Promise<string[]> {
   const { rows } = await db.query(
     `select k.i, ${stampOf('k.t', 'k.e')} as stamp
      from unnest($1::bigint[], $2::bigint[]) with ordinality as k(t, e, i) order by k.i`,
@@ -152,52 +155,6 @@ export async function deleteFlag(client: pg.ClientBase, s: Scope, key: string): 
   return r && toFlag(r, s.tenant, s.env);
 }
 
-export interface ListedFlag { flag: Flag; inherited: boolean; evaluations24h: number; byValue24h: Record<string, number>; lastEvaluatedAt: string | null; stale: boolean }
-export interface FlagPage { items: ListedFlag[]; total: number; versions: number; lastUpdate: string | null }
-
-/**
- * A page of a tenant's flags in one environment (its own and the inherited global ones), with
- * evaluation counts of the last 24 h; with tenantId null, the global flags with everyone's counts.
- * versions and lastUpdate cover the whole list, for the ETag.
- */
-export async function listFlags(db: Db, s: Scope, page: number, pageSize: number): Promise<FlagPage> {
-  const { rows: [r] } = await db.query(
-    `with merged as (
-       select ${columns}, false as inherited from flagmeter.flags where $1::bigint is not null and tenant_id = $1::bigint and environment_id = $2::bigint
-       union all
-       select ${columns}, $1::bigint is not null from flagmeter.global_flags g where environment_id = $2::bigint
-         and ($1::bigint is null or not exists (select 1 from flagmeter.flags f where f.tenant_id = $1::bigint and f.environment_id = $2::bigint and f.key = g.key))
-     ),
-     paged as (select * from merged order by key limit $3::int offset $4::int)
-     select
-       (select count(*) from merged)::int as total,
-       (select coalesce(sum(version), 0) from merged)::bigint as versions,
-       (select max(updated_at) from merged) as last_update,
-       (select coalesce(json_agg(json_build_object('row', to_jsonb(p), 'counts', c) order by p.key), '[]')
-        from paged p
-        left join lateral (
-          select coalesce(sum(g.n), 0) as total, coalesce(jsonb_object_agg(g.value, g.n) filter (where g.n > 0), '{}') as by_value, max(g.last_at) as last_at
-          from (
-            select e.value, sum(e.evaluations) filter (where e.hour >= now() - interval '24 hours') as n, max(e.last_at) as last_at
-            from flagmeter.flag_evaluations e
-            where ($1::bigint is null or e.tenant_id = $1::bigint) and e.environment_id = $2::bigint and e.flag_key = p.key
-            group by e.value
-          ) g
-        ) c on true) as items`,
-    [s.tenantId, s.envId, pageSize, (page - 1) * pageSize]);
-  const monthAgo = Date.now() - 30 * 86_400_000;
-  const items = (r.items as { row: Record<string, any>; counts: { total: number; by_value: Record<string, number>; last_at: string | null } }[]).map(({ row, counts }) => {
-    const flag = toFlag(row, row.inherited ? null : s.tenant, s.env);
-    const last = counts.last_at ? new Date(counts.last_at).toISOString() : null;
-    const byValue = Object.fromEntries(Object.entries(counts.by_value ?? {}).map(([v, n]) => [v, Number(n)]));
-    return {
-      flag, inherited: row.inherited as boolean, evaluations24h: Number(counts.total), byValue24h: byValue, lastEvaluatedAt: last,
-      stale: Math.max(Date.parse(flag.updatedAt), last ? Date.parse(last) : 0) < monthAgo,
-    };
-  });
-  return { items, total: r.total, versions: r.versions, lastUpdate: r.last_update ? r.last_update.toISOString() : null };
-}
-
 // ---------------------------------------------------------------------------------------------
 // audit
 
@@ -239,6 +196,34 @@ export async function addEvaluationCounts(db: Db, rows: CountRow[]): Promise<voi
      on conflict (tenant_id, environment_id, flag_key, hour, value)
      do update set evaluations = flag_evaluations.evaluations + excluded.evaluations, last_at = greatest(flag_evaluations.last_at, excluded.last_at)`,
     [rows.map((r) => r.tenantId), rows.map((r) => r.envId), rows.map((r) => r.key), rows.map((r) => r.hour), rows.map((r) => r.value), rows.map((r) => r.n), rows.map((r) => r.last)]);
+}
+
+export interface RecentCountRow { set: number; key: string; value: string; n: number; lastAt: Date }
+
+// One branch of recentEvaluationCounts: a set's rows, 24 h sums and the latest evaluation, read
+// through the primary key (tenant, environment, …) for a tenant, across tenants for the global list.
+const recentBranch = (tenantWhere: string) => `
+  select k.i, c.flag_key, c.value, c.n, c.last_at
+  from unnest($1::bigint[], $2::bigint[], $3::boolean[]) with ordinality as k(t, e, whole, i)
+  cross join lateral (
+    select e.flag_key, e.value, coalesce(sum(e.evaluations) filter (where e.hour >= now() - interval '24 hours'), 0)::bigint as n, max(e.last_at) as last_at
+    from flagmeter.flag_evaluations e
+    where ${tenantWhere} and e.environment_id = k.e and (k.whole or e.hour >= now() - interval '25 hours')
+    group by e.flag_key, e.value
+  ) c`;
+
+/**
+ * The evaluation counts of these tenant·environment sets (tenant null: every tenant's, for the global
+ * flags), per flag and value: the last 24 h and the latest evaluation. `whole` false reads only the
+ * last 25 hours (enough for the 24 h sums; the latest evaluation then only covers that window, which
+ * the caller merges with what it read before). One statement for all sets, in (set, key, value) order.
+ */
+export async function recentEvaluationCounts(db: Db, sets: { tenantId: number | null; envId: number; whole: boolean }[]): Promise<RecentCountRow[]> {
+  if (sets.length === 0) return [];
+  const { rows } = await db.query(
+    `${recentBranch('k.t is not null and e.tenant_id = k.t')} union all ${recentBranch('k.t is null')} order by 1, 2, 3`,
+    [sets.map((s) => s.tenantId), sets.map((s) => s.envId), sets.map((s) => s.whole)]);
+  return rows.map((r) => ({ set: Number(r.i) - 1, key: r.flag_key, value: r.value, n: Number(r.n), lastAt: r.last_at }));
 }
 
 /** Drops counts older than the retention; the BRIN index on hour finds them. */

@@ -1,13 +1,15 @@
-// The flag service of one process: the in-memory flag sets, the quota snapshots and the evaluation
-// counters, and evaluation over them. Evaluating never queries PostgreSQL once a tenant·environment
-// is loaded (and, for flags with quota rules, once its tenant's usage is watched).
+// The flag service of one process: the in-memory flag sets, the quota snapshots, the evaluation
+// counters and the list's counts read back from them, and evaluation over them. Evaluating and
+// listing never query PostgreSQL once a tenant·environment is loaded (and, for flags with quota
+// rules, once its tenant's usage is watched).
 import type { Pool } from '../db/pool.ts';
 import type { Logger } from '../log.ts';
 import { EvaluationCounter } from './counter.ts';
 import { evaluate, reachedPercent, type CompiledFlag, type EvalContext, type Evaluation, type UsageView } from './evaluate.ts';
 import type { Environment, QuotaRule } from './model.ts';
 import { QuotaSnapshots } from './quota.ts';
-import { FlagStore, type FlagSet } from './store.ts';
+import { RecentCounts, type CountsView } from './recent-counts.ts';
+import { FlagStore, type CountedFlag, type FlagSet } from './store.ts';
 
 export interface FlagServiceOptions {
   pool: Pool;
@@ -24,18 +26,18 @@ export interface FlagServiceOptions {
 
 export interface Evaluated { flag: CompiledFlag; result: Evaluation }
 
-/** What the evaluation counts record as the value served: the value, or a JSON object's variant name. */
-const counted = (r: Evaluation): string | boolean => (typeof r.value === 'object' ? r.variant : typeof r.value === 'number' ? String(r.value) : r.value);
-
 export class FlagService {
   readonly store: FlagStore;
   readonly quota: QuotaSnapshots;
   readonly counter: EvaluationCounter;
+  readonly recent: RecentCounts;
 
   constructor(o: FlagServiceOptions) {
-    this.store = new FlagStore(o.pool, o.cacheTtlMs, o.log);
+    this.recent = new RecentCounts(o.pool);
+    // each flush reads the list's counts back: the list is as fresh as the counts written
+    this.counter = new EvaluationCounter(o.pool, o.countsFlushMs, o.log, o.countsRetentionDays, () => this.recent.refresh());
+    this.store = new FlagStore(o.pool, o.cacheTtlMs, o.log, (t, e, k) => this.counter.tally(t, e, k));
     this.quota = new QuotaSnapshots(o.pool, o.quotaRefreshMs, o.log);
-    this.counter = new EvaluationCounter(o.pool, o.countsFlushMs, o.log, o.countsRetentionDays);
   }
 
   start(): void {
@@ -54,7 +56,22 @@ export class FlagService {
   }
 
   private async usage(set: FlagSet): Promise<UsageView | undefined> {
-    return set.quotaRules ? this.quota.view(set.tenantId) : undefined;
+    return set.quotaRules && set.tenantId !== null ? this.quota.view(set.tenantId) : undefined;
+  }
+
+  private countOn(flag: CountedFlag, result: Evaluation): void {
+    if (flag.tally) this.counter.count(flag.tally, result);
+  }
+
+  /** A tenant·environment's flags (tenant null: the global ones): what the bulk ETag and the list read. */
+  flagSet(tenantId: number | null, envId: number): Promise<FlagSet> | FlagSet {
+    return this.store.flagSet(tenantId, envId);
+  }
+
+  /** The set and its evaluation counts (24 h, latest evaluation), both from memory once loaded. */
+  async listing(tenantId: number | null, envId: number): Promise<{ set: FlagSet; counts: CountsView }> {
+    const set = await this.store.flagSet(tenantId, envId);
+    return { set, counts: await this.recent.view(tenantId, envId) };
   }
 
   /** One flag for one context; undefined when the tenant has no such flag (nor inherits one). */
@@ -65,20 +82,24 @@ export class FlagService {
     // parents may carry quota rules of their own
     const needsUsage = flag.rules.length > 0 || (flag.flag.dependencies.length > 0 && set.quotaRules);
     const result = evaluate(flag, ctx, needsUsage ? await this.usage(set) : undefined, { flags: set.flags, done: new Map() });
-    this.counter.count(tenantId, envId, key, counted(result));
+    this.countOn(flag, result);
     return { flag, result };
   }
 
   /** Every flag of the tenant in the environment, in key order, in one pass (a parent is evaluated once). */
   async evaluateAll(tenantId: number, envId: number, ctx: EvalContext): Promise<Evaluated[]> {
-    const set = await this.store.flagSet(tenantId, envId);
+    return this.evaluateSet(await this.store.flagSet(tenantId, envId), ctx);
+  }
+
+  /** Every flag of a loaded set, in key order, in one pass, counted. */
+  async evaluateSet(set: FlagSet, ctx: EvalContext): Promise<Evaluated[]> {
     const usage = await this.usage(set);
     const pass = { flags: set.flags, done: new Map<string, Evaluation | null>() };
     const out: Evaluated[] = [];
-    for (const key of [...set.flags.keys()].sort()) {
+    for (const key of set.keys) {
       const flag = set.flags.get(key)!;
       const result = pass.done.get(key) ?? evaluate(flag, ctx, usage, pass);
-      this.counter.count(tenantId, envId, key, counted(result));
+      this.countOn(flag, result);
       out.push({ flag, result });
     }
     return out;
@@ -89,7 +110,7 @@ export class FlagService {
     const set = await this.store.flagSet(tenantId, envId);
     const usage = await this.usage(set);
     const pass = { flags: set.flags, done: new Map<string, Evaluation | null>() };
-    return [...set.flags.keys()].sort().map((key) => {
+    return set.keys.map((key) => {
       const flag = set.flags.get(key)!;
       return { flag, result: pass.done.get(key) ?? evaluate(flag, ctx, usage, pass) };
     });

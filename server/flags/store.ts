@@ -8,21 +8,41 @@
 import type { Pool } from '../db/pool.ts';
 import { flagSetStamps, loadEnvironments, loadFlagSet, toFlag } from '../db/flags.ts';
 import type { Logger } from '../log.ts';
-import { compile, type CompiledFlag } from './evaluate.ts';
+import { compile, type CompiledFlag, type SegmentLookup } from './evaluate.ts';
+import { contextDependence, type ContextDependence } from './context-dependence.ts';
+import type { Tally } from './counter.ts';
 import { segmentScopes } from './segments.ts';
-import type { Environment } from './model.ts';
+import type { Environment, Flag } from './model.ts';
 import { repeat } from '../pacing.ts';
 
+/** A compiled flag with the tally its evaluations are counted on (none in the global set, which nobody evaluates). */
+export interface CountedFlag extends CompiledFlag { tally: Tally | undefined }
+
 export interface FlagSet {
-  tenantId: number;
+  /** null: the global flags alone (what the global list shows). */
+  tenantId: number | null;
   envId: number;
-  flags: ReadonlyMap<string, CompiledFlag>;
+  flags: ReadonlyMap<string, CountedFlag>;
+  /** The keys in order (code-unit order, as PostgreSQL's C collation sorts them). */
+  keys: readonly string[];
   /** Some flag carries quota rules: evaluations need the tenant's usage snapshot. */
   quotaRules: boolean;
+  /**
+   * The set's version: count, versions and last change of its flags and of the segments they may use
+   * (db/flags.ts). Read from PostgreSQL, so every replica holding the same flags has the same stamp.
+   */
+  stamp: string;
+  /** Whether an evaluation for a context may change without a write (then the stamp does not stand for the answer). */
+  varies: ContextDependence;
 }
+
+/** Where the store gets a flag's tally (server/flags/counter.ts). */
+export type Tallies = (tenantId: number, envId: number, key: string) => Tally;
 
 /** What changed; null tenant: a global flag (every tenant's set of that environment). */
 export interface FlagChange { tenantId: number | null; envId: number }
+
+const setId = (tenantId: number | null, envId: number) => `${tenantId ?? '*'}:${envId}`;
 
 interface Entry<T> { value?: T; loading?: Promise<T>; loadedAt: number; stamp?: string }
 
@@ -35,13 +55,15 @@ export class FlagStore {
   private readonly pool: Pool;
   private readonly ttlMs: number;
   private readonly log: Logger;
+  private readonly tallies: Tallies | undefined;
   private loop: { stop(): void } | undefined;
   checkFailures = 0;
 
-  constructor(pool: Pool, ttlMs: number, log: Logger) {
+  constructor(pool: Pool, ttlMs: number, log: Logger, tallies?: Tallies) {
     this.pool = pool;
     this.ttlMs = ttlMs;
     this.log = log;
+    this.tallies = tallies;
   }
 
   /** Sets held (for the metrics). */
@@ -83,9 +105,9 @@ export class FlagStore {
     return entry?.loading ?? this.refreshEnvs(undefined);
   }
 
-  /** A tenant's flags in one environment (its own and the global ones it inherits). */
-  flagSet(tenantId: number, envId: number): Promise<FlagSet> | FlagSet {
-    const id = `${tenantId}:${envId}`;
+  /** A tenant's flags in one environment (its own and the global ones it inherits); tenant null: the global flags. */
+  flagSet(tenantId: number | null, envId: number): Promise<FlagSet> | FlagSet {
+    const id = setId(tenantId, envId);
     const entry = this.sets.get(id);
     if (entry?.value && this.ttlMs > 0) return entry.value;
     return entry?.loading ?? this.refreshSet(id, tenantId, envId, undefined);
@@ -94,7 +116,7 @@ export class FlagStore {
   /** A flag changed: forget the sets it is part of. */
   drop(change: FlagChange): void {
     if (change.tenantId !== null) {
-      this.sets.delete(`${change.tenantId}:${change.envId}`);
+      this.sets.delete(setId(change.tenantId, change.envId));
       return;
     }
     const suffix = `:${change.envId}`;
@@ -122,19 +144,25 @@ export class FlagStore {
     return loading;
   }
 
-  private refreshSet(id: string, tenantId: number, envId: number, stale: Entry<FlagSet> | undefined): Promise<FlagSet> {
+  private refreshSet(id: string, tenantId: number | null, envId: number, stale: Entry<FlagSet> | undefined): Promise<FlagSet> {
     if (stale?.loading) return stale.loading;
     const entry: Entry<FlagSet> = { value: stale?.value, loadedAt: stale?.loadedAt ?? 0, stamp: stale?.stamp };
     const loading = loadFlagSet(this.pool, tenantId, envId).then(({ stamp, flags: rows, segments }) => {
-      const flags = new Map<string, CompiledFlag>();
+      const flags = new Map<string, CountedFlag>();
       let quotaRules = false;
       const scopes = segmentScopes(segments);
+      const raw: { flag: Flag; segments: SegmentLookup }[] = [];
       for (const { row, inherited } of rows) {
-        const c = compile(toFlag(row, null, ''), inherited, inherited ? scopes.global : scopes.tenant);
-        flags.set(c.flag.key, c);
+        const flag = toFlag(row, null, '');
+        const segments = inherited ? scopes.global : scopes.tenant;
+        const c = compile(flag, inherited, segments) as CountedFlag;
+        c.tally = tenantId === null ? undefined : this.tallies?.(tenantId, envId, flag.key);
+        flags.set(flag.key, c);
+        raw.push({ flag, segments });
         quotaRules ||= c.rules.length > 0;
       }
-      const set: FlagSet = { tenantId, envId, flags, quotaRules };
+      const keys = [...flags.keys()].sort();
+      const set: FlagSet = { tenantId, envId, flags, keys, quotaRules, stamp, varies: contextDependence(raw) };
       // dropped meanwhile (a write): this read may predate it, so it answers its callers but is not kept
       if (this.sets.get(id) === entry) Object.assign(entry, { value: set, loading: undefined, loadedAt: Date.now(), stamp });
       return set;

@@ -2,7 +2,7 @@
 // evaluation on the other within a second (the cached set is dropped through pub/sub, not by its
 // TTL); without Valkey, within FLAG_CACHE_TTL_MS.
 import { afterAll, beforeAll, expect, test } from '@jest/globals';
-import { startTestApp } from '../helpers/app.ts';
+import { startReplicaPair, valkeyUp } from '../helpers/app.ts';
 import { addTenants, createTestDb, type TestDb } from '../helpers/db.ts';
 import { waitUntil } from '../helpers/net.ts';
 import { SHARED_VALKEY_URL, cleanPrefix, uniquePrefix } from '../helpers/valkey.ts';
@@ -27,20 +27,13 @@ const value = (app: FlagMeter, env = 'prod') => fetch(`${app.url}/ofrep/v1/evalu
   method: 'POST', headers: json, body: JSON.stringify({ context: { tenant: 'acme', env, targetingKey: 'u' } }),
 }).then(async (r) => (await r.json()).value as boolean);
 
-async function pair(env: Record<string, string>): Promise<[FlagMeter, FlagMeter]> {
-  const a = await startTestApp(db.url, env);
-  const b = await startTestApp(db.url, env).catch(async (err) => { await a.stop(); throw err; });
-  return [a, b];
-}
+const pair = (env: Record<string, string>) => startReplicaPair(db.url, env);
 
 test('with Valkey: a write on one server is seen on the other within a second', async () => {
   // an hour-long TTL: only the invalidation message can make the other server reload
   const [a, b] = await pair({ VALKEY_URL: SHARED_VALKEY_URL, VALKEY_PREFIX: prefix, FLAG_CACHE_TTL_MS: '3600000' });
   try {
-    await waitUntil(async () => {
-      const stats = await Promise.all([a, b].map((s) => fetch(`${s.url}/api/health`).then((r) => r.json())));
-      return stats.every((s: any) => s.services.valkey === 'up');
-    }, 5000);
+    await waitUntil(() => valkeyUp([a, b]), 5000);
     expect(await write(a, true)).toBe(201);
     expect(await value(b)).toBe(true); // b has the set cached now
     // until b's subscriber has joined the channel a message can go unheard: write until b follows once

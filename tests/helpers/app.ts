@@ -11,6 +11,19 @@ export async function startTestApp(databaseUrl: string, env: Record<string, stri
   return startFlagMeter(config, role, silentLog);
 }
 
+/** Two servers on one database (replicas); the first is stopped again if the second cannot start. */
+export async function startReplicaPair(databaseUrl: string, env: Record<string, string> = {}): Promise<[FlagMeter, FlagMeter]> {
+  const a = await startTestApp(databaseUrl, env);
+  const b = await startTestApp(databaseUrl, env).catch(async (err) => { await a.stop(); throw err; });
+  return [a, b];
+}
+
+/** Whether every one of these servers reports Valkey up (its health check). */
+export async function valkeyUp(apps: FlagMeter[]): Promise<boolean> {
+  const stats = await Promise.all(apps.map((s) => fetch(`${s.url}/api/health`).then((r) => r.json())));
+  return stats.every((s: any) => s.services.valkey === 'up');
+}
+
 export async function post(base: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any; headers: Headers }> {
   const res = await fetch(`${base}/api/events`, {
     method: 'POST',

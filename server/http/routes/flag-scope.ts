@@ -6,6 +6,7 @@ import { hasScope } from '../../auth/keys.ts';
 import { environmentByName, type Scope } from '../../db/flags.ts';
 import type { Pool } from '../../db/pool.ts';
 import { tenantIdOf } from '../../db/tenants.ts';
+import type { AppDeps } from '../../deps.ts';
 
 export const badField = (field: string, message: string, code = 'invalid_request') => new AppError(400, code, message, { details: [{ field, message }] });
 
@@ -31,6 +32,13 @@ export async function scopeOf(pool: Pool, tenant: string | null, env: string, fi
   return { tenantId: tenantId ?? null, tenant, envId: environment.id, env: environment.name };
 }
 
+/** As scopeOf, from memory (the tenant cache and the flag service's environments): what a list or a 304 reads. */
+export async function cachedScopeOf({ tenants, flags }: Pick<AppDeps, 'tenants' | 'flags'>, tenant: string | null, env: string): Promise<Scope> {
+  const [ref, environment] = await Promise.all([tenant === null ? null : tenants.resolve([tenant]).then((m) => m.get(tenant)), flags.environment(env)]);
+  if (tenant !== null && !ref) throw badField('tenant', `No tenant '${tenant}'.`, 'unknown_tenant');
+  if (!environment) throw badField('env', `No environment '${env}' (see GET /api/environments).`, 'unknown_environment');
+  return { tenantId: ref?.id ?? null, tenant, envId: environment.id, env: environment.name };
+}
 
 /** The tenant's id (null: global), or a 400 naming the field. */
 export async function tenantScope(pool: Pool, tenant: string | null): Promise<{ tenantId: number | null; tenant: string | null }> {

@@ -15,7 +15,7 @@ import { audited } from '../../db/audit.ts';
 import { tenantIdOf } from '../../db/tenants.ts';
 import {
   deleteEnvironment, deleteFlag, environmentByName, environmentFlagCount, flagTarget, getFlag, insertEnvironment,
-  listEnvironments, listFlagAudit, listFlags, updateEnvironment, upsertFlag,
+  listEnvironments, listFlagAudit, updateEnvironment, upsertFlag,
 } from '../../db/flags.ts';
 import { configFrom, flagAnswer } from '../../flags/config.ts';
 import { describeFlag } from '../../flags/legacy.ts';
@@ -27,7 +27,8 @@ import {
 } from '../../flags/schemas.ts';
 import type { AppDeps } from '../../deps.ts';
 import { send } from '../responses.ts';
-import { badField, scopeOf, tenantOf } from './flag-scope.ts';
+import { badField, cachedScopeOf, scopeOf, tenantOf } from './flag-scope.ts';
+import { RecentCounts } from '../../flags/recent-counts.ts';
 
 
 type FlagListAnswer = z.infer<typeof flagList>;
@@ -43,28 +44,38 @@ export function flagsRouter(deps: AppDeps, rootAuth: RequestHandler): Router {
   const lister = requireAnyScope('read', 'flags');
   const writer = requireScope('flags');
 
+  // from memory: the flag set, its counts (read back after each flush), the quota snapshot; the ETag
+  // is the set's stamp and the counts' digest, so a 304 reads nothing and builds nothing
   const list: RequestHandler = async (req, res) => {
     const q = parseWith(listQuery, req.query, 'The query');
     const tenant = tenantOf(req.caller, q.tenant, false);
-    const s = await scopeOf(pool, tenant, q.env);
-    const found = await listFlags(pool, s, q.page, q.pageSize);
-    const items: FlagListAnswer['items'] = [];
-    for (const it of found.items) {
-      items.push({
-        ...flagAnswer(it.flag), inherited: it.inherited, summary: describeFlag(it.flag), evaluations24h: it.evaluations24h, byValue24h: it.byValue24h,
-        lastEvaluatedAt: it.lastEvaluatedAt, stale: it.stale,
-        activeQuotaRule: s.tenantId === null ? null : await flags.activeRule(s.tenantId, it.flag.quotaRules),
-      });
+    const s = await cachedScopeOf(deps, tenant, q.env);
+    const { set, counts } = await flags.listing(s.tenantId, s.envId);
+    const from = (q.page - 1) * q.pageSize;
+    const monthAgo = Date.now() - 30 * 86_400_000;
+    const shown = [];
+    for (const key of set.keys.slice(from, from + q.pageSize)) {
+      const c = set.flags.get(key)!;
+      const n = RecentCounts.countsOf(counts, key);
+      const stale = Math.max(Date.parse(c.flag.updatedAt), n.lastAt ?? 0) < monthAgo;
+      const rule = s.tenantId === null || c.flag.quotaRules.length === 0 ? null : await flags.activeRule(s.tenantId, c.flag.quotaRules);
+      shown.push({ c, n, stale, rule });
     }
-    const c = req.caller!;
-    const canWrite = hasScope(c.scopes, 'flags') && (tenant === null ? hasScope(c.scopes, 'admin') && !c.tenant : !c.tenant || c.tenant === tenant);
-    const answer = { items, page: q.page, pageSize: q.pageSize, total: found.total, canWrite };
-    // version, total and last change of the whole list, plus what this page shows that changes without a write
-    const tag = weakTag(JSON.stringify([found.versions, found.total, found.lastUpdate, tenant, s.env, q.page, q.pageSize,
-      items.map((i) => [i.evaluations24h, i.lastEvaluatedAt, i.activeQuotaRule?.atPercent ?? null, i.stale])]));
+    // the set's version and counts, plus what this page shows that changes without a write
+    const tag = weakTag(JSON.stringify([set.stamp, counts.digest, tenant, s.env, q.page, q.pageSize, shown.map((i) => [i.rule?.atPercent ?? null, i.stale])]));
     res.set({ ETag: tag, 'Cache-Control': 'no-cache' });
     if (notModified(req, tag, true)) return void res.status(304).end();
-    send(res, 200, flagList, answer);
+    const items: FlagListAnswer['items'] = shown.map(({ c, n, stale, rule }) => {
+      const flag = { ...c.flag, tenant: c.inherited ? null : tenant, env: s.env };
+      return {
+        // the global list shows the global flags as its own
+        ...flagAnswer(flag), inherited: tenant !== null && c.inherited, summary: describeFlag(flag), evaluations24h: n.total, byValue24h: n.byValue,
+        lastEvaluatedAt: n.lastAt === null ? null : new Date(n.lastAt).toISOString(), stale, activeQuotaRule: rule,
+      };
+    });
+    const c = req.caller!;
+    const canWrite = hasScope(c.scopes, 'flags') && (tenant === null ? hasScope(c.scopes, 'admin') && !c.tenant : !c.tenant || c.tenant === tenant);
+    send(res, 200, flagList, { items, page: q.page, pageSize: q.pageSize, total: set.keys.length, canWrite });
   };
 
   const upsert: RequestHandler = async (req, res) => {
@@ -212,7 +223,7 @@ const common = { 400: 'Invalid input: every bad field named', 403: 'Missing scop
 
 function featureDocs(prefix: string, note: string): RouteDoc[] {
   return [
-    { method: 'get', path: `${prefix}/features`, summary: `List a tenant's flags in an environment (its own and the inherited global ones), with 24 h evaluation counts; weak ETag, If-None-Match → 304.${note}`, scope: 'read',
+    { method: 'get', path: `${prefix}/features`, summary: `List a tenant's flags in an environment (its own and the inherited global ones), with 24 h evaluation counts, from memory (no query once loaded; counts as of this process's last flush, FLAG_COUNTS_FLUSH_MS); weak ETag (the flags' version and the counts), If-None-Match → 304.${note}`, scope: 'read',
       query: listQuery, responses: { 200: { description: 'A page of flags', schema: flagList }, 304: 'Not modified', 400: common[400], 403: common[403] } },
     { method: 'post', path: `${prefix}/features`, summary: `Create or replace a flag (no tenant: a global flag, admin keys only): strategies with constraints, segments, rollout and variants, flag variants, parent flags, quota rules; or the flat strategy. Segments and parents must exist, parents must not lead back (400 with the path). With \`If-None-Match: *\` only create: an existing flag is left as it is and the answer is 412.${note}`, scope: 'flags', body: flagBody,
       responses: { 200: { description: 'Updated', schema: flagOut }, 201: { description: 'Created', schema: flagOut }, 400: common[400], 403: common[403], 412: 'If-None-Match: * and the flag exists (flag_exists): nothing changed', 413: 'Body too large', 415: 'Not JSON' } },

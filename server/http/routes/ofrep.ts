@@ -131,13 +131,26 @@ export function ofrepRouter({ config, tenants, limiter, flags }: AppDeps): Route
     send(res, 200, ofrepSuccess, out);
   });
 
+  // The ETag is the set's version with the context (the answer is a function of both), so a repeat
+  // is a 304 without evaluating anything; when an answer may change without a write (random
+  // stickiness, the time, quota rules: flags/context-dependence.ts) it is a hash of the answer.
+  // A 304 counts no evaluation: the client keeps the values it has.
   router.post('/evaluate/flags', requireScope('evaluate'), parse, async (req, res) => {
     const t = await target(req, res);
-    const all = await flags.evaluateAll(t.tenantId, t.envId, t.context);
+    const set = await flags.flagSet(t.tenantId, t.envId);
+    const versioned = !set.varies(t.context);
+    if (versioned) {
+      const tag = weakTag(`${set.stamp}\u0000${JSON.stringify(t.context)}`);
+      res.set('ETag', tag);
+      if (notModified(req, tag)) return void res.status(304).end();
+    }
+    const all = await flags.evaluateSet(set, t.context);
     const text = JSON.stringify({ flags: all.map((e) => answer(e.flag.flag.key, e, t.env)) } satisfies z.infer<typeof ofrepBulk>);
-    const tag = weakTag(text);
-    res.set('ETag', tag);
-    if (notModified(req, tag)) return void res.status(304).end();
+    if (!versioned) {
+      const tag = weakTag(text);
+      res.set('ETag', tag);
+      if (notModified(req, tag)) return void res.status(304).end();
+    }
     res.type('application/json').send(text);
   });
 
@@ -161,6 +174,6 @@ export const ofrepRouteDocs: RouteDoc[] = [
   { method: 'post', path: '/ofrep/v1/evaluate/flags/{key}', summary: 'OFREP: evaluate one flag for {context: {targetingKey, tenant?, env?, …any fields the constraints read}}; the value has the flag\'s type (boolean, string, number or a JSON object), variant names the variant served.', scope: 'evaluate', body: ofrepRequest,
     params: { key: z.string().min(1).max(128).describe('the flag key (an unknown or malformed one is FLAG_NOT_FOUND)') },
     responses: { 200: { description: 'The value, reason, variant and metadata', schema: ofrepSuccess }, 400: { description: 'PARSE_ERROR, INVALID_CONTEXT or TARGETING_KEY_MISSING; a path that cannot be decoded (e.g. %FF) is refused before OFREP sees it, in the API\'s error body; a key of "." is removed by URL normalization (the request reaches the bulk endpoint, whose error has no key)', schema: z.union([ofrepFailure, ofrepBulkFailure, apiError]) }, 404: { description: 'FLAG_NOT_FOUND; a key of ".." is removed with the path segment before it by URL normalization (no such route: the API\'s error body)', schema: z.union([ofrepFailure, apiError]) }, ...statuses } },
-  { method: 'post', path: '/ofrep/v1/evaluate/flags', summary: 'OFREP bulk: every flag of the tenant in the environment; ETag, If-None-Match → 304.', scope: 'evaluate', body: ofrepRequest,
+  { method: 'post', path: '/ofrep/v1/evaluate/flags', summary: 'OFREP bulk: every flag of the tenant in the environment; ETag (the flags\' version and the context; a hash of the answer when it may change without a write: random stickiness, currentTime, quota rules), If-None-Match → 304 without evaluating (a 304 counts no evaluation).', scope: 'evaluate', body: ofrepRequest,
     responses: { 200: { description: 'Every flag\'s evaluation', schema: ofrepBulk }, 304: 'Not modified', 400: { description: 'PARSE_ERROR or INVALID_CONTEXT; a query that cannot be decoded is refused before OFREP sees it, in the API\'s error body', schema: z.union([ofrepBulkFailure, apiError]) }, ...statuses } },
 ];
