@@ -155,6 +155,7 @@ create table flagmeter.events (
   input_tokens integer,
   output_tokens integer,
   cached_tokens integer,
+  xact_id bigint default ((pg_current_xact_id())::text)::bigint,
   constraint events_token_parts CHECK ((((input_tokens IS NULL) AND (output_tokens IS NULL) AND (cached_tokens IS NULL)) OR ((input_tokens >= 0) AND (output_tokens >= 0) AND (cached_tokens >= 0) AND ((((input_tokens)::bigint + output_tokens) + cached_tokens) = tokens)))),
   constraint events_tokens_check CHECK ((tokens > 0))
 ) partition by RANGE (occurred_at);
@@ -170,6 +171,7 @@ comment on column flagmeter.events.end_user is 'Optional end user of the tenant,
 comment on column flagmeter.events.input_tokens is 'Input (prompt) tokens not read from a cache; null when the event gave no parts (then all its tokens are priced as plain tokens).';
 comment on column flagmeter.events.output_tokens is 'Output (completion) tokens; null when the event gave no parts.';
 comment on column flagmeter.events.cached_tokens is 'Input tokens read from a prompt cache (not counted in input_tokens); null when the event gave no parts.';
+comment on column flagmeter.events.xact_id is 'Id of the top-level transaction that inserted the row (pg_current_xact_id(), set by the default; never written by hand): the per-end-user fold''s insertion watermark (flagmeter.user_rollup_watermark). Null for rows stored before the watermark existed (all folded).';
 
 create table flagmeter.events_default partition of flagmeter.events default;
 comment on table flagmeter.events_default is 'Safety net for events outside every monthly partition; normally empty.';
@@ -510,7 +512,7 @@ create table flagmeter.rollups_daily_users (
   constraint rollups_daily_users_pkey PRIMARY KEY (tenant_id, day, feature, timezone, end_user),
   constraint rollups_daily_users_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES flagmeter.tenants(id) ON DELETE CASCADE
 );
-comment on table flagmeter.rollups_daily_users is 'Tokens per tenant, local calendar day, feature and end user, for events that name a user; the insert trigger queues them in rollups_daily_users_pending and the minute job folds them in. tenant_id leads the primary key, so the table can be distributed by tenant. Never compacted or pruned. Read through flagmeter.daily_user_usage() (which adds the queue).';
+comment on table flagmeter.rollups_daily_users is 'Tokens per tenant, local calendar day, feature and end user, for events that name a user; the minute job folds them in from flagmeter.events (flagmeter.fold_user_rollups(), behind an insertion watermark). tenant_id leads the primary key, so the table can be distributed by tenant. Never compacted or pruned. Read through flagmeter.daily_user_usage() (which adds the events not folded yet).';
 comment on column flagmeter.rollups_daily_users.day is 'Calendar day in timezone.';
 comment on column flagmeter.rollups_daily_users.timezone is 'The tenant''s time zone when the events were stored (as in rollups_daily).';
 comment on column flagmeter.rollups_daily_users.end_user is 'events.end_user (never null here: anonymous events are not stored in this table).';
@@ -520,37 +522,6 @@ comment on column flagmeter.rollups_daily_users.input_tokens is 'Of tokens, the 
 comment on column flagmeter.rollups_daily_users.output_tokens is 'Of tokens, the output tokens of events that gave parts.';
 comment on column flagmeter.rollups_daily_users.cached_tokens is 'Of tokens, the cached input tokens of events that gave parts (tokens minus the three parts: plain tokens of events without parts).';
 comment on column flagmeter.rollups_daily_users.cost is 'What these tokens cost in the tenant''s currency, each minute''s at the price in force then (flagmeter.price_in_force), exact; 0 for unpriced models and for usage stored before prices existed (migration 14 priced it at the default list).';
-
-create table flagmeter.rollups_daily_users_pending (
-  tenant_id bigint not null,
-  id bigint generated always as identity not null,
-  day date not null,
-  timezone text not null,
-  features text[] not null,
-  end_users text[] not null,
-  tokens bigint[] not null,
-  event_counts bigint[] not null,
-  input_tokens bigint[],
-  output_tokens bigint[],
-  cached_tokens bigint[],
-  costs numeric[],
-  minute timestamp with time zone,
-  constraint rollups_daily_users_pending_check CHECK (((cardinality(features) = cardinality(end_users)) AND (cardinality(features) = cardinality(tokens)) AND (cardinality(features) = cardinality(event_counts)))),
-  constraint rollups_daily_users_pending_pkey PRIMARY KEY (tenant_id, id),
-  constraint rollups_daily_users_pending_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES flagmeter.tenants(id) ON DELETE CASCADE
-);
-comment on table flagmeter.rollups_daily_users_pending is 'Events that name a user, not yet folded into rollups_daily_users: one row per inserted batch, tenant, local day and minute, its (feature, end_user, tokens, event_count, parts) entries in parallel arrays. Appended by the events insert trigger, emptied by flagmeter.fold_user_rollups() (the minute job); read priced through flagmeter.queued_user_usage(). tenant_id leads the primary key, so the table can be distributed by tenant.';
-comment on column flagmeter.rollups_daily_users_pending.day is 'Calendar day in timezone.';
-comment on column flagmeter.rollups_daily_users_pending.timezone is 'The tenant''s time zone when the events were stored.';
-comment on column flagmeter.rollups_daily_users_pending.features is 'Feature of each entry.';
-comment on column flagmeter.rollups_daily_users_pending.end_users is 'End user of each entry (never null).';
-comment on column flagmeter.rollups_daily_users_pending.tokens is 'Tokens of each entry.';
-comment on column flagmeter.rollups_daily_users_pending.event_counts is 'Events of each entry.';
-comment on column flagmeter.rollups_daily_users_pending.input_tokens is 'Input tokens of each entry (null in rows queued before migration 14: 0).';
-comment on column flagmeter.rollups_daily_users_pending.output_tokens is 'Output tokens of each entry (null in rows queued before migration 14: 0).';
-comment on column flagmeter.rollups_daily_users_pending.cached_tokens is 'Cached input tokens of each entry (null in rows queued before migration 14: 0).';
-comment on column flagmeter.rollups_daily_users_pending.costs is 'Cost of each entry, in rows queued by migration 14''s trigger; null since migration 16 (priced by minute when read or folded).';
-comment on column flagmeter.rollups_daily_users_pending.minute is 'The UTC minute its events occurred in (null in rows queued before migration 16, whose costs are in costs): their price is the one in force then.';
 
 create table flagmeter.rollups_hourly (
   tenant_id bigint not null,
@@ -654,6 +625,17 @@ comment on column flagmeter.tenant_prices.output is 'Per million output tokens.'
 comment on column flagmeter.tenant_prices.cached is 'Per million cached input tokens.';
 comment on column flagmeter.tenant_prices.plain is 'Per million tokens of events that gave no parts.';
 
+create table flagmeter.tenant_zone_changes (
+  tenant_id bigint not null,
+  before_xact bigint not null,
+  timezone text not null,
+  constraint tenant_zone_changes_pkey PRIMARY KEY (tenant_id, before_xact),
+  constraint tenant_zone_changes_tenant_id_fkey FOREIGN KEY (tenant_id) REFERENCES flagmeter.tenants(id) ON DELETE CASCADE
+);
+comment on table flagmeter.tenant_zone_changes is 'A tenant''s change of time zone, kept while events stored before it are not folded into rollups_daily_users yet: events with xact_id below before_xact (and at or above the previous change''s) were stored in timezone. Written by the tenants trigger _500_zone_change, pruned by flagmeter.fold_user_rollups(). tenant_id leads the primary key, so the table can be distributed by tenant.';
+comment on column flagmeter.tenant_zone_changes.before_xact is 'Transaction-id boundary (as events.xact_id): events below it were stored in timezone, those at or above it in the next zone.';
+comment on column flagmeter.tenant_zone_changes.timezone is 'The zone the change ended.';
+
 create table flagmeter.tenants (
   id bigint generated always as identity not null,
   slug text not null,
@@ -695,6 +677,15 @@ comment on column flagmeter.tenants.quota_hard is 'True: checks deny once monthl
 comment on column flagmeter.tenants.currency is 'ISO 4217 code of the currency the tenant''s costs are counted in (default USD): its prices are the installation''s in this currency, or its own overrides.';
 comment on column flagmeter.tenants.monthly_budget is 'Money the tenant may spend per billing period, in its currency (null: no budget). Its cost is counted as the rollups count it (docs/cost.md).';
 comment on column flagmeter.tenants.budget_hard is 'True: checks deny what would pass monthly_budget. False (default): the budget is shown, never enforced.';
+
+create table flagmeter.user_rollup_watermark (
+  singleton boolean default true not null,
+  folded_below bigint not null,
+  constraint user_rollup_watermark_pkey PRIMARY KEY (singleton),
+  constraint user_rollup_watermark_singleton_check CHECK (singleton)
+);
+comment on table flagmeter.user_rollup_watermark is 'One row: the per-end-user fold''s insertion watermark. Every event with xact_id below folded_below is in rollups_daily_users; the others are added by their readers (flagmeter.unfolded_user_usage()). Installation-wide (a transaction id is per PostgreSQL server), not tenant data.';
+comment on column flagmeter.user_rollup_watermark.folded_below is 'A transaction id (as flagmeter.events.xact_id): pg_snapshot_xmin() of the last fold''s snapshot. Events with xact_id >= it are not folded yet.';
 
 create table flagmeter.webhook_deliveries (
   id bigint generated always as identity not null,
@@ -773,6 +764,8 @@ CREATE INDEX audit_log_at_idx ON flagmeter.audit_log USING btree (at DESC);
 CREATE INDEX audit_log_tenant_idx ON flagmeter.audit_log USING btree (tenant_id) WHERE (tenant_id IS NOT NULL);
 CREATE INDEX entitlement_checks_created_brin ON flagmeter.entitlement_checks USING brin (created_at);
 CREATE INDEX event_keys_received_at_brin ON flagmeter.event_keys USING brin (received_at);
+CREATE INDEX events_xact_id_brin ON ONLY flagmeter.events USING brin (xact_id) WITH (autosummarize='on');
+CREATE INDEX events_default_xact_id_idx ON flagmeter.events_default USING brin (xact_id) WITH (autosummarize='on');
 CREATE INDEX flag_evaluations_hour_brin ON flagmeter.flag_evaluations USING brin (hour);
 CREATE INDEX reservations_ended_brin ON flagmeter.reservations USING brin (ended_at);
 CREATE INDEX reservations_id_idx ON flagmeter.reservations USING btree (id);
@@ -1150,7 +1143,7 @@ create view report.usage_by_user as
             q.output_tokens,
             q.cached_tokens,
             q.cost
-           FROM flagmeter.queued_user_usage(NULL::bigint, '-infinity'::date, 'infinity'::date) q(tenant_id, day, feature, timezone, end_user, tokens, event_count, input_tokens, output_tokens, cached_tokens, cost)) n
+           FROM flagmeter.unfolded_user_usage(NULL::bigint, '-infinity'::date, 'infinity'::date) q(tenant_id, day, feature, timezone, end_user, tokens, event_count, input_tokens, output_tokens, cached_tokens, cost)) n
      JOIN flagmeter.tenants t ON t.id = n.tenant_id
   GROUP BY t.slug, n.day, n.feature, n.end_user, n.timezone, t.currency
 UNION ALL
@@ -1577,14 +1570,14 @@ AS $function$
   where u.tenant_id = tenant and u.day >= first_day and u.day < end_day
   union all
   select q.day, q.feature, q.timezone, q.end_user, q.tokens, q.event_count, q.input_tokens, q.output_tokens, q.cached_tokens, q.cost
-  from flagmeter.queued_user_usage(tenant, first_day, end_day) q
+  from flagmeter.unfolded_user_usage(tenant, first_day, end_day) q
   union all
   select d.day, d.feature, d.timezone, null, d.tokens - d.named_tokens, d.event_count - d.named_events,
     d.input_tokens - d.named_input_tokens, d.output_tokens - d.named_output_tokens, d.cached_tokens - d.named_cached_tokens, d.cost - d.named_cost
   from flagmeter.rollups_daily d
   where d.tenant_id = tenant and d.day >= first_day and d.day < end_day and d.event_count > d.named_events
 $function$;
-comment on function flagmeter.daily_user_usage(tenant bigint, first_day date, end_day date) is 'One tenant''s usage (tokens, parts, cost) per local day, feature, zone and end user for days in [first_day, end_day), folded and still queued (a key may come as two rows: sum them); events without a user make one row per day, feature and zone with end_user null. Sums equal rollups_daily.';
+comment on function flagmeter.daily_user_usage(tenant bigint, first_day date, end_day date) is 'One tenant''s usage (tokens, parts, cost) per local day, feature, zone and end user for days in [first_day, end_day), folded and not folded yet (a key may come as two rows: sum them); events without a user make one row per day, feature and zone with end_user null. Sums equal rollups_daily.';
 
 CREATE OR REPLACE FUNCTION flagmeter.delete_tenant(tenant_slug text)
  RETURNS jsonb
@@ -1682,30 +1675,22 @@ comment on function flagmeter.feature_budget_figures(tenant bigint, tz text, bil
 
 CREATE OR REPLACE FUNCTION flagmeter.fold_user_rollups()
  RETURNS integer
- LANGUAGE sql
+ LANGUAGE plpgsql
 AS $function$
-  with moved as (
-    delete from flagmeter.rollups_daily_users_pending returning *
-  ), x as (
-    select m.tenant_id, m.id, m.day, m.timezone, m.minute, u.feature, u.end_user, u.tokens, u.events,
-      coalesce(u.input, 0) as input, coalesce(u.output, 0) as output, coalesce(u.cached, 0) as cached, u.cost
-    from moved m
-    cross join lateral unnest(m.features, m.end_users, m.tokens, m.event_counts, m.input_tokens, m.output_tokens, m.cached_tokens, m.costs)
-      as u(feature, end_user, tokens, events, input, output, cached, cost)
-  ), priced as (
-    -- one lookup per tenant, feature and minute of the queue, as the trigger does for its batch
-    select k.tenant_id, k.feature, k.minute, pr.input, pr.output, pr.cached, pr.plain
-    from (select distinct tenant_id, feature, minute from x where minute is not null) k
-    cross join lateral flagmeter.price_in_force(k.tenant_id, k.feature, k.minute) pr
-  ), entries as (
-    select x.tenant_id, x.day, x.feature, x.timezone, x.end_user, sum(x.tokens)::bigint as tokens, sum(x.events)::bigint as events,
-      sum(x.input)::bigint as input, sum(x.output)::bigint as output, sum(x.cached)::bigint as cached,
-      sum(coalesce(x.cost, flagmeter.tokens_cost(x.tokens, x.input, x.output, x.cached, pr.input, pr.output, pr.cached, pr.plain))) as cost
-    from x left join priced pr on pr.tenant_id = x.tenant_id and pr.feature = x.feature and pr.minute = x.minute
-    group by 1, 2, 3, 4, 5
-  ), folded as (
+declare
+  folded integer;
+begin
+  -- One fold at a time. In its own statement: under read committed the statement below then takes
+  -- its snapshot after the previous fold committed (under repeatable read, a fold that raced
+  -- another fails here with a serialization error instead of folding from a stale watermark).
+  perform 1 from flagmeter.user_rollup_watermark for update;
+  with horizon as (
+    select pg_snapshot_xmin(pg_current_snapshot())::text::bigint as below
+  ), upserted as (
     insert into flagmeter.rollups_daily_users as u (tenant_id, day, feature, timezone, end_user, tokens, event_count, input_tokens, output_tokens, cached_tokens, cost)
-    select tenant_id, day, feature, timezone, end_user, tokens, events, input, output, cached, cost from entries
+    select x.tenant_id, x.day, x.feature, x.timezone, x.end_user, x.tokens, x.event_count, x.input_tokens, x.output_tokens, x.cached_tokens, x.cost
+    from horizon h cross join lateral flagmeter.unfolded_user_usage(null, '-infinity', 'infinity', h.below) x
+    -- sorted upserts, as the trigger's: nothing else writes these rows, but a sorted fold cannot deadlock
     order by 1, 2, 3, 4, 5
     on conflict (tenant_id, day, feature, timezone, end_user) do update
       set tokens = u.tokens + excluded.tokens,
@@ -1715,10 +1700,20 @@ AS $function$
           cached_tokens = u.cached_tokens + excluded.cached_tokens,
           cost = u.cost + excluded.cost
     returning 1
+  ), moved as (
+    update flagmeter.user_rollup_watermark w set folded_below = greatest(w.folded_below, h.below)
+    from horizon h
+    returning 1
+  ), pruned as (
+    -- a change whose boundary the watermark reached has no event left to place
+    delete from flagmeter.tenant_zone_changes c using horizon h where c.before_xact <= h.below
+    returning 1
   )
-  select count(*)::int from folded
+  select count(*)::int into folded from upserted;
+  return folded;
+end
 $function$;
-comment on function flagmeter.fold_user_rollups() is 'Folds the queued per-end-user sums (rollups_daily_users_pending) into rollups_daily_users, pricing each queued minute at its price in force; returns the rows upserted. Called by the minute job.';
+comment on function flagmeter.fold_user_rollups() is 'Folds the events that name a user between the insertion watermark (flagmeter.user_rollup_watermark) and the xmin of its own snapshot into rollups_daily_users, pricing each minute at its price in force, and moves the watermark there; returns the rows upserted. Called by the minute job, in a transaction of its own.';
 
 CREATE OR REPLACE FUNCTION flagmeter.is_timezone(tz text)
  RETURNS boolean
@@ -1810,22 +1805,6 @@ AS $function$
   limit 1
 $function$;
 comment on function flagmeter.price_in_force(p_tenant bigint, p_model text, p_at timestamp with time zone) is 'The price of one model for one tenant at an instant: its own override in force then, else the installation''s row in its currency (no row: the model is unpriced, its tokens cost 0).';
-
-CREATE OR REPLACE FUNCTION flagmeter.queued_user_usage(tenant bigint, first_day date, end_day date)
- RETURNS TABLE(tenant_id bigint, day date, feature text, timezone text, end_user text, tokens bigint, event_count bigint, input_tokens bigint, output_tokens bigint, cached_tokens bigint, cost numeric)
- LANGUAGE sql
- STABLE PARALLEL SAFE
-AS $function$
-  select p.tenant_id, p.day, u.feature, p.timezone, u.end_user, u.tokens, u.events,
-    coalesce(u.input, 0), coalesce(u.output, 0), coalesce(u.cached, 0),
-    coalesce(u.cost, flagmeter.tokens_cost(u.tokens, coalesce(u.input, 0), coalesce(u.output, 0), coalesce(u.cached, 0), pr.input, pr.output, pr.cached, pr.plain))
-  from flagmeter.rollups_daily_users_pending p
-  cross join lateral unnest(p.features, p.end_users, p.tokens, p.event_counts, p.input_tokens, p.output_tokens, p.cached_tokens, p.costs)
-    as u(feature, end_user, tokens, events, input, output, cached, cost)
-  left join lateral flagmeter.price_in_force(p.tenant_id, u.feature, p.minute) pr on u.cost is null
-  where (tenant is null or p.tenant_id = tenant) and p.day >= first_day and p.day < end_day
-$function$;
-comment on function flagmeter.queued_user_usage(tenant bigint, first_day date, end_day date) is 'The per-user queue''s entries (rollups_daily_users_pending) of one tenant (null: every tenant) for days in [first_day, end_day), each with its cost at the price in force at its minute.';
 
 CREATE OR REPLACE FUNCTION flagmeter.quota_snapshot(tenant_ids bigint[])
  RETURNS TABLE(tenant_id bigint, feature text, used bigint, limit_tokens bigint)
@@ -1942,8 +1921,7 @@ CREATE OR REPLACE FUNCTION flagmeter.tg_events__rollup()
 AS $function$
 begin
   -- One price lookup per tenant, feature and minute of the batch (not per event): a price's
-  -- effective_from is a whole minute, so all events of a minute share it. The per-user queue is
-  -- priced later, by its readers and the fold (migration 16).
+  -- effective_from is a whole minute, so all events of a minute share it.
   with per_minute as materialized (
     select tenant_id, date_trunc('minute', occurred_at, 'UTC') as minute, feature, sum(tokens) as tokens, count(*) as events,
       coalesce(sum(input_tokens), 0) as input, coalesce(sum(output_tokens), 0) as output, coalesce(sum(cached_tokens), 0) as cached,
@@ -1971,47 +1949,32 @@ begin
           output_tokens = r.output_tokens + excluded.output_tokens,
           cached_tokens = r.cached_tokens + excluded.cached_tokens,
           cost = r.cost + excluded.cost
-  ), days as (
-    insert into flagmeter.rollups_daily as d (tenant_id, day, feature, timezone, tokens, event_count, named_tokens, named_events,
-      input_tokens, output_tokens, cached_tokens, cost, named_input_tokens, named_output_tokens, named_cached_tokens, named_cost)
-    select m.tenant_id, (m.minute at time zone t.timezone)::date, m.feature, t.timezone, sum(m.tokens), sum(m.events), sum(m.named_tokens), sum(m.named_events),
-      sum(m.input), sum(m.output), sum(m.cached), sum(m.cost), sum(m.named_input), sum(m.named_output), sum(m.named_cached), sum(m.named_cost)
-    from priced m
-    join flagmeter.tenants t on t.id = m.tenant_id
-    group by 1, 2, 3, 4
-    order by 1, 2, 3, 4
-    on conflict (tenant_id, day, feature, timezone) do update
-      set tokens = d.tokens + excluded.tokens,
-          event_count = d.event_count + excluded.event_count,
-          named_tokens = d.named_tokens + excluded.named_tokens,
-          named_events = d.named_events + excluded.named_events,
-          input_tokens = d.input_tokens + excluded.input_tokens,
-          output_tokens = d.output_tokens + excluded.output_tokens,
-          cached_tokens = d.cached_tokens + excluded.cached_tokens,
-          cost = d.cost + excluded.cost,
-          named_input_tokens = d.named_input_tokens + excluded.named_input_tokens,
-          named_output_tokens = d.named_output_tokens + excluded.named_output_tokens,
-          named_cached_tokens = d.named_cached_tokens + excluded.named_cached_tokens,
-          named_cost = d.named_cost + excluded.named_cost
   )
-  -- Events that name a user, queued as they are (migration 11): one row per tenant and local day.
-  insert into flagmeter.rollups_daily_users_pending (tenant_id, day, timezone, minute, features, end_users, tokens, event_counts,
-    input_tokens, output_tokens, cached_tokens)
-  select e.tenant_id, (e.minute at time zone t.timezone)::date, t.timezone, e.minute,
-    array_agg(e.feature), array_agg(e.end_user), array_agg(e.tokens::bigint), array_agg(1::bigint),
-    array_agg(e.input), array_agg(e.output), array_agg(e.cached)
-  from (
-    select tenant_id, date_trunc('minute', occurred_at, 'UTC') as minute, feature, end_user, tokens::bigint as tokens,
-      coalesce(input_tokens, 0)::bigint as input, coalesce(output_tokens, 0)::bigint as output, coalesce(cached_tokens, 0)::bigint as cached
-    from new_events
-    where end_user is not null
-  ) e
-  join flagmeter.tenants t on t.id = e.tenant_id
-  group by 1, 2, 3, 4;
+  insert into flagmeter.rollups_daily as d (tenant_id, day, feature, timezone, tokens, event_count, named_tokens, named_events,
+    input_tokens, output_tokens, cached_tokens, cost, named_input_tokens, named_output_tokens, named_cached_tokens, named_cost)
+  select m.tenant_id, (m.minute at time zone t.timezone)::date, m.feature, t.timezone, sum(m.tokens), sum(m.events), sum(m.named_tokens), sum(m.named_events),
+    sum(m.input), sum(m.output), sum(m.cached), sum(m.cost), sum(m.named_input), sum(m.named_output), sum(m.named_cached), sum(m.named_cost)
+  from priced m
+  join flagmeter.tenants t on t.id = m.tenant_id
+  group by 1, 2, 3, 4
+  order by 1, 2, 3, 4
+  on conflict (tenant_id, day, feature, timezone) do update
+    set tokens = d.tokens + excluded.tokens,
+        event_count = d.event_count + excluded.event_count,
+        named_tokens = d.named_tokens + excluded.named_tokens,
+        named_events = d.named_events + excluded.named_events,
+        input_tokens = d.input_tokens + excluded.input_tokens,
+        output_tokens = d.output_tokens + excluded.output_tokens,
+        cached_tokens = d.cached_tokens + excluded.cached_tokens,
+        cost = d.cost + excluded.cost,
+        named_input_tokens = d.named_input_tokens + excluded.named_input_tokens,
+        named_output_tokens = d.named_output_tokens + excluded.named_output_tokens,
+        named_cached_tokens = d.named_cached_tokens + excluded.named_cached_tokens,
+        named_cost = d.named_cost + excluded.named_cost;
   return null;
 end
 $function$;
-comment on function flagmeter.tg_events__rollup() is 'Adds each inserted batch of events (tokens, their parts and their cost at the price in force for each minute) to flagmeter.rollups and flagmeter.rollups_daily, and queues the events that name a user, with their minute, in flagmeter.rollups_daily_users_pending, in the same transaction.';
+comment on function flagmeter.tg_events__rollup() is 'Adds each inserted batch of events (tokens, their parts and their cost at the price in force for each minute) to flagmeter.rollups and flagmeter.rollups_daily, with the daily rows'' named part, in the same transaction. Per end user: flagmeter.fold_user_rollups().';
 
 CREATE OR REPLACE FUNCTION flagmeter.tg_reservations__webhook_event()
  RETURNS trigger
@@ -2028,6 +1991,25 @@ begin
   return null;
 end $function$;
 comment on function flagmeter.tg_reservations__webhook_event() is 'reservation.expired events for holds the minute job swept (one statement, however many).';
+
+CREATE OR REPLACE FUNCTION flagmeter.tg_tenants__zone_change()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+begin
+  if current_setting('transaction_isolation') <> 'read committed' then
+    raise exception 'a tenant''s time zone can only change in a read committed transaction'
+      using hint = 'its snapshot must be taken after the lock on events (per-end-user rollup, docs/reporting.md)';
+  end if;
+  lock table flagmeter.events in share mode;
+  -- a second change in the same transaction keeps the zone the events were stored in
+  insert into flagmeter.tenant_zone_changes (tenant_id, before_xact, timezone)
+  values (old.id, pg_snapshot_xmax(pg_current_snapshot())::text::bigint, old.timezone)
+  on conflict (tenant_id, before_xact) do nothing;
+  return new;
+end
+$function$;
+comment on function flagmeter.tg_tenants__zone_change() is 'Records a tenant''s change of time zone in flagmeter.tenant_zone_changes, after waiting for the inserts into events in flight (SHARE lock until commit), so the events not folded yet keep the zone they were stored in.';
 
 CREATE OR REPLACE FUNCTION flagmeter.tick(as_of timestamp with time zone DEFAULT now(), recent interval DEFAULT NULL::interval, events_retention interval DEFAULT '1 year 1 mon'::interval, compact_after interval DEFAULT '3 days'::interval, keys_retention interval DEFAULT '7 days'::interval)
  RETURNS jsonb
@@ -2223,6 +2205,50 @@ AS $function$
 $function$;
 comment on function flagmeter.tokens_cost(tokens bigint, input bigint, output bigint, cached bigint, p_input numeric, p_output numeric, p_cached numeric, p_plain numeric) is 'Cost of tokens (of which input, output and cached given as parts; the rest plain) at prices per million, exact (at most 12 decimals); 0 when unpriced (null prices).';
 
+CREATE OR REPLACE FUNCTION flagmeter.unfolded_user_usage(tenant bigint, first_day date, end_day date, below bigint DEFAULT NULL::bigint)
+ RETURNS TABLE(tenant_id bigint, day date, feature text, timezone text, end_user text, tokens bigint, event_count bigint, input_tokens bigint, output_tokens bigint, cached_tokens bigint, cost numeric)
+ LANGUAGE sql
+ STABLE PARALLEL SAFE
+AS $function$
+  with changes as (
+    -- each zone with the span of ids stored in it: [the previous change's boundary, its own)
+    select c.tenant_id, c.timezone, c.before_xact,
+      lag(c.before_xact) over (partition by c.tenant_id order by c.before_xact) as from_xact
+    from flagmeter.tenant_zone_changes c
+    where tenant is null or c.tenant_id = tenant
+  ), stored as (
+    select e.tenant_id, coalesce(z.timezone, t.timezone) as timezone, date_trunc('minute', e.occurred_at, 'UTC') as minute,
+      e.feature, e.end_user, e.tokens, e.input_tokens, e.output_tokens, e.cached_tokens
+    from flagmeter.events e
+    join flagmeter.tenants t on t.id = e.tenant_id
+    left join changes z on z.tenant_id = e.tenant_id and e.xact_id < z.before_xact and (z.from_xact is null or e.xact_id >= z.from_xact)
+    where e.xact_id >= (select w.folded_below from flagmeter.user_rollup_watermark w)
+      and (below is null or e.xact_id < below)
+      and e.end_user is not null
+      and (tenant is null or e.tenant_id = tenant)
+      and e.occurred_at >= first_day - 2 and e.occurred_at < end_day + 2
+  ), per_minute as materialized (
+    select s.tenant_id, s.timezone, s.minute, s.feature, s.end_user,
+      sum(s.tokens)::bigint as tokens, count(*)::bigint as events,
+      coalesce(sum(s.input_tokens), 0)::bigint as input, coalesce(sum(s.output_tokens), 0)::bigint as output,
+      coalesce(sum(s.cached_tokens), 0)::bigint as cached
+    from stored s
+    where (s.minute at time zone s.timezone)::date >= first_day and (s.minute at time zone s.timezone)::date < end_day
+    group by 1, 2, 3, 4, 5
+  ), prices as (
+    select k.tenant_id, k.feature, k.minute, p.input, p.output, p.cached, p.plain
+    from (select distinct m.tenant_id, m.feature, m.minute from per_minute m) k
+    left join lateral flagmeter.price_in_force(k.tenant_id, k.feature, k.minute) p on true
+  )
+  select m.tenant_id, (m.minute at time zone m.timezone)::date, m.feature, m.timezone, m.end_user,
+    sum(m.tokens)::bigint, sum(m.events)::bigint, sum(m.input)::bigint, sum(m.output)::bigint, sum(m.cached)::bigint,
+    sum(flagmeter.tokens_cost(m.tokens, m.input, m.output, m.cached, p.input, p.output, p.cached, p.plain))
+  from per_minute m
+  join prices p on p.tenant_id = m.tenant_id and p.feature = m.feature and p.minute = m.minute
+  group by 1, 2, 3, 4, 5
+$function$;
+comment on function flagmeter.unfolded_user_usage(tenant bigint, first_day date, end_day date, below bigint) is 'Events that name a user and are not folded into rollups_daily_users yet (xact_id at or past flagmeter.user_rollup_watermark, and below `below` when given), of one tenant (null: every tenant), per local day in [first_day, end_day), feature, zone and user, with their cost at the price in force at each minute.';
+
 CREATE OR REPLACE FUNCTION flagmeter.webhook_emit(p_tenant_id bigint, p_tenant text, p_type text, p_subject text, p_data jsonb)
  RETURNS void
  LANGUAGE plpgsql
@@ -2256,3 +2282,5 @@ CREATE TRIGGER _500_webhook_event AFTER INSERT ON flagmeter.audit_log FOR EACH R
 CREATE TRIGGER _500_rollup AFTER INSERT ON flagmeter.events REFERENCING NEW TABLE AS new_events FOR EACH STATEMENT EXECUTE FUNCTION flagmeter.tg_events__rollup();
 
 CREATE TRIGGER _500_webhook_event AFTER UPDATE ON flagmeter.reservations REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION flagmeter.tg_reservations__webhook_event();
+
+CREATE TRIGGER _500_zone_change BEFORE UPDATE OF timezone ON flagmeter.tenants FOR EACH ROW WHEN (old.timezone IS DISTINCT FROM new.timezone) EXECUTE FUNCTION flagmeter.tg_tenants__zone_change();

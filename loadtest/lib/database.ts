@@ -6,13 +6,15 @@ import path from 'node:path';
 import pg from 'pg';
 import { startEmbedded, type EmbeddedServer } from '../../server/db/embedded.ts';
 import { watch } from 'graphile-migrate';
-import { migrationsFolder, runMigrations } from '../../server/db/migrate.ts';
+import { committedMigrations, migrationsFolder, runMigrations } from '../../server/db/migrate.ts';
 import { ensureTenants } from '../../server/db/tenants.ts';
 import { makeLogger } from '../../server/log.ts';
 import { freePort } from './children.ts';
 
 export interface BenchDatabase {
   url: string;
+  /** The server's own database (`postgres`), to create more databases beside this one. */
+  serverUrl: string;
   serverVersion: string;
   /** Where it lives: the embedded server's folder, or the database's URL (without password). */
   location: string;
@@ -32,7 +34,10 @@ const withDatabase = (url: string, db: string) => {
   return u.toString();
 };
 
-export async function setUpDatabase(givenUrl: string | undefined, tenantCount: number, currentSql = false): Promise<BenchDatabase> {
+let created = 0;
+
+/** `through`: only the committed migrations up to that number (the schema as it then was), applied as plain SQL. */
+export async function setUpDatabase(givenUrl: string | undefined, tenantCount: number, currentSql = false, through?: number): Promise<BenchDatabase> {
   let embedded: EmbeddedServer | undefined;
   let tmp: string | undefined;
   let adminUrl = givenUrl;
@@ -41,7 +46,7 @@ export async function setUpDatabase(givenUrl: string | undefined, tenantCount: n
     embedded = await startEmbedded({ dataDir: tmp, port: await freePort(), settings: embeddedSettings });
     adminUrl = embedded.url;
   }
-  const name = `flagmeter_bench_${Date.now()}`;
+  const name = `flagmeter_bench_${Date.now()}_${++created}`;
   const admin = new pg.Client(adminUrl);
   await admin.connect();
   const { rows: [v] } = await admin.query<{ server_version: string }>('show server_version');
@@ -49,7 +54,16 @@ export async function setUpDatabase(givenUrl: string | undefined, tenantCount: n
   await admin.end();
 
   const url = withDatabase(adminUrl, name);
-  await runMigrations(url, makeLogger('warn'));
+  if (through === undefined) await runMigrations(url, makeLogger('warn'));
+  else {
+    const c = new pg.Client(url);
+    await c.connect();
+    try {
+      for (const sql of committedMigrations().slice(0, through)) await c.query(sql);
+    } finally {
+      await c.end();
+    }
+  }
   if (currentSql) {
     // the uncommitted migration too, as `graphile-migrate watch --once` does, for a tree mid-change
     await watch({ connectionString: url, migrationsFolder }, true);
@@ -66,7 +80,7 @@ export async function setUpDatabase(givenUrl: string | undefined, tenantCount: n
     ? Number((await readFile(path.join(tmp, 'pg', 'postmaster.pid'), 'utf8')).split('\n')[0])
     : undefined;
   return {
-    location: tmp ?? withDatabase(adminUrl.replace(/\/\/[^@]*@/, '//'), name), url, serverVersion: v?.server_version ?? '?', tenants, tenantIds: ids.map((r) => Number(r.id)), ...(postmasterPid ? { postmasterPid } : {}),
+    location: tmp ?? withDatabase(adminUrl.replace(/\/\/[^@]*@/, '//'), name), url, serverUrl: adminUrl, serverVersion: v?.server_version ?? '?', tenants, tenantIds: ids.map((r) => Number(r.id)), ...(postmasterPid ? { postmasterPid } : {}),
     async drop(keep) {
       if (embedded) {
         await embedded.stop();

@@ -3,15 +3,15 @@
 //  - its CSV export through GET /api/usage/:tenant/query (window=day, groupBy=user): rows/s, and the
 //    server's RSS growth while it streams (the aim: under 50 MB, whatever the length);
 //  - the query API's latency for that month by day and by user (JSON);
-//  - what the per-end-user rollup costs the hot insert: the SQL ceiling under the trigger as the
-//    migration before it left it and under today's, alternated in this database.
+//  - what the per-end-user rollup costs the hot insert: the SQL ceiling with and without its
+//    insertion watermark (the transaction-id column default and its BRIN index), alternated in this database.
 import pg from 'pg';
 import { ensureTenants } from '../../server/db/tenants.ts';
 import type { Child } from './children.ts';
 import { ProcSampler, rssMb } from './proc.ts';
 import { rate, type Row } from './report.ts';
 import { runSqlCeiling } from './sql-ceiling.ts';
-import { triggerDefinitions } from './triggers.ts';
+import { withoutUserWatermark } from './triggers.ts';
 import type { BenchContext } from './steps.ts';
 
 export const REPORTING_TENANT = 'busy-reporting';
@@ -51,7 +51,7 @@ async function seed(ctx: BenchContext, url: string, rows: number) {
       ctx.ledger.sqlEvents += m.users;
       ctx.ledger.sqlTokens += tokens;
     }
-    // the minute job folds the trigger's per-user queue within a minute: read the month as it then is
+    // the minute job folds the new events into the per-user rollup within a minute: read the month as it then is
     await pool.query('select flagmeter.fold_user_rollups()');
   } finally {
     await pool.end();
@@ -104,34 +104,43 @@ async function latency(server: Child, path: string, auth: Record<string, string>
   return { runs, rows, p50: median(times), p99: percentile(times, 99), max: Math.max(...times) };
 }
 
-/** The SQL ceiling under the previous and today's trigger, alternated; today's is in place afterwards. */
+/** The SQL ceiling with and without the per-user rollup's one cost on the insert (the insertion
+ * watermark's column default and BRIN index), alternated; the watermark is in place afterwards. */
 async function ingestCost(ctx: BenchContext, rounds: number) {
-  // today's trigger against the last one without the per-end-user rollup
-  const all = triggerDefinitions();
-  const defs = [all.findLast(([, sql]) => !sql.includes('rollups_daily_users'))!, all.at(-1)!];
   const admin = new pg.Pool({ connectionString: ctx.db.url, max: 1 });
-  const results = new Map<number, number[]>(defs.map(([n]) => [n, []]));
+  // the column default and the index as the migration left them, to put back
+  const { rows: [kept] } = await admin.query<{ def: string; index: string }>(`
+    select pg_get_expr(d.adbin, d.adrelid) as def, pg_get_indexdef('flagmeter.events_xact_id_brin'::regclass) as index
+    from pg_attrdef d join pg_attribute a on a.attrelid = d.adrelid and a.attnum = d.adnum
+    where d.adrelid = 'flagmeter.events'::regclass and a.attname = 'xact_id'`);
+  const variants = [
+    { name: 'without', sql: withoutUserWatermark },
+    { name: 'with', sql: `alter table flagmeter.events alter column xact_id set default ${kept!.def}; ${kept!.index}` },
+  ];
+  const results = new Map<string, number[]>(variants.map((v) => [v.name, []]));
+  let on = true;
   try {
     for (let round = 0; round < rounds; round++) {
-      for (const [n, sql] of round % 2 ? [...defs].reverse() : defs) {
-        await admin.query(sql);
+      for (const v of round % 2 ? [...variants].reverse() : variants) {
+        if ((v.name === 'with') !== on) {
+          await admin.query(v.sql);
+          on = v.name === 'with';
+        }
         const r = await runSqlCeiling({
           url: ctx.db.url, connections: 2, batchSize: 1000, durationMs: ctx.stepMs, tenantIds: ctx.db.tenantIds, ledger: ctx.ledger, users: 100,
-          onTick: (ms, events) => ctx.progress.update(`reporting: ingest under migration ${n}'s trigger, round ${round + 1}: ${(ms / 1000).toFixed(1)} s, ${events.toLocaleString('en-US')} events`),
+          onTick: (ms, events) => ctx.progress.update(`reporting: ingest ${v.name} the per-user watermark, round ${round + 1}: ${(ms / 1000).toFixed(1)} s, ${events.toLocaleString('en-US')} events`),
         });
-        results.get(n)!.push(r.eventsPerSecond);
+        results.get(v.name)!.push(r.eventsPerSecond);
       }
     }
   } finally {
-    await admin.query(defs.at(-1)![1]).catch(() => undefined);
+    if (!on) await admin.query(variants[1]!.sql).catch(() => undefined);
     await admin.end();
   }
-  const before = defs[0]![0];
-  const after = defs.at(-1)![0];
-  const b = results.get(before)!;
-  const a = results.get(after)!;
+  const b = results.get('without')!;
+  const a = results.get('with')!;
   const ratios = a.map((x, i) => x / b[i]!);
-  return { before, after, beforeEventsPerSecond: b, afterEventsPerSecond: a, medianRatio: median(ratios) };
+  return { beforeEventsPerSecond: b, afterEventsPerSecond: a, medianRatio: median(ratios) };
 }
 
 export async function reportingStep(ctx: BenchContext, server: Child, apiKey: string, o: { quick: boolean }) {
@@ -159,7 +168,7 @@ export async function reportingStep(ctx: BenchContext, server: Child, apiKey: st
 
   const ingest = await ingestCost(ctx, o.quick ? 2 : 4);
   const pct = (r: number) => `${r >= 1 ? '+' : ''}${(100 * (r - 1)).toFixed(1)}%`;
-  ctx.progress.done(`reporting: ingest under migration ${ingest.after}'s trigger vs ${ingest.before}'s: ${pct(ingest.medianRatio)} (median of per-round ratios)`);
+  ctx.progress.done(`reporting: ingest with the per-user rollup's watermark vs without: ${pct(ingest.medianRatio)} (median of per-round ratios)`);
 
   const ms = `${runs} runs after a warm-up`;
   const rows: Row[] = [
@@ -167,7 +176,7 @@ export async function reportingStep(ctx: BenchContext, server: Child, apiKey: st
     { step: `query API, a month by day (JSON, ${byDay.rows} rows; ${ms})`, figure: `${byDay.p50.toFixed(1)} ms P50`, p50: byDay.p50, p99: byDay.p99 },
     { step: `query API, a month by day and feature (JSON, ${byDayFeature.rows} rows; ${ms})`, figure: `${byDayFeature.p50.toFixed(1)} ms P50`, p50: byDayFeature.p50, p99: byDayFeature.p99 },
     { step: `query API, a month by user (JSON, ${byUser.rows.toLocaleString('en-US')} rows; ${ms})`, figure: `${byUser.p50.toFixed(1)} ms P50`, p50: byUser.p50, p99: byUser.p99 },
-    { step: `ingest cost of the per-end-user rollup: direct SQL insertEvents, 2 connections × 1,000 rows, every event naming one of 100 users (migration ${ingest.after}'s trigger vs ${ingest.before}'s, alternated)`, figure: `${pct(ingest.medianRatio)} (${rate(median(ingest.afterEventsPerSecond), 'events/s')} vs ${rate(median(ingest.beforeEventsPerSecond), 'events/s')})` },
+    { step: `ingest cost of the per-end-user rollup: direct SQL insertEvents, 2 connections × 1,000 rows, every event naming one of 100 users (with the per-user rollup's insertion watermark vs without it, alternated)`, figure: `${pct(ingest.medianRatio)} (${rate(median(ingest.afterEventsPerSecond), 'events/s')} vs ${rate(median(ingest.beforeEventsPerSecond), 'events/s')})` },
   ];
   return { rows, result: { seeded, exported, usage, byDay, byDayFeature, byUser, ingest } };
 }

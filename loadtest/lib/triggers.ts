@@ -11,3 +11,14 @@ export function triggerDefinitions(): [number, string][] {
     return [[i + 1, body.replace(/^create function/, 'create or replace function')] as [number, string]];
   });
 }
+
+/** Takes the per-end-user rollup's one cost off the hot insert since it folds from events behind a
+ * watermark (the transaction-id default and its BRIN index): the "no per-user rollup" baseline. */
+export const withoutUserWatermark = `
+  alter table flagmeter.events alter column xact_id drop default;
+  drop index if exists flagmeter.events_xact_id_brin`;
+
+/** The number of the migration that added the per-user rollup's insertion watermark. */
+export function userWatermarkMigration(): number {
+  return committedMigrations().findIndex((sql) => sql.includes('create index if not exists events_xact_id_brin')) + 1;
+}

@@ -12,7 +12,7 @@ export interface TickResult {
   /** flagmeter.tick_entitlements(): lapsed reservations marked expired, old check answers deleted. */
   reservationsExpired?: number;
   checksPruned?: number;
-  /** flagmeter.fold_user_rollups(): per-end-user rows folded from the trigger's queue. */
+  /** flagmeter.fold_user_rollups(): per-end-user rows folded from the events past the watermark. */
   userRollupsFolded?: number;
   /** Webhook events past WEBHOOK_LOG_RETENTION_DAYS with nothing pending, deleted with their delivery log. */
   webhookEventsPruned?: number;
@@ -42,7 +42,7 @@ export async function tickEntitlements(client: pg.ClientBase, p: Pick<TickParams
   return ent!.r;
 }
 
-/** Folds the insert trigger's per-end-user queue into the rollup; returns the rows folded. */
+/** Folds the named events past the insertion watermark into the per-end-user rollup ; returns the rows upserted. */
 export async function foldUserRollups(pool: Pool): Promise<number> {
   const { rows: [fold] } = await pool.query<{ n: number }>('select flagmeter.fold_user_rollups() as n');
   return fold!.n;

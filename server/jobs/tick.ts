@@ -18,8 +18,8 @@ export interface TickOptions {
 
 export async function runTick(pool: Pool, enqueue: EnqueueDelivery, config: Config, opts: TickOptions = {}): Promise<TickResult> {
   const result = await tickTransaction(pool, enqueue, config, opts);
-  // the insert trigger's per-end-user queue, on every tick (the fast check too, so it stays short);
-  // its own statement: a fold never holds up the alerts
+  // the per-end-user fold from events past its watermark, on every tick (the fast check too, so
+  // readers have few raw events to add); its own statement: a fold never holds up the alerts
   result.userRollupsFolded = await foldUserRollups(pool);
   if (!opts.recent) result.webhookEventsPruned = await pruneWebhookEvents(pool, config.WEBHOOK_LOG_RETENTION_DAYS);
   return result;

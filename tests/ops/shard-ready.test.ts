@@ -29,6 +29,7 @@ const NOT_DISTRIBUTED: Record<string, NotDistributed> = {
   'flagmeter.webhook_endpoints': { placement: 'coordinator', why: 'tenant_id is null for installation endpoints, which hear every tenant; the worker alone reads it' },
   'flagmeter.webhook_events': { placement: 'coordinator', why: 'the webhook outbox, carrying the tenant slug (null for installation events); the worker alone drains it' },
   'flagmeter.webhook_deliveries': { placement: 'coordinator', why: 'one row per endpoint and outbox event: follows webhook_endpoints and webhook_events' },
+  'flagmeter.user_rollup_watermark': { placement: 'coordinator', why: 'one row, the per-end-user fold\'s insertion watermark: a transaction id, which belongs to one server (on Citus it must become one per worker node: docs/scaling.md)' },
 };
 
 /** Schemas of other software in FlagMeter's database: pg-boss's queues and graphile-migrate's bookkeeping. */

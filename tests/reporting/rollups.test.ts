@@ -3,6 +3,7 @@
 // backfilled the user rows from retained events.
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import pg from 'pg';
 import { insertEvents, type EventRow } from '../../server/db/events.ts';
 import { committedMigrations } from '../../server/db/migrate.ts';
 import { addTenants, createTestDb, type TestDb } from '../helpers/db.ts';
@@ -33,7 +34,7 @@ const dailyVsUsers = `
 
 const dailyCols = 'select tenant_id, day, feature, timezone, tokens, event_count from flagmeter.rollups_daily order by 1, 2, 3, 4';
 
-/** Named users' totals from the raw events, from the folded rollup, and from daily_user_usage (folded + queued). */
+/** Named users' totals from the raw events, from the folded rollup, and from daily_user_usage (folded + not yet). */
 const perUser = `
   select tenant_id, end_user, sum(tokens)::bigint as tokens, count(*)::bigint as events from flagmeter.events
   where end_user is not null group by 1, 2 order by 1, 2`;
@@ -44,7 +45,10 @@ const perUserRead = `
   select t.id as tenant_id, u.end_user, sum(u.tokens)::bigint as tokens, sum(u.event_count)::bigint as events
   from flagmeter.tenants t cross join lateral flagmeter.daily_user_usage(t.id, '2000-01-01', '2100-01-01') u
   where u.end_user is not null group by 1, 2 order by 1, 2`;
-const queued = 'select count(*)::int as n from flagmeter.rollups_daily_users_pending';
+/** Named events at or past the fold's insertion watermark: what readers add to the rollup. */
+const unfolded = `select count(*)::int as n from flagmeter.events
+  where end_user is not null and xact_id >= (select folded_below from flagmeter.user_rollup_watermark)`;
+const watermark = async () => Number((await db.pool.query('select folded_below from flagmeter.user_rollup_watermark')).rows[0].folded_below);
 
 describe('per-end-user daily rollups', () => {
   test('four writers at once: no deadlock, user rows equal the raw events, users plus "no user" equal the daily rows', async () => {
@@ -53,8 +57,8 @@ describe('per-end-user daily rollups', () => {
       for (let i = 0; i < 15; i++) await insertEvents(db.pool, batch(ids, 200, w * 100 + i));
     }));
     const raw = (await db.pool.query(perUser)).rows;
-    // the trigger only queued the named events: readers add the queue, so the sums are exact already
-    expect((await db.pool.query(queued)).rows[0].n).toBeGreaterThan(0);
+    // the trigger keeps nothing per user: readers add the events past the watermark, so the sums are exact already
+    expect((await db.pool.query(unfolded)).rows[0].n).toBeGreaterThan(0);
     expect((await db.pool.query(perUserRollup)).rows).toEqual([]);
     const exact = async () => {
       const rows = (await db.pool.query(dailyVsUsers)).rows;
@@ -63,10 +67,10 @@ describe('per-end-user daily rollups', () => {
       expect((await db.pool.query(perUserRead)).rows).toEqual(raw);
     };
     await exact();
-    // the minute job folds the queue into the rollup in one statement: nothing queued, nothing lost
+    // the minute job folds the events past the watermark and moves it: nothing left past it, nothing lost
     const { rows: [fold] } = await db.pool.query('select flagmeter.fold_user_rollups() as n');
     expect(fold.n).toBeGreaterThan(0);
-    expect((await db.pool.query(queued)).rows[0].n).toBe(0);
+    expect((await db.pool.query(unfolded)).rows[0].n).toBe(0);
     expect((await db.pool.query(perUserRollup)).rows).toEqual(raw);
     await exact();
     const { rows: [anon] } = await db.pool.query(`select count(*)::int as n from flagmeter.rollups_daily_users where end_user is null`);
@@ -89,6 +93,62 @@ describe('per-end-user daily rollups', () => {
     expect(folds).toBeGreaterThan(0);
     expect((await db.pool.query(perUserRead)).rows).toEqual((await db.pool.query(perUser)).rows);
     await db.pool.query('select flagmeter.fold_user_rollups()');
+    expect((await db.pool.query(perUserRollup)).rows).toEqual((await db.pool.query(perUser)).rows);
+  });
+
+  test('transactions that commit out of order around a fold: none lost, none counted twice', async () => {
+    const ids = await addTenants(db.pool, [{ slug: 'ooo', timezone: 'Europe/Berlin' }]);
+    /** n events of `tokens` each for `user`, in one statement (one transaction unless `on` has one open);
+     * each user its own feature, so that the open transaction's rollup rows do not hold the other's up. */
+    const insert = (on: pg.ClientBase | TestDb['pool'], user: string, n: number, tokens: number) => on.query(
+      `insert into flagmeter.events (id, tenant_id, feature, tokens, occurred_at, end_user)
+       select gen_random_uuid(), $1::bigint, $3::text, $2::int, now(), $3::text from generate_series(1, $4::int)`, [ids.ooo, tokens, user, n]);
+    const exact = async () => {
+      for (const r of (await db.pool.query(dailyVsUsers)).rows) expect([r.tokens, r.event_count]).toEqual([r.user_tokens, r.user_events]);
+      expect((await db.pool.query(perUserRead)).rows).toEqual((await db.pool.query(perUser)).rows);
+    };
+    const rolled = async (user: string) => (await db.pool.query(
+      'select coalesce(sum(tokens), 0)::int as tokens from flagmeter.rollups_daily_users where tenant_id = $1 and end_user = $2', [ids.ooo, user])).rows[0].tokens;
+    await db.pool.query('select flagmeter.fold_user_rollups()');
+    const early = new pg.Client(db.url);
+    await early.connect();
+    try {
+      // `early` inserts first (the lower transaction id, and it would hold the lower ids of any
+      // sequence), then stays open while `late` inserts and commits and a fold runs
+      await early.query('begin');
+      await insert(early, 'early', 40, 3);
+      const { rows: [{ xid }] } = await early.query('select pg_current_xact_id()::text::bigint as xid');
+      await insert(db.pool, 'late', 30, 5);
+      const { rows: [fold] } = await db.pool.query('select flagmeter.fold_user_rollups() as n');
+      expect(fold.n).toBe(0);
+      // the watermark stops at the open transaction: a watermark past it would never fold its events
+      expect(await watermark()).toBeLessThanOrEqual(Number(xid));
+      expect([await rolled('early'), await rolled('late')]).toEqual([0, 0]);
+      await exact();
+      // more of it after the fold, then it commits: below the position the newer events hold
+      await insert(early, 'early', 10, 7);
+      await early.query('commit');
+      await exact();
+      await db.pool.query('select flagmeter.fold_user_rollups()');
+      expect(await watermark()).toBeGreaterThan(Number(xid));
+      expect([await rolled('early'), await rolled('late')]).toEqual([40 * 3 + 10 * 7, 30 * 5]);
+      await exact();
+      // a second fold moves nothing: counted once
+      await db.pool.query('select flagmeter.fold_user_rollups()');
+      expect([await rolled('early'), await rolled('late')]).toEqual([40 * 3 + 10 * 7, 30 * 5]);
+
+      // a fold inside a transaction that writes events afterwards: those are left to a later fold
+      await early.query('begin');
+      await early.query('select flagmeter.fold_user_rollups()');
+      await insert(early, 'early', 5, 11);
+      await early.query('commit');
+      await exact();
+      await db.pool.query('select flagmeter.fold_user_rollups()');
+      expect(await rolled('early')).toBe(40 * 3 + 10 * 7 + 5 * 11);
+      await exact();
+    } finally {
+      await early.end();
+    }
     expect((await db.pool.query(perUserRollup)).rows).toEqual((await db.pool.query(perUser)).rows);
   });
 
