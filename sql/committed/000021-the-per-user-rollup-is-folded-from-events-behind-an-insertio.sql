@@ -1,5 +1,5 @@
---! Previous: sha1:0bf0288055d3fbef03008dc2c2cbc8c43f90c7f6
---! Hash: sha1:ade755aad32fd18f074c1b07dc4b559d7b301ad8
+--! Previous: sha1:59fa71ffbbe73af77f074a81ec3eed267134ced1
+--! Hash: sha1:d55e0ad550fe680486bc5d4391df8a0637ab609c
 --! Message: The per-user rollup is folded from events behind an insertion watermark (a transaction id per row, BRIN), not from a queued copy of every named event; a zone change records the zone unfolded events were stored in
 
 -- The per-end-user rollup folded straight from flagmeter.events behind an insertion watermark,
