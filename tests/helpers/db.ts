@@ -66,3 +66,22 @@ export async function sums(pool: Pool): Promise<{ events: Record<string, number>
       (select coalesce(sum(event_count), 0) from flagmeter.rollups_daily)::int as daily_count`);
   return { events: r.events, rollups: r.rollups, daily: r.daily, eventCount: r.event_count, rollupCount: r.rollup_count, dailyCount: r.daily_count };
 }
+
+/**
+ * Folds the per-user rollup until it has passed every transaction that had begun when this was
+ * called; answers how many rows the folds wrote. One fold stops at the oldest transaction still
+ * running anywhere on the PostgreSQL server (transaction ids are per server), and the tests' server
+ * runs every other test file's database too: a single fold may legitimately leave events unfolded.
+ */
+export async function foldUserRollupsCaughtUp(pool: Pool, timeoutMs = 20_000): Promise<number> {
+  const { target } = (await pool.query<{ target: string }>('select pg_snapshot_xmax(pg_current_snapshot())::text as target')).rows[0]!;
+  const deadline = Date.now() + timeoutMs;
+  let folded = 0;
+  for (;;) {
+    folded += (await pool.query<{ n: number }>('select flagmeter.fold_user_rollups() as n')).rows[0]!.n;
+    const { below } = (await pool.query<{ below: string }>('select folded_below::text as below from flagmeter.user_rollup_watermark')).rows[0]!;
+    if (BigInt(below) >= BigInt(target)) return folded;
+    if (Date.now() > deadline) throw new Error(`the per-user fold did not pass transaction ${target} within ${timeoutMs} ms (watermark ${below}): a transaction stays open on the server`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

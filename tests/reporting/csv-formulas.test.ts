@@ -7,7 +7,7 @@ import { parse } from 'csv-parse/sync';
 import { insertEvents } from '../../server/db/events.ts';
 import { csvRecords } from '../../server/reporting/csv.ts';
 import { startTestApp } from '../helpers/app.ts';
-import { addTenants, createTestDb, type TestDb } from '../helpers/db.ts';
+import { addTenants, createTestDb, foldUserRollupsCaughtUp, type TestDb } from '../helpers/db.ts';
 import type { FlagMeter } from '../../server/runtime.ts';
 
 // names a spreadsheet would run, and names that only look close (written as they are)
@@ -27,7 +27,7 @@ beforeAll(async () => {
   await insertEvents(db.pool, [...RISKY, ...SAFE].map((name, i) => (
     { id: randomUUID(), tenantId: ids.names!, feature: name, tokens: 10 + i, occurredAt: at, key: null, user: name })));
   await insertEvents(db.pool, [{ id: randomUUID(), tenantId: ids.names!, feature: 'refunds', tokens: 1, occurredAt: at, key: null, user: 'negative' }]);
-  await db.pool.query('select flagmeter.fold_user_rollups()');
+  await foldUserRollupsCaughtUp(db.pool);
   // a negative number in a numeric column (as a correction would leave it): it must stay a number
   await db.pool.query(`update flagmeter.rollups_daily_users set tokens = -5 where end_user = 'negative'`);
   on = await startTestApp(db.url);

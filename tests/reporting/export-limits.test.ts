@@ -6,7 +6,7 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { startTestApp } from '../helpers/app.ts';
-import { addTenants, createTestDb, type TestDb } from '../helpers/db.ts';
+import { addTenants, createTestDb, foldUserRollupsCaughtUp, type TestDb } from '../helpers/db.ts';
 import { waitUntil } from '../helpers/net.ts';
 import type { FlagMeter } from '../../server/runtime.ts';
 
@@ -31,7 +31,7 @@ beforeAll(async () => {
     insert into flagmeter.events (id, tenant_id, feature, tokens, occurred_at, end_user)
     select gen_random_uuid(), $1::bigint, 'f', 1, now() - interval '2 days' - (i % $2::int) * interval '1 day', 'user-' || (i / $2::int) || '-' || repeat('x', 230)
     from generate_series(0, $2::int * $3::int - 1) i`, [ids.big, DAYS, USERS_PER_DAY]);
-  await db.pool.query('select flagmeter.fold_user_rollups()');
+  await foldUserRollupsCaughtUp(db.pool);
 }, 60_000);
 afterAll(async () => {
   await db?.drop();

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import pg from 'pg';
 import { insertEvents, type EventRow } from '../../server/db/events.ts';
 import { committedMigrations } from '../../server/db/migrate.ts';
-import { addTenants, createTestDb, type TestDb } from '../helpers/db.ts';
+import { addTenants, createTestDb, foldUserRollupsCaughtUp, type TestDb } from '../helpers/db.ts';
 import { insertEventsOldSchema, onlyKeysOf } from '../helpers/old-schema.ts';
 
 const DAY = 86_400_000;
@@ -68,8 +68,7 @@ describe('per-end-user daily rollups', () => {
     };
     await exact();
     // the minute job folds the events past the watermark and moves it: nothing left past it, nothing lost
-    const { rows: [fold] } = await db.pool.query('select flagmeter.fold_user_rollups() as n');
-    expect(fold.n).toBeGreaterThan(0);
+    expect(await foldUserRollupsCaughtUp(db.pool)).toBeGreaterThan(0);
     expect((await db.pool.query(unfolded)).rows[0].n).toBe(0);
     expect((await db.pool.query(perUserRollup)).rows).toEqual(raw);
     await exact();
@@ -92,7 +91,7 @@ describe('per-end-user daily rollups', () => {
     await writers;
     expect(folds).toBeGreaterThan(0);
     expect((await db.pool.query(perUserRead)).rows).toEqual((await db.pool.query(perUser)).rows);
-    await db.pool.query('select flagmeter.fold_user_rollups()');
+    await foldUserRollupsCaughtUp(db.pool);
     expect((await db.pool.query(perUserRollup)).rows).toEqual((await db.pool.query(perUser)).rows);
   });
 
@@ -129,7 +128,7 @@ describe('per-end-user daily rollups', () => {
       await insert(early, 'early', 10, 7);
       await early.query('commit');
       await exact();
-      await db.pool.query('select flagmeter.fold_user_rollups()');
+      await foldUserRollupsCaughtUp(db.pool);
       expect(await watermark()).toBeGreaterThan(Number(xid));
       expect([await rolled('early'), await rolled('late')]).toEqual([40 * 3 + 10 * 7, 30 * 5]);
       await exact();
@@ -143,7 +142,7 @@ describe('per-end-user daily rollups', () => {
       await insert(early, 'early', 5, 11);
       await early.query('commit');
       await exact();
-      await db.pool.query('select flagmeter.fold_user_rollups()');
+      await foldUserRollupsCaughtUp(db.pool);
       expect(await rolled('early')).toBe(40 * 3 + 10 * 7 + 5 * 11);
       await exact();
     } finally {

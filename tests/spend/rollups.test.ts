@@ -3,8 +3,7 @@
 // the middle of the range: every rollup sums to the direct computation over the raw events.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { insertEvents } from '../../server/db/events.ts';
-import { foldUserRollups } from '../../server/db/tick.ts';
-import { addTenants, createTestDb, type TestDb } from '../helpers/db.ts';
+import { addTenants, createTestDb, foldUserRollupsCaughtUp, type TestDb } from '../helpers/db.ts';
 import { DAY, exact, pricedEventsSql, randomEvents, setPriceBook } from '../helpers/spend.ts';
 
 let db: TestDb;
@@ -56,7 +55,7 @@ describe('parts and cost in the rollups', () => {
     expect(expected.some((r) => r.cost !== '0')).toBe(true);
   });
 
-  test('per end user (queued, then folded) and the "no user" remainder add up to the same', async () => {
+  test('per end user (unfolded, then folded) and the "no user" remainder add up to the same', async () => {
     const perUser = `
       select tenant_id, feature, sum(tokens)::bigint as tokens, sum(input_tokens)::bigint as input, sum(output_tokens)::bigint as output,
         sum(cached_tokens)::bigint as cached, sum(cost)::text as cost, sum(event_count)::bigint as events
@@ -64,7 +63,7 @@ describe('parts and cost in the rollups', () => {
       join lateral (select t.id as tenant_id) x on true group by 1, 2 order by 1, 2`;
     const expected = norm((await db.pool.query(expectedSql)).rows);
     expect(norm((await db.pool.query(perUser)).rows)).toEqual(expected);
-    await foldUserRollups(db.pool);
+    await foldUserRollupsCaughtUp(db.pool);
     expect(norm((await db.pool.query(perUser)).rows)).toEqual(expected);
     const byUser = `
       select tenant_id, end_user, sum(coalesce(input_tokens, 0))::bigint as input, sum(cost)::text as cost from (${pricedEventsSql('e.end_user is not null')}) x
