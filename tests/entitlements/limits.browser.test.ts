@@ -92,7 +92,7 @@ test('an admin sets a feature limit in money through the form; the card shows it
   await page.reload();
   const shown = page.locator('.alert[data-unit="money"]');
   await shown.first().waitFor();
-  const figures = async (feature: string) => (await page.locator(`.alert[data-unit="money"][data-feature="${feature}"] [data-testid=alert-figures]`).textContent())?.trim();
+  const figures = async (feature: string) => (await page.locator(`.alert[data-unit="money"][data-alert-feature="${feature}"] [data-testid=alert-figures]`).textContent())?.trim();
   expect(await shown.count()).toBe(2);
   expect(await figures('gpt-4o')).toBe('· budget on gpt-4o: $41.25 of $50 — 82.5%');
   expect(await figures('')).toBe('· monthly budget: $41.25 of $50 — 82.5%');

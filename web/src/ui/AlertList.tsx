@@ -33,7 +33,7 @@ export function AlertList({ alerts }: { alerts: Alert[] }) {
       {alerts.slice(0, 10).map((a) => {
         const c = crossed(a);
         return (
-        <li key={a.id} class="alert" data-status={a.status} data-unit={a.unit} data-feature={a.feature ?? ''}>
+        <li key={a.id} class="alert" data-status={a.status} data-unit={a.unit} data-alert-feature={a.feature ?? ''}>
           <div class="alert__main">
             <strong>Crossed {a.threshold}%{c.what}</strong>
             <span class="muted" data-testid="alert-figures"> · {c.figures}</span>
