@@ -22,7 +22,7 @@ const rowsOf = (t: TenantSettings): Row[] => t.featureLimits.map((l) => ({
 const newRow = (): Row => ({ feature: '', amount: '', unit: 'tokens', hard: false });
 
 /** A row as the API takes it: tokens as a number when they are digits (else as typed: the API names it), money as the typed decimal. */
-export const limitOf = (r: Row) => ({
+const limitOf = (r: Row) => ({
   feature: r.feature.trim(), hard: r.hard,
   ...(r.unit === 'money' ? { monthlyBudget: r.amount.trim() } : { tokens: /^\d+$/.test(r.amount.trim()) ? Number(r.amount.trim()) : r.amount.trim() }),
 });
