@@ -123,26 +123,40 @@ test('create a tenant (the API\'s field error shown next to the field), then set
   await page.getByText('Quota 5K').waitFor();
 });
 
-test('set the limits: a malformed line and a bad value are refused at the field, then a hard quota and a feature limit are saved and checks obey them', async () => {
-  const limits = page.getByLabel('Feature limits (per billing period)');
-  await limits.fill('gpt-4o lots');
-  await page.getByRole('button', { name: 'Save limits' }).click();
-  await fieldError('form[aria-labelledby="limits-title"]', 'featureLimits').waitFor();
-  await limits.fill('gpt-4o 0 hard');
-  await page.getByRole('button', { name: 'Save limits' }).click();
-  // the API's own refusal (tokens must be positive), shown at the field
-  await fieldError('form[aria-labelledby="limits-title"]', 'featureLimits').waitFor();
+test('set the limits: a bad amount and a feature named twice are refused on their rows, then a hard quota and two token limits are saved and checks obey them', async () => {
+  const form = page.locator('form[aria-labelledby="limits-form-title"]');
+  const row = (i: number) => form.locator(`[data-limit-row="${i}"]`);
+  await form.getByRole('button', { name: 'Add a feature limit' }).click();
+  await row(0).getByLabel('Limit 1: feature').fill('gpt-4o');
+  await row(0).getByLabel('Limit 1: amount').fill('lots');
+  await form.getByRole('button', { name: 'Save limits' }).click();
+  // the API's own refusal (what was typed is sent as is), shown on the row
+  await row(0).locator('.field__error').waitFor();
+  expect(await row(0).locator('.field__error').textContent()).toMatch(/^tokens: tokens must be a number/);
+  expect(await row(0).getByLabel('Limit 1: amount').getAttribute('aria-invalid')).toBe('true');
+  await row(0).getByLabel('Limit 1: amount').fill('300');
+  await form.getByRole('button', { name: 'Add a feature limit' }).click();
+  await row(1).getByLabel('Limit 2: feature').fill('gpt-4o');
+  await row(1).getByLabel('Limit 2: amount').fill('1000');
+  await form.getByRole('button', { name: 'Save limits' }).click();
+  // about the whole list: under the rows
+  await form.locator('[data-error-for="featureLimits"]').waitFor();
+  expect(await form.locator('[data-error-for="featureLimits"]').textContent()).toMatch(/each feature may have one limit/);
   expect((await api('GET', '/api/tenants/initech-two', ADMIN_KEY)).body).toMatchObject({ quotaHard: false, featureLimits: [] });
   await page.getByLabel('Hard quota').check();
-  await limits.fill('gpt-4o 300 hard\nclaude 1000');
-  await page.getByRole('button', { name: 'Save limits' }).click();
+  await row(0).getByLabel('hard').check();
+  await row(1).getByLabel('Limit 2: feature').fill('claude');
+  await form.getByRole('button', { name: 'Save limits' }).click();
   await page.getByText('Limits saved.').waitFor();
+  expect(await form.locator('.field__error').count()).toBe(0);
   const saved = (await api('GET', '/api/tenants/initech-two', ADMIN_KEY)).body;
   expect(saved.quotaHard).toBe(true);
   expect(saved.featureLimits).toEqual(expect.arrayContaining([{ feature: 'claude', tokens: 1000, hard: false }, { feature: 'gpt-4o', tokens: 300, hard: true }]));
   expect(saved.featureLimits).toHaveLength(2);
   const check = await call(app.url, 'POST', '/api/check', { bearer: ADMIN_KEY, body: { tenant: 'initech-two', feature: 'gpt-4o', tokens: 301 } });
   expect(check.body).toMatchObject({ allowed: false, reason: 'would_exceed', limitOn: 'feature', limit: 300 });
+  // the limits card shows them at once, in tokens
+  await page.locator('li.limit[data-limit="claude"][data-unit="tokens"]').waitFor();
 });
 
 test('add a webhook and send a test message: the stand-in gets it, the console shows the delivery', async () => {

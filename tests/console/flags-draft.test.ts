@@ -3,7 +3,8 @@
 import { expect, test } from '@jest/globals';
 import { LIST_OPERATORS, OPERATORS as SERVER_OPERATORS } from '../../server/flags/model.ts';
 import type { FlagItem } from '../../web/src/api/types.ts';
-import { draftOf, isListOperator, newConstraint, newStrategy, OPERATORS, parseValue, ruleOf, splitValues, valueText } from '../../web/src/flags-draft.ts';
+import { flagBody } from '../../server/flags/schemas.ts';
+import { draftOf, isListOperator, newConstraint, newQuotaRule, newStrategy, OPERATORS, parseValue, quotaRuleDrafts, quotaRulesOf, ruleOf, splitValues, valueText } from '../../web/src/flags-draft.ts';
 import { evenWeights } from '../../web/src/ui/flags/VariantsEditor.tsx';
 
 test('the operators are the server\'s, in its order; the list ones take values', () => {
@@ -64,4 +65,30 @@ test('evenWeights: shares of 100% in tenths that sum to 100', () => {
   expect(evenWeights(3)).toEqual(['33.4', '33.3', '33.3']);
   expect(evenWeights(4)).toEqual(['25', '25', '25', '25']);
   expect(evenWeights(7).reduce((s, w) => s + Math.round(Number(w) * 10), 0)).toBe(1000);
+});
+
+test('quota rules: of the quota, of the monthly budget (budget: true) or of a feature\'s limit, round trip through the rows, and the server takes what they make', () => {
+  const rules = [
+    { atPercent: 90, serve: 'gpt-4o-mini' },
+    { atPercent: 100, serve: false, budget: true },
+    { atPercent: 80, serve: true, feature: 'gpt-4o' },
+  ];
+  const drafts = quotaRuleDrafts(rules);
+  expect(drafts).toEqual([
+    { atPercent: '90', of: 'quota', feature: '', serve: 'value', value: 'gpt-4o-mini' },
+    { atPercent: '100', of: 'budget', feature: '', serve: 'off', value: '' },
+    { atPercent: '80', of: 'feature', feature: 'gpt-4o', serve: 'on', value: '' },
+  ]);
+  expect(quotaRulesOf(drafts)).toEqual(rules);
+  const parsed = flagBody.safeParse({ tenant: 'acme', env: 'dev', key: 'llm', enabled: true, strategy: 'boolean', type: 'string', onValue: 'gpt-4o', offValue: 'off', quotaRules: quotaRulesOf(drafts) });
+  expect(parsed.success && parsed.data.quotaRules).toEqual(rules);
+
+  // a new row is "at 100% of the quota: off"; switching it to the budget drops any feature typed before
+  expect(quotaRulesOf([newQuotaRule()])).toEqual([{ atPercent: 100, serve: false }]);
+  expect(quotaRulesOf([{ ...newQuotaRule(), of: 'budget', feature: 'gpt-4o' }])).toEqual([{ atPercent: 100, serve: false, budget: true }]);
+  // a percent that is no number goes as such, and the server names it
+  const [bad] = quotaRulesOf([{ ...newQuotaRule(), atPercent: 'lots' }]);
+  expect(bad!.atPercent).toBeNaN();
+  const refused = flagBody.safeParse({ tenant: 'acme', env: 'dev', key: 'x', enabled: true, strategy: 'boolean', quotaRules: JSON.parse(JSON.stringify([bad])) });
+  expect(refused.success ? [] : refused.error.issues.map((i) => i.path.join('.'))).toEqual(['quotaRules.0.atPercent']);
 });

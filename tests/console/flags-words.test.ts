@@ -2,7 +2,7 @@
 // strategy and for the whole flag while one builds it.
 import { describe, expect, test } from '@jest/globals';
 import type { ConstraintInput } from '../../web/src/api/types.ts';
-import { alternatives, constraintWords, ruleWords, strategyWords, whyWords } from '../../web/src/flags-words.ts';
+import { alternatives, constraintWords, quotaRuleWords, ruleWords, strategyWords, whyWords } from '../../web/src/flags-words.ts';
 
 const c = (contextName: string, operator: ConstraintInput['operator'], v: string[] | string, more: Partial<ConstraintInput> = {}): ConstraintInput =>
   ({ contextName, operator, ...(Array.isArray(v) ? { values: v } : { value: v }), ...more });
@@ -82,6 +82,7 @@ describe('whyWords: the playground\'s reason in words', () => {
     [{ reason: 'DISABLED' }, 'the flag is disabled'],
     [{ reason: 'TARGETING_MATCH', on: true, quotaRule: { atPercent: 90, percent: 95 } }, 'quota rule at 90% of the quota (usage at 95%)'],
     [{ quotaRule: { atPercent: 100, feature: 'gpt-4o', percent: 120 } }, 'quota rule at 100% of the gpt-4o limit (usage at 120%)'],
+    [{ quotaRule: { atPercent: 100, budget: true, percent: 102.5 } }, 'quota rule at 100% of the monthly budget (usage at 102.5%)'],
     [{ unmetDependency: 'checkout' }, 'parent flag checkout is not as required'],
     [{ reason: 'TARGETING_MATCH', on: true, strategyIndex: 1, strategyName: 'pro' }, 'strategy 2 “pro” matched'],
     [{ reason: 'TARGETING_MATCH', on: false, strategyIndex: 0 }, 'strategy 1 matched'],
@@ -94,4 +95,13 @@ describe('whyWords: the playground\'s reason in words', () => {
     expect(whyWords({ ...base, reason: 'TARGETING_MATCH', on: true, strategyIndex: 0, strategyName: 'eu' }, { constraints: [c('country', 'in', ['DE'])], rollout: 30 }, [{ name: 'v2', weight: 100 }]))
       .toBe("strategy 1 “eu” matched: users with country DE: 30% get 'v2'");
   });
+});
+
+describe('quotaRuleWords: a quota rule in words, of the quota, the monthly budget or a feature\'s limit', () => {
+  test.each([
+    [{ atPercent: 100, serve: false, budget: true }, 'at 100% of the monthly budget: off'],
+    [{ atPercent: 90, serve: 'gpt-4o-mini' }, "at 90% of the quota: 'gpt-4o-mini'"],
+    [{ atPercent: 80, serve: true, feature: 'gpt-4o' }, 'at 80% of the gpt-4o limit: on'],
+    [{ atPercent: 120, serve: false }, 'at 120% of the quota: off'],
+  ])('%j → %p', (r, words) => expect(quotaRuleWords(r)).toBe(words));
 });

@@ -68,7 +68,7 @@ test('"New flag" with an existing key replaces nothing: it says so and opens tha
   await page.getByRole('button', { name: 'Close' }).click();
 });
 
-test('the flag form shows the API\'s messages next to their fields (no browser validation), and the quota-rule hint reads as one paragraph', async () => {
+test('the flag form shows the API\'s messages next to their fields (no browser validation), a quota rule\'s on its row', async () => {
   await page.getByRole('button', { name: 'New flag' }).click();
   await page.getByLabel('Key', { exact: true }).fill('Bad Key');
   await page.getByLabel('Strategy').selectOption('percentage');
@@ -78,11 +78,15 @@ test('the flag form shows the API\'s messages next to their fields (no browser v
   expect(await page.locator('[data-field="percentage"] .field__error').textContent()).toContain('percentage must be between 0 and 100');
   expect(await page.locator('[data-field="key"] .field__error').textContent()).toMatch(/\S/);
   expect(await page.getByLabel('Percentage').getAttribute('aria-invalid')).toBe('true');
-  // the hint is one block of running text: the examples in it flow inline, not one a line
-  const rules = page.getByLabel('Quota rules');
-  const hint = page.locator(`#${(await rules.getAttribute('aria-describedby'))!.split(' ')[0]}`);
-  expect(await hint.textContent()).toContain('One rule a line');
-  expect(await hint.evaluate((el) => [getComputedStyle(el).display, ...[...el.children].map((c) => getComputedStyle(c).display)])).toEqual(['block', 'inline', 'inline', 'inline', 'inline', 'inline', 'inline']);
+  // a quota rule's row refused by the API shows the message on that row
+  await page.getByLabel('Key', { exact: true }).fill('ok-key');
+  await page.getByLabel('Percentage').fill('50');
+  const rules = page.locator('[data-quota-rules]');
+  await rules.getByRole('button', { name: 'Add quota rule' }).click();
+  await rules.getByLabel('Quota rule 1: percent').fill('0');
+  await page.getByRole('button', { name: 'Save' }).click();
+  await rules.locator('[data-quota-rule-row="0"] .field__error').waitFor();
+  expect(await rules.locator('[data-quota-rule-row="0"] .field__error').textContent()).toContain('atPercent must be at least 1');
   expect((await call('GET', '/api/features?tenant=acme&env=dev')).body.total).toBe(2);
   await page.getByRole('button', { name: 'Close' }).click();
 });
@@ -107,7 +111,36 @@ test('toggling a flag in the page changes the next OFREP answer', async () => {
 test('the quota rule serving the tenant now is shown', async () => {
   const cell = page.locator('tr[data-flag="llm"] td[data-quota-rule]');
   await expect(cell.textContent()).resolves.toContain('at 90% of quota → “gpt-4o-mini” (95%)');
+});
+
+test('the editor\'s quota rules: the rule loaded as a row in words, and one of the monthly budget added and saved as budget: true', async () => {
+  await page.locator('tr[data-flag="llm"]').getByRole('button', { name: 'Edit' }).click();
+  await page.getByRole('heading', { name: 'Edit llm' }).waitFor();
+  const rules = page.locator('[data-quota-rules]');
+  expect(await rules.getByLabel('Quota rule 1: of').inputValue()).toBe('quota');
+  expect(await rules.getByLabel('Quota rule 1: value').inputValue()).toBe('gpt-4o-mini');
+  expect(await rules.locator('[data-quota-rule-row="0"] [data-quota-rule-words]').textContent()).toBe("at 90% of the quota: 'gpt-4o-mini'");
+  await rules.getByRole('button', { name: 'Add quota rule' }).click();
+  await rules.getByLabel('Quota rule 2: of').selectOption('budget');
+  // a string flag serves its on or off value, or a value of its own
+  expect(await rules.getByLabel('Quota rule 2: serve').locator('option').allTextContents()).toEqual(['its off value', 'its on value', 'the value…']);
+  expect(await rules.locator('[data-quota-rule-row="1"] [data-quota-rule-words]').textContent()).toBe('at 100% of the monthly budget: off');
+  await rules.getByRole('button', { name: 'Add quota rule' }).click();
+  await rules.getByLabel('Quota rule 3: percent').fill('80');
+  await rules.getByLabel('Quota rule 3: of').selectOption('feature');
+  await rules.getByLabel('Quota rule 3: feature').fill('gpt-4o');
+  await rules.getByLabel('Quota rule 3: serve').selectOption('value');
+  await rules.getByLabel('Quota rule 3: value').fill('gpt-4o-mini');
+  expect(await rules.locator('[data-quota-rule-row="2"] [data-quota-rule-words]').textContent()).toBe("at 80% of the gpt-4o limit: 'gpt-4o-mini'");
+  // the whole page from its top (the sticky header where it belongs), the editor open on its quota rules
+  await page.evaluate(() => { (document.activeElement as HTMLElement | null)?.blur(); window.scrollTo(0, 0); });
   await screenshot(page, 'flags.png', { fullPage: true });
+  await page.getByRole('button', { name: 'Save' }).click();
+  await page.getByRole('heading', { name: 'Edit llm' }).waitFor({ state: 'detached' });
+  const llm = (await call('GET', '/api/features?tenant=acme&env=dev')).body.items.find((i: any) => i.key === 'llm');
+  expect(llm.quotaRules).toEqual([{ atPercent: 90, serve: 'gpt-4o-mini' }, { atPercent: 100, serve: false, budget: true }, { atPercent: 80, serve: 'gpt-4o-mini', feature: 'gpt-4o' }]);
+  // acme has no budget and no gpt-4o limit: those rules wait, the quota's still serves
+  await expect(page.locator('tr[data-flag="llm"] td[data-quota-rule]').textContent()).resolves.toContain('at 90% of quota → “gpt-4o-mini”');
 });
 
 test('editing a flag: strategy and lists', async () => {

@@ -4,7 +4,7 @@
 // (a JSON value, the weights' sum) it names with the API's own field paths, so both kinds of
 // message land in the same place.
 import type {
-  ConstraintInput, DependencyInput, FieldError, FlagItem, FlagValue, Operator, StrategyInput, ValueType, VariantInput,
+  ConstraintInput, DependencyInput, FieldError, FlagBody, FlagItem, FlagValue, Operator, StrategyInput, ValueType, VariantInput,
 } from './api/types.ts';
 
 /** The server's operators (server/flags/model.ts), in its order; the Record makes the list complete. */
@@ -131,3 +131,24 @@ export function ruleOf(d: RuleDraft, type: ValueType, withStrategies: boolean): 
   };
   return { body, problems };
 }
+
+// Quota rules: from a percentage of the tenant's quota (tokens), of its monthly budget (money,
+// budget: true) or of one feature's limit (in tokens or money, as that limit is set), serve a value.
+export type QuotaTarget = 'quota' | 'budget' | 'feature';
+export interface QuotaRuleDraft { atPercent: string; of: QuotaTarget; feature: string; serve: 'on' | 'off' | 'value'; value: string }
+export type QuotaRuleInput = NonNullable<FlagBody['quotaRules']>[number];
+
+export const newQuotaRule = (): QuotaRuleDraft => ({ atPercent: '100', of: 'quota', feature: '', serve: 'off', value: '' });
+
+/** The rules of a flag as the list shows them, as rows of the form. */
+export const quotaRuleDrafts = (rules: readonly QuotaRuleInput[]): QuotaRuleDraft[] => rules.map((r) => ({
+  atPercent: String(r.atPercent), of: r.budget ? 'budget' : r.feature !== undefined ? 'feature' : 'quota', feature: r.feature ?? '',
+  ...(typeof r.serve === 'boolean' ? { serve: r.serve ? 'on' : 'off', value: '' } : { serve: 'value', value: String(r.serve) }),
+}));
+
+/** The rows as the API takes them: a percent that is no number goes as NaN (sent as null: the API names it). */
+export const quotaRulesOf = (list: readonly QuotaRuleDraft[]): QuotaRuleInput[] => list.map((d) => ({
+  atPercent: d.atPercent.trim() === '' ? Number.NaN : Number(d.atPercent),
+  serve: d.serve === 'value' ? d.value : d.serve === 'on',
+  ...(d.of === 'feature' ? { feature: d.feature.trim() } : d.of === 'budget' ? { budget: true } : {}),
+}));

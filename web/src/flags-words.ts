@@ -88,16 +88,28 @@ export function ruleWords(r: RuleLike): string {
   return `${parents.length > 0 ? `if ${parents.join(' and ')}: ` : ''}${parts.join('; else ')}`;
 }
 
+/** A quota rule as the words read it (the API's, the list's, the playground's). */
+export interface QuotaRuleLike { atPercent: number; serve?: boolean | string | undefined; feature?: string | undefined; budget?: boolean | undefined }
+
+/** What a quota rule follows: "the quota", "the monthly budget", "the gpt-4o limit". */
+export const quotaTargetWords = (r: QuotaRuleLike): string => (r.budget ? 'the monthly budget' : r.feature ? `the ${r.feature} limit` : 'the quota');
+
+/** "at 100% of the monthly budget: off", "at 90% of the quota: 'gpt-4o-mini'", "at 80% of the gpt-4o limit: on". */
+export function quotaRuleWords(r: QuotaRuleLike): string {
+  const serve = typeof r.serve === 'string' ? `'${r.serve}'` : r.serve ? 'on' : 'off';
+  return `at ${r.atPercent}% of ${quotaTargetWords(r)}: ${serve}`;
+}
+
 /** What the playground says of one flag (its answer, as POST /api/flags/playground gives it). */
 export interface WhyLike {
   reason: string; on: boolean; strategyIndex: number | null; strategyName: string | null; unmetDependency: string | null; userMissing: boolean;
-  quotaRule: { atPercent: number; feature?: string | undefined; percent: number } | null;
+  quotaRule: (QuotaRuleLike & { percent: number }) | null;
 }
 
 /** Why a flag has its value for a context: "strategy 2 “pro in DE” matched: users with plan pro: 30% on". */
 export function whyWords(w: WhyLike, strategy?: StrategyLike, flagVariants: readonly Weighted[] = []): string {
   if (w.reason === 'DISABLED') return 'the flag is disabled';
-  if (w.quotaRule) return `quota rule at ${w.quotaRule.atPercent}% of ${w.quotaRule.feature ? `the ${w.quotaRule.feature} limit` : 'the quota'} (usage at ${w.quotaRule.percent}%)`;
+  if (w.quotaRule) return `quota rule at ${w.quotaRule.atPercent}% of ${quotaTargetWords(w.quotaRule)} (usage at ${w.quotaRule.percent}%)`;
   if (w.unmetDependency) return `parent flag ${w.unmetDependency} is not as required`;
   if (w.strategyIndex !== null) {
     const which = `strategy ${w.strategyIndex + 1}${w.strategyName ? ` “${w.strategyName}”` : ''} matched`;

@@ -4,7 +4,7 @@
 // gets one in its domain's schemas.ts.
 import type { z } from 'zod';
 import type { auditBody, keyCreated, keyView } from '../../../server/auth/schemas.ts';
-import type { limitUsage } from '../../../server/entitlements/schemas.ts';
+import type { featureBudgetUsage, limitUsage } from '../../../server/entitlements/schemas.ts';
 import type {
   auditList, constraintSchema, dependencySchema, environmentList, environmentOut, flagBody, flagList, flagListItem, playgroundBody, playgroundResult, promoteBody, promoteItem, promoteResult,
   segmentBody, segmentList, segmentWritten, strategySchema, variantSchema,
@@ -33,6 +33,8 @@ export type FeatureUsage = TenantDetail['features'][number];
 export type BudgetUse = TenantUsage['budget'];
 /** One limit with its figures: feature null is the quota. */
 export type LimitView = Of<typeof limitUsage>;
+/** A feature's limit in money with its figures this period, in the tenant's currency. */
+export type FeatureBudgetView = Of<typeof featureBudgetUsage>;
 export type UsageSeries = Of<typeof seriesBody>;
 export type Bucket = UsageSeries['bucket'];
 export type Alert = Of<typeof alertBody>;

@@ -7,6 +7,7 @@ import { ApiError, describe } from '../api/http.ts';
 import { countFlags, fetchEnvironments, fetchFlags, saveFlag, toInput } from '../api/flags.ts';
 import type { Environment, FlagItem, FlagList } from '../api/types.ts';
 import { formatExact } from '../format.ts';
+import { quotaTargetWords } from '../flags-words.ts';
 import { EmptyState } from '../ui/States.tsx';
 import { FlagEditor } from '../ui/FlagEditor.tsx';
 import { FlagsHead } from '../ui/flags/FlagsHead.tsx';
@@ -20,8 +21,8 @@ type Panel = { kind: 'edit'; flag: FlagItem | undefined } | { kind: 'history'; f
 const shown = (v: FlagItem['onValue']) => (typeof v === 'string' ? `“${v}”` : JSON.stringify(v));
 const serveText = (v: boolean | string) => (typeof v === 'boolean' ? (v ? 'on' : 'off') : `“${v}”`);
 
-export function ruleText(r: { atPercent: number; serve: boolean | string; feature?: string }): string {
-  return `at ${r.atPercent}% of ${r.feature ? `the ${r.feature} limit` : 'quota'} → ${serveText(r.serve)}`;
+export function ruleText(r: { atPercent: number; serve: boolean | string; feature?: string; budget?: boolean }): string {
+  return `at ${r.atPercent}% of ${r.budget || r.feature ? quotaTargetWords(r) : 'quota'} → ${serveText(r.serve)}`;
 }
 
 function Counts({ f }: { f: FlagItem }) {

@@ -11,7 +11,7 @@ import { useThrottled } from '../hooks.ts';
 import { flagsHref } from '../router.ts';
 import { connection, tenants } from '../state.ts';
 import { fetchPeriods, fetchPeriodSeries, fetchStatement, queryPath, statementPath } from '../api/reporting.ts';
-import type { Alert, Bucket, BudgetUse, FeatureUsage, LimitView, Period, Statement, UsageSeries } from '../api/types.ts';
+import type { Alert, Bucket, BudgetUse, FeatureBudgetView, FeatureUsage, LimitView, Period, Statement, UsageSeries } from '../api/types.ts';
 import { AlertList } from '../ui/AlertList.tsx';
 import { BudgetCard } from '../ui/BudgetCard.tsx';
 import { DownloadCsv, OpenPage } from '../ui/DownloadCsv.tsx';
@@ -27,7 +27,7 @@ import { TenantAdmin } from '../ui/TenantAdmin.tsx';
 
 /** series: an ApiError when the query API cannot draw this bucket exactly for a past period (it says why). */
 // limits and budget: the current period's only (a past statement has none: the cards show what applies now)
-interface Details { detail: { features: FeatureUsage[]; limits?: LimitView[] | undefined; budget?: BudgetUse | undefined }; series: UsageSeries | ApiError; alerts: Alert[]; periods: Period[]; statement: Statement }
+interface Details { detail: { features: FeatureUsage[]; limits?: LimitView[] | undefined; featureBudgets?: FeatureBudgetView[] | undefined; budget?: BudgetUse | undefined }; series: UsageSeries | ApiError; alerts: Alert[]; periods: Period[]; statement: Statement }
 type Load = { state: 'loading' } | { state: 'ready'; data: Details } | { state: 'error'; error: ApiError };
 
 const asApiError = (err: Error) => (err instanceof ApiError ? err : new ApiError(0, 'unknown', err.message));
@@ -133,7 +133,7 @@ export function TenantView({ slug }: { slug: string }) {
         </section>
       )}
       {budget && u && <BudgetCard budget={budget} currency={u.currency} tenant={slug} />}
-      {load.state === 'ready' && load.data.detail.limits && <LimitsCard limits={load.data.detail.limits} tenant={slug} />}
+      {ready?.detail.limits && u && <LimitsCard limits={ready.detail.limits} budgets={ready.detail.featureBudgets} currency={u.currency} tenant={slug} />}
       {load.state === 'error' && (
         <EmptyState tone="error" title="Could not load this tenant's details">
           {load.error.message} <button type="button" class="btn" onClick={retry}>Try again</button>
@@ -178,7 +178,8 @@ export function TenantView({ slug }: { slug: string }) {
           {load.state === 'ready' ? <AlertList alerts={load.data.alerts} /> : <EmptyState tone="loading" title="Loading…" />}
         </section>
       </div>
-      <TenantAdmin slug={slug} />
+      {/* a change of the limits shows in the limits card at once, not at the next usage change */}
+      <TenantAdmin slug={slug} onLimitsSaved={retry} />
     </>
   );
 }

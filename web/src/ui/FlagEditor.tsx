@@ -10,13 +10,14 @@ import { useEffect, useState } from 'preact/hooks';
 import { createFlag, deleteFlag, saveFlag, toInput } from '../api/flags.ts';
 import { ApiError } from '../api/http.ts';
 import { fetchSegments } from '../api/segments.ts';
-import type { FieldError, FlagInput, FlagItem, QuotaRule, Strategy, ValueType } from '../api/types.ts';
-import { draftOf, parseValue, ruleOf, valueText, type RuleDraft } from '../flags-draft.ts';
+import type { FieldError, FlagInput, FlagItem, Strategy, ValueType } from '../api/types.ts';
+import { draftOf, parseValue, quotaRuleDrafts, quotaRulesOf, ruleOf, valueText, type QuotaRuleDraft, type RuleDraft } from '../flags-draft.ts';
 import { ruleWords } from '../flags-words.ts';
 import { Field, FormStatus, useForm } from './Form.tsx';
 import type { Errors } from './flags/errors.tsx';
 import { FlatRule } from './flags/FlatRule.tsx';
 import { ParentsEditor } from './flags/ParentsEditor.tsx';
+import { QuotaRulesEditor } from './flags/QuotaRulesEditor.tsx';
 import { StrategyList } from './flags/StrategyEditor.tsx';
 import { ValueInput } from './flags/ValueInput.tsx';
 import { VariantsEditor } from './flags/VariantsEditor.tsx';
@@ -24,20 +25,7 @@ import './flags/flags.css';
 
 const lines = (s: string) => [...new Set(s.split(/[\n,]/).map((x) => x.trim()).filter(Boolean))];
 
-function rulesText(rules: QuotaRule[]): string {
-  return rules.map((r) => `${r.atPercent} ${JSON.stringify(r.serve)}${r.feature ? ` ${r.feature}` : ''}`).join('\n');
-}
-
 const fieldError = (field: string, message: string, code = 'invalid_request') => new ApiError(400, code, message, [{ field, message }]);
-
-/** One rule a line: `<atPercent> <serve as JSON: true, false or "text"> [feature]`. */
-function parseRules(text: string): QuotaRule[] {
-  return text.split('\n').map((l) => l.trim()).filter(Boolean).map((l) => {
-    const m = /^(\d+)\s+(true|false|"(?:[^"\\]|\\.)*")(?:\s+(\S+))?$/.exec(l);
-    if (!m) throw fieldError('quotaRules', `“${l}”: write <percent> <true|false|"value"> [feature]`);
-    return { atPercent: Number(m[1]), serve: JSON.parse(m[2]!) as boolean | string, ...(m[3] ? { feature: m[3] } : {}) };
-  });
-}
 
 const FIELDS = ['key', 'description', 'enabled', 'strategy', 'percentage', 'group', 'allow', 'deny', 'type', 'onValue', 'offValue', 'quotaRules', 'strategies', 'variants', 'stickiness', 'dependencies'] as const;
 type Mode = Strategy | 'strategies';
@@ -65,7 +53,7 @@ export function FlagEditor({ tenant, env, flag, existing, onClose, onSaved, onEd
   const [offText, setOffText] = useState(valueText(start.type, start.offValue));
   const [allow, setAllow] = useState((start.allow ?? []).join('\n'));
   const [deny, setDeny] = useState((start.deny ?? []).join('\n'));
-  const [rules, setRules] = useState(rulesText(start.quotaRules));
+  const [rules, setRules] = useState<QuotaRuleDraft[]>(() => quotaRuleDrafts(start.quotaRules));
   const [exists, setExists] = useState<string | undefined>();
   const [serverPaths, setServerPaths] = useState<Errors>({});
   const [refusal, setRefusal] = useState<string | undefined>();
@@ -94,7 +82,7 @@ export function FlagEditor({ tenant, env, flag, existing, onClose, onSaved, onEd
     };
     const made = ruleOf(rule, type, mode === 'strategies');
     problems.push(...made.problems);
-    const body: FlagInput = { ...f, key: f.key.trim(), quotaRules: [], ...made.body };
+    const body: FlagInput = { ...f, key: f.key.trim(), quotaRules: quotaRulesOf(rules), ...made.body };
     if (type !== 'boolean') Object.assign(body, { onValue: value('onValue', onText), offValue: value('offValue', offText) });
     else { delete body.onValue; delete body.offValue; }
     if (mode === 'strategies') {
@@ -125,7 +113,7 @@ export function FlagEditor({ tenant, env, flag, existing, onClose, onSaved, onEd
     }
     void form.run(async () => {
       try {
-        const body = { ...live.body, quotaRules: parseRules(rules) };
+        const body = live.body;
         if (flag) {
           await saveFlag(body);
         } else {
@@ -218,11 +206,7 @@ export function FlagEditor({ tenant, env, flag, existing, onClose, onSaved, onEd
           )}</Field>
         )}
         <ParentsEditor list={rule.parents} onChange={(list) => patchRule({ parents: list })} candidates={parents} errors={paths} />
-        <Field id="fe-rules" name="quotaRules" label="Quota rules" error={e.quotaRules} hint={
-          <>One rule a line: the percentage of the quota, then what to serve from there on (<span class="mono">true</span>, <span class="mono">false</span> or
-            a <span class="mono">"value"</span>), then a feature to follow that feature's limit instead, e.g. <span class="mono">90 "gpt-4o-mini"</span>,
-            {' '}<span class="mono">100 false</span> or <span class="mono">80 false gpt-4o</span>.</>
-        }>{(p) => <textarea {...p} rows={3} value={rules} onInput={(ev) => setRules((ev.target as HTMLTextAreaElement).value)} />}</Field>
+        <QuotaRulesEditor list={rules} onChange={setRules} type={type} errors={paths} />
         {mode === 'strategies' && <p class="flag-form__words" data-rule-words><span class="muted">In words:</span> {words}</p>}
         {own.length > 0 && <p class="form__error" role="alert" tabIndex={-1} data-refusal>Not saved: {own.map((p) => `${p.field}: ${p.message}`).join('; ')}</p>}
         {refusal && <p class="form__error" role="alert" data-refusal>{refusal}</p>}

@@ -119,7 +119,7 @@ function DeleteTenant({ slug }: { slug: string }) {
   );
 }
 
-export function TenantAdmin({ slug }: { slug: string }) {
+export function TenantAdmin({ slug, onLimitsSaved }: { slug: string; onLimitsSaved?: () => void }) {
   const [t, setT] = useState<TenantSettings | undefined>(undefined);
   const admin = can('admin');
   useEffect(() => {
@@ -134,7 +134,7 @@ export function TenantAdmin({ slug }: { slug: string }) {
   return (
     <section class="admin" aria-label="Manage this tenant">
       <div class="card"><SettingsForm t={t} onSaved={setT} /></div>
-      <div class="card"><LimitsForm t={t} onSaved={setT} /></div>
+      <div class="card"><LimitsForm t={t} currency={usage?.currency} onSaved={(saved) => { setT(saved); onLimitsSaved?.(); }} /></div>
       {usage && <div class="card"><BudgetForm slug={slug} budget={usage.budget} currency={usage.currency} /></div>}
       <div class="card"><WebhookForm t={t} onSaved={setT} /></div>
       <div class="card"><DeleteTenant slug={slug} /></div>
