@@ -30,8 +30,11 @@ async function ready(port: number, healthPath: string, child: ChildProcess, time
   throw new Error(`not ready within ${timeoutMs} ms`);
 }
 
-/** portVariable: the variable that names the port /api/health answers on (METRICS_PORT for a worker). */
-export async function startChild(name: string, script: string, args: string[], env: Record<string, string>, nodeFlags: string[] = [], portVariable = 'PORT'): Promise<Child> {
+/**
+ * portVariable: the variable that names the port /api/health answers on (METRICS_PORT for a worker);
+ * ready: another health path or start-up allowance (Unleash answers /health, after its migrations).
+ */
+export async function startChild(name: string, script: string, args: string[], env: Record<string, string>, nodeFlags: string[] = [], portVariable = 'PORT', ready_: { healthPath?: string; timeoutMs?: number } = {}): Promise<Child> {
   const port = await freePort();
   const child = spawn(process.execPath, [...nodeFlags, path.join(repo, script), ...args], {
     cwd: repo,
@@ -48,7 +51,7 @@ export async function startChild(name: string, script: string, args: string[], e
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const tail = () => lines.join('\n');
   try {
-    await ready(port, '/api/health', child, 30_000);
+    await ready(port, ready_.healthPath ?? '/api/health', child, ready_.timeoutMs ?? 30_000);
   } catch (err) {
     child.kill('SIGKILL');
     throw new Error(`${name} did not start: ${(err as Error).message}\n${tail()}`);

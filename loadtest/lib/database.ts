@@ -28,7 +28,8 @@ export interface BenchDatabase {
 /** Settings for the embedded server: durable commits as in production, room for WAL bursts. */
 export const embeddedSettings = { shared_buffers: '256MB', max_wal_size: '2GB', synchronous_commit: 'on', fsync: 'on' };
 
-const withDatabase = (url: string, db: string) => {
+/** The same server's URL for another database. */
+export const withDatabase = (url: string, db: string) => {
   const u = new URL(url);
   u.pathname = `/${db}`;
   return u.toString();
