@@ -28,7 +28,7 @@ describe('bench:unleash options', () => {
     for (const flag of ['--quick', '--duration', '--rounds', '--only', '--help']) expect(UNLEASH_HELP).toContain(flag);
   });
 
-  it('seeds 20 flags with distinct keys, issue #22's reference flag among them', () => {
+  it("seeds 20 flags with distinct keys, issue #22's reference flag among them", () => {
     expect(FLAG_SET).toHaveLength(20);
     expect(new Set(FLAG_SET.map((f) => f.key)).size).toBe(20);
     expect(FLAG_SET.filter((f) => f.kind === 'rules')).toHaveLength(1);
