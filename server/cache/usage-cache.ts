@@ -3,7 +3,7 @@
 // Valkey, in this process. Usage changes with every event, so the TTL is what bounds staleness;
 // tenant changes (admin API) drop the entries at once. A Valkey failure is never the client's
 // problem: the value is loaded from PostgreSQL as if there were no cache.
-import { listUsageWithBudgets } from '../db/tenant-budgets.ts';
+import { listUsage } from '../db/tenants.ts';
 import { usageBody } from '../db/usage.ts';
 import type { Pool } from '../db/pool.ts';
 import type { Logger } from '../log.ts';
@@ -73,7 +73,7 @@ export class UsageCache {
 
   /** Every tenant's usage row (a JSON array). */
   async tenants(): Promise<string> {
-    return (await this.getOrLoad(TENANTS_KEY, async () => JSON.stringify(await listUsageWithBudgets(this.pool))))!;
+    return (await this.getOrLoad(TENANTS_KEY, async () => JSON.stringify(await listUsage(this.pool))))!;
   }
 
   /** A tenant changed: drop its entries here and in the shared store. Never throws. */

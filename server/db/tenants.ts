@@ -3,6 +3,7 @@
 import type pg from 'pg';
 import type { Pool } from './pool.ts';
 import { featureLimitsJson, type FeatureLimit } from './entitlements.ts';
+import { moneyText } from './usage.ts';
 
 export interface TenantRef {
   id: number;
@@ -28,7 +29,12 @@ export interface Usage {
   /** The period's cost in currency, an exact decimal string (docs/cost.md). */
   totalCost: string;
   currency: string;
+  /** The money budget this period beside its cost (docs/cost.md#budgets); null: none. */
+  budget: BudgetUse | null;
 }
+
+/** A tenant's budget this period: the shape of the usage body's `budget`. */
+export interface BudgetUse { limit: string; used: string; percent: number; hard: boolean }
 
 export interface FeatureUsage { feature: string; tokens: number; eventCount: number; percent: number }
 
@@ -57,15 +63,23 @@ export async function loadTenantRefs(pool: Pool, slugs?: string[]): Promise<Tena
   return rows.map(toRef);
 }
 
-/** report.usage_current's columns as listUsage reads them (db/tenant-budgets.ts reads them too). */
-export const usageColumns = `tenant, tenant_name, used_tokens, monthly_quota, percent_used, event_count,
-  period_start, period_end, billing_day, timezone, trim_scale(cost)::text as cost, currency`;
+// Every tenant's usage row (report.usage_current) with its money budget beside it, in one statement
+// (GET /api/tenants and the usage stream poll it). The percent is computed as the usage body
+// computes it (db/usage.ts), in numeric from the row's own cost, so the two answers agree.
+const usageSql = `
+select u.tenant, u.tenant_name, u.used_tokens, u.monthly_quota, u.percent_used, u.event_count, u.period_start, u.period_end,
+  u.billing_day, u.timezone, trim_scale(u.cost)::text as cost, u.currency,
+  ${moneyText('t.monthly_budget')} as budget_limit, round(100.0 * u.cost::numeric / t.monthly_budget, 2) as budget_percent, t.budget_hard
+from report.usage_current u
+join flagmeter.tenants t on t.slug = u.tenant
+order by u.tenant`;
 
-export type UsageRow = {
+type UsageRow = {
   tenant: string; tenant_name: string; used_tokens: number; monthly_quota: number; percent_used: number;
   event_count: number; period_start: Date; period_end: Date; billing_day: number; timezone: string; cost: string; currency: string;
+  budget_limit: string | null; budget_percent: number | null; budget_hard: boolean;
 };
-export const toUsage = (r: UsageRow): Usage => ({
+const toUsage = (r: UsageRow): Usage => ({
   tenant: r.tenant,
   tenantName: r.tenant_name,
   totalTokens: r.used_tokens,
@@ -78,10 +92,11 @@ export const toUsage = (r: UsageRow): Usage => ({
   timezone: r.timezone,
   totalCost: r.cost,
   currency: r.currency,
+  budget: r.budget_limit === null ? null : { limit: r.budget_limit, used: r.cost, percent: r.budget_percent!, hard: r.budget_hard },
 });
 
 export async function listUsage(pool: Pool): Promise<Usage[]> {
-  const { rows } = await pool.query<UsageRow>(`select ${usageColumns} from report.usage_current order by tenant`);
+  const { rows } = await pool.query<UsageRow>(usageSql);
   return rows.map(toUsage);
 }
 

@@ -107,9 +107,11 @@ describe('the usage read statement', () => {
       .rows.map((r) => ({ feature: r.feature, limit: r.limit_tokens, hard: r.hard, used: r.used, reserved: r.reserved, remaining: r.remaining, overage: r.overage, percent: r.percent }));
     const before = async (slug: string) => {
       const [all, features, alerts, l, cost] = await Promise.all([listUsage(db.pool), featureUsage(slug), listAlerts(db.pool, { tenant: slug, limit: 20 }), limits(slug), spend(slug)]);
-      const u = all.find((t) => t.tenant === slug);
-      // no budget and no feature limit in money on these tenants (docs/cost.md#budgets)
-      return u && { ...u, ...cost, limits: l, budget: null, featureBudgets: [], features, alerts };
+      const found = all.find((t) => t.tenant === slug);
+      if (!found) return undefined;
+      // the usage body places the budget after the limits; no budget and no feature limit in money on these tenants (docs/cost.md#budgets)
+      const { budget: _listed, ...u } = found;
+      return { ...u, ...cost, limits: l, budget: null, featureBudgets: [], features, alerts };
     };
     for (const slug of ['globex-inc', 'doomed']) {
       const now = JSON.parse((await usageBody(db.pool, slug))!);

@@ -7,7 +7,7 @@
 import { Router, type Response } from 'express';
 import { unavailable } from '../../core/errors.ts';
 import { requireScope } from '../../auth/middleware.ts';
-import { listUsageWithBudgets, type UsageWithBudget } from '../../db/tenant-budgets.ts';
+import { listUsage, type Usage } from '../../db/tenants.ts';
 import { liveSessions } from '../../db/people.ts';
 import type { AppDeps } from '../../deps.ts';
 import { nextDelay } from '../../pacing.ts';
@@ -15,7 +15,7 @@ import { nextDelay } from '../../pacing.ts';
 /** `tenant` set: a tenant-bound key, which sees only that tenant's row. `keyId` null: auth is off. */
 interface Client { res: Response; needsSnapshot: boolean; tenant: string | null; keyId: string | null; sessionId?: number | undefined }
 
-// At most; listUsageWithBudgets sums every tenant's period, so if that gets slow (many tenants) the polls space out (pacing.ts).
+// At most; listUsage sums every tenant's period, so if that gets slow (many tenants) the polls space out (pacing.ts).
 const POLL_MS = 500;
 const HEARTBEAT_MS = 15_000;
 // How long EventSource waits before reconnecting on its own; the dashboard manages its own backoff.
@@ -30,7 +30,7 @@ const unavailableMessage = message('unavailable', { message: 'The database is no
 export function usageStream({ pool, log, state, keys, config }: Pick<AppDeps, 'pool' | 'log' | 'state' | 'keys'> & Partial<Pick<AppDeps, 'config'>>): Router {
   const clients = new Set<Client>();
   let latest: Map<string, string> | undefined;
-  let latestRows: UsageWithBudget[] = [];
+  let latestRows: Usage[] = [];
   let pollTimer: NodeJS.Timeout | undefined;
   let heartbeat: NodeJS.Timeout | undefined;
   let busy = false;
@@ -84,7 +84,7 @@ export function usageStream({ pool, log, state, keys, config }: Pick<AppDeps, 'p
       await dropRevoked();
       if (clients.size === 0) return;
       const started = performance.now();
-      const rows = await listUsageWithBudgets(pool);
+      const rows = await listUsage(pool);
       lastPollMs = performance.now() - started;
       const next = new Map(rows.map((r) => [r.tenant, JSON.stringify(r)]));
       const changed = latest ? rows.filter((r) => latest!.get(r.tenant) !== next.get(r.tenant)) : rows;

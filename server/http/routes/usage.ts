@@ -7,7 +7,7 @@ import { AppError } from '../../core/errors.ts';
 import { pathParam } from '../path-params.ts';
 import { tenantParam } from '../../tenants/schemas.ts';
 import { assertTenantAllowed, requireScope } from '../../auth/middleware.ts';
-import type { UsageWithBudget } from '../../db/tenant-budgets.ts';
+import type { Usage } from '../../db/tenants.ts';
 import type { AppDeps } from '../../deps.ts';
 
 export function usageRouter({ usageCache }: AppDeps): Router {
@@ -27,7 +27,7 @@ export function usageRouter({ usageCache }: AppDeps): Router {
     const all = await usageCache.tenants();
     // the cached list holds every tenant: a tenant-bound key sees only its own row
     // the cached bodies are JSON text built by PostgreSQL (usageBody, tenantsBody in responses.ts): sent as they are
-    if (own) send(res, 200, tenantsBody, { tenants: (JSON.parse(all) as UsageWithBudget[]).filter((t) => t.tenant === own) });
+    if (own) send(res, 200, tenantsBody, { tenants: (JSON.parse(all) as Usage[]).filter((t) => t.tenant === own) });
     else res.type('json').send(`{"tenants":${all}}`);
   });
   return router;
