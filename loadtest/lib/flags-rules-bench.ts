@@ -4,7 +4,7 @@
 // with and without the evaluation counter the server updates per evaluation; and the counter alone.
 // Wall time of a loop over its length, best of `rounds` (plain and counted rounds alternate), after a
 // warm-up; and the CPU time of the best round, which a loaded machine inflates less.
-import { compile, evaluate, type Evaluation } from '../../server/flags/evaluate.ts';
+import { compile, evaluate, type Evaluation } from '../../sdk/node/src/local/evaluate.ts';
 import { EvaluationCounter } from '../../server/flags/counter.ts';
 import type { Constraint, Flag, FlagStrategy } from '../../server/flags/model.ts';
 import type { Pool } from '../../server/db/pool.ts';

@@ -4,7 +4,7 @@
 // no-op ceiling of the same run. The `flags-eval` step: the in-process cost of evaluating one flag
 // with a 1,000-user allow list and the reference flag, with and without counting, and the counter
 // alone (no HTTP, no server), measured in this process.
-import { compile, evaluate } from '../../server/flags/evaluate.ts';
+import { compile, evaluate } from '../../sdk/node/src/local/evaluate.ts';
 import type { Flag } from '../../server/flags/model.ts';
 import { legacyStrategies } from '../../server/flags/legacy.ts';
 import type { Shot } from './ledger.ts';

@@ -1,7 +1,7 @@
 // The flat vectors (flag-evaluation.json): buckets, and flat definitions (GET /api/features' fields,
 // what evaluateFlag and evaluate_flag take) evaluated by the server's own evaluator (server/flags).
-import { compile, evaluate, reachedPercent, type UsageView } from '../../server/flags/evaluate.ts';
-import { bucket } from '../../server/flags/murmur3.ts';
+import { compile, evaluate, reachedPercent, type UsageView } from '../node/src/local/evaluate.ts';
+import { bucket } from '../node/src/local/murmur3.ts';
 import type { QuotaRule } from '../../server/flags/model.ts';
 import { serverFlag, type FlatFlag } from './server-flag.ts';
 

@@ -4,8 +4,8 @@
 // parents), a set of evaluation contexts (non-ASCII ids among them), and what the server's own
 // evaluator answers for every flag in every context. Compiled here exactly as the server's flag
 // store compiles a tenant's set (sdk segment scopes, compile, one pass per context).
-import { compile, evaluate, type CompiledFlag, type EvalContext, type Evaluation } from '../../server/flags/evaluate.ts';
-import { segmentScopes } from '../../server/flags/segments.ts';
+import { compile, evaluate, type CompiledFlag, type EvalContext, type Evaluation } from '../node/src/local/evaluate.ts';
+import { segmentScopes } from '../node/src/local/segments.ts';
 import type { Constraint, Flag } from '../../server/flags/model.ts';
 
 const TENANT = 'vectors';

@@ -4,8 +4,8 @@
 // targetingKey or sessionId; a variant sticky by a field the context lacks), when it may depend on
 // the time (a date constraint on currentTime and no currentTime in the context), or when the flags
 // follow the quota (usage moves without a write). Decided once per load, checked per request.
-import { fieldText, type EvalContext } from './constraints.ts';
-import type { SegmentLookup } from './evaluate.ts';
+import { fieldText, type EvalContext } from '../../sdk/node/src/local/constraints.ts';
+import type { SegmentLookup } from '../../sdk/node/src/local/evaluate.ts';
 import type { Constraint, Flag } from './model.ts';
 
 export type ContextDependence = (ctx: EvalContext) => boolean;

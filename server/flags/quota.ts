@@ -4,7 +4,7 @@
 import type { Pool } from '../db/pool.ts';
 import { quotaSnapshot } from '../db/flags.ts';
 import type { Logger } from '../log.ts';
-import type { LimitUse, UsageView } from './evaluate.ts';
+import type { LimitUse, UsageView } from '../../sdk/node/src/local/evaluate.ts';
 import { repeat } from '../pacing.ts';
 
 const FORGET_AFTER_MS = 60_000;

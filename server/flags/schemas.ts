@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { int4, label, slug, text } from '../core/fields.ts';
 import { LEGACY_STRATEGIES } from './legacy.ts';
 import { OPERATORS, VALUE_TYPES, isListOperator, type Operator, type ValueType } from './model.ts';
-import { parseSemver } from './semver.ts';
+import { parseSemver } from '../../sdk/node/src/local/semver.ts';
 import { auditActor } from '../auth/schemas.ts';
 
 export const MAX_LIST = 10_000;

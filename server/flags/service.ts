@@ -5,7 +5,7 @@
 import type { Pool } from '../db/pool.ts';
 import type { Logger } from '../log.ts';
 import { EvaluationCounter } from './counter.ts';
-import { evaluate, reachedPercent, type CompiledFlag, type EvalContext, type Evaluation, type UsageView } from './evaluate.ts';
+import { evaluate, reachedPercent, type CompiledFlag, type EvalContext, type Evaluation, type UsageView } from '../../sdk/node/src/local/evaluate.ts';
 import type { Environment, QuotaRule } from './model.ts';
 import { QuotaSnapshots } from './quota.ts';
 import { RecentCounts, type CountsView } from './recent-counts.ts';

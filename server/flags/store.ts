@@ -8,10 +8,10 @@
 import type { Pool } from '../db/pool.ts';
 import { flagSetStamps, loadEnvironments, loadFlagSet, toFlag } from '../db/flags.ts';
 import type { Logger } from '../log.ts';
-import { compile, type CompiledFlag, type SegmentLookup } from './evaluate.ts';
+import { compile, type CompiledFlag, type SegmentLookup } from '../../sdk/node/src/local/evaluate.ts';
 import { contextDependence, type ContextDependence } from './context-dependence.ts';
 import type { Tally } from './counter.ts';
-import { segmentScopes } from './segments.ts';
+import { segmentScopes } from '../../sdk/node/src/local/segments.ts';
 import type { Environment, Flag } from './model.ts';
 import { repeat } from '../pacing.ts';
 

@@ -3,14 +3,14 @@
 // SDKs) do; Unleash's Node SDK (and the Unleash server, which evaluates with it) hashes the low byte
 // of each UTF-16 code unit (murmurhash3js reads key.charCodeAt(i) & 0xff). Both agree on ASCII.
 import { describe, expect, test } from '@jest/globals';
-import { compile, evaluate } from '../../server/flags/evaluate.ts';
+import { compile, evaluate } from '../../sdk/node/src/local/evaluate.ts';
 import type { Flag } from '../../server/flags/model.ts';
-import { bucket, murmur3 } from '../../server/flags/murmur3.ts';
+import { bucket, murmur3 } from '../../sdk/node/src/local/murmur3.ts';
 
 /** murmurhash3js's x86.hash32, the Node SDK's hash: the low byte of each UTF-16 code unit, the UTF-16 length. */
 const nodeSdkHash = (key: string, seed = 0) => murmur3Bytes(Buffer.from(Array.from({ length: key.length }, (_, i) => key.charCodeAt(i) & 0xff)), seed);
 
-/** murmur3_x86_32 over raw bytes, written out independently of server/flags/murmur3.ts. */
+/** murmur3_x86_32 over raw bytes, written out independently of sdk/node/src/local/murmur3.ts (the server's and the SDK's). */
 function murmur3Bytes(b: Buffer, seed: number): number {
   const mul = (a: number, c: number) => Math.imul(a, c);
   const rotl = (x: number, r: number) => (x << r) | (x >>> (32 - r));

@@ -2,11 +2,11 @@
 // versions and dates), and how strategies combine them: all constraints of a strategy, the first
 // strategy that matches, segments, rollouts, deny rules, variants and their stickiness, parents.
 import { describe, expect, test } from '@jest/globals';
-import { compileConstraint, type EvalContext } from '../../server/flags/constraints.ts';
-import { compile, evaluate, type CompiledFlag } from '../../server/flags/evaluate.ts';
+import { compileConstraint, type EvalContext } from '../../sdk/node/src/local/constraints.ts';
+import { compile, evaluate, type CompiledFlag } from '../../sdk/node/src/local/evaluate.ts';
 import { describeFlag, legacyStrategies } from '../../server/flags/legacy.ts';
 import type { Constraint, Flag, FlagStrategy, Operator } from '../../server/flags/model.ts';
-import { compareSemver, parseSemver } from '../../server/flags/semver.ts';
+import { compareSemver, parseSemver } from '../../sdk/node/src/local/semver.ts';
 
 const list = (contextName: string, operator: Operator, values: string[], extra: Partial<Constraint> = {}): Constraint =>
   ({ contextName, operator, values, caseInsensitive: false, inverted: false, ...extra }) as Constraint;

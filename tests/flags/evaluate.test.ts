@@ -2,8 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { describe, expect, test } from '@jest/globals';
-import { bucket, murmur3 } from '../../server/flags/murmur3.ts';
-import { compile, evaluate, type UsageView } from '../../server/flags/evaluate.ts';
+import { bucket, murmur3 } from '../../sdk/node/src/local/murmur3.ts';
+import { compile, evaluate, type UsageView } from '../../sdk/node/src/local/evaluate.ts';
 import { legacyStrategies, type LegacyStrategy } from '../../server/flags/legacy.ts';
 import { exactUnits } from '../../server/flags/quota.ts';
 import type { Flag } from '../../server/flags/model.ts';

@@ -5,7 +5,7 @@ import { addTenants, createTestDb, type TestDb } from '../helpers/db.ts';
 import { flagSetStamps, loadFlagSet, upsertFlag, deleteFlag, quotaSnapshot, toFlag, type Scope } from '../../server/db/flags.ts';
 import { committedMigrations } from '../../server/db/migrate.ts';
 import { upsertSegment } from '../../server/db/segments.ts';
-import { compile, evaluate } from '../../server/flags/evaluate.ts';
+import { compile, evaluate } from '../../sdk/node/src/local/evaluate.ts';
 import { legacyFields, legacyStrategies, type LegacyStrategy } from '../../server/flags/legacy.ts';
 import { insertEvents } from '../../server/db/events.ts';
 import type { FlagConfig } from '../../server/flags/model.ts';

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { describe, expect, test } from '@jest/globals';
-import { compile, evaluate, type CompiledFlag, type EvalContext } from '../../server/flags/evaluate.ts';
+import { compile, evaluate, type CompiledFlag, type EvalContext } from '../../sdk/node/src/local/evaluate.ts';
 import { OPERATORS, type Constraint, type Flag, type FlagStrategy, type Operator, type Variant } from '../../server/flags/model.ts';
 
 const require = createRequire(import.meta.url);

@@ -4,8 +4,8 @@
 // ETag (unchanged: 304), inherit the global flags and segments, and evaluate exactly as OFREP answers.
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import fs from 'node:fs';
-import { compile, evaluate } from '../../server/flags/evaluate.ts';
-import { bucket as serverBucket } from '../../server/flags/murmur3.ts';
+import { compile, evaluate } from '../../sdk/node/src/local/evaluate.ts';
+import { bucket as serverBucket } from '../../sdk/node/src/local/murmur3.ts';
 import { serverFlag } from '../../sdk/vectors/server-flag.ts';
 import { bucket, CompiledFlags, evaluateFlag, LocalFlags, type FlagDefinition, type FlagsDocument } from '../../sdk/node/src/index.ts';
 import { startSdkServer, type SdkServer } from './harness.ts';

@@ -8,7 +8,7 @@ import { apiError, send } from '../responses.ts';
 import { AppError } from '../../core/errors.ts';
 import type { RouteDoc } from '../route-doc.ts';
 import { callerId, requireScope } from '../../auth/middleware.ts';
-import type { EvalContext } from '../../flags/evaluate.ts';
+import type { EvalContext } from '../../../sdk/node/src/local/evaluate.ts';
 import type { Evaluated } from '../../flags/service.ts';
 import type { AppDeps } from '../../deps.ts';
 import { ofrepBulk, ofrepBulkFailure, ofrepFailure, ofrepRequest, ofrepSuccess } from '../../flags/schemas.ts';

@@ -1,3 +1,0 @@
-// The evaluator's constraints lives in @flagmeter/sdk (sdk/node/src/local/), so that the server and the SDK's
-// local evaluation run one implementation; the server imports it from there.
-export * from '../../sdk/node/src/local/constraints.ts';
