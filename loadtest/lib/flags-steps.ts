@@ -24,7 +24,7 @@ const getRequest = (path: string, apiKey: string, extra = '') => Buffer.from(`GE
 const allowList = Array.from({ length: USERS }, (_, i) => `user-${i * 2}`);
 
 /** Global flags every bench tenant inherits: a percentage flag, a string flag with a 1,000-user allow list, and a few more. */
-async function createFlags(port: number, apiKey: string): Promise<void> {
+export async function createFlags(port: number, apiKey: string): Promise<void> {
   const flags = [
     { key: 'bench-rollout', enabled: true, strategy: 'percentage', percentage: 50 },
     { key: 'bench-model', enabled: true, strategy: 'targeting', type: 'string', onValue: 'gpt-4o', offValue: 'gpt-4o-mini', allow: allowList },
@@ -53,7 +53,7 @@ export function singleShots(tenants: string[], apiKey: string, count = 4095): Sh
 }
 
 /** Bulk requests carrying the ETag of their own earlier answer: every one should be a 304. */
-async function bulkShots(port: number, tenants: string[], apiKey: string, count = 512): Promise<Shot[]> {
+export async function bulkShots(port: number, tenants: string[], apiKey: string, count = 512): Promise<Shot[]> {
   const shots: Shot[] = [];
   for (let i = 0; i < count; i++) {
     const body = JSON.stringify({ context: { ...rulesContext(i), tenant: tenants[i % tenants.length], env: ENV } });
@@ -67,7 +67,7 @@ async function bulkShots(port: number, tenants: string[], apiKey: string, count 
 }
 
 /** Flag lists (each tenant's own and inherited flags, the console's first page) carrying the ETag of their own earlier answer: every one a 304. */
-async function listShots(port: number, tenants: string[], apiKey: string): Promise<Shot[]> {
+export async function listShots(port: number, tenants: string[], apiKey: string): Promise<Shot[]> {
   const shots: Shot[] = [];
   for (const tenant of tenants) {
     const path = `/api/features?tenant=${encodeURIComponent(tenant)}&env=${ENV}`;

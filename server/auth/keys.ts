@@ -1,6 +1,6 @@
 // API key format and hashing. A key is `fm_live_<key_id>_<secret>`: the key id finds the row, the
 // SHA-256 of the whole string is what is stored and compared (in constant time).
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { hash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /**
  * What a key (or a person) may do. `evaluate` is the scope a browser or a phone may hold (OFREP
@@ -34,7 +34,8 @@ export function generateKey(): NewKey {
 }
 
 export function hashKey(key: string): Buffer {
-  return createHash('sha256').update(key).digest();
+  // the one-shot hash: a third cheaper than createHash, and every authenticated request pays it
+  return hash('sha256', key, 'buffer');
 }
 
 /** The key id of a well-formed key, or undefined. */

@@ -34,10 +34,11 @@ import { RecentCounts } from '../../flags/recent-counts.ts';
 type FlagListAnswer = z.infer<typeof flagList>;
 
 /**
- * The flag routes under /api and at the toggle service's root paths. The root paths lie outside the
- * app's authenticated /api, so `rootAuth` runs first on each of them (and on nothing else).
+ * The flag routes (/features, /audit-logs), mounted under /api and at the toggle service's root
+ * paths. The root paths lie outside the app's authenticated /api: mounted there, the router is given
+ * `rootAuth`, which then runs first on each of its routes (and on nothing else).
  */
-export function flagsRouter(deps: AppDeps, rootAuth: RequestHandler): Router {
+export function flagsRouter(deps: AppDeps, rootAuth?: RequestHandler): Router {
   const { config, pool, invalidator, flags } = deps;
   const router = Router();
   const body = jsonBody(config.BODY_LIMIT_BYTES);
@@ -148,14 +149,12 @@ export function flagsRouter(deps: AppDeps, rootAuth: RequestHandler): Router {
     send(res, 200, auditList, { items: found.items, page: q.page, pageSize: q.pageSize, total: found.total });
   };
 
-  for (const prefix of ['', '/api']) {
-    const a = prefix === '' ? [rootAuth] : [];
-    router.get(`${prefix}/features`, ...a, lister, list);
-    router.post(`${prefix}/features`, ...a, writer, ...body, upsert);
-    router.delete(`${prefix}/features`, ...a, writer, ...jsonBodyOptional(body), remove);
-    router.post(`${prefix}/features/promote`, ...a, writer, ...body, promotion);
-    router.get(`${prefix}/audit-logs`, ...a, lister, audit);
-  }
+  const a = rootAuth ? [rootAuth] : [];
+  router.get('/features', ...a, lister, list);
+  router.post('/features', ...a, writer, ...body, upsert);
+  router.delete('/features', ...a, writer, ...jsonBodyOptional(body), remove);
+  router.post('/features/promote', ...a, writer, ...body, promotion);
+  router.get('/audit-logs', ...a, lister, audit);
   return router;
 }
 

@@ -2,7 +2,7 @@
 // provider evaluates FlagMeter's flags here. Evaluation reads process memory (server/flags/): no
 // query per request. Errors are answered as the protocol has them: {key, errorCode, errorDetails}.
 import { notModified, weakTag } from '../etag.ts';
-import express, { Router, type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
+import { Router, type ErrorRequestHandler, type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
 import { apiError, send } from '../responses.ts';
 import { AppError } from '../../core/errors.ts';
@@ -14,6 +14,7 @@ import type { AppDeps } from '../../deps.ts';
 import { ofrepBulk, ofrepBulkFailure, ofrepFailure, ofrepRequest, ofrepSuccess } from '../../flags/schemas.ts';
 import { tenantLimit } from '../../ratelimit.ts';
 import { enforceLimit } from '../rate-limit.ts';
+import { jsonParser } from '../json-body.ts';
 
 type ErrorCode = 'PARSE_ERROR' | 'TARGETING_KEY_MISSING' | 'INVALID_CONTEXT' | 'GENERAL' | 'FLAG_NOT_FOUND';
 
@@ -85,7 +86,7 @@ interface Target { tenantId: number; envId: number; env: string; context: EvalCo
 
 export function ofrepRouter({ config, tenants, limiter, flags }: AppDeps): Router {
   const router = Router();
-  const parse = express.json({ limit: config.BODY_LIMIT_BYTES, strict: false, type: () => true });
+  const parse = jsonParser(config.BODY_LIMIT_BYTES);
   const defaults = { perSecond: config.RATE_LIMIT_PER_SECOND, burst: config.RATE_LIMIT_BURST };
 
   /**

@@ -1,0 +1,148 @@
+// npm run bench:cost [-- options]: what each hot request costs the server, in CPU microseconds, at a
+// fixed rate well below the knee. A knee (npm run bench) moves with everything else the machine
+// does; the CPU a request takes moves far less, so this is the figure to compare builds by, round
+// after round alternated (e.g. main's bundle against a branch's).
+import { parseArgs } from 'node:util';
+import path from 'node:path';
+import { startChild, type Child } from './lib/children.ts';
+import { setUpDatabase } from './lib/database.ts';
+import { checkShots } from './lib/entitlements-steps.ts';
+import { bulkShots, createFlags, listShots, singleShots } from './lib/flags-steps.ts';
+import { Ledger, type Shot } from './lib/ledger.ts';
+import { busyWarning, describeMachine } from './lib/machine.ts';
+import { runOpenModel } from './lib/open-model.ts';
+import { cpuSeconds } from './lib/proc.ts';
+import { Progress } from './lib/progress.ts';
+import { table, type Row } from './lib/report.ts';
+import { target, type Target } from './lib/steps.ts';
+import { benchApiKey, cycle, singleEvents } from './lib/workload.ts';
+import { buildServer, defaultOutFile } from '../scripts/build-server.ts';
+import { projectRoot } from '../server/paths.ts';
+
+const HELP = `Usage: npm run bench:cost -- [options]
+
+Starts a PostgreSQL 18 (embedded) and, in turn, the no-op Express app and FlagMeter (\`serve\`), and
+sends each hot request at a fixed rate; prints the server's CPU time per answered request.
+
+  --entry <file>     a FlagMeter bundle to measure (repeatable: the bundles alternate, round by round);
+                     default: dist/flagmeter.mjs, built first
+  --rate <req/s>     the fixed rate (default 2000: below every knee on a 2-core machine)
+  --duration <s>     seconds per request kind (default 8)
+  --rounds <n>       rounds (default 2)
+  --only <words>     only the request kinds whose label holds one of these (comma-separated, e.g. ofrep,check)
+  --node-flags=<f>   extra Node flags for FlagMeter, space-separated (e.g. --node-flags="--cpu-prof")
+  -h, --help         this text
+`;
+
+interface Kind { label: string; shots(port: number): Promise<Shot[]> }
+
+function options() {
+  const { values } = parseArgs({
+    options: {
+      entry: { type: 'string', multiple: true },
+      rate: { type: 'string', default: '2000' },
+      duration: { type: 'string', default: '8' },
+      rounds: { type: 'string', default: '2' },
+      only: { type: 'string' },
+      'node-flags': { type: 'string', default: '' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(HELP);
+    process.exit(0);
+  }
+  const n = (name: string, v: string) => {
+    const x = Number(v);
+    if (!(x > 0)) throw new Error(`--${name} must be a positive number (got '${v}')`);
+    return x;
+  };
+  return { entries: values.entry ?? [], rate: n('rate', values.rate), durationMs: n('duration', values.duration) * 1000, rounds: n('rounds', values.rounds),
+    only: values.only?.split(',').map((w) => w.trim().toLowerCase()).filter(Boolean), nodeFlags: values['node-flags'].split(' ').filter(Boolean) };
+}
+
+/** Server CPU µs per answered request over one fixed-rate run (after an unrecorded warm-up). */
+async function cost(t: Target, rate: number, durationMs: number, shots: Shot[]): Promise<{ us: number; p99: number; bad: number }> {
+  await runOpenModel({ client: t.client, rate: 500, durationMs: 1500, maxInFlight: 256, shot: cycle(shots), ledger: t.ledger });
+  const cpu0 = cpuSeconds(t.child.pid);
+  const r = await runOpenModel({ client: t.client, rate, durationMs, maxInFlight: 256, shot: cycle(shots), ledger: t.ledger });
+  const cpu = cpuSeconds(t.child.pid) - cpu0;
+  const bad = r.dropped + r.errors + r.unanswered + Object.values(r.statuses).reduce((a, b) => a + b, 0);
+  return { us: (cpu * 1e6) / Math.max(1, r.ok), p99: r.latency.p99, bad };
+}
+
+async function main(): Promise<void> {
+  const o = options();
+  const progress = new Progress();
+  if (o.entries.length === 0) o.entries.push(path.relative(projectRoot, await buildServer(defaultOutFile)));
+  progress.update('starting PostgreSQL and migrating…');
+  const db = await setUpDatabase(undefined, 50);
+  const machine = describeMachine(db.serverVersion);
+  const busy = busyWarning(machine);
+  if (busy) progress.done(busy);
+  const apiKey = benchApiKey();
+  const children = new Set<Child>();
+  const env = { DATABASE_URL: db.url, LOG_LEVEL: 'warn', FLAGMETER_DEMO: 'false', FLAGMETER_ADMIN_KEY: apiKey };
+  const all: Kind[] = [
+    { label: 'POST /api/events (one event)', shots: async () => singleEvents(db.tenants, apiKey) },
+    { label: 'POST /api/check', shots: async () => checkShots(db.tenants, apiKey) },
+    { label: 'GET /api/features → 304', shots: (port) => listShots(port, db.tenants, apiKey) },
+    { label: 'OFREP single evaluation', shots: async () => singleShots(db.tenants, apiKey) },
+    { label: 'OFREP bulk → 304', shots: (port) => bulkShots(port, db.tenants, apiKey) },
+  ];
+  const kinds = all.filter((k) => !o.only || o.only.some((w) => k.label.toLowerCase().includes(w)));
+  // figures[kind][entry] = one value per round
+  const figures = new Map<string, Map<string, { us: number; p99: number; bad: number }[]>>();
+  const record = (kind: string, entry: string, v: { us: number; p99: number; bad: number }) => {
+    const byEntry = figures.get(kind) ?? new Map();
+    figures.set(kind, byEntry);
+    byEntry.set(entry, [...(byEntry.get(entry) ?? []), v]);
+  };
+  try {
+    let flagsCreated = false;
+    for (let round = 1; round <= o.rounds; round++) {
+      progress.update(`round ${round}: no-op Express…`);
+      const noop = await startChild('no-op', 'loadtest/noop-server.ts', [], {}, o.nodeFlags);
+      children.add(noop);
+      const nt = target(noop, new Ledger());
+      record('no-op Express POST (ceiling)', 'no-op', await cost(nt, o.rate, o.durationMs, singleEvents(db.tenants, apiKey)));
+      nt.client.close();
+      await noop.stop();
+      children.delete(noop);
+      for (const entry of round % 2 ? o.entries : [...o.entries].reverse()) {
+        progress.update(`round ${round}: starting ${entry}…`);
+        const child = await startChild('FlagMeter', entry, ['serve'], env, o.nodeFlags);
+        children.add(child);
+        const t = target(child, new Ledger());
+        if (!flagsCreated) await createFlags(child.port, apiKey);
+        flagsCreated = true;
+        for (const k of kinds) {
+          progress.update(`round ${round}, ${entry}: ${k.label} at ${o.rate} req/s…`);
+          record(k.label, entry, await cost(t, o.rate, o.durationMs, await k.shots(child.port)));
+        }
+        t.client.close();
+        await child.stop();
+        children.delete(child);
+      }
+    }
+  } finally {
+    await Promise.allSettled([...children].map((c) => c.stop()));
+    await db.drop(false).catch(() => undefined);
+  }
+  const rows: Row[] = [];
+  const mean = (runs: { us: number }[]) => runs.reduce((a, r) => a + r.us, 0) / runs.length;
+  const noopUs = mean(figures.get('no-op Express POST (ceiling)')!.get('no-op')!);
+  for (const [kind, byEntry] of figures) {
+    for (const [entry, runs] of byEntry) {
+      const fmt = runs.map((r) => `${r.us.toFixed(0)} µs${r.bad ? ` (${r.bad} not 2xx/304 or dropped)` : ''}`).join(', ');
+      // the no-op's cost over this one's: the share of the ceiling it could reach were the server's CPU the limit
+      rows.push({ step: `${kind}${o.entries.length > 1 && entry !== 'no-op' ? ` — ${entry}` : ''}`, figure: fmt, ratio: noopUs / mean(runs), p99: Math.max(...runs.map((r) => r.p99)) });
+    }
+  }
+  process.stdout.write(`\n${table(rows)}\n\nserver CPU (user + system, /proc) per answered request at ${o.rate} req/s, ${o.durationMs / 1000} s per kind, one figure per round (bundles alternated); ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, PostgreSQL ${db.serverVersion}${busy ? `\n${busy}` : ''}\n`);
+}
+
+main().then(() => process.exit(0), (err: Error) => {
+  process.stderr.write(`bench:cost failed: ${err.stack ?? err.message}\n`);
+  process.exit(1);
+});
