@@ -340,6 +340,16 @@ export const playgroundBody = z.strictObject({
   env: slug,
   context: z.record(z.string(), z.unknown()).default({}).describe('an OFREP evaluation context: targetingKey and any fields'),
 });
+export const strategyTraceOut = z.object({
+  index: z.number().int(),
+  outcome: z.enum(['matched', 'constraint_failed', 'segment_missing', 'field_missing', 'outside_rollout', 'not_reached']),
+  constraint: constraintOut.optional().describe('constraint_failed: the first constraint that does not hold'),
+  segment: z.string().optional().describe('the segment that constraint is from, or (segment_missing) the segment that does not exist'),
+  actual: z.unknown().optional().describe('constraint_failed: the context\'s value of its field (null: the context has none)'),
+  field: z.string().optional().describe('field_missing: the stickiness field the context lacks'),
+  bucket: z.number().int().optional().describe('outside_rollout: the user\'s bucket, 0–99'),
+  rollout: z.number().optional().describe('outside_rollout: the percentage the bucket is not below'),
+});
 export const playgroundItem = z.object({
   key: z.string(), value: valueOut, variant: z.string(), reason: z.enum(['STATIC', 'TARGETING_MATCH', 'SPLIT', 'DISABLED', 'DEFAULT']), on: z.boolean(),
   inherited: z.boolean(), summary: z.string().describe('the rule in words'),
@@ -347,5 +357,6 @@ export const playgroundItem = z.object({
   unmetDependency: z.string().nullable().describe('the parent that kept it off'),
   userMissing: z.boolean().describe('a strategy needed the targetingKey and the context has none (OFREP answers TARGETING_KEY_MISSING)'),
   quotaRule: quotaRuleOut.extend({ percent: z.number() }).nullable().describe('the quota rule that decided, with the usage it saw'),
+  strategies: z.array(strategyTraceOut).describe('each strategy in order: matched, or why not; empty when the flag decided before its strategies (disabled, a quota rule, a parent)'),
 });
 export const playgroundResult = z.object({ tenant: z.string(), env: z.string(), flags: z.array(playgroundItem) });

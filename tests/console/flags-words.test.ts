@@ -2,7 +2,7 @@
 // strategy and for the whole flag while one builds it.
 import { describe, expect, test } from '@jest/globals';
 import type { ConstraintInput } from '../../web/src/api/types.ts';
-import { alternatives, constraintWords, quotaRuleWords, ruleWords, strategyWords, whyWords } from '../../web/src/flags-words.ts';
+import { alternatives, constraintWords, quotaRuleWords, ruleWords, strategyWords, traceWords, whyWords } from '../../web/src/flags-words.ts';
 
 const c = (contextName: string, operator: ConstraintInput['operator'], v: string[] | string, more: Partial<ConstraintInput> = {}): ConstraintInput =>
   ({ contextName, operator, ...(Array.isArray(v) ? { values: v } : { value: v }), ...more });
@@ -94,6 +94,22 @@ describe('whyWords: the playground\'s reason in words', () => {
   test('with the strategy that matched, its words', () => {
     expect(whyWords({ ...base, reason: 'TARGETING_MATCH', on: true, strategyIndex: 0, strategyName: 'eu' }, { constraints: [c('country', 'in', ['DE'])], rollout: 30 }, [{ name: 'v2', weight: 100 }]))
       .toBe("strategy 1 “eu” matched: users with country DE: 30% get 'v2'");
+  });
+});
+
+describe('traceWords: why a strategy did not decide, in words', () => {
+  test.each([
+    [{ index: 0, outcome: 'constraint_failed', constraint: c('plan', 'in', ['pro']), actual: 'free' }, 'strategy 1: plan pro does not hold (plan is “free”)'],
+    [{ index: 1, outcome: 'constraint_failed', constraint: c('appVersion', 'semver_gte', '2.0.0'), actual: null }, 'strategy 2: appVersion ≥ version 2.0.0 does not hold (the context has no appVersion)'],
+    [{ index: 0, outcome: 'constraint_failed', constraint: c('country', 'in', ['DE', 'AT']), segment: 'dach', actual: 'FR' }, 'strategy 1: country DE or AT (segment dach) does not hold (country is “FR”)'],
+    [{ index: 0, outcome: 'constraint_failed', constraint: c('seats', 'num_gt', '10'), actual: 3 }, 'strategy 1: seats > 10 does not hold (seats is 3)'],
+    [{ index: 2, outcome: 'segment_missing', segment: 'beta' }, 'strategy 3: segment beta does not exist, so it matches no one'],
+    [{ index: 0, outcome: 'field_missing', field: 'orgId' }, 'strategy 1: the context has no orgId, which it is sticky by'],
+    [{ index: 0, outcome: 'outside_rollout', bucket: 71, rollout: 30 }, 'strategy 1: bucket 71 is not below its 30% rollout'],
+  ])('%j → %p', (t, words) => expect(traceWords(t)).toBe(words));
+  test('nothing for the strategy that matched or those after it', () => {
+    expect(traceWords({ index: 0, outcome: 'matched' })).toBeUndefined();
+    expect(traceWords({ index: 1, outcome: 'not_reached' })).toBeUndefined();
   });
 });
 

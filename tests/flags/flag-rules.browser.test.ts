@@ -220,6 +220,9 @@ test('the playground shows every flag\'s value, variant and why', async () => {
   expect(await row.locator('[data-reason]').textContent()).toBe('DEFAULT');
   expect(await row.locator('[data-variant]').textContent()).toBe('off');
   expect(await row.locator('[data-why]').textContent()).toContain('no strategy matched');
+  // and why not, strategy by strategy: the constraint that failed, with the context's value
+  expect(await row.locator('[data-trace] li').first().textContent()).toBe('strategy 1: plan pro does not hold (plan is “free”)');
+  await screenshot(page, 'flag-playground-trace.png', { fullPage: true });
   // the parent off: the playground names it
   await call('POST', '/api/features', { tenant: 'acme', env: 'dev', key: 'checkout-v2', enabled: false, strategies: [] });
   await page.getByRole('button', { name: 'Evaluate' }).click();

@@ -182,10 +182,21 @@ describe('the playground', () => {
     };
     const pro = await play({ targetingKey: 'u1', plan: 'pro' });
     expect(pro.pg).toMatchObject({ value: true, reason: 'TARGETING_MATCH', strategyIndex: 1, strategyName: 'pro', summary: 'users with email ends with @rival.test: off; else users with plan in pro' });
-    expect(pro['pg-child']).toMatchObject({ value: true, unmetDependency: null });
+    expect(pro['pg-child']).toMatchObject({ value: true, unmetDependency: null, strategies: [] });
+    // why each strategy before the one that decided did not: the first constraint that failed, with the context's value
+    expect(pro.pg.strategies).toEqual([
+      { index: 0, outcome: 'constraint_failed', constraint: expect.objectContaining({ contextName: 'email', operator: 'str_ends_with', values: ['@rival.test'] }), actual: null },
+      { index: 1, outcome: 'matched' },
+    ]);
+    const free = await play({ targetingKey: 'u1', plan: 'free', email: 'a@b.test' });
+    expect(free.pg).toMatchObject({ value: false, strategyIndex: null, strategies: [
+      { index: 0, outcome: 'constraint_failed', actual: 'a@b.test' },
+      { index: 1, outcome: 'constraint_failed', constraint: expect.objectContaining({ contextName: 'plan', values: ['pro'] }), actual: 'free' },
+    ] });
     const rival = await play({ targetingKey: 'u1', plan: 'pro', email: 'x@rival.test' });
     expect(rival.pg).toMatchObject({ value: false, strategyIndex: 0, strategyName: 'no competitors' });
-    expect(rival['pg-child']).toMatchObject({ value: false, unmetDependency: 'pg', strategyIndex: null });
+    expect(rival.pg.strategies.map((t: any) => t.outcome)).toEqual(['matched', 'not_reached']);
+    expect(rival['pg-child']).toMatchObject({ value: false, unmetDependency: 'pg', strategyIndex: null, strategies: [] });
     expect((await play({ plan: 'free' }))['pg-rollout']).toMatchObject({ value: false, userMissing: true });
     expect(await evaluations()).toBe(before);
     // a global key names the tenant

@@ -120,3 +120,31 @@ export function whyWords(w: WhyLike, strategy?: StrategyLike, flagVariants: read
   if (!w.on) return 'no strategy matched';
   return 'no strategies: on for everyone';
 }
+
+/** One strategy of the playground's trace (POST /api/flags/playground's `strategies`). */
+export interface TraceLike {
+  index: number; outcome: string; constraint?: ConstraintInput | undefined; segment?: string | undefined; actual?: unknown;
+  field?: string | undefined; bucket?: number | undefined; rollout?: number | undefined;
+}
+
+const valueWords = (v: unknown) => (typeof v === 'string' ? `“${v}”` : JSON.stringify(v));
+
+/**
+ * Why one strategy did not decide: "strategy 1: plan pro does not hold (plan is “free”)"; undefined
+ * for the one that matched and those after it.
+ */
+export function traceWords(t: TraceLike): string | undefined {
+  const which = `strategy ${t.index + 1}`;
+  switch (t.outcome) {
+    case 'constraint_failed': {
+      const c = t.constraint!;
+      const from = t.segment ? ` (segment ${t.segment})` : '';
+      const have = t.actual === null || t.actual === undefined ? `the context has no ${c.contextName}` : `${c.contextName} is ${valueWords(t.actual)}`;
+      return `${which}: ${constraintWords(c)}${from} does not hold (${have})`;
+    }
+    case 'segment_missing': return `${which}: segment ${t.segment} does not exist, so it matches no one`;
+    case 'field_missing': return `${which}: the context has no ${t.field}, which it is sticky by`;
+    case 'outside_rollout': return `${which}: bucket ${t.bucket} is not below its ${t.rollout}% rollout`;
+    default: return undefined;
+  }
+}

@@ -1,11 +1,12 @@
 // /api/flags/export and /api/flags/import: a tenant's (or the global) flags of one environment and
 // its segments as one JSON document, and back, with a dry run and promotion's conflict policies;
-// /api/flags/playground: every flag of a tenant for a context, and why (not counted).
+// /api/flags/playground: every flag of a tenant for a context, and why, strategy by strategy (not counted).
 import { Router } from 'express';
 import { requireAnyScope, requireScope } from '../../auth/middleware.ts';
 import { audited } from '../../db/audit.ts';
 import type { AppDeps } from '../../deps.ts';
 import { describeFlag } from '../../flags/legacy.ts';
+import { traceStrategies } from '../../../sdk/node/src/local/trace.ts';
 import { exportQuery, flagsDocumentOut, importBody, importResult, playgroundBody, playgroundResult } from '../../flags/schemas.ts';
 import { exportFlags, importFlags, resolvedFlags, type FlagsDocument } from '../../flags/transfer.ts';
 import { notModified, weakTag } from '../etag.ts';
@@ -68,6 +69,7 @@ export function flagTransferRouter({ config, pool, invalidator, flags }: AppDeps
       strategyName: result.strategy === undefined ? null : flag.flag.strategies[result.strategy]?.name || null,
       unmetDependency: result.unmetDependency ?? null, userMissing: result.userMissing ?? false,
       quotaRule: result.quota ? { ...result.quota.rule, percent: result.quota.percent } : null,
+      strategies: traceStrategies(flag, context, result),
     }));
     send(res, 200, playgroundResult, { tenant, env: s.env, flags: items });
   });

@@ -1,13 +1,14 @@
 // The playground (#/tenant/<slug>/playground): type a context (fields one a row, or JSON), pick the
 // tenant and environment, and see every flag's value, variant and reason — and why, in words: the
 // strategy that matched (with its constraints), the parent that kept it off, the quota rule, a
-// missing targetingKey. POST /api/flags/playground evaluates as OFREP would, without counting.
+// missing targetingKey, and for each strategy tried before, the constraint that failed (or the bucket
+// outside its rollout). POST /api/flags/playground evaluates as OFREP would, without counting.
 import { useEffect, useState } from 'preact/hooks';
 import { fetchEnvironments, fetchFlags, playground } from '../api/flags.ts';
 import { describe } from '../api/http.ts';
-import type { Environment, FlagItem, PlaygroundResult } from '../api/types.ts';
+import type { Environment, FlagItem, PlaygroundItem, PlaygroundResult } from '../api/types.ts';
 import { CONTEXT_FIELDS } from '../flags-draft.ts';
-import { whyWords } from '../flags-words.ts';
+import { traceWords, whyWords } from '../flags-words.ts';
 import { compareNames } from '../format.ts';
 import { me } from '../me.ts';
 import { flagsHref } from '../router.ts';
@@ -22,6 +23,13 @@ const START: Row[] = [{ key: 'targetingKey', value: 'user-1' }, { key: 'plan', v
 /** The rows as a context: named rows only, values as typed (text). */
 const contextOf = (rows: readonly Row[]) => Object.fromEntries(rows.filter((r) => r.key.trim()).map((r) => [r.key.trim(), r.value]));
 const shown = (v: unknown) => (typeof v === 'string' ? `“${v}”` : JSON.stringify(v));
+
+/** The strategies tried before the one that decided (or all, when none did), each with why it did not. */
+function Trace({ item }: { item: PlaygroundItem }) {
+  const lines = item.strategies.map(traceWords).filter((l) => l !== undefined);
+  if (lines.length === 0) return null;
+  return <ul class="why__trace" data-trace>{lines.map((l) => <li key={l}>{l}</li>)}</ul>;
+}
 
 export function PlaygroundPage({ tenant }: { tenant: string }) {
   const [envs, setEnvs] = useState<Environment[]>([]);
@@ -138,7 +146,9 @@ export function PlaygroundPage({ tenant }: { tenant: string }) {
                       <td class="mono" data-value>{shown(item.value)}</td>
                       <td class="mono" data-variant>{item.variant}</td>
                       <td><span class={`badge ${item.on ? 'badge--delivered' : 'badge--skipped'}`} data-reason>{item.reason}</span></td>
-                      <td class="why" data-why>{whyWords(item, strategy, f?.variants)}<div class="muted">rule: {item.summary}</div></td>
+                      <td class="why" data-why>{whyWords(item, strategy, f?.variants)}
+                        <Trace item={item} />
+                        <div class="muted">rule: {item.summary}</div></td>
                     </tr>
                   );
                 })}

@@ -14,9 +14,13 @@ export type { EvalContext } from './constraints.ts';
 /** The OpenFeature reasons this evaluator gives. */
 export type Reason = 'STATIC' | 'TARGETING_MATCH' | 'SPLIT' | 'DISABLED' | 'DEFAULT';
 
-interface CompiledStrategy {
+export interface CompiledStrategy {
   /** Every constraint and segment constraint; empty: everyone. */
   tests: readonly Predicate[];
+  /** What each test was compiled from (and the segment it came from): what the playground names when one fails. */
+  sources: readonly { constraint: Constraint; segment?: string }[];
+  /** A segment the strategy names that does not exist: it matches no one. */
+  missingSegment?: string;
   /** Some constraint reads the targetingKey (without one the strategy cannot match it). */
   readsUser: boolean;
   targeted: boolean;
@@ -80,17 +84,18 @@ export type SegmentLookup = (name: string) => readonly Constraint[] | undefined;
 const noSegments: SegmentLookup = () => undefined;
 
 function compileStrategy(flag: Flag, s: FlagStrategy, segments: SegmentLookup): CompiledStrategy {
-  const constraints = [...s.constraints];
-  let missing = false;
+  const sources: { constraint: Constraint; segment?: string }[] = s.constraints.map((constraint) => ({ constraint }));
+  let missingSegment: string | undefined;
   for (const name of s.segments) {
     const found = segments(name);
-    if (found) constraints.push(...found);
-    else missing = true;
+    if (found) sources.push(...found.map((constraint) => ({ constraint, segment: name })));
+    else missingSegment ??= name;
   }
+  const constraints = sources.map((c) => c.constraint);
   // a segment that does not exist (deleted meanwhile) matches no one, as in Unleash
-  const tests = missing ? [() => false] : constraints.map(compileConstraint);
+  const tests = missingSegment !== undefined ? [() => false] : constraints.map(compileConstraint);
   return {
-    tests, readsUser: constraints.some((c) => c.contextName === 'targetingKey'), targeted: constraints.length > 0 || s.segments.length > 0,
+    tests, sources, ...(missingSegment !== undefined ? { missingSegment } : {}), readsUser: constraints.some((c) => c.contextName === 'targetingKey'), targeted: constraints.length > 0 || s.segments.length > 0,
     bucketed: s.rollout < 100 || (s.stickiness !== 'default' && s.stickiness !== 'random'), rollout: s.rollout, stickiness: s.stickiness, group: s.group ?? flag.key, off: s.serve === 'off', variants: compileVariants(s.variants),
   };
 }
@@ -247,4 +252,4 @@ function decide(f: CompiledFlag, ctx: EvalContext, usage: UsageView | undefined,
   return noted(miss, notes);
 }
 
-const STATIC_STRATEGY: CompiledStrategy = { tests: [], readsUser: false, targeted: false, bucketed: false, rollout: 100, stickiness: 'default', group: '', off: false, variants: undefined };
+const STATIC_STRATEGY: CompiledStrategy = { tests: [], sources: [], readsUser: false, targeted: false, bucketed: false, rollout: 100, stickiness: 'default', group: '', off: false, variants: undefined };
