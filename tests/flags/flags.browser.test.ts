@@ -1,7 +1,9 @@
 // The flags page in a real Chromium: it opens on the default environment with each environment's
 // count in the picker; toggling a flag changes the next OFREP answer; the active quota rule is
 // shown; "New flag" never replaces an existing one; the form shows the API's field messages;
-// promotion shows the dry run's diff before applying; a read key is read-only.
+// promotion shows the dry run's diff before applying; export downloads a document that import
+// previews and applies with a conflict policy; a read key is read-only.
+import { readFileSync } from 'node:fs';
 import { expect, test } from '@jest/globals';
 import type { Page } from 'playwright-core';
 import type { FlagMeter } from '../../server/runtime.ts';
@@ -166,6 +168,46 @@ test('promotion shows the dry run\'s diff, then applies it', async () => {
   await page.getByRole('button', { name: 'Apply' }).click();
   await page.getByRole('status').filter({ hasText: 'Applied: 2 created' }).waitFor();
   expect((await call('GET', '/api/features?tenant=acme&env=prod')).body.items.map((i: any) => i.key)).toEqual(['checkout', 'llm']);
+});
+
+test('export downloads the environment as a document; import previews it with each conflict policy, then applies it', async () => {
+  await page.getByLabel('Environment').selectOption('dev');
+  await page.locator('tr[data-flag="checkout"]').waitFor();
+  const [file] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export' }).click()]);
+  expect(file.suggestedFilename()).toBe('flags-acme-dev.json');
+  const doc = JSON.parse(readFileSync((await file.path())!, 'utf8'));
+  expect(doc).toMatchObject({ format: 'flagmeter.flags/1', tenant: 'acme', env: 'dev' });
+  expect(doc.flags.map((f: any) => f.key)).toEqual(['checkout', 'llm']);
+
+  // into prod (which promotion filled with the same two): one changed, one new
+  const changed = { ...doc, flags: [...doc.flags.map((f: any) => (f.key === 'checkout' ? { ...f, description: 'from git' } : f)), { ...doc.flags[0], key: 'imported' }] };
+  await page.getByLabel('Environment').selectOption('prod');
+  await page.locator('tr[data-flag="llm"]').waitFor();
+  await page.getByRole('button', { name: 'Import…' }).click();
+  await page.getByLabel('File').setInputFiles({ name: 'flags.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(changed)) });
+  await page.getByRole('button', { name: 'Preview (dry run)' }).click();
+  const flags = page.locator('[aria-label="Dry run"] [data-kind="flags"]');
+  // skip (the default, as in promotion): the changed flag is kept as prod has it
+  await flags.locator('[data-group="skipped"]').waitFor();
+  expect(await flags.locator('[data-group="created"]').textContent()).toContain('imported');
+  expect(await flags.locator('[data-group="conflicting"]').textContent()).toContain('checkout');
+  expect(await flags.locator('[data-group="skipped"]').textContent()).toContain('checkout');
+  expect(await flags.locator('[data-group="unchanged"]').textContent()).toContain('llm');
+  // fail: even the dry run refuses, naming the conflict
+  await page.getByLabel('On conflict').selectOption('fail');
+  await page.getByRole('button', { name: 'Preview (dry run)' }).click();
+  expect(await page.getByRole('alert').filter({ hasText: 'differ' }).textContent()).toContain("flag 'checkout'");
+  expect((await call('GET', '/api/features?tenant=acme&env=prod')).body.total).toBe(2);
+  // overwrite: previewed again, then applied
+  await page.getByLabel('On conflict').selectOption('overwrite');
+  await page.getByRole('button', { name: 'Preview (dry run)' }).click();
+  await flags.locator('[data-group="updated"]').waitFor();
+  await screenshot(page, 'flag-import.png', { fullPage: true });
+  await page.getByRole('button', { name: 'Import', exact: true }).click();
+  await page.getByRole('status').filter({ hasText: 'Imported: 1 flags created, 1 updated' }).waitFor();
+  await page.locator('tr[data-flag="imported"]').waitFor();
+  const prod = (await call('GET', '/api/features?tenant=acme&env=prod')).body.items;
+  expect(prod.map((i: any) => [i.key, i.description])).toEqual([['checkout', 'from git'], ['imported', 'new checkout'], ['llm', '']]);
 });
 
 test('a key without flags or admin sees the page read-only', async () => {

@@ -1,6 +1,6 @@
-// The flag API as the flags page uses it: environments, a tenant's flags, writes, promotion, a flag's history, the playground.
+// The flag API as the flags page uses it: environments, a tenant's flags, writes, promotion, import and export, a flag's history, the playground.
 import { query, request } from './http.ts';
-import type { EnvironmentList, FlagAuditItem, FlagInput, FlagItem, FlagList, PlaygroundInput, PlaygroundResult, PromoteInput, PromoteResult } from './types.ts';
+import type { EnvironmentList, FlagAuditItem, FlagInput, FlagItem, FlagList, FlagsImportInput, FlagsImportResult, PlaygroundInput, PlaygroundResult, PromoteInput, PromoteResult } from './types.ts';
 
 export const fetchEnvironments = () => request<EnvironmentList>('/api/environments');
 export const fetchFlags = (tenant: string, env: string) => request<FlagList>(`/api/features?${query({ tenant, env, pageSize: 500 })}`);
@@ -12,6 +12,9 @@ export const countFlags = (tenant: string, env: string) => request<FlagList>(`/a
 export const deleteFlag = (tenant: string, env: string, key: string) => request<unknown>(`/api/features?${query({ tenant, env, key })}`, { method: 'DELETE' });
 export const promote = (p: PromoteInput) => request<PromoteResult>('/api/features/promote', { method: 'POST', body: p });
 /** Every flag's value for a context, and why (not counted). */
+/** A tenant's own flags and segments of one environment, as the document POST /api/flags/import takes. */
+export const exportPath = (tenant: string, env: string) => `/api/flags/export?${query({ tenant, env })}`;
+export const importFlags = (b: FlagsImportInput) => request<FlagsImportResult>('/api/flags/import', { method: 'POST', body: b });
 export const playground = (p: PlaygroundInput) => request<PlaygroundResult>('/api/flags/playground', { method: 'POST', body: p });
 export const fetchHistory = (tenant: string, env: string, key: string) =>
   request<{ items: FlagAuditItem[] }>(`/api/audit-logs?${query({ tenant, env, key, pageSize: 50 })}`).then((r) => r.items);

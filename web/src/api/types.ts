@@ -6,7 +6,7 @@ import type { z } from 'zod';
 import type { auditBody, keyCreated, keyView } from '../../../server/auth/schemas.ts';
 import type { featureBudgetUsage, limitUsage } from '../../../server/entitlements/schemas.ts';
 import type {
-  auditList, constraintSchema, dependencySchema, environmentList, environmentOut, flagBody, flagList, flagListItem, playgroundBody, playgroundResult, promoteBody, promoteItem, promoteResult,
+  auditList, constraintSchema, dependencySchema, environmentList, environmentOut, flagBody, flagList, flagListItem, importBody, importResult, playgroundBody, playgroundResult, promoteBody, promoteItem, promoteResult,
   segmentBody, segmentList, segmentWritten, strategySchema, variantSchema,
 } from '../../../server/flags/schemas.ts';
 import type { apiError } from '../../../server/http/responses.ts';
@@ -96,6 +96,8 @@ export type FlagBody = z.input<typeof flagBody>;
 /** A flag as the editor holds it: a body with its lists and rules always present. */
 export type FlagInput = FlagBody & Required<Pick<FlagBody, 'quotaRules' | 'type' | 'description'>>;
 export type PromoteInput = z.input<typeof promoteBody>;
+export type FlagsImportInput = z.input<typeof importBody>;
+export type FlagsImportResult = Of<typeof importResult>;
 
 // the rule a flag's strategies, variants and parents make (what the editor builds)
 export type ConstraintInput = z.input<typeof constraintSchema>;

@@ -1,10 +1,10 @@
 // A tenant's feature flags in one environment: strategy in words, an on/off switch, evaluation
 // counts, stale marks, the quota rule serving now; edit (the whole rule: ui/FlagEditor.tsx),
-// history, and promotion with a dry run; tabs to the segments and the playground.
+// history, promotion and import with a dry run, export; tabs to the segments and the playground.
 // Self-contained (the people console mounts it as it is); writing needs a flags or admin key.
 import { useEffect, useState } from 'preact/hooks';
 import { ApiError, describe } from '../api/http.ts';
-import { countFlags, fetchEnvironments, fetchFlags, saveFlag, toInput } from '../api/flags.ts';
+import { countFlags, exportPath, fetchEnvironments, fetchFlags, saveFlag, toInput } from '../api/flags.ts';
 import type { Environment, FlagItem, FlagList } from '../api/types.ts';
 import { formatExact } from '../format.ts';
 import { quotaTargetWords } from '../flags-words.ts';
@@ -13,9 +13,11 @@ import { FlagEditor } from '../ui/FlagEditor.tsx';
 import { FlagsHead } from '../ui/flags/FlagsHead.tsx';
 import { FlagHistory } from '../ui/FlagHistory.tsx';
 import { PromotePanel } from '../ui/PromotePanel.tsx';
+import { ImportPanel } from '../ui/ImportPanel.tsx';
+import { DownloadCsv } from '../ui/DownloadCsv.tsx';
 
 type Load = { state: 'loading' } | { state: 'ready'; list: FlagList } | { state: 'error'; error: ApiError };
-type Panel = { kind: 'edit'; flag: FlagItem | undefined } | { kind: 'history'; flag: FlagItem } | { kind: 'promote' } | undefined;
+type Panel = { kind: 'edit'; flag: FlagItem | undefined } | { kind: 'history'; flag: FlagItem } | { kind: 'promote' } | { kind: 'import' } | undefined;
 
 /** A served value as the list shows it: text in quotes, a number or JSON as written. */
 const shown = (v: FlagItem['onValue']) => (typeof v === 'string' ? `“${v}”` : JSON.stringify(v));
@@ -110,6 +112,8 @@ export function FlagsPage({ tenant }: { tenant: string }) {
                 {envs?.map((e) => <option key={e.name} value={e.name} data-flags={counts[e.name]}>{envLabel(e.name, counts[e.name])}</option>)}
               </select>
             </label>
+            {env && <DownloadCsv path={exportPath(tenant, env)} filename={`flags-${tenant}-${env}.json`} accept="application/json" label="Export" title="This environment's flags and segments as a document Import takes" />}
+            {canWrite && <button type="button" class="btn" onClick={() => setPanel({ kind: 'import' })}>Import…</button>}
             {canWrite && <button type="button" class="btn" onClick={() => setPanel({ kind: 'promote' })}>Promote…</button>}
             {canWrite && <button type="button" class="btn btn--primary" onClick={() => setPanel({ kind: 'edit', flag: undefined })}>New flag</button>}
           </div>
@@ -156,6 +160,7 @@ export function FlagsPage({ tenant }: { tenant: string }) {
           onClose={() => setPanel(undefined)} onSaved={() => { setPanel(undefined); reload(); }} onEditExisting={(key) => void editExisting(key)} />
       )}
       {panel?.kind === 'history' && env && <FlagHistory tenant={tenant} env={env} flag={panel.flag} onClose={() => setPanel(undefined)} />}
+      {panel?.kind === 'import' && env && <ImportPanel tenant={tenant} env={env} onClose={() => setPanel(undefined)} onApplied={reload} />}
       {panel?.kind === 'promote' && env && envs && (
         <PromotePanel tenant={tenant} from={env} envs={envs.map((e) => e.name)} onClose={() => setPanel(undefined)} onApplied={reload} />
       )}

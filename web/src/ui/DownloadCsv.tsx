@@ -1,4 +1,4 @@
-// Buttons that fetch a file from the API with the page's key (api/http.ts): a CSV to download, or
+// Buttons that fetch a file from the API with the page's key (api/http.ts): a CSV (or another file) to download, or
 // a page (the printable statement) to open in a new tab. Busy while it runs; a refusal is shown beside.
 import { useState } from 'preact/hooks';
 import { download, openPage } from '../api/http.ts';
@@ -19,8 +19,8 @@ function FetchButton({ path, label, busyLabel, title, run }: { path: string; lab
   );
 }
 
-export function DownloadCsv({ path, filename, label = 'Download CSV', title }: { path: string; filename: string; label?: string; title?: string }) {
-  return <FetchButton path={path} label={label} busyLabel="Preparing…" title={title} run={() => download(path, filename)} />;
+export function DownloadCsv({ path, filename, label = 'Download CSV', title, accept = 'text/csv' }: { path: string; filename: string; label?: string; title?: string; accept?: string }) {
+  return <FetchButton path={path} label={label} busyLabel="Preparing…" title={title} run={() => download(path, filename, accept)} />;
 }
 
 /** Opens an HTML page of the API (format=html) in a new tab. */

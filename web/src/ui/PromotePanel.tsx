@@ -4,7 +4,7 @@ import { promote } from '../api/flags.ts';
 import { describe } from '../api/http.ts';
 import type { PromoteInput, PromoteItem, PromoteResult } from '../api/types.ts';
 
-function Group({ title, items }: { title: string; items: (PromoteItem | string)[] }) {
+export function Group({ title, items }: { title: string; items: (PromoteItem | string)[] }) {
   if (items.length === 0) return null;
   return (
     <div class="diff__group" data-group={title}>

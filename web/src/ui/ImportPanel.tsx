@@ -1,0 +1,88 @@
+// Import a flags document (what Export writes: GET /api/flags/export, from this installation or
+// another, or kept in git) into this tenant's flags of one environment: the dry run's outcome first,
+// then apply, with promotion's conflict policies (POST /api/flags/import).
+import { useState } from 'preact/hooks';
+import { importFlags } from '../api/flags.ts';
+import { describe } from '../api/http.ts';
+import type { FlagsImportInput, FlagsImportResult } from '../api/types.ts';
+import { Group } from './PromotePanel.tsx';
+
+type Policy = NonNullable<FlagsImportInput['conflictPolicy']>;
+type Outcome = FlagsImportResult['flags'];
+
+function Outcomes({ kind, o }: { kind: 'flags' | 'segments'; o: Outcome }) {
+  const any = o.created.length + o.updated.length + o.conflicting.length + o.skipped.length + o.unchanged.length > 0;
+  if (!any) return null;
+  return (
+    <div data-kind={kind}>
+      <h3>{kind === 'flags' ? 'Flags' : 'Segments'}</h3>
+      <Group title="created" items={o.created} />
+      <Group title="updated" items={o.updated} />
+      <Group title="conflicting" items={o.conflicting} />
+      <Group title="skipped" items={o.skipped} />
+      <Group title="unchanged" items={o.unchanged} />
+    </div>
+  );
+}
+
+export function ImportPanel({ tenant, env, onClose, onApplied }: { tenant: string; env: string; onClose(): void; onApplied(): void }) {
+  const [text, setText] = useState('');
+  const [policy, setPolicy] = useState<Policy>('skip');
+  const [preview, setPreview] = useState<FlagsImportResult | undefined>();
+  const [error, setError] = useState<string | undefined>();
+  const [done, setDone] = useState<string | undefined>();
+  const edit = (next: string) => { setText(next); setPreview(undefined); setDone(undefined); };
+  const run = async (dryRun: boolean) => {
+    setError(undefined);
+    setDone(undefined);
+    let document: unknown;
+    try {
+      document = JSON.parse(text);
+    } catch (err) {
+      setError(`The document is not JSON: ${(err as Error).message}`);
+      return;
+    }
+    try {
+      const r = await importFlags({ tenant, env, dryRun, conflictPolicy: policy, document: document as FlagsImportInput['document'] });
+      if (dryRun) setPreview(r);
+      else {
+        setPreview(undefined);
+        setDone(`Imported: ${r.flags.created.length} flags created, ${r.flags.updated.length} updated, ${r.flags.skipped.length} skipped; ${r.segments.created.length + r.segments.updated.length} segments written.`);
+        onApplied();
+      }
+    } catch (err) {
+      setError(describe(err));
+    }
+  };
+  const nothing = preview && [preview.flags, preview.segments].every((o) => o.created.length + o.updated.length + o.conflicting.length + o.skipped.length + o.unchanged.length === 0);
+  return (
+    <section class="card" aria-labelledby="import-title">
+      <div class="card__head">
+        <h2 id="import-title">Import into {env}</h2>
+        <button type="button" class="btn btn--quiet" onClick={onClose}>Close</button>
+      </div>
+      <p class="muted">A document as Export writes it (format flagmeter.flags/1): flags and the segments they use, checked whole before anything is written.</p>
+      <div class="flags__tools">
+        <label>File <input type="file" accept="application/json,.json" onChange={(e) => {
+          const file = (e.target as HTMLInputElement).files?.[0];
+          if (file) file.text().then(edit, (err: Error) => setError(`Could not read ${file.name}: ${err.message}`));
+        }} /></label>
+        <label>On conflict <select value={policy} onChange={(e) => { setPolicy((e.target as HTMLSelectElement).value as Policy); setPreview(undefined); }}>
+          <option value="skip">skip (keep {env}'s)</option><option value="overwrite">overwrite</option><option value="fail">fail (import nothing)</option>
+        </select></label>
+        <button type="button" class="btn" disabled={!text.trim()} onClick={() => void run(true)}>Preview (dry run)</button>
+        <button type="button" class="btn btn--primary" disabled={!preview} onClick={() => void run(false)}>Import</button>
+      </div>
+      <textarea aria-label="Document (JSON)" class="mono import__text" rows={8} spellcheck={false} value={text} placeholder="or paste the document here" onInput={(e) => edit((e.target as HTMLTextAreaElement).value)} />
+      {error && <div class="banner banner--error" role="alert">{error}</div>}
+      {done && <p role="status">{done}</p>}
+      {preview && (
+        <div class="diff" aria-label="Dry run">
+          <Outcomes kind="flags" o={preview.flags} />
+          <Outcomes kind="segments" o={preview.segments} />
+          {nothing && <p class="muted">The document is empty.</p>}
+        </div>
+      )}
+    </section>
+  );
+}
