@@ -11,7 +11,7 @@ import { bulkShots, createFlags, listShots, singleShots } from './lib/flags-step
 import { Ledger, type Shot } from './lib/ledger.ts';
 import { busyWarning, describeMachine } from './lib/machine.ts';
 import { runOpenModel } from './lib/open-model.ts';
-import { cpuSeconds } from './lib/proc.ts';
+import { cpuSplit } from './lib/proc.ts';
 import { Progress } from './lib/progress.ts';
 import { table, type Row } from './lib/report.ts';
 import { target, type Target } from './lib/steps.ts';
@@ -61,14 +61,17 @@ function options() {
     only: values.only?.split(',').map((w) => w.trim().toLowerCase()).filter(Boolean), nodeFlags: values['node-flags'].split(' ').filter(Boolean) };
 }
 
-/** Server CPU µs per answered request over one fixed-rate run (after an unrecorded warm-up). */
-async function cost(t: Target, rate: number, durationMs: number, shots: Shot[]): Promise<{ us: number; p99: number; bad: number }> {
+interface Cost { us: number; userUs: number; p99: number; bad: number }
+
+/** Server CPU µs per answered request over one fixed-rate run (after an unrecorded warm-up), in all and in user space. */
+async function cost(t: Target, rate: number, durationMs: number, shots: Shot[]): Promise<Cost> {
   await runOpenModel({ client: t.client, rate: 500, durationMs: 1500, maxInFlight: 256, shot: cycle(shots), ledger: t.ledger });
-  const cpu0 = cpuSeconds(t.child.pid);
+  const before = cpuSplit(t.child.pid);
   const r = await runOpenModel({ client: t.client, rate, durationMs, maxInFlight: 256, shot: cycle(shots), ledger: t.ledger });
-  const cpu = cpuSeconds(t.child.pid) - cpu0;
+  const after = cpuSplit(t.child.pid);
   const bad = r.dropped + r.errors + r.unanswered + Object.values(r.statuses).reduce((a, b) => a + b, 0);
-  return { us: (cpu * 1e6) / Math.max(1, r.ok), p99: r.latency.p99, bad };
+  const per = (seconds: number) => (seconds * 1e6) / Math.max(1, r.ok);
+  return { us: per(after.user + after.system - before.user - before.system), userUs: per(after.user - before.user), p99: r.latency.p99, bad };
 }
 
 async function main(): Promise<void> {
@@ -92,8 +95,8 @@ async function main(): Promise<void> {
   ];
   const kinds = all.filter((k) => !o.only || o.only.some((w) => k.label.toLowerCase().includes(w)));
   // figures[kind][entry] = one value per round
-  const figures = new Map<string, Map<string, { us: number; p99: number; bad: number }[]>>();
-  const record = (kind: string, entry: string, v: { us: number; p99: number; bad: number }) => {
+  const figures = new Map<string, Map<string, Cost[]>>();
+  const record = (kind: string, entry: string, v: Cost) => {
     const byEntry = figures.get(kind) ?? new Map();
     figures.set(kind, byEntry);
     byEntry.set(entry, [...(byEntry.get(entry) ?? []), v]);
@@ -130,16 +133,19 @@ async function main(): Promise<void> {
     await db.drop(false).catch(() => undefined);
   }
   const rows: Row[] = [];
-  const mean = (runs: { us: number }[]) => runs.reduce((a, r) => a + r.us, 0) / runs.length;
-  const noopUs = mean(figures.get('no-op Express POST (ceiling)')!.get('no-op')!);
+  const median = (runs: { us: number }[]) => {
+    const v = runs.map((r) => r.us).sort((a, b) => a - b);
+    return v.length % 2 ? v[(v.length - 1) / 2]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2;
+  };
+  const noopUs = median(figures.get('no-op Express POST (ceiling)')!.get('no-op')!);
   for (const [kind, byEntry] of figures) {
     for (const [entry, runs] of byEntry) {
-      const fmt = runs.map((r) => `${r.us.toFixed(0)} µs${r.bad ? ` (${r.bad} not 2xx/304 or dropped)` : ''}`).join(', ');
-      // the no-op's cost over this one's: the share of the ceiling it could reach were the server's CPU the limit
-      rows.push({ step: `${kind}${o.entries.length > 1 && entry !== 'no-op' ? ` — ${entry}` : ''}`, figure: fmt, ratio: noopUs / mean(runs), p99: Math.max(...runs.map((r) => r.p99)) });
+      const fmt = runs.map((r) => `${r.us.toFixed(0)} µs (user ${r.userUs.toFixed(0)})${r.bad ? ` [${r.bad} not 2xx/304 or dropped]` : ''}`).join(', ');
+      // the no-op's cost over this one's (medians of the rounds): the share of the ceiling it could reach were the server's CPU the limit
+      rows.push({ step: `${kind}${o.entries.length > 1 && entry !== 'no-op' ? ` — ${entry}` : ''}`, figure: fmt, ratio: noopUs / median(runs), p99: Math.max(...runs.map((r) => r.p99)) });
     }
   }
-  process.stdout.write(`\n${table(rows)}\n\nserver CPU (user + system, /proc) per answered request at ${o.rate} req/s, ${o.durationMs / 1000} s per kind, one figure per round (bundles alternated); ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, PostgreSQL ${db.serverVersion}${busy ? `\n${busy}` : ''}\n`);
+  process.stdout.write(`\n${table(rows)}\n\nserver CPU (user + system, and user alone: the kernel's share moves with the host) per answered request at ${o.rate} req/s, ${o.durationMs / 1000} s per kind, one figure per round (bundles alternated); ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, PostgreSQL ${db.serverVersion}${busy ? `\n${busy}` : ''}\n`);
 }
 
 main().then(() => process.exit(0), (err: Error) => {

@@ -33,6 +33,12 @@ export function cpuSeconds(pid: number, withReapedChildren = false): number {
   return (withReapedChildren ? own + Number(f[13]) + Number(f[14]) : own) / clockTicks();
 }
 
+/** CPU seconds a process has used so far in user space and in the kernel (its own, not its children's). */
+export function cpuSplit(pid: number): { user: number; system: number } {
+  const f = statFields(pid);
+  return f ? { user: Number(f[11]) / clockTicks(), system: Number(f[12]) / clockTicks() } : { user: 0, system: 0 };
+}
+
 export function rssMb(pid: number): number {
   try {
     const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));

@@ -41,10 +41,11 @@ export function jsonParser(limitBytes: number): RequestHandler {
     const chunks: Buffer[] = [];
     let received = 0;
     let settled = false;
-    const done = (err?: BodyError) => {
+    const settle = (err?: BodyError, gone = false) => {
       if (settled) return;
       settled = true;
-      req.off('data', onData).off('end', onEnd).off('aborted', onAborted).off('error', onAborted);
+      req.off('data', onData).off('end', onEnd).off('error', onGone).off('close', onGone);
+      if (gone) return next(err);
       if (err) return fail(err);
       let text = Buffer.concat(chunks, received).toString('utf8');
       // as body-parser's decoder does: a byte order mark is not part of the JSON
@@ -56,17 +57,16 @@ export function jsonParser(limitBytes: number): RequestHandler {
       }
       next();
     };
+    const sizeMismatch = () => bodyError(400, 'request.size.invalid', 'request size did not match content length');
     const onData = (chunk: Buffer) => {
       received += chunk.length;
-      if (received > expected) return done(bodyError(400, 'request.size.invalid', 'request size did not match content length'));
+      if (received > expected) return settle(sizeMismatch());
       chunks.push(chunk);
     };
-    const onEnd = () => done(received === expected ? undefined : bodyError(400, 'request.size.invalid', 'request size did not match content length'));
-    const onAborted = () => {
-      settled = true;
-      next(bodyError(400, 'request.aborted', 'request aborted'));
-    };
-    req.on('data', onData).once('end', onEnd).once('aborted', onAborted).once('error', onAborted);
+    const onEnd = () => settle(received === expected ? undefined : sizeMismatch());
+    // the client went away before the whole body came
+    const onGone = () => settle(bodyError(400, 'request.aborted', 'request aborted'), true);
+    req.on('data', onData).once('end', onEnd).once('error', onGone).once('close', onGone);
   };
 }
 

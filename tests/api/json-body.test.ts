@@ -106,7 +106,19 @@ describe('refused', () => {
   });
 });
 
+test('a client that goes away mid-body leaves the server answering the next request', async () => {
+  const { port } = new URL(app.url);
+  await new Promise<void>((resolve, reject) => {
+    const socket = net.connect(Number(port), '127.0.0.1', () => {
+      socket.write(`POST /api/events HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"tenant":`);
+      setTimeout(() => { socket.destroy(); resolve(); }, 50);
+    });
+    socket.on('error', reject);
+  });
+  expect((await send('/api/events', JSON.stringify(event), json)).status).toBe(201);
+});
+
 test('only the events that were accepted are stored', async () => {
-  // 3 plain, 1 split, 2 (gzip, chunked), 1 on the shared connection
-  expect((await sums(db.pool)).eventCount).toBe(7);
+  // 3 plain, 1 split, 2 (gzip, chunked), 1 on the shared connection, 1 after the abort
+  expect((await sums(db.pool)).eventCount).toBe(8);
 });

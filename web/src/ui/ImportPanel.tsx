@@ -5,9 +5,8 @@ import { useState } from 'preact/hooks';
 import { importFlags } from '../api/flags.ts';
 import { describe } from '../api/http.ts';
 import type { FlagsImportInput, FlagsImportResult } from '../api/types.ts';
-import { Group } from './PromotePanel.tsx';
+import { DryRunButtons, Group, Outcome, PanelHead, PolicySelect, type ConflictPolicy } from './DryRun.tsx';
 
-type Policy = NonNullable<FlagsImportInput['conflictPolicy']>;
 type Outcome = FlagsImportResult['flags'];
 
 function Outcomes({ kind, o }: { kind: 'flags' | 'segments'; o: Outcome }) {
@@ -27,7 +26,7 @@ function Outcomes({ kind, o }: { kind: 'flags' | 'segments'; o: Outcome }) {
 
 export function ImportPanel({ tenant, env, onClose, onApplied }: { tenant: string; env: string; onClose(): void; onApplied(): void }) {
   const [text, setText] = useState('');
-  const [policy, setPolicy] = useState<Policy>('skip');
+  const [policy, setPolicy] = useState<ConflictPolicy>('skip');
   const [preview, setPreview] = useState<FlagsImportResult | undefined>();
   const [error, setError] = useState<string | undefined>();
   const [done, setDone] = useState<string | undefined>();
@@ -57,25 +56,18 @@ export function ImportPanel({ tenant, env, onClose, onApplied }: { tenant: strin
   const nothing = preview && [preview.flags, preview.segments].every((o) => o.created.length + o.updated.length + o.conflicting.length + o.skipped.length + o.unchanged.length === 0);
   return (
     <section class="card" aria-labelledby="import-title">
-      <div class="card__head">
-        <h2 id="import-title">Import into {env}</h2>
-        <button type="button" class="btn btn--quiet" onClick={onClose}>Close</button>
-      </div>
+      <PanelHead id="import-title" title={`Import into ${env}`} onClose={onClose} />
       <p class="muted">A document as Export writes it (format flagmeter.flags/1): flags and the segments they use, checked whole before anything is written.</p>
       <div class="flags__tools">
         <label>File <input type="file" accept="application/json,.json" onChange={(e) => {
           const file = (e.target as HTMLInputElement).files?.[0];
           if (file) file.text().then(edit, (err: Error) => setError(`Could not read ${file.name}: ${err.message}`));
         }} /></label>
-        <label>On conflict <select value={policy} onChange={(e) => { setPolicy((e.target as HTMLSelectElement).value as Policy); setPreview(undefined); }}>
-          <option value="skip">skip (keep {env}'s)</option><option value="overwrite">overwrite</option><option value="fail">fail (import nothing)</option>
-        </select></label>
-        <button type="button" class="btn" disabled={!text.trim()} onClick={() => void run(true)}>Preview (dry run)</button>
-        <button type="button" class="btn btn--primary" disabled={!preview} onClick={() => void run(false)}>Import</button>
+        <PolicySelect value={policy} target={env} onChange={(p) => { setPolicy(p); setPreview(undefined); }} />
+        <DryRunButtons apply="Import" canApply={!!preview} canPreview={!!text.trim()} onRun={(dryRun) => void run(dryRun)} />
       </div>
       <textarea aria-label="Document (JSON)" class="mono import__text" rows={8} spellcheck={false} value={text} placeholder="or paste the document here" onInput={(e) => edit((e.target as HTMLTextAreaElement).value)} />
-      {error && <div class="banner banner--error" role="alert">{error}</div>}
-      {done && <p role="status">{done}</p>}
+      <Outcome error={error} done={done} />
       {preview && (
         <div class="diff" aria-label="Dry run">
           <Outcomes kind="flags" o={preview.flags} />
