@@ -2,6 +2,7 @@
 // fixed rate well below the knee. A knee (npm run bench) moves with everything else the machine
 // does; the CPU a request takes moves far less, so this is the figure to compare builds by, round
 // after round alternated (e.g. main's bundle against a branch's).
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import path from 'node:path';
 import { startChild, type Child } from './lib/children.ts';
@@ -13,7 +14,6 @@ import { busyWarning, describeMachine } from './lib/machine.ts';
 import { runOpenModel } from './lib/open-model.ts';
 import { cpuSplit } from './lib/proc.ts';
 import { Progress } from './lib/progress.ts';
-import { table, type Row } from './lib/report.ts';
 import { target, type Target } from './lib/steps.ts';
 import { benchApiKey, cycle, singleEvents } from './lib/workload.ts';
 import { buildServer, defaultOutFile } from '../scripts/build-server.ts';
@@ -26,7 +26,7 @@ sends each hot request at a fixed rate; prints the server's CPU time per answere
 
   --entry <file>     a FlagMeter bundle to measure (repeatable: the bundles alternate, round by round);
                      default: dist/flagmeter.mjs, built first
-  --rate <req/s>     the fixed rate (default 2000: below every knee on a 2-core machine)
+  --rate <req/s>     the fixed rate (default 3000: below the flag routes' knees on a 2-core machine)
   --duration <s>     seconds per request kind (default 8)
   --rounds <n>       rounds (default 2)
   --only <words>     only the request kinds whose label holds one of these (comma-separated, e.g. ofrep,check)
@@ -36,11 +36,13 @@ sends each hot request at a fixed rate; prints the server's CPU time per answere
 
 interface Kind { label: string; shots(port: number): Promise<Shot[]> }
 
+const NOOP = 'no-op Express POST (the ceiling)';
+
 function options() {
   const { values } = parseArgs({
     options: {
       entry: { type: 'string', multiple: true },
-      rate: { type: 'string', default: '2000' },
+      rate: { type: 'string', default: '3000' },
       duration: { type: 'string', default: '8' },
       rounds: { type: 'string', default: '2' },
       only: { type: 'string' },
@@ -78,6 +80,8 @@ async function main(): Promise<void> {
   const o = options();
   const progress = new Progress();
   if (o.entries.length === 0) o.entries.push(path.relative(projectRoot, await buildServer(defaultOutFile)));
+  const missing = o.entries.filter((e) => !existsSync(path.resolve(projectRoot, e)));
+  if (missing.length) throw new Error(`--entry: no such file: ${missing.join(', ')} (build one with node scripts/build-server.ts, then copy dist/flagmeter.mjs)`);
   progress.update('starting PostgreSQL and migrating…');
   const db = await setUpDatabase(undefined, 50);
   const machine = describeMachine(db.serverVersion);
@@ -85,6 +89,8 @@ async function main(): Promise<void> {
   if (busy) progress.done(busy);
   const apiKey = benchApiKey();
   const children = new Set<Child>();
+  const stopAll = () => Promise.allSettled([...children].map((c) => c.stop()));
+  process.once('SIGINT', () => void stopAll().then(() => db.drop(false)).finally(() => process.exit(130)));
   const env = { DATABASE_URL: db.url, LOG_LEVEL: 'warn', FLAGMETER_DEMO: 'false', FLAGMETER_ADMIN_KEY: apiKey };
   const all: Kind[] = [
     { label: 'POST /api/events (one event)', shots: async () => singleEvents(db.tenants, apiKey) },
@@ -108,7 +114,7 @@ async function main(): Promise<void> {
       const noop = await startChild('no-op', 'loadtest/noop-server.ts', [], {}, o.nodeFlags);
       children.add(noop);
       const nt = target(noop, new Ledger());
-      record('no-op Express POST (ceiling)', 'no-op', await cost(nt, o.rate, o.durationMs, singleEvents(db.tenants, apiKey)));
+      record(NOOP, 'no-op', await cost(nt, o.rate, o.durationMs, singleEvents(db.tenants, apiKey)));
       nt.client.close();
       await noop.stop();
       children.delete(noop);
@@ -129,23 +135,24 @@ async function main(): Promise<void> {
       }
     }
   } finally {
-    await Promise.allSettled([...children].map((c) => c.stop()));
+    await stopAll();
     await db.drop(false).catch(() => undefined);
   }
-  const rows: Row[] = [];
   const median = (runs: { us: number }[]) => {
     const v = runs.map((r) => r.us).sort((a, b) => a - b);
     return v.length % 2 ? v[(v.length - 1) / 2]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2;
   };
-  const noopUs = median(figures.get('no-op Express POST (ceiling)')!.get('no-op')!);
+  const noopUs = median(figures.get(NOOP)!.get('no-op')!);
+  const lines = ['| request | server CPU per request, one figure a round (user alone) | median | no-op ÷ this | P99 ms (worst round) |', '| --- | --- | --- | --- | --- |'];
   for (const [kind, byEntry] of figures) {
     for (const [entry, runs] of byEntry) {
-      const fmt = runs.map((r) => `${r.us.toFixed(0)} µs (user ${r.userUs.toFixed(0)})${r.bad ? ` [${r.bad} not 2xx/304 or dropped]` : ''}`).join(', ');
-      // the no-op's cost over this one's (medians of the rounds): the share of the ceiling it could reach were the server's CPU the limit
-      rows.push({ step: `${kind}${o.entries.length > 1 && entry !== 'no-op' ? ` — ${entry}` : ''}`, figure: fmt, ratio: noopUs / median(runs), p99: Math.max(...runs.map((r) => r.p99)) });
+      const each = runs.map((r) => `${r.us.toFixed(0)} µs (${r.userUs.toFixed(0)})${r.bad ? ` [${r.bad} not 2xx/304 or dropped]` : ''}`).join(', ');
+      const m = median(runs);
+      // the share of the ceiling it could reach were the server's CPU the limit
+      lines.push(`| ${kind}${o.entries.length > 1 && entry !== 'no-op' ? ` — ${entry}` : ''} | ${each} | ${m.toFixed(0)} µs | ${Math.round((100 * noopUs) / m)}% | ${Math.max(...runs.map((r) => r.p99)).toFixed(1)} |`);
     }
   }
-  process.stdout.write(`\n${table(rows)}\n\nserver CPU (user + system, and user alone: the kernel's share moves with the host) per answered request at ${o.rate} req/s, ${o.durationMs / 1000} s per kind, one figure per round (bundles alternated); ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, PostgreSQL ${db.serverVersion}${busy ? `\n${busy}` : ''}\n`);
+  process.stdout.write(`\n${lines.join('\n')}\n\nserver CPU (user + system, and user alone: the kernel's share moves with the host) per answered request at ${o.rate} req/s, ${o.durationMs / 1000} s per kind, one figure per round (bundles alternated); ${machine.cpu}, ${machine.cores} cores, Node ${machine.node}, PostgreSQL ${db.serverVersion}${busy ? `\n${busy}` : ''}\n`);
 }
 
 main().then(() => process.exit(0), (err: Error) => {
