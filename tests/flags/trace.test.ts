@@ -31,6 +31,12 @@ describe('traceStrategies', () => {
     ]);
     expect(trace(f, { targetingKey: 'u' })[0]).toEqual({ index: 0, outcome: 'constraint_failed', constraint: plan, actual: null });
   });
+  test('a date constraint without currentTime in the context names the time it was evaluated at', () => {
+    const before2020: Constraint = { contextName: 'currentTime', operator: 'date_before', value: '2020-01-01T00:00:00Z', caseInsensitive: false, inverted: false };
+    const [t] = trace(flag([strategy({ constraints: [before2020] })]), { targetingKey: 'u' });
+    expect(t).toMatchObject({ outcome: 'constraint_failed', constraint: before2020 });
+    expect(Date.now() - Date.parse(t!.actual as string)).toBeLessThan(60_000);
+  });
   test('the one that matched, and the ones after it not reached', () => {
     const f = flag([strategy({ constraints: [plan] }), strategy({ constraints: [country] }), strategy({})]);
     expect(trace(f, { targetingKey: 'u', country: 'DE' }).map((t) => t.outcome)).toEqual(['constraint_failed', 'matched', 'not_reached']);

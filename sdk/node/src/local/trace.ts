@@ -13,7 +13,7 @@ export type StrategyOutcome = 'matched' | 'constraint_failed' | 'segment_missing
 export interface StrategyTrace {
   index: number;
   outcome: StrategyOutcome;
-  /** constraint_failed: the first constraint that does not hold, the segment it belongs to (if any), and the context's value (null: absent). */
+  /** constraint_failed: the first constraint that does not hold, the segment it belongs to (if any), and the context's value (null: absent; currentTime: the time of the evaluation when absent). */
   constraint?: Constraint;
   segment?: string;
   actual?: unknown;
@@ -37,7 +37,9 @@ export function traceStrategies(f: CompiledFlag, ctx: EvalContext, decided: Eval
     const failed = s.tests.findIndex((test) => !test(ctx));
     if (failed >= 0) {
       const { constraint, segment } = s.sources[failed]!;
-      return { index, outcome: 'constraint_failed', constraint, ...(segment === undefined ? {} : { segment }), actual: ctx[constraint.contextName] ?? null };
+      // without a currentTime in the context, the date operators read the time of the evaluation
+      const actual = ctx[constraint.contextName] ?? (constraint.contextName === 'currentTime' ? new Date().toISOString() : null);
+      return { index, outcome: 'constraint_failed', constraint, ...(segment === undefined ? {} : { segment }), actual };
     }
     const id = s.stickiness === 'targetingKey' ? user : stickyId(ctx, s.stickiness);
     if (id === undefined) return { index, outcome: 'field_missing', field: s.stickiness };
