@@ -127,7 +127,8 @@ export interface TraceLike {
   field?: string | undefined; bucket?: number | undefined; rollout?: number | undefined;
 }
 
-const valueWords = (v: unknown) => (typeof v === 'string' ? `“${v}”` : JSON.stringify(v));
+/** A value as the playground shows it: text in quotes, anything else as JSON. */
+export const valueWords = (v: unknown) => (typeof v === 'string' ? `“${v}”` : JSON.stringify(v));
 
 /**
  * Why one strategy did not decide: "strategy 1: plan pro does not hold (plan is “free”)"; undefined

@@ -14,7 +14,7 @@ import { FlagsHead } from '../ui/flags/FlagsHead.tsx';
 import { FlagHistory } from '../ui/FlagHistory.tsx';
 import { PromotePanel } from '../ui/PromotePanel.tsx';
 import { ImportPanel } from '../ui/ImportPanel.tsx';
-import { DownloadCsv } from '../ui/DownloadCsv.tsx';
+import { DownloadFile } from '../ui/DownloadCsv.tsx';
 
 type Load = { state: 'loading' } | { state: 'ready'; list: FlagList } | { state: 'error'; error: ApiError };
 type Panel = { kind: 'edit'; flag: FlagItem | undefined } | { kind: 'history'; flag: FlagItem } | { kind: 'promote' } | { kind: 'import' } | undefined;
@@ -112,7 +112,7 @@ export function FlagsPage({ tenant }: { tenant: string }) {
                 {envs?.map((e) => <option key={e.name} value={e.name} data-flags={counts[e.name]}>{envLabel(e.name, counts[e.name])}</option>)}
               </select>
             </label>
-            {env && <DownloadCsv path={exportPath(tenant, env)} filename={`flags-${tenant}-${env}.json`} accept="application/json" label="Export" title="This environment's flags and segments as a document Import takes" />}
+            {env && <DownloadFile path={exportPath(tenant, env)} filename={`flags-${tenant}-${env}.json`} accept="application/json" label="Export" title="This environment's flags and segments as a document Import takes" />}
             {canWrite && <button type="button" class="btn" onClick={() => setPanel({ kind: 'import' })}>Import…</button>}
             {canWrite && <button type="button" class="btn" onClick={() => setPanel({ kind: 'promote' })}>Promote…</button>}
             {canWrite && <button type="button" class="btn btn--primary" onClick={() => setPanel({ kind: 'edit', flag: undefined })}>New flag</button>}

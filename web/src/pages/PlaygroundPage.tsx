@@ -8,7 +8,7 @@ import { fetchEnvironments, fetchFlags, playground } from '../api/flags.ts';
 import { describe } from '../api/http.ts';
 import type { Environment, FlagItem, PlaygroundItem, PlaygroundResult } from '../api/types.ts';
 import { CONTEXT_FIELDS } from '../flags-draft.ts';
-import { traceWords, whyWords } from '../flags-words.ts';
+import { traceWords, valueWords, whyWords } from '../flags-words.ts';
 import { compareNames } from '../format.ts';
 import { me } from '../me.ts';
 import { flagsHref } from '../router.ts';
@@ -22,7 +22,6 @@ const START: Row[] = [{ key: 'targetingKey', value: 'user-1' }, { key: 'plan', v
 
 /** The rows as a context: named rows only, values as typed (text). */
 const contextOf = (rows: readonly Row[]) => Object.fromEntries(rows.filter((r) => r.key.trim()).map((r) => [r.key.trim(), r.value]));
-const shown = (v: unknown) => (typeof v === 'string' ? `“${v}”` : JSON.stringify(v));
 
 /** The strategies tried before the one that decided (or all, when none did), each with why it did not. */
 function Trace({ item }: { item: PlaygroundItem }) {
@@ -143,7 +142,7 @@ export function PlaygroundPage({ tenant }: { tenant: string }) {
                   return (
                     <tr key={item.key} data-result={item.key} data-on={String(item.on)}>
                       <th scope="row"><span class="mono">{item.key}</span>{item.inherited && <span class="badge badge--skipped">global</span>}</th>
-                      <td class="mono" data-value>{shown(item.value)}</td>
+                      <td class="mono" data-value>{valueWords(item.value)}</td>
                       <td class="mono" data-variant>{item.variant}</td>
                       <td><span class={`badge ${item.on ? 'badge--delivered' : 'badge--skipped'}`} data-reason>{item.reason}</span></td>
                       <td class="why" data-why>{whyWords(item, strategy, f?.variants)}

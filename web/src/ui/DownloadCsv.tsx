@@ -19,8 +19,13 @@ function FetchButton({ path, label, busyLabel, title, run }: { path: string; lab
   );
 }
 
-export function DownloadCsv({ path, filename, label = 'Download CSV', title, accept = 'text/csv' }: { path: string; filename: string; label?: string; title?: string; accept?: string }) {
+/** Downloads a file of the API (asking for `accept`), named as its Content-Disposition says, else `filename`. */
+export function DownloadFile({ path, filename, label, title, accept }: { path: string; filename: string; label: string; title?: string | undefined; accept: string }) {
   return <FetchButton path={path} label={label} busyLabel="Preparing…" title={title} run={() => download(path, filename, accept)} />;
+}
+
+export function DownloadCsv({ path, filename, label = 'Download CSV', title }: { path: string; filename: string; label?: string; title?: string }) {
+  return <DownloadFile path={path} filename={filename} label={label} title={title} accept="text/csv" />;
 }
 
 /** Opens an HTML page of the API (format=html) in a new tab. */

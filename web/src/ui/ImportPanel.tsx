@@ -9,9 +9,11 @@ import { DryRunButtons, Group, Outcome, PanelHead, PolicySelect, type ConflictPo
 
 type Outcome = FlagsImportResult['flags'];
 
+/** How many items an outcome names (an item both conflicting and updated or skipped counts twice: only zero matters). */
+const size = (o: Outcome) => o.created.length + o.updated.length + o.conflicting.length + o.skipped.length + o.unchanged.length;
+
 function Outcomes({ kind, o }: { kind: 'flags' | 'segments'; o: Outcome }) {
-  const any = o.created.length + o.updated.length + o.conflicting.length + o.skipped.length + o.unchanged.length > 0;
-  if (!any) return null;
+  if (size(o) === 0) return null;
   return (
     <div data-kind={kind}>
       <h3>{kind === 'flags' ? 'Flags' : 'Segments'}</h3>
@@ -53,7 +55,7 @@ export function ImportPanel({ tenant, env, onClose, onApplied }: { tenant: strin
       setError(describe(err));
     }
   };
-  const nothing = preview && [preview.flags, preview.segments].every((o) => o.created.length + o.updated.length + o.conflicting.length + o.skipped.length + o.unchanged.length === 0);
+  const nothing = preview && size(preview.flags) + size(preview.segments) === 0;
   return (
     <section class="card" aria-labelledby="import-title">
       <PanelHead id="import-title" title={`Import into ${env}`} onClose={onClose} />

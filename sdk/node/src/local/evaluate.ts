@@ -188,6 +188,10 @@ function serveVariant(f: CompiledFlag, s: CompiledStrategy, ctx: EvalContext, re
   return { value: picked.value, variant: picked.name, reason: reason === 'STATIC' && variants.weighted ? 'SPLIT' : reason, on: true };
 }
 
+/** The id a bucketed strategy buckets by (the user, or its stickiness field); undefined when the context lacks it. */
+export const bucketId = (s: CompiledStrategy, ctx: EvalContext, user: string | undefined): string | undefined =>
+  s.stickiness === 'targetingKey' ? user : stickyId(ctx, s.stickiness);
+
 /**
  * One flag for one context (a bare string: the targetingKey). `pass` holds the flags its parents
  * are found in and what this pass has evaluated already (each flag once per pass).
@@ -232,7 +236,7 @@ function decide(f: CompiledFlag, ctx: EvalContext, usage: UsageView | undefined,
     }
     if (!holds) continue;
     if (s.bucketed) {
-      const id = s.stickiness === 'targetingKey' ? user : stickyId(ctx, s.stickiness);
+      const id = bucketId(s, ctx, user);
       if (id === undefined) {
         if (s.stickiness === 'targetingKey') userMissing = true;
         continue;

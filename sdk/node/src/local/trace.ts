@@ -3,10 +3,9 @@
 // sticky field the context lacks, the bucket outside the rollout. It walks the strategies as
 // decide() does, from the evaluation's outcome, and is never on the evaluation path.
 import { fieldText, type EvalContext } from './constraints.ts';
-import type { CompiledFlag, Evaluation } from './evaluate.ts';
+import { bucketId, type CompiledFlag, type Evaluation } from './evaluate.ts';
 import type { Constraint } from './model.ts';
 import { bucket } from './murmur3.ts';
-import { stickyId } from './variants.ts';
 
 export type StrategyOutcome = 'matched' | 'constraint_failed' | 'segment_missing' | 'field_missing' | 'outside_rollout' | 'not_reached';
 
@@ -41,7 +40,7 @@ export function traceStrategies(f: CompiledFlag, ctx: EvalContext, decided: Eval
       const actual = ctx[constraint.contextName] ?? (constraint.contextName === 'currentTime' ? new Date().toISOString() : null);
       return { index, outcome: 'constraint_failed', constraint, ...(segment === undefined ? {} : { segment }), actual };
     }
-    const id = s.stickiness === 'targetingKey' ? user : stickyId(ctx, s.stickiness);
+    const id = bucketId(s, ctx, user);
     if (id === undefined) return { index, outcome: 'field_missing', field: s.stickiness };
     // every constraint holds and it did not decide: its bucket is outside the rollout
     return { index, outcome: 'outside_rollout', bucket: bucket(s.group, id), rollout: s.rollout };
